@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The roomring Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package v1alpha1 holds the Room API (group roomring.dev): the room's
+// venueless configuration as platform teams declare it with kubectl, and the
+// status the operator reports. Standalone nodes read the same manifests from
+// a YAML file (--rooms).
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// GroupVersion strings of the Room API.
+const (
+	Group      = "roomring.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "Room"
+)
+
+// Module is one venueless room module (for example livestream.native,
+// chat.native); roomring stores and serves its config untouched.
+type Module struct {
+	// Type is the venueless module type.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	Type string `json:"type"`
+	// Config is the module's configuration, passed to clients as is.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	Config *runtime.RawExtension `json:"config,omitempty"`
+}
+
+// RoomSpec is a room's configuration.
+type RoomSpec struct {
+	// ID is the protocol room id when it differs from metadata.name (ids such
+	// as room_1 are not valid Kubernetes names). Immutable.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.-]*$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
+	ID string `json:"id,omitempty"`
+
+	// DisplayName is the room's name as attendees see it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=200
+	DisplayName string `json:"displayName"`
+
+	// Description is shown under the room's name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2000
+	Description string `json:"description,omitempty"`
+
+	// Picture is a URL of the room's picture.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2000
+	Picture string `json:"picture,omitempty"`
+
+	// SortingPriority orders rooms in clients' navigation (ascending).
+	// +optional
+	// +kubebuilder:default=0
+	SortingPriority int32 `json:"sortingPriority,omitempty"`
+
+	// Modules are the room's venueless modules.
+	// +optional
+	// +kubebuilder:validation:MaxItems=32
+	Modules []Module `json:"modules,omitempty"`
+
+	// TraitGrants maps a role (viewer, moderator, admin, …) to the traits a
+	// user needs to hold it in this room. Each entry must be satisfied; an
+	// entry "a|b" is satisfied by either trait; an empty list grants the role
+	// to everyone.
+	// +optional
+	TraitGrants map[string][]string `json:"traitGrants,omitempty"`
+
+	// Reactions is the set of emoji accepted by room.react.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Enum="👏";"❤️";"👍";"🤣";"😮"
+	// +kubebuilder:default={"👏","❤️","👍","🤣","😮"}
+	Reactions []string `json:"reactions,omitempty"`
+
+	// Viewers turns the viewer list (room:viewers) on or off for this room.
+	// +optional
+	// +kubebuilder:default=true
+	Viewers *bool `json:"viewers,omitempty"`
+
+	// AnonymousInvites allows anonymous invite links for this room.
+	// +optional
+	// +kubebuilder:default=true
+	AnonymousInvites *bool `json:"anonymousInvites,omitempty"`
+
+	// ForceJoin makes clients join the room automatically.
+	// +optional
+	ForceJoin bool `json:"forceJoin,omitempty"`
+
+	// ScheduleData is the room's current schedule data (keys session, title).
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	ScheduleData *runtime.RawExtension `json:"scheduleData,omitempty"`
+}
+
+// RoomStatus is what the operator observed of the room on the pool.
+type RoomStatus struct {
+	// ObservedGeneration is the spec generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// OwnerNode is the node that owns the room's soft state.
+	// +optional
+	OwnerNode string `json:"ownerNode,omitempty"`
+	// Viewers is the number of distinct users in the room.
+	// +optional
+	Viewers int32 `json:"viewers"`
+	// Phase is a one-word summary: Pending, Ready, Conflict, Deleting.
+	// +optional
+	Phase string `json:"phase,omitempty"`
+	// Conditions: Ready, Placed, DuplicateID.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Room is a room of the event, served by the node pool.
+type Room struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   RoomSpec   `json:"spec"`
+	Status RoomStatus `json:"status,omitempty"`
+}
+
+// RoomID is the protocol id of the room: spec.id, or metadata.name.
+func (r *Room) RoomID() string {
+	if r.Spec.ID != "" {
+		return r.Spec.ID
+	}
+	return r.Name
+}

@@ -1,0 +1,356 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/store"
+)
+
+// Invite lifetimes, as venueless: a link is reused while it has more than
+// InviteReuseMargin left, and a new one lives InviteTTL.
+const (
+	InviteTTL         = 90 * 24 * time.Hour
+	InviteReuseMargin = 10 * 24 * time.Hour
+	inviteAlphabet    = "abcdefghijklmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ123456789"
+	inviteCodeLen     = 6
+)
+
+// Catalog is the set of rooms of the world. It is safe for concurrent use;
+// every mutation is written to the store before it is visible.
+type Catalog struct {
+	store store.Store
+	now   func() time.Time
+
+	mu    sync.RWMutex
+	rooms map[string]*Room
+}
+
+// Open loads the catalog from st.
+func Open(ctx context.Context, st store.Store) (*Catalog, error) {
+	recs, err := st.Rooms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load rooms: %w", err)
+	}
+	c := &Catalog{store: st, now: time.Now, rooms: make(map[string]*Room, len(recs))}
+	for id, b := range recs {
+		var r Room
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("decode stored room %s: %w", id, err)
+		}
+		r.normalize()
+		c.rooms[id] = &r
+	}
+	return c, nil
+}
+
+// Get returns a copy of the room, or nil.
+func (c *Catalog) Get(id string) *Room {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if r := c.rooms[id]; r != nil {
+		return r.Clone()
+	}
+	return nil
+}
+
+// Exists reports whether the room exists without copying it.
+func (c *Catalog) Exists(id string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.rooms[id] != nil
+}
+
+// View calls fn with the room under the catalog's read lock; fn must not
+// keep or modify r.
+func (c *Catalog) View(id string, fn func(r *Room)) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r := c.rooms[id]
+	if r == nil {
+		return false
+	}
+	fn(r)
+	return true
+}
+
+// List returns copies of all rooms ordered by sorting priority, then name.
+func (c *Catalog) List() []*Room {
+	c.mu.RLock()
+	out := make([]*Room, 0, len(c.rooms))
+	for _, r := range c.rooms {
+		out = append(out, r.Clone())
+	}
+	c.mu.RUnlock()
+	sortRooms(out)
+	return out
+}
+
+// Len is the number of rooms.
+func (c *Catalog) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.rooms)
+}
+
+func sortRooms(rs []*Room) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].SortingPriority != rs[j].SortingPriority {
+			return rs[i].SortingPriority < rs[j].SortingPriority
+		}
+		if rs[i].Name != rs[j].Name {
+			return rs[i].Name < rs[j].Name
+		}
+		return rs[i].ID < rs[j].ID
+	})
+}
+
+func (c *Catalog) persist(ctx context.Context, rs ...*Room) error {
+	recs := make(map[string][]byte, len(rs))
+	for _, r := range rs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode room %s: %w", r.ID, err)
+		}
+		recs[r.ID] = b
+	}
+	if err := c.store.PutRooms(ctx, recs); err != nil {
+		return fmt.Errorf("store rooms: %w", err)
+	}
+	return nil
+}
+
+// Upsert validates and stores rooms (from manifests), replacing existing
+// rooms with the same ids.
+func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
+	for _, r := range rooms {
+		r.normalize()
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("room %s: %w", r.ID, err)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.persist(ctx, rooms...); err != nil {
+		return err
+	}
+	for _, r := range rooms {
+		c.rooms[r.ID] = r.Clone()
+	}
+	return nil
+}
+
+// CreateRequest is the body of room.create.
+type CreateRequest struct {
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	Modules     []map[string]any `json:"modules"`
+}
+
+// Create adds a room with a fresh id, after every existing room in order.
+// A name already taken (case-insensitively) is room.invalid.name_taken.
+func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maxPrio := 0
+	for _, r := range c.rooms {
+		if strings.EqualFold(r.Name, req.Name) {
+			return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
+		}
+		maxPrio = max(maxPrio, r.SortingPriority)
+	}
+	r := &Room{ID: id, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
+		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
+	r.normalize()
+	if verr := r.Validate(); verr != nil {
+		return nil, verr
+	}
+	if err := c.persist(ctx, r); err != nil {
+		return nil, err
+	}
+	c.rooms[id] = r
+	return r.Clone(), nil
+}
+
+// Patch applies a room.config.patch body and returns the new config.
+func (c *Catalog) Patch(ctx context.Context, id string, body map[string]json.RawMessage) (*Room, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.rooms[id]
+	if old == nil {
+		return nil, op.Errorf(op.CodeRoomUnknown, "unknown room %q", id)
+	}
+	n, verr := ApplyPatch(old, body)
+	if verr != nil {
+		return nil, verr
+	}
+	if n.Name != old.Name {
+		for _, r := range c.rooms {
+			if r.ID != id && strings.EqualFold(r.Name, n.Name) {
+				return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
+			}
+		}
+	}
+	if err := c.persist(ctx, n); err != nil {
+		return nil, err
+	}
+	c.rooms[id] = n
+	return n.Clone(), nil
+}
+
+// SetSchedule replaces a room's schedule data.
+func (c *Catalog) SetSchedule(ctx context.Context, id string, data map[string]any) error {
+	if err := ValidateSchedule(data); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.rooms[id]
+	if old == nil {
+		return op.Errorf(op.CodeRoomUnknown, "unknown room %q", id)
+	}
+	n := old.Clone()
+	n.ScheduleData = data
+	if err := c.persist(ctx, n); err != nil {
+		return err
+	}
+	c.rooms[id] = n
+	return nil
+}
+
+// Reorder gives the listed rooms sorting priorities 1..n in list order and
+// the remaining rooms n+1.. in their previous order. Unknown ids are ignored.
+func (c *Catalog) Reorder(ctx context.Context, ids []string) ([]*Room, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	all := make([]*Room, 0, len(c.rooms))
+	for _, r := range c.rooms {
+		all = append(all, r)
+	}
+	sortRooms(all)
+	pos := make(map[string]int, len(ids))
+	for i, id := range ids {
+		if _, dup := pos[id]; !dup {
+			pos[id] = i
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		pi, iok := pos[all[i].ID]
+		pj, jok := pos[all[j].ID]
+		switch {
+		case iok && jok:
+			return pi < pj
+		case iok != jok:
+			return iok
+		}
+		return false
+	})
+	var changed []*Room
+	for i, r := range all {
+		if r.SortingPriority != i+1 {
+			n := r.Clone()
+			n.SortingPriority = i + 1
+			changed = append(changed, n)
+		}
+	}
+	if len(changed) > 0 {
+		if err := c.persist(ctx, changed...); err != nil {
+			return nil, err
+		}
+		for _, n := range changed {
+			c.rooms[n.ID] = n
+		}
+	}
+	out := make([]*Room, 0, len(c.rooms))
+	for _, r := range c.rooms {
+		out = append(out, r.Clone())
+	}
+	sortRooms(out)
+	return out, nil
+}
+
+// Delete removes a room and its invites.
+func (c *Catalog) Delete(ctx context.Context, id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rooms[id] == nil {
+		return op.Errorf(op.CodeRoomUnknown, "unknown room %q", id)
+	}
+	if err := c.store.DeleteRoom(ctx, id); err != nil {
+		return fmt.Errorf("delete room %s: %w", id, err)
+	}
+	delete(c.rooms, id)
+	return nil
+}
+
+// InviteCode returns the room's anonymous invite code, reusing the current
+// one while it has more than InviteReuseMargin left.
+func (c *Catalog) InviteCode(ctx context.Context, room string) (string, error) {
+	now := c.now()
+	inv, err := c.store.RoomInvite(ctx, room)
+	if err == nil && inv.Expires.After(now.Add(InviteReuseMargin)) {
+		return inv.Code, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("load invite: %w", err)
+	}
+	code, err := newInviteCode()
+	if err != nil {
+		return "", err
+	}
+	inv = store.Invite{Code: code, Room: room, Expires: now.Add(InviteTTL)}
+	if err := c.store.PutInvite(ctx, inv); err != nil {
+		return "", fmt.Errorf("store invite: %w", err)
+	}
+	return code, nil
+}
+
+// Redeem returns the room an invite code admits to, or auth.denied.
+func (c *Catalog) Redeem(ctx context.Context, code string) (string, error) {
+	inv, err := c.store.Invite(ctx, code)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!inv.Expires.After(c.now()) || !c.Exists(inv.Room))) {
+		return "", op.Errorf(op.CodeAuthDenied, "invite is unknown or expired")
+	}
+	if err != nil {
+		return "", fmt.Errorf("load invite: %w", err)
+	}
+	return inv.Room, nil
+}
+
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("room id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+func newInviteCode() (string, error) {
+	out := make([]byte, inviteCodeLen)
+	n := big.NewInt(int64(len(inviteAlphabet)))
+	for i := range out {
+		k, err := rand.Int(rand.Reader, n)
+		if err != nil {
+			return "", fmt.Errorf("invite code: %w", err)
+		}
+		out[i] = inviteAlphabet[k.Int64()]
+	}
+	return string(out), nil
+}

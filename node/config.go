@@ -1,0 +1,91 @@
+// Package node assembles a roomring node from its parts — store, catalog,
+// room owner, edge, engine, HTTP server — and runs it until shutdown.
+package node
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/roomring/roomring/node/session"
+)
+
+// Config is a node's configuration; every field is a flag of `roomring node`.
+type Config struct {
+	Listen      string
+	DataDir     string
+	RoomsFile   string
+	Dev         bool
+	JWTSecret   string
+	JWTIssuer   string
+	JWTAudience string
+	AllowGuests bool
+	WorldID     string
+	WorldTitle  string
+	PublicURL   string
+	// MaxConnsPerUser bounds one user's connections on this node; the oldest
+	// is replaced (venueless' connection.replaced) beyond it.
+	MaxConnsPerUser int
+	LogLevel        string
+	LogFormat       string
+	Session         session.Config
+}
+
+// RegisterFlags registers the node's flags on fs.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "HTTP/websocket listen address")
+	fs.StringVar(&c.DataDir, "data-dir", "", "directory of the embedded store (default: ./data, or a temporary directory with --dev)")
+	fs.StringVar(&c.RoomsFile, "rooms", "", "YAML file of Room manifests loaded into the store on start (existing rooms are updated)")
+	fs.BoolVar(&c.Dev, "dev", false, "development mode: sample rooms, guests allowed, dev trait grants, a generated JWT secret unless one is given")
+	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret of session tokens (env ROOMRING_JWT_SECRET)")
+	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "required iss claim of session tokens (empty: any)")
+	fs.StringVar(&c.JWTAudience, "jwt-audience", "", "required aud claim of session tokens (empty: any)")
+	fs.BoolVar(&c.AllowGuests, "allow-guests", false, "admit clients that authenticate with a client_id only (always on with --dev)")
+	fs.StringVar(&c.WorldID, "world", "default", "the world id served at /ws/world/{world}/")
+	fs.StringVar(&c.WorldTitle, "world-title", "roomring", "the world's title in world.config")
+	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<listen>)")
+	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	c.Session.RegisterFlags(fs)
+}
+
+// Complete fills values that derive from others and from the environment.
+func (c *Config) Complete() {
+	if c.JWTSecret == "" {
+		c.JWTSecret = os.Getenv("ROOMRING_JWT_SECRET")
+	}
+	if c.Dev {
+		c.AllowGuests = true
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+}
+
+// Validate reports configuration errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("--listen is required"))
+	}
+	if c.JWTSecret == "" && !c.Dev {
+		errs = append(errs, errors.New("a JWT secret is required: --jwt-secret or ROOMRING_JWT_SECRET (or --dev)"))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 16 {
+		errs = append(errs, errors.New("the JWT secret must be at least 16 characters"))
+	}
+	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
+		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
+	}
+	if c.MaxConnsPerUser < 0 {
+		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
+	}
+	if err := c.Session.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

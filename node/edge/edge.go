@@ -1,0 +1,201 @@
+// Package edge is the node-local side of rooms: which of this node's sessions
+// are in which room, and the fan-out of owner events to them, encoding each
+// event at most once per dialect.
+package edge
+
+import (
+	"sync"
+
+	"github.com/roomring/roomring/node/op"
+)
+
+// Dialect identifies a wire format; it indexes the Edge's encoders.
+type Dialect uint8
+
+// Dialects.
+const (
+	Venueless Dialect = iota
+	SocketIO
+	numDialects
+)
+
+// Subscriber is a session as the edge sees it.
+//
+// Send and SendPersonal are called with the edge's read lock held and from
+// several goroutines at once: they must not block and must not call back
+// into the Edge. Send's frame is shared between sessions and must not be
+// modified.
+type Subscriber interface {
+	UserID() string
+	Dialect() Dialect
+	Send(frame []byte)
+	SendPersonal(ev *op.Event)
+}
+
+// Encoder encodes an event for one dialect; ok false means the dialect does
+// not carry this event.
+type Encoder func(ev *op.Event) (frame []byte, ok bool)
+
+// Edge tracks local room membership. It is safe for concurrent use.
+type Edge struct {
+	id       string
+	encoders [numDialects]Encoder
+
+	mu    sync.RWMutex
+	rooms map[string]*local
+	world map[Subscriber]struct{}
+}
+
+type local struct {
+	subs  map[Subscriber]bool // value: may see viewer events
+	users map[string]int      // user id -> local sessions in the room
+}
+
+// New returns an Edge named id (the node's name in the cluster).
+func New(id string) *Edge {
+	return &Edge{id: id, rooms: map[string]*local{}, world: map[Subscriber]struct{}{}}
+}
+
+// ID is the edge's name.
+func (e *Edge) ID() string { return e.id }
+
+// SetEncoder installs the encoder of a dialect. Call before serving.
+func (e *Edge) SetEncoder(d Dialect, enc Encoder) { e.encoders[d] = enc }
+
+// Attach registers an authenticated session for world-wide events.
+func (e *Edge) Attach(s Subscriber) {
+	e.mu.Lock()
+	e.world[s] = struct{}{}
+	e.mu.Unlock()
+}
+
+// Detach removes s from the world and every room. It returns the rooms in
+// which s was its user's last local session.
+func (e *Edge) Detach(s Subscriber) (lastIn []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.world, s)
+	for id, l := range e.rooms {
+		if _, ok := l.subs[s]; ok && e.partLocked(id, l, s) {
+			lastIn = append(lastIn, id)
+		}
+	}
+	return lastIn
+}
+
+// Join subscribes s to room; seesViewers says whether s receives viewer
+// events. Joining again updates seesViewers.
+func (e *Edge) Join(room string, s Subscriber, seesViewers bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.rooms[room]
+	if l == nil {
+		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}}
+		e.rooms[room] = l
+	}
+	if _, ok := l.subs[s]; !ok {
+		l.users[s.UserID()]++
+	}
+	l.subs[s] = seesViewers
+}
+
+// Part unsubscribes s from room and reports whether s was its user's last
+// local session there (the owner must then be told the user left through
+// this edge).
+func (e *Edge) Part(room string, s Subscriber) (last bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.rooms[room]
+	if l == nil {
+		return false
+	}
+	if _, ok := l.subs[s]; !ok {
+		return false
+	}
+	return e.partLocked(room, l, s)
+}
+
+func (e *Edge) partLocked(room string, l *local, s Subscriber) bool {
+	delete(l.subs, s)
+	uid := s.UserID()
+	l.users[uid]--
+	last := l.users[uid] <= 0
+	if last {
+		delete(l.users, uid)
+	}
+	if len(l.subs) == 0 {
+		delete(e.rooms, room)
+	}
+	return last
+}
+
+// Members returns, per room, the users with local sessions in it; a new
+// owner rebuilds its viewer set from these announcements.
+func (e *Edge) Members() map[string][]string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make(map[string][]string, len(e.rooms))
+	for id, l := range e.rooms {
+		for uid := range l.users {
+			out[id] = append(out[id], uid)
+		}
+	}
+	return out
+}
+
+// Sessions is the number of attached sessions.
+func (e *Edge) Sessions() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.world)
+}
+
+// Deliver fans ev out to the local sessions of its audience. A room.delete
+// event also drops the room's local subscriptions.
+func (e *Edge) Deliver(ev *op.Event) {
+	var frames [numDialects][]byte
+	var tried [numDialects]bool
+	send := func(s Subscriber) {
+		if ev.Personal {
+			s.SendPersonal(ev)
+			return
+		}
+		d := s.Dialect()
+		if !tried[d] {
+			tried[d] = true
+			if enc := e.encoders[d]; enc != nil {
+				if f, ok := enc(ev); ok {
+					frames[d] = f
+				}
+			}
+		}
+		if frames[d] != nil {
+			s.Send(frames[d])
+		}
+	}
+	if ev.Audience == op.ToWorld {
+		e.mu.RLock()
+		for s := range e.world {
+			send(s)
+		}
+		e.mu.RUnlock()
+		if ev.Kind == op.EvRoomDelete {
+			e.mu.Lock()
+			delete(e.rooms, ev.Room)
+			e.mu.Unlock()
+		}
+		return
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	l := e.rooms[ev.Room]
+	if l == nil {
+		return
+	}
+	for s, seesViewers := range l.subs {
+		if ev.Audience == op.ToRoomViewers && (!seesViewers || s.UserID() == ev.Subject) {
+			continue
+		}
+		send(s)
+	}
+}

@@ -1,0 +1,214 @@
+// Package engine executes dialect-neutral operations on behalf of an
+// authenticated client: it checks permissions, then calls the catalog (room
+// configuration, durable) or the room's owner (viewers, reactions, soft
+// state). Both wire dialects call the same methods, so an operation behaves
+// identically whichever protocol carried it.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/roomring/roomring/node/auth"
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/edge"
+	"github.com/roomring/roomring/node/op"
+)
+
+// Owner is the room owner as the engine reaches it: the local room.Manager on
+// a single node, or a router that forwards to the ring owner in a cluster.
+type Owner interface {
+	Enter(ctx context.Context, room string, u op.User, edge string) ([]op.User, error)
+	Leave(ctx context.Context, room, userID, edge string) error
+	React(ctx context.Context, room, userID, reaction string) error
+	Announce(ctx context.Context, room string, ev *op.Event) error
+	Forget(ctx context.Context, room string) error
+}
+
+// Broadcaster publishes world-wide events to every edge of the service.
+type Broadcaster interface {
+	PublishAll(ev *op.Event)
+}
+
+// Config is the world's configuration as the engine needs it.
+type Config struct {
+	WorldID    string
+	WorldTitle string
+	// InviteBaseURL is prefixed to anonymous invite codes ("<base>/<code>").
+	InviteBaseURL string
+	// AllowGuests admits clients that authenticate with a client_id only.
+	AllowGuests bool
+	// MaxConnsPerUser bounds a user's concurrent authenticated connections on
+	// this node; connecting beyond it replaces the oldest (0: unlimited).
+	MaxConnsPerUser int
+}
+
+// Engine is shared by all sessions of a node.
+type Engine struct {
+	cfg      Config
+	verifier *auth.Verifier
+	policy   *auth.Policy
+	catalog  *catalog.Catalog
+	owner    Owner
+	edge     *edge.Edge
+	bcast    Broadcaster
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	perUser map[string][]*Client // oldest first
+}
+
+// Deps are the engine's collaborators.
+type Deps struct {
+	Verifier    *auth.Verifier
+	Policy      *auth.Policy
+	Catalog     *catalog.Catalog
+	Owner       Owner
+	Edge        *edge.Edge
+	Broadcaster Broadcaster
+	Logger      *slog.Logger
+}
+
+// New returns an Engine.
+func New(cfg Config, d Deps) *Engine {
+	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog,
+		owner: d.Owner, edge: d.Edge, bcast: d.Broadcaster, log: d.Logger, perUser: map[string][]*Client{}}
+}
+
+// Catalog returns the engine's catalog.
+func (e *Engine) Catalog() *catalog.Catalog { return e.catalog }
+
+// Sink is what a client's connection offers the engine besides fan-out: a
+// way to be replaced by a newer connection of the same user.
+type Sink interface {
+	edge.Subscriber
+	// Replaced tells the connection it was replaced and must close.
+	Replaced()
+}
+
+// Credentials is the body of authenticate.
+type Credentials struct {
+	Token       string         `json:"token"`
+	ClientID    string         `json:"client_id"`
+	InviteToken string         `json:"invite_token"`
+	Profile     map[string]any `json:"profile"` // guests only: roomring extension
+}
+
+// Authenticate turns credentials into a user.
+func (e *Engine) Authenticate(ctx context.Context, cred Credentials) (*auth.User, *op.Error) {
+	var u *auth.User
+	switch {
+	case cred.Token != "":
+		claims, err := e.verifier.Verify(cred.Token)
+		if err != nil {
+			return nil, err
+		}
+		u = auth.FromClaims(claims)
+	case cred.ClientID != "" && cred.InviteToken != "":
+		room, err := e.catalog.Redeem(ctx, cred.InviteToken)
+		if err != nil {
+			return nil, e.internal(ctx, "authenticate", err)
+		}
+		u = &auth.User{ID: guestID(e.cfg.WorldID, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true, InviteRoom: room}
+	case cred.ClientID != "":
+		if !e.cfg.AllowGuests {
+			return nil, op.Errorf(op.CodeAuthDenied, "this world does not admit guests")
+		}
+		u = &auth.User{ID: guestID(e.cfg.WorldID, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true}
+	default:
+		return nil, op.Errorf(op.CodeMissingToken, "authenticate needs a token or a client_id")
+	}
+	return u, nil
+}
+
+// NewClient binds an authenticated user to sink. The client receives no
+// events until Start.
+func (e *Engine) NewClient(u *auth.User, sink Sink) *Client {
+	return &Client{eng: e, user: u, public: u.Public(), sink: sink, rooms: map[string]struct{}{}}
+}
+
+// Start attaches the client to the edge for world-wide events and enforces
+// the per-user connection limit, replacing the user's oldest connections.
+func (c *Client) Start() {
+	e := c.eng
+	u := c.user
+	e.edge.Attach(c.sink)
+	var replaced []*Client
+	e.mu.Lock()
+	list := append(e.perUser[u.ID], c)
+	if max := e.cfg.MaxConnsPerUser; max > 0 && len(list) > max {
+		replaced = append(replaced, list[:len(list)-max]...)
+		list = append([]*Client(nil), list[len(list)-max:]...)
+	}
+	e.perUser[u.ID] = list
+	e.mu.Unlock()
+	for _, old := range replaced {
+		old.sink.Replaced()
+	}
+}
+
+func guestID(world, clientID string) string {
+	h := sha256.Sum256([]byte(world + "\x00" + clientID))
+	return "guest-" + hex.EncodeToString(h[:10])
+}
+
+func guestProfile(p map[string]any) map[string]any {
+	out := map[string]any{}
+	if n, ok := p["display_name"].(string); ok && len(n) <= 100 {
+		out["display_name"] = n
+	}
+	return out
+}
+
+// internal maps a non-protocol error to server.error, logging it once here.
+func (e *Engine) internal(ctx context.Context, what string, err error) *op.Error {
+	var oe *op.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	e.log.ErrorContext(ctx, "operation failed", "op", what, "err", err)
+	return op.Errorf(op.CodeInternal, "internal error")
+}
+
+// roomView is what an operation needs to know of a room for one user.
+type roomView struct {
+	id          string
+	perms       auth.Perm
+	showViewers bool
+	invites     bool
+	reactions   []string
+}
+
+// view returns u's view of room, or room.unknown.
+func (e *Engine) view(u *auth.User, roomID string) (roomView, *op.Error) {
+	v := roomView{id: roomID}
+	ok := e.catalog.View(roomID, func(r *catalog.Room) {
+		v.perms = e.policy.Room(u, r.ID, r.TraitGrants)
+		v.showViewers, v.invites = r.ShowViewers, r.AnonymousInvites
+		v.reactions = r.AllowedReactions
+	})
+	if !ok {
+		return v, op.Errorf(op.CodeRoomUnknown, "unknown room %q", roomID)
+	}
+	return v, nil
+}
+
+func decode(body json.RawMessage, v any) *op.Error {
+	if len(body) == 0 || string(body) == "null" {
+		return op.Errorf(op.CodeBadRequest, "missing payload")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, "Go struct field "); i >= 0 {
+			msg = "wrong type for field " + msg[i+len("Go struct field "):]
+		}
+		return op.Errorf(op.CodeBadRequest, "invalid payload: %s", msg)
+	}
+	return nil
+}

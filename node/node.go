@@ -1,0 +1,170 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/roomring/roomring/node/auth"
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/edge"
+	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/metrics"
+	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/protocol/venueless"
+	"github.com/roomring/roomring/node/room"
+	"github.com/roomring/roomring/node/server"
+	"github.com/roomring/roomring/node/session"
+	"github.com/roomring/roomring/node/store"
+	"github.com/roomring/roomring/node/store/bolt"
+)
+
+// SampleRooms is the rooms file --dev loads when --rooms is not given.
+const SampleRooms = "config/samples/rooms.yaml"
+
+// Node is a running node.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	catalog *catalog.Catalog
+	rooms   *room.Manager
+	edge    *edge.Edge
+	engine  *engine.Engine
+	server  *server.Server
+	ln      net.Listener
+}
+
+// New builds a node: opens the store, loads rooms, binds the listener.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
+	cfg.Complete()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dev && cfg.JWTSecret == "" {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return nil, fmt.Errorf("generate jwt secret: %w", err)
+		}
+		cfg.JWTSecret = hex.EncodeToString(b)
+	}
+	if cfg.DataDir == "" {
+		if cfg.Dev {
+			dir, err := os.MkdirTemp("", "roomring-dev-")
+			if err != nil {
+				return nil, fmt.Errorf("temp data dir: %w", err)
+			}
+			cfg.DataDir = dir
+		} else {
+			cfg.DataDir = "data"
+		}
+	}
+	if cfg.Dev && cfg.RoomsFile == "" {
+		cfg.RoomsFile = SampleRooms
+	}
+	st, err := bolt.Open(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, store: st}
+	if err := n.build(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) build(ctx context.Context) error {
+	cfg := &n.cfg
+	cat, err := catalog.Open(ctx, n.store)
+	if err != nil {
+		return err
+	}
+	if cfg.RoomsFile != "" {
+		rooms, err := catalog.LoadManifests(cfg.RoomsFile)
+		if err != nil {
+			return fmt.Errorf("rooms file %s: %w", cfg.RoomsFile, err)
+		}
+		if err := cat.Upsert(ctx, rooms...); err != nil {
+			return fmt.Errorf("load rooms: %w", err)
+		}
+		n.log.Info("rooms loaded", "file", cfg.RoomsFile, "rooms", len(rooms))
+	}
+	n.catalog = cat
+	n.edge = edge.New("local")
+	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
+	n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
+
+	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
+	if !cfg.Dev {
+		secret.Issuer, secret.Audience = cfg.JWTIssuer, cfg.JWTAudience
+	}
+	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg, metrics.Gauges{
+		Rooms:   func() float64 { return float64(cat.Len()) },
+		Active:  func() float64 { r, _ := n.rooms.Stats(); return float64(r) },
+		Viewers: func() float64 { _, v := n.rooms.Stats(); return float64(v) },
+	})
+	n.engine = engine.New(engine.Config{
+		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
+		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
+	}, engine.Deps{
+		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
+		Owner: engine.LocalOwner{M: n.rooms}, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
+	})
+	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session}, n.engine, m, reg, n.log)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		n.rooms.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	n.ln = ln
+	return nil
+}
+
+// Addr is the address the node listens on.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+// Config is the completed configuration (with generated values filled in).
+func (n *Node) Config() Config { return n.cfg }
+
+// DataDir is the store directory in use.
+func (n *Node) DataDir() string { abs, _ := filepath.Abs(n.cfg.DataDir); return abs }
+
+// Serve serves until Shutdown; it returns nil after a shutdown.
+func (n *Node) Serve() error { return n.server.Serve(n.ln) }
+
+// Shutdown closes client sockets with 1001, stops the room owner and
+// flushes and closes the store. It is idempotent.
+func (n *Node) Shutdown(ctx context.Context) error {
+	err := n.server.Shutdown(ctx, session.CloseGoingAway)
+	n.rooms.Close()
+	if cerr := n.store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	return err
+}
+
+// localPublisher delivers owner and world events to this node's edge.
+type localPublisher struct{ e *edge.Edge }
+
+func (p localPublisher) Publish(edges []string, ev *op.Event) {
+	if slices.Contains(edges, p.e.ID()) {
+		p.e.Deliver(ev)
+	}
+}
+
+func (p localPublisher) PublishAll(ev *op.Event) { p.e.Deliver(ev) }

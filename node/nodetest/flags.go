@@ -1,0 +1,5 @@
+package nodetest
+
+import "flag"
+
+func flagSet() *flag.FlagSet { return flag.NewFlagSet("nodetest", flag.ContinueOnError) }

@@ -1,0 +1,308 @@
+// Package nodetest starts real nodes on loopback ports and connects real
+// websocket clients to them, for tests of other packages (the node's
+// httptest).
+package nodetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/roomring/roomring/node"
+	"github.com/roomring/roomring/node/auth"
+)
+
+// Secret is the JWT secret of test nodes.
+const Secret = "nodetest-secret-0123456789abcdef"
+
+// RepoRoot returns the repository's root directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Node is a node running in the test process.
+type Node struct {
+	*node.Node
+	Cfg  node.Config
+	done chan error
+}
+
+// Config returns a dev-mode config on a random loopback port with the
+// sample rooms and a fixed secret; dataDir "" means a fresh temp dir.
+func Config(t testing.TB, dataDir string) node.Config {
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	var cfg node.Config
+	cfg.RegisterFlags(flagSet())
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Dev = true
+	cfg.JWTSecret = Secret
+	cfg.DataDir = dataDir
+	cfg.RoomsFile = filepath.Join(RepoRoot(), "config", "samples", "rooms.yaml")
+	return cfg
+}
+
+// Start starts a node with cfg and stops it when the test ends.
+func Start(t testing.TB, cfg node.Config) *Node {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("NODETEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	n, err := node.New(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatalf("start node: %v", err)
+	}
+	tn := &Node{Node: n, Cfg: n.Config(), done: make(chan error, 1)}
+	go func() { tn.done <- n.Serve() }()
+	t.Cleanup(func() { tn.Stop(t) })
+	return tn
+}
+
+// Stop shuts the node down (idempotent).
+func (n *Node) Stop(t testing.TB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// URL is the venueless websocket URL of the node.
+func (n *Node) URL() string { return "ws://" + n.Addr() + "/ws/world/default/" }
+
+// Token mints a token for uid with traits and profile, signed with Secret.
+func Token(t testing.TB, uid string, traits []string, profile map[string]any) string {
+	t.Helper()
+	tok, err := auth.Sign([]byte(Secret), uid, traits, profile, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Client is a venueless websocket client that records every frame it gets.
+type Client struct {
+	t    testing.TB
+	ws   *websocket.Conn
+	wmu  sync.Mutex
+	next int
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	frames []json.RawMessage
+	err    error // read error that ended the reader
+	closed chan struct{}
+}
+
+// Dial connects to url.
+func Dial(t testing.TB, url string) *Client {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	c := &Client{t: t, ws: ws, next: 1, closed: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	go c.read()
+	t.Cleanup(func() { _ = ws.Close() })
+	return c
+}
+
+func (c *Client) read() {
+	defer close(c.closed)
+	for {
+		_, b, err := c.ws.ReadMessage()
+		c.mu.Lock()
+		if err != nil {
+			c.err = err
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		c.frames = append(c.frames, json.RawMessage(b))
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// SendRaw writes a raw text frame.
+func (c *Client) SendRaw(frame string) {
+	c.t.Helper()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// Send writes [action, id, payload] with a fresh id and returns the id.
+func (c *Client) Send(action string, payload any) int {
+	c.t.Helper()
+	c.wmu.Lock()
+	id := c.next
+	c.next++
+	c.wmu.Unlock()
+	b, err := json.Marshal([]any{action, id, payload})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.SendRaw(string(b))
+	return id
+}
+
+// Frame is a received frame decoded as a JSON array.
+type Frame []json.RawMessage
+
+// Kind is the frame's first element.
+func (f Frame) Kind() string {
+	var s string
+	if len(f) > 0 {
+		_ = json.Unmarshal(f[0], &s)
+	}
+	return s
+}
+
+// Decode decodes element i into v.
+func (f Frame) Decode(t testing.TB, i int, v any) {
+	t.Helper()
+	if i >= len(f) {
+		t.Fatalf("frame %s has no element %d", f, i)
+	}
+	if err := json.Unmarshal(f[i], v); err != nil {
+		t.Fatalf("decode element %d of %s: %v", i, f, err)
+	}
+}
+
+func (f Frame) String() string { b, _ := json.Marshal([]json.RawMessage(f)); return string(b) }
+
+// Wait returns the first not yet consumed frame matching pred, waiting up to
+// timeout; frames before it stay available. It fails the test on timeout.
+func (c *Client) Wait(timeout time.Duration, what string, pred func(Frame) bool) Frame {
+	c.t.Helper()
+	f, ok := c.await(timeout, pred)
+	if !ok {
+		c.mu.Lock()
+		all := make([]string, len(c.frames))
+		for i, fr := range c.frames {
+			all[i] = string(fr)
+		}
+		err := c.err
+		c.mu.Unlock()
+		c.t.Fatalf("timed out waiting for %s; frames: [%s]; read error: %v", what, strings.Join(all, ", "), err)
+	}
+	return f
+}
+
+func (c *Client) await(timeout time.Duration, pred func(Frame) bool) (Frame, bool) {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
+	defer timer.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for i, raw := range c.frames {
+			var f Frame
+			if json.Unmarshal(raw, &f) != nil {
+				continue
+			}
+			if pred(f) {
+				c.frames = append(c.frames[:i:i], c.frames[i+1:]...)
+				return f, true
+			}
+		}
+		if c.err != nil || !time.Now().Before(deadline) {
+			return nil, false
+		}
+		c.cond.Wait()
+	}
+}
+
+// Has reports whether a frame matching pred is already received (and
+// consumes it).
+func (c *Client) Has(pred func(Frame) bool) bool {
+	_, ok := c.await(0, pred)
+	return ok
+}
+
+// Reply waits for the success or error reply to request id.
+func (c *Client) Reply(id int) Frame {
+	c.t.Helper()
+	want := fmt.Sprint(id)
+	return c.Wait(5*time.Second, fmt.Sprintf("reply to %d", id), func(f Frame) bool {
+		return (f.Kind() == "success" || f.Kind() == "error") && len(f) == 3 && string(f[1]) == want
+	})
+}
+
+// Call sends a request and returns the data of its success reply, failing
+// the test on an error reply.
+func (c *Client) Call(action string, payload any) json.RawMessage {
+	c.t.Helper()
+	f := c.Reply(c.Send(action, payload))
+	if f.Kind() != "success" {
+		c.t.Fatalf("%s %v: got %s", action, payload, f)
+	}
+	return f[2]
+}
+
+// CallErr sends a request and returns the error code of its error reply,
+// failing the test on success.
+func (c *Client) CallErr(action string, payload any) string {
+	c.t.Helper()
+	f := c.Reply(c.Send(action, payload))
+	if f.Kind() != "error" {
+		c.t.Fatalf("%s %v: want an error, got %s", action, payload, f)
+	}
+	var e struct{ Code string }
+	f.Decode(c.t, 2, &e)
+	return e.Code
+}
+
+// Event waits for a push of kind and returns its data.
+func (c *Client) Event(kind string) json.RawMessage {
+	c.t.Helper()
+	f := c.Wait(5*time.Second, "event "+kind, func(f Frame) bool { return f.Kind() == kind && len(f) == 2 })
+	return f[1]
+}
+
+// Auth authenticates with a body and returns the authenticated payload.
+func (c *Client) Auth(body any) json.RawMessage {
+	c.t.Helper()
+	b, _ := json.Marshal([]any{"authenticate", body})
+	c.SendRaw(string(b))
+	f := c.Wait(5*time.Second, "authenticated", func(f Frame) bool { return f.Kind() == "authenticated" || f.Kind() == "error" })
+	if f.Kind() != "authenticated" {
+		c.t.Fatalf("authenticate: %s", f)
+	}
+	return f[1]
+}
+
+// Closed waits until the server closes the connection and returns the close
+// error (a *websocket.CloseError when the server sent a close frame).
+func (c *Client) Closed(timeout time.Duration) error {
+	c.t.Helper()
+	select {
+	case <-c.closed:
+	case <-time.After(timeout):
+		c.t.Fatalf("connection not closed within %v", timeout)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close closes the client's socket.
+func (c *Client) Close() { _ = c.ws.Close() }

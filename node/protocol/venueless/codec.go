@@ -1,0 +1,99 @@
+// Package venueless is the codec and connection handler of venueless' Rooms
+// API: JSON-array frames over a plain websocket.
+//
+// Client frames are [action, id, payload] (or [action, payload] for ping
+// and authenticate); replies are ["success", id, data] and
+// ["error", id, {"code", "message"}]; pushes are [event, data].
+package venueless
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/roomring/roomring/node/op"
+)
+
+// Frame is a decoded client frame. ID is the raw JSON id (any JSON value)
+// when the frame had three elements.
+type Frame struct {
+	Action string
+	ID     json.RawMessage
+	Body   json.RawMessage
+}
+
+// HasID reports whether the frame carried an id.
+func (f *Frame) HasID() bool { return f.ID != nil }
+
+// ErrFrame is wrapped by every decoding error.
+var ErrFrame = errors.New("invalid frame")
+
+// Decode parses one client frame.
+func Decode(b []byte) (Frame, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '[' {
+		return Frame{}, fmt.Errorf("%w: expected a JSON array", ErrFrame)
+	}
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return Frame{}, fmt.Errorf("%w: %v", ErrFrame, err)
+	}
+	if len(parts) < 1 || len(parts) > 3 {
+		return Frame{}, fmt.Errorf("%w: expected [action, id, payload]", ErrFrame)
+	}
+	var f Frame
+	if err := json.Unmarshal(parts[0], &f.Action); err != nil || f.Action == "" {
+		return Frame{}, fmt.Errorf("%w: the action must be a non-empty string", ErrFrame)
+	}
+	switch len(parts) {
+	case 2:
+		f.Body = parts[1]
+	case 3:
+		f.ID = parts[1]
+		f.Body = parts[2]
+	}
+	return f, nil
+}
+
+func marshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every payload the node builds is JSON-encodable; reaching this is a bug.
+		panic(fmt.Sprintf("venueless: encode %T: %v", v, err))
+	}
+	return b
+}
+
+// Success encodes ["success", id, data] (or ["success", data] without id).
+func Success(id json.RawMessage, data any) []byte {
+	if data == nil {
+		data = struct{}{}
+	}
+	if id == nil {
+		return marshal([]any{"success", data})
+	}
+	return marshal([]any{"success", id, data})
+}
+
+type errorBody struct {
+	Code    op.Code `json:"code"`
+	Message string  `json:"message,omitempty"`
+}
+
+// Error encodes ["error", id, {"code", "message"}] (id omitted when nil).
+func Error(id json.RawMessage, e *op.Error) []byte {
+	body := errorBody{Code: e.Code, Message: e.Message}
+	if id == nil {
+		return marshal([]any{"error", body})
+	}
+	return marshal([]any{"error", id, body})
+}
+
+// Push encodes a server push [event, data].
+func Push(kind string, data any) []byte { return marshal([]any{kind, data}) }
+
+// EncodeEvent encodes a shared (non-personal) event for venueless clients.
+func EncodeEvent(ev *op.Event) ([]byte, bool) {
+	return Push(string(ev.Kind), ev.Data), true
+}

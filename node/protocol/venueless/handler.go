@@ -1,0 +1,138 @@
+package venueless
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/roomring/roomring/node/edge"
+	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/session"
+)
+
+// Observer receives protocol-level events for metrics. Its methods must be
+// safe for concurrent use and fast.
+type Observer interface {
+	FrameIn(action string)
+	Error(code op.Code)
+}
+
+// Handler serves one venueless connection. Create one per connection with
+// NewHandler and pass it to session.Conn.Serve.
+type Handler struct {
+	eng    *engine.Engine
+	obs    Observer
+	log    *slog.Logger
+	conn   *session.Conn
+	client *engine.Client // set once authenticated; read goroutine only
+	uid    string
+}
+
+// NewHandler returns the handler of one connection.
+func NewHandler(eng *engine.Engine, conn *session.Conn, obs Observer, log *slog.Logger) *Handler {
+	return &Handler{eng: eng, obs: obs, log: log, conn: conn}
+}
+
+var _ engine.Sink = (*Handler)(nil)
+
+// UserID implements edge.Subscriber.
+func (h *Handler) UserID() string { return h.uid }
+
+// Dialect implements edge.Subscriber.
+func (h *Handler) Dialect() edge.Dialect { return edge.Venueless }
+
+// Send implements edge.Subscriber.
+func (h *Handler) Send(frame []byte) { h.conn.Send(frame) }
+
+// SendPersonal implements edge.Subscriber.
+func (h *Handler) SendPersonal(ev *op.Event) {
+	if data, ok := h.client.Personalize(ev); ok {
+		h.conn.Send(Push(string(ev.Kind), data))
+	}
+}
+
+// Replaced implements engine.Sink: a newer connection of the same user took
+// this one's place.
+func (h *Handler) Replaced() {
+	h.conn.Send(Error(nil, &op.Error{Code: op.CodeConnectionReplaced, Message: "Connection replaced"}))
+	h.conn.Close(session.CloseNormal, "connection replaced")
+}
+
+func (h *Handler) fail(id json.RawMessage, e *op.Error) {
+	h.obs.Error(e.Code)
+	h.conn.Send(Error(id, e))
+}
+
+// HandleFrame implements session.Handler.
+func (h *Handler) HandleFrame(c *session.Conn, raw []byte) {
+	f, err := Decode(raw)
+	if err != nil {
+		h.obs.FrameIn("invalid")
+		h.fail(nil, &op.Error{Code: op.CodeBadRequest, Message: err.Error()})
+		return
+	}
+	h.obs.FrameIn(metricAction(f.Action))
+	if !c.Allow() {
+		h.fail(f.ID, op.Errorf(op.CodeRateLimited, "too many frames; slow down"))
+		return
+	}
+	if f.Action == string(op.Ping) {
+		h.conn.Send(Push("pong", f.Body))
+		return
+	}
+	ctx := context.Background()
+	if h.client == nil {
+		if f.Action != string(op.Authenticate) {
+			h.fail(f.ID, op.Errorf(op.CodeUnauthenticated, "authenticate first"))
+			return
+		}
+		h.authenticate(ctx, f)
+		return
+	}
+	res, oerr := h.client.Do(ctx, op.Request{Kind: op.Kind(f.Action), Body: f.Body})
+	if oerr != nil {
+		h.fail(f.ID, oerr)
+		return
+	}
+	h.conn.Send(Success(f.ID, res))
+}
+
+func (h *Handler) authenticate(ctx context.Context, f Frame) {
+	var cred engine.Credentials
+	if len(f.Body) == 0 || json.Unmarshal(f.Body, &cred) != nil {
+		h.fail(f.ID, op.Errorf(op.CodeMissingToken, "authenticate needs an object with a token or a client_id"))
+		return
+	}
+	u, err := h.eng.Authenticate(ctx, cred)
+	if err != nil {
+		h.fail(f.ID, err)
+		return
+	}
+	h.uid = u.ID
+	client := h.eng.NewClient(u, h)
+	h.conn.Send(Push("authenticated", client.Welcome()))
+	h.client = client
+	h.conn.MarkAuthenticated()
+	client.Start()
+}
+
+// Closed implements session.Handler: disconnecting leaves every room, like
+// room.leave.
+func (h *Handler) Closed(*session.Conn) {
+	if h.client != nil {
+		h.client.Close(context.Background())
+	}
+}
+
+// metricAction bounds the label values of the frames-in metric.
+func metricAction(a string) string {
+	switch op.Kind(a) {
+	case op.Ping, op.Authenticate, op.RoomEnter, op.RoomLeave, op.RoomReact, op.RoomDelete, op.RoomCreate,
+		op.RoomSchedule, op.RoomConfigGet, op.RoomConfigPatch, op.RoomConfigList, op.RoomConfigReorder,
+		op.RoomInviteAnonymous, op.ResourceReactionSet, op.ResourceReactionDel, op.ResourceReactionGet,
+		op.ResourceReactionOwn:
+		return a
+	}
+	return "other"
+}

@@ -1,0 +1,343 @@
+// Package room is the owner side of rooms: for every room this node owns it
+// keeps the viewer set (deduplicated per user across edges), the per-user
+// reaction debounce and the reaction aggregation window, and publishes the
+// resulting events to the edges that hold the room's members.
+//
+// The Manager is the single writer of that soft state. In a cluster the ring
+// decides which node's Manager owns a room; edges reach it locally or over a
+// peer link, and can rebuild it at any time by re-announcing their members
+// (Enter is idempotent per user and edge).
+package room
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/roomring/roomring/node/op"
+)
+
+// Publisher delivers an owner's events to edges.
+//
+// Publish is called with the room's lock held, so events of one room are
+// published in order; it must not block (implementations queue, bounded) and
+// must not call back into the Manager.
+type Publisher interface {
+	Publish(edges []string, ev *op.Event)
+}
+
+// Config tunes the owner.
+type Config struct {
+	// ReactionWindow is the aggregation period of room.reaction broadcasts.
+	ReactionWindow time.Duration
+	// ReactionDebounce is how long a user's repeat of the same reaction in a
+	// room is acknowledged but not counted.
+	ReactionDebounce time.Duration
+}
+
+// DefaultConfig is venueless' behaviour: one broadcast a second, a 2 s debounce.
+func DefaultConfig() Config {
+	return Config{ReactionWindow: time.Second, ReactionDebounce: 2 * time.Second}
+}
+
+// Manager owns rooms' soft state. It is safe for concurrent use.
+type Manager struct {
+	cfg Config
+	pub Publisher
+	now func() time.Time
+
+	mu    sync.Mutex
+	rooms map[string]*state
+	dirty map[*state]struct{} // rooms with counts or debounce entries
+
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+type state struct {
+	id string
+
+	mu       sync.Mutex
+	users    map[string]*viewer
+	edges    map[string]int // edge -> users present through it
+	counts   map[string]int
+	debounce map[debounceKey]time.Time
+	closed   bool
+}
+
+type viewer struct {
+	user  op.User
+	edges map[string]struct{}
+}
+
+type debounceKey struct{ user, reaction string }
+
+// NewManager starts a Manager that publishes through pub.
+func NewManager(cfg Config, pub Publisher) *Manager {
+	m := &Manager{cfg: cfg, pub: pub, now: time.Now,
+		rooms: map[string]*state{}, dirty: map[*state]struct{}{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go m.run()
+	return m
+}
+
+// Close stops the aggregation loop. It is idempotent.
+func (m *Manager) Close() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	<-m.done
+}
+
+func (m *Manager) room(id string) *state {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.rooms[id]
+	if s == nil {
+		s = &state{id: id, users: map[string]*viewer{}, edges: map[string]int{},
+			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}}
+		m.rooms[id] = s
+	}
+	return s
+}
+
+func (m *Manager) lookup(id string) *state {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[id]
+}
+
+// Enter records that u is present in room through edge and returns the
+// room's visible viewers (never incognito users other than u). The first
+// presence of a user is published as room.viewer.added.
+func (m *Manager) Enter(roomID string, u op.User, edge string) []op.User {
+	for {
+		s := m.room(roomID)
+		s.mu.Lock()
+		if s.closed { // lost a race with Forget; use the fresh state
+			s.mu.Unlock()
+			continue
+		}
+		v := s.users[u.ID]
+		if v == nil {
+			v = &viewer{user: u, edges: map[string]struct{}{}}
+			s.users[u.ID] = v
+			if !u.Incognito {
+				edges := s.edgeList()
+				if _, ok := s.edges[edge]; !ok {
+					edges = append(edges, edge)
+				}
+				m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
+					Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+			}
+		} else {
+			v.user = u
+		}
+		if _, ok := v.edges[edge]; !ok {
+			v.edges[edge] = struct{}{}
+			s.edges[edge]++
+		}
+		out := make([]op.User, 0, len(s.users))
+		for _, w := range s.users {
+			if !w.user.Incognito || w.user.ID == u.ID {
+				out = append(out, w.user)
+			}
+		}
+		s.mu.Unlock()
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		return out
+	}
+}
+
+// Leave records that userID is no longer present in room through edge. When
+// no edge holds the user any more, room.viewer.removed is published.
+func (m *Manager) Leave(roomID, userID, edge string) {
+	s := m.lookup(roomID)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leave(m.pub, userID, edge)
+}
+
+func (s *state) leave(pub Publisher, userID, edge string) {
+	v := s.users[userID]
+	if v == nil {
+		return
+	}
+	if _, ok := v.edges[edge]; !ok {
+		return
+	}
+	delete(v.edges, edge)
+	if s.edges[edge]--; s.edges[edge] <= 0 {
+		delete(s.edges, edge)
+	}
+	if len(v.edges) > 0 {
+		return
+	}
+	delete(s.users, userID)
+	if !v.user.Incognito {
+		edges := s.edgeList()
+		if len(edges) > 0 {
+			pub.Publish(edges, &op.Event{Kind: op.EvViewerRemoved, Room: s.id,
+				Audience: op.ToRoomViewers, Subject: userID, Data: op.ViewerRemoved{UserID: userID}})
+		}
+	}
+}
+
+// DropEdge removes every presence held through edge (an edge node that died
+// or left), publishing removals for users no other edge holds.
+func (m *Manager) DropEdge(edge string) {
+	m.mu.Lock()
+	all := make([]*state, 0, len(m.rooms))
+	for _, s := range m.rooms {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		s.mu.Lock()
+		if _, ok := s.edges[edge]; ok {
+			for uid, v := range s.users {
+				if _, ok := v.edges[edge]; ok {
+					s.leave(m.pub, uid, edge)
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// React counts reaction by userID in room unless the same user sent the
+// same reaction within the debounce period. It reports whether it counted.
+func (m *Manager) React(roomID, userID, reaction string) bool {
+	s := m.room(roomID)
+	now := m.now()
+	s.mu.Lock()
+	key := debounceKey{userID, reaction}
+	if t, ok := s.debounce[key]; ok && now.Sub(t) < m.cfg.ReactionDebounce {
+		s.mu.Unlock()
+		return false
+	}
+	s.debounce[key] = now
+	s.counts[reaction]++
+	s.mu.Unlock()
+	m.mu.Lock()
+	m.dirty[s] = struct{}{}
+	m.mu.Unlock()
+	return true
+}
+
+// Announce publishes ev to every edge with members in the room.
+func (m *Manager) Announce(roomID string, ev *op.Event) {
+	s := m.lookup(roomID)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if edges := s.edgeList(); len(edges) > 0 {
+		m.pub.Publish(edges, ev)
+	}
+}
+
+// Forget drops a room's state (the room was deleted). Members are not told
+// here: the caller publishes room.delete world-wide.
+func (m *Manager) Forget(roomID string) {
+	m.mu.Lock()
+	s := m.rooms[roomID]
+	delete(m.rooms, roomID)
+	if s != nil {
+		delete(m.dirty, s)
+	}
+	m.mu.Unlock()
+	if s != nil {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+	}
+}
+
+// Viewers returns the number of distinct users present in room.
+func (m *Manager) Viewers(roomID string) int {
+	s := m.lookup(roomID)
+	if s == nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.users)
+}
+
+// Stats returns the number of rooms with state and the total of their viewers.
+func (m *Manager) Stats() (rooms, viewers int) {
+	m.mu.Lock()
+	all := make([]*state, 0, len(m.rooms))
+	for _, s := range m.rooms {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		s.mu.Lock()
+		if len(s.users) > 0 {
+			rooms++
+			viewers += len(s.users)
+		}
+		s.mu.Unlock()
+	}
+	return rooms, viewers
+}
+
+func (s *state) edgeList() []string {
+	out := make([]string, 0, len(s.edges))
+	for e := range s.edges {
+		out = append(out, e)
+	}
+	return out
+}
+
+func (m *Manager) run() {
+	defer close(m.done)
+	t := time.NewTicker(m.cfg.ReactionWindow)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			m.flush()
+		}
+	}
+}
+
+// flush publishes the window's counts of every room that had reactions and
+// prunes expired debounce entries.
+func (m *Manager) flush() {
+	m.mu.Lock()
+	batch := m.dirty
+	m.dirty = make(map[*state]struct{}, len(batch))
+	m.mu.Unlock()
+	now := m.now()
+	for s := range batch {
+		s.mu.Lock()
+		if len(s.counts) > 0 && !s.closed {
+			counts := s.counts
+			s.counts = map[string]int{}
+			if edges := s.edgeList(); len(edges) > 0 {
+				m.pub.Publish(edges, &op.Event{Kind: op.EvReaction, Room: s.id, Audience: op.ToRoom,
+					Data: op.Reaction{Room: s.id, Reactions: counts}})
+			}
+		}
+		for k, t := range s.debounce {
+			if now.Sub(t) >= m.cfg.ReactionDebounce {
+				delete(s.debounce, k)
+			}
+		}
+		keep := len(s.debounce) > 0 && !s.closed
+		s.mu.Unlock()
+		if keep {
+			m.mu.Lock()
+			m.dirty[s] = struct{}{}
+			m.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,208 @@
+// Package server is a node's HTTP listener: the venueless websocket
+// endpoint, health and readiness probes, Prometheus metrics, invite links
+// and the embedded demo page. It owns the set of open client connections
+// and closes them on shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fasthttp/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/roomring/roomring/node/demo"
+	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/metrics"
+	"github.com/roomring/roomring/node/protocol/venueless"
+	"github.com/roomring/roomring/node/session"
+)
+
+// Config is the listener's configuration.
+type Config struct {
+	WorldID string
+	Session session.Config
+}
+
+// Server serves one node's HTTP and websocket traffic.
+type Server struct {
+	cfg     Config
+	eng     *engine.Engine
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	hooks   session.Hooks
+
+	http     *fasthttp.Server
+	upgrader websocket.FastHTTPUpgrader
+	promh    fasthttp.RequestHandler
+	static   fs.FS
+
+	ready atomic.Bool
+
+	mu       sync.Mutex
+	conns    map[*session.Conn]struct{}
+	draining bool
+	wg       sync.WaitGroup
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New returns a Server. gatherer serves /metrics.
+func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus.Gatherer, log *slog.Logger) *Server {
+	static, err := fs.Sub(demo.Files, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	s := &Server{cfg: cfg, eng: eng, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
+	s.hooks = session.Hooks{SlowConsumer: m.SlowConsumers.Inc, FrameOut: m.FramesOut.Inc}
+	s.upgrader = websocket.FastHTTPUpgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
+	}
+	s.promh = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	s.http = &fasthttp.Server{
+		Handler:            s.route,
+		Name:               "roomring",
+		MaxRequestBodySize: 1 << 20,
+		ReadBufferSize:     8192,
+		Logger:             slogAdapter{log},
+	}
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.ready.Store(true)
+	if err := s.http.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting, closes every client connection with code (1001
+// going away for a node stopping, 1012 for one leaving a cluster) and waits
+// for the connections to finish, or for ctx. It is idempotent.
+func (s *Server) Shutdown(ctx context.Context, code int) error {
+	s.shutdownOnce.Do(func() {
+		s.ready.Store(false)
+		s.mu.Lock()
+		s.draining = true
+		for c := range s.conns {
+			c.Close(code, "server shutting down")
+		}
+		s.mu.Unlock()
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.shutdownErr = fmt.Errorf("connections still open: %w", ctx.Err())
+		}
+		if err := s.http.ShutdownWithContext(ctx); err != nil && s.shutdownErr == nil {
+			s.shutdownErr = fmt.Errorf("shutdown http: %w", err)
+		}
+	})
+	return s.shutdownErr
+}
+
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	p := string(ctx.Path())
+	switch {
+	case p == "/healthz":
+		ctx.SetBodyString("ok")
+	case p == "/readyz":
+		if !s.ready.Load() {
+			ctx.Error("not ready", fasthttp.StatusServiceUnavailable)
+			return
+		}
+		ctx.SetBodyString("ready")
+	case p == "/metrics":
+		s.promh(ctx)
+	case p == "/ws" || p == "/ws/" || strings.HasPrefix(p, "/ws/world/"):
+		s.serveVenueless(ctx, p)
+	case strings.HasPrefix(p, "/i/"):
+		// Anonymous invite links land on the demo page, which redeems them.
+		ctx.Redirect("/?invite="+strings.TrimPrefix(p, "/i/"), fasthttp.StatusFound)
+	default:
+		s.serveStatic(ctx, p)
+	}
+}
+
+func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
+	if strings.HasPrefix(p, "/ws/world/") {
+		world := strings.Trim(strings.TrimPrefix(p, "/ws/world/"), "/")
+		if world != s.cfg.WorldID {
+			ctx.Error(fmt.Sprintf("unknown world %q", world), fasthttp.StatusNotFound)
+			return
+		}
+	}
+	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) {
+		ctx.Error("this endpoint speaks websocket only", fasthttp.StatusBadRequest)
+		return
+	}
+	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
+		c := session.New(ws, &s.cfg.Session, &s.hooks)
+		if !s.track(c) {
+			c.Close(session.CloseGoingAway, "server shutting down")
+		}
+		defer s.untrack(c)
+		g := s.metrics.Connections.WithLabelValues("venueless")
+		g.Inc()
+		defer g.Dec()
+		c.Serve(venueless.NewHandler(s.eng, c, s.metrics, s.log))
+	})
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "err", err)
+	}
+}
+
+// track registers a connection; false means the server is draining.
+func (s *Server) track(c *session.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wg.Add(1)
+	s.conns[c] = struct{}{}
+	return !s.draining
+}
+
+func (s *Server) untrack(c *session.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) serveStatic(ctx *fasthttp.RequestCtx, p string) {
+	name := strings.TrimPrefix(path.Clean(p), "/")
+	if name == "" {
+		name = "index.html"
+	}
+	b, err := fs.ReadFile(s.static, name)
+	if err != nil {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+		return
+	}
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		ctx.SetContentType(ct)
+	}
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.SetBody(b)
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Printf(format string, args ...any) { a.l.Debug(fmt.Sprintf(format, args...)) }

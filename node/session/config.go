@@ -1,0 +1,76 @@
+// Package session is one client websocket connection with every limit a
+// connection needs: a maximum frame size, a per-connection rate limit, an
+// authentication deadline, keep-alive pings and a bounded write queue with a
+// slow-consumer policy. It knows nothing of the frames' dialect: a Handler
+// does.
+package session
+
+import (
+	"errors"
+	"flag"
+	"time"
+)
+
+// Config holds the per-connection limits. Every field is a documented node
+// flag (see docs/limits.md).
+type Config struct {
+	// MaxFrameBytes is the largest inbound frame; a bigger one closes the
+	// connection with 1009 (message too big).
+	MaxFrameBytes int
+	// RateLimit is the sustained number of inbound frames per second a
+	// connection may send; RateBurst frames may arrive at once. Frames over
+	// the limit are answered with a rate-limited error and not executed.
+	RateLimit float64
+	RateBurst int
+	// WriteQueueLen is the number of outbound frames a connection may have
+	// queued. A client that falls this far behind is a slow consumer and is
+	// closed with 1008 so it cannot hold memory or delay others.
+	WriteQueueLen int
+	// WriteTimeout bounds one write to the socket.
+	WriteTimeout time.Duration
+	// AuthTimeout closes connections that have not authenticated in time.
+	AuthTimeout time.Duration
+	// PingInterval is how often the server sends a websocket ping; a
+	// connection that sends nothing (not even a pong) for 2×PingInterval is closed.
+	PingInterval time.Duration
+}
+
+// DefaultConfig returns the default limits.
+func DefaultConfig() Config {
+	return Config{
+		MaxFrameBytes: 64 << 10,
+		RateLimit:     20,
+		RateBurst:     40,
+		WriteQueueLen: 256,
+		WriteTimeout:  10 * time.Second,
+		AuthTimeout:   30 * time.Second,
+		PingInterval:  25 * time.Second,
+	}
+}
+
+// RegisterFlags registers the limits on fs with their defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultConfig()
+	fs.IntVar(&c.MaxFrameBytes, "max-frame-bytes", d.MaxFrameBytes, "largest inbound websocket frame; bigger frames close the connection with 1009")
+	fs.Float64Var(&c.RateLimit, "rate-limit", d.RateLimit, "sustained inbound frames per second per connection")
+	fs.IntVar(&c.RateBurst, "rate-burst", d.RateBurst, "inbound frames a connection may send in a burst")
+	fs.IntVar(&c.WriteQueueLen, "write-queue", d.WriteQueueLen, "outbound frames queued per connection before it is closed as a slow consumer (1008)")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", d.WriteTimeout, "deadline of one socket write")
+	fs.DurationVar(&c.AuthTimeout, "auth-timeout", d.AuthTimeout, "time a connection has to authenticate")
+	fs.DurationVar(&c.PingInterval, "ping-interval", d.PingInterval, "websocket ping period; silent connections are closed after twice this")
+}
+
+// Validate reports a configuration that cannot work.
+func (c *Config) Validate() error {
+	switch {
+	case c.MaxFrameBytes < 512:
+		return errors.New("max-frame-bytes must be at least 512")
+	case c.RateLimit <= 0 || c.RateBurst < 1:
+		return errors.New("rate-limit must be > 0 and rate-burst >= 1")
+	case c.WriteQueueLen < 1:
+		return errors.New("write-queue must be at least 1")
+	case c.WriteTimeout <= 0 || c.AuthTimeout <= 0 || c.PingInterval <= 0:
+		return errors.New("write-timeout, auth-timeout and ping-interval must be positive")
+	}
+	return nil
+}
