@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
@@ -10,7 +11,8 @@ import (
 )
 
 // RoomConfig is a room as one user sees it in world.config (venueless'
-// get_room_config).
+// get_room_config), plus roomring's allowed_reactions: the reactions
+// room.react accepts in this room, so clients offer only those.
 type RoomConfig struct {
 	ID           string           `json:"id"`
 	Name         string           `json:"name"`
@@ -22,6 +24,8 @@ type RoomConfig struct {
 	ForceJoin    bool             `json:"force_join"`
 	Modules      []map[string]any `json:"modules"`
 	ScheduleData map[string]any   `json:"schedule_data"`
+	// AllowedReactions is a roomring extension (venueless clients ignore it).
+	AllowedReactions []string `json:"allowed_reactions"`
 }
 
 // WorldConfig is the world.config of the authenticated event.
@@ -106,7 +110,15 @@ func (c *Client) roomConfig(r *catalog.Room) (RoomConfig, bool) {
 	}
 	return RoomConfig{ID: r.ID, Name: r.Name, Description: r.Description, Picture: r.Picture,
 		PretalxID: r.PretalxID, Permissions: perms.RoomNames(), ForceJoin: r.ForceJoin,
-		Modules: r.ModuleConfig, ScheduleData: sched}, true
+		Modules: r.ModuleConfig, ScheduleData: sched, AllowedReactions: reactionsOf(r)}, true
+}
+
+// reactionsOf is the room's allowed reaction set, never empty.
+func reactionsOf(r *catalog.Room) []string {
+	if len(r.AllowedReactions) == 0 {
+		return slices.Clone(catalog.DefaultReactions)
+	}
+	return slices.Clone(r.AllowedReactions)
 }
 
 // Personalize builds a personal event's payload for this client; ok false
