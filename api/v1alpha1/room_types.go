@@ -49,13 +49,13 @@ type Module struct {
 }
 
 // RoomSpec is a room's configuration.
+// +kubebuilder:validation:XValidation:rule="has(self.id) == has(oldSelf.id) && (!has(self.id) || self.id == oldSelf.id)",message="spec.id is immutable"
 type RoomSpec struct {
 	// ID is the protocol room id when it differs from metadata.name (ids such
 	// as room_1 are not valid Kubernetes names). Immutable.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.-]*$`
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="id is immutable"
 	ID string `json:"id,omitempty"`
 
 	// DisplayName is the room's name as attendees see it.
@@ -93,6 +93,7 @@ type RoomSpec struct {
 	// Reactions is the set of emoji accepted by room.react.
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
+	// +listType=set
 	// +kubebuilder:validation:items:Enum="👏";"❤️";"👍";"🤣";"😮"
 	// +kubebuilder:default={"👏","❤️","👍","🤣","😮"}
 	Reactions []string `json:"reactions,omitempty"`
@@ -140,6 +141,15 @@ type RoomStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=rm,categories=roomring
+// +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.status.ownerNode`
+// +kubebuilder:printcolumn:name="Viewers",type=integer,JSONPath=`.status.viewers`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
 // Room is a room of the event, served by the node pool.
 type Room struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -147,6 +157,19 @@ type Room struct {
 
 	Spec   RoomSpec   `json:"spec"`
 	Status RoomStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// RoomList contains a list of Room.
+type RoomList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Room `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&Room{}, &RoomList{})
 }
 
 // RoomID is the protocol id of the room: spec.id, or metadata.name.
