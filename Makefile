@@ -7,6 +7,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/roomring/roomring/cmd.Version=$(VERSION)
 FUZZTIME  ?= 20s
 TESTFLAGS ?=
+CONTROLLER_TOOLS_VERSION ?= v0.19.0
+CONTROLLER_GEN ?= $(BIN)/controller-gen
 
 .DEFAULT_GOAL := help
 
@@ -35,10 +37,22 @@ lint: ## Vet the code and check formatting.
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+.PHONY: manifests
+manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases.
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate DeepCopy methods of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: verify-generated
+verify-generated: manifests generate ## Fail when generated files are not up to date.
+	@git diff --exit-code -- config/crd api || { echo "generated files are stale: run make manifests generate"; exit 1; }
+
 ##@ Testing
 
 .PHONY: test
-test: lint test-go fuzz ## Run every test: unit, integration, browser and fuzz (bounded).
+test: lint verify-generated test-go fuzz ## Run every test: unit, integration, browser and fuzz (bounded).
 
 .PHONY: test-go
 test-go: ## Go tests with the race detector (unit and integration).
@@ -47,3 +61,14 @@ test-go: ## Go tests with the race detector (unit and integration).
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME.
 	$(GO) test ./node/protocol/venueless -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+
+##@ Tools
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
+$(CONTROLLER_GEN):
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+
+.PHONY: test-binaries
+test-binaries: ## Build etcd and kube-apiserver into bin/ (for envtest and e2e).
+	hack/build-test-binaries.sh all
