@@ -4,14 +4,17 @@
 package nodetest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +81,62 @@ func (n *Node) Stop(t testing.TB) {
 	defer cancel()
 	if err := n.Shutdown(ctx); err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// HTTPURL is the node's HTTP base URL.
+func (n *Node) HTTPURL() string { return "http://" + n.Addr() }
+
+// Metrics scrapes /metrics and returns every sample keyed as exposed, e.g.
+// `roomring_errors_total{code="room.unknown"}` or `roomring_rooms`.
+func (n *Node) Metrics(t testing.TB) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(n.HTTPURL() + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape metrics: status %s", resp.Status)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read metrics: %v", err)
+	}
+	return out
+}
+
+// WaitMetric waits until the sample key satisfies ok and returns its value
+// (a missing sample is 0).
+func (n *Node) WaitMetric(t testing.TB, key string, ok func(float64) bool) float64 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v := n.Metrics(t)[key]
+		if ok(v) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metric %s stuck at %v", key, v)
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval of a condition wait with a deadline
 	}
 }
 
@@ -269,6 +328,46 @@ func (c *Client) CallErr(action string, payload any) string {
 	var e struct{ Code string }
 	f.Decode(c.t, 2, &e)
 	return e.Code
+}
+
+// AuthErr authenticates with body, expects an error reply and returns its
+// code.
+func (c *Client) AuthErr(body any) string {
+	c.t.Helper()
+	b, _ := json.Marshal([]any{"authenticate", body})
+	c.SendRaw(string(b))
+	f := c.Wait(5*time.Second, "authentication error", func(f Frame) bool { return f.Kind() == "authenticated" || f.Kind() == "error" })
+	if f.Kind() != "error" {
+		c.t.Fatalf("authenticate %v: want an error, got %s", body, f)
+	}
+	var e struct{ Code string }
+	f.Decode(c.t, len(f)-1, &e)
+	return e.Code
+}
+
+// IsEvent matches a push [kind, data]; with room set, only one whose data
+// names that room (data.room).
+func IsEvent(kind, room string) func(Frame) bool {
+	return func(f Frame) bool {
+		if f.Kind() != kind || len(f) != 2 {
+			return false
+		}
+		if room == "" {
+			return true
+		}
+		var d struct{ Room string }
+		return json.Unmarshal(f[1], &d) == nil && d.Room == room
+	}
+}
+
+// None fails the test if a frame matching pred arrives (or already arrived)
+// within d. It is a bounded wait for something that must NOT happen; callers
+// say in a comment why d is long enough for the unwanted frame to show up.
+func (c *Client) None(d time.Duration, what string, pred func(Frame) bool) {
+	c.t.Helper()
+	if f, ok := c.await(d, pred); ok {
+		c.t.Fatalf("unexpected %s: %s", what, f)
+	}
 }
 
 // Event waits for a push of kind and returns its data.

@@ -78,7 +78,13 @@ func (h *Handler) HandleFrame(c *session.Conn, raw []byte) {
 		return
 	}
 	if f.Action == string(op.Ping) {
-		h.conn.Send(Push("pong", f.Body))
+		// venueless echoes the frame's second element: the payload of
+		// ["ping", x], the id of a three-element ping.
+		echo := f.Body
+		if f.HasID() {
+			echo = f.ID
+		}
+		h.conn.Send(Push("pong", echo))
 		return
 	}
 	ctx := context.Background()
