@@ -61,6 +61,8 @@ test-go: ## Go tests with the race detector (unit and integration).
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME.
 	$(GO) test ./node/protocol/venueless -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzDecodePacket$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzSplitEngine$$' -fuzztime $(FUZZTIME)
 
 ##@ Tools
 
