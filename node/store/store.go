@@ -36,6 +36,9 @@ type Store interface {
 	// RoomInvite returns the newest invite of room, or ErrNotFound.
 	RoomInvite(ctx context.Context, room string) (Invite, error)
 
+	// ResourceReactions holds resource reactions (see reaction.go).
+	ResourceReactions
+
 	// Close flushes and releases the store.
 	Close() error
 }

@@ -1,0 +1,114 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/roomring/roomring/node/store"
+)
+
+// bucketReactions holds resource reactions under
+// uvarint(len(resource)) resource uvarint(len(comment)) comment user, so the
+// reactions of one (resource, comment) are one key prefix whatever bytes the
+// ids contain.
+var bucketReactions = []byte("resource_reactions")
+
+type reactionValue struct {
+	Reaction  string    `json:"reaction"`
+	Incognito bool      `json:"incognito,omitempty"`
+	Updated   time.Time `json:"updated"`
+}
+
+func reactionPrefix(resource, comment string) []byte {
+	b := make([]byte, 0, 2*binary.MaxVarintLen64+len(resource)+len(comment))
+	b = binary.AppendUvarint(b, uint64(len(resource)))
+	b = append(b, resource...)
+	b = binary.AppendUvarint(b, uint64(len(comment)))
+	return append(b, comment...)
+}
+
+func reactionKey(k store.ReactionKey) []byte {
+	return append(reactionPrefix(k.Resource, k.Comment), k.UserID...)
+}
+
+func decodeReaction(k store.ReactionKey, v []byte) (store.ResourceReaction, error) {
+	var rv reactionValue
+	if err := json.Unmarshal(v, &rv); err != nil {
+		return store.ResourceReaction{}, fmt.Errorf("decode reaction of %q on %q: %w", k.UserID, k.Resource, err)
+	}
+	return store.ResourceReaction{ReactionKey: k, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
+}
+
+// PutReaction implements store.Store.
+func (s *Store) PutReaction(_ context.Context, r store.ResourceReaction) error {
+	v, err := json.Marshal(reactionValue{Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
+	if err != nil {
+		return fmt.Errorf("encode reaction: %w", err)
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketReactions).Put(reactionKey(r.ReactionKey), v)
+	}); err != nil {
+		return fmt.Errorf("put reaction: %w", err)
+	}
+	return nil
+}
+
+// DeleteReaction implements store.Store.
+func (s *Store) DeleteReaction(_ context.Context, k store.ReactionKey) (store.ResourceReaction, error) {
+	var out store.ResourceReaction
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketReactions)
+		key := reactionKey(k)
+		v := b.Get(key)
+		if v == nil {
+			return store.ErrNotFound
+		}
+		r, err := decodeReaction(k, v)
+		if err != nil {
+			return err
+		}
+		out = r
+		return b.Delete(key)
+	})
+	return out, err
+}
+
+// Reaction implements store.Store.
+func (s *Store) Reaction(_ context.Context, k store.ReactionKey) (store.ResourceReaction, error) {
+	var out store.ResourceReaction
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketReactions).Get(reactionKey(k))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		r, err := decodeReaction(k, v)
+		out = r
+		return err
+	})
+	return out, err
+}
+
+// ReactionsOf implements store.Store.
+func (s *Store) ReactionsOf(_ context.Context, resource, comment string, fn func(store.ResourceReaction) bool) error {
+	prefix := reactionPrefix(resource, comment)
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketReactions).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			key := store.ReactionKey{Resource: resource, Comment: comment, UserID: string(k[len(prefix):])}
+			r, err := decodeReaction(key, v)
+			if err != nil {
+				return err
+			}
+			if !fn(r) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
