@@ -45,7 +45,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowGuests, "allow-guests", false, "admit clients that authenticate with a client_id only (always on with --dev)")
 	fs.StringVar(&c.WorldID, "world", "default", "the world id served at /ws/world/{world}/")
 	fs.StringVar(&c.WorldTitle, "world-title", "roomring", "the world's title in world.config")
-	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<listen>)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<bound listen address>)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -60,9 +60,8 @@ func (c *Config) Complete() {
 	if c.Dev {
 		c.AllowGuests = true
 	}
-	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Listen
-	}
+	// An empty PublicURL is derived from the bound address once listening
+	// (the listen address may have port 0 or no host).
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 }
 

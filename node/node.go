@@ -101,6 +101,13 @@ func (n *Node) build(ctx context.Context) error {
 		n.log.Info("rooms loaded", "file", cfg.RoomsFile, "rooms", len(rooms))
 	}
 	n.catalog = cat
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + ln.Addr().String()
+	}
 	n.edge = edge.New("local")
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
@@ -126,11 +133,6 @@ func (n *Node) build(ctx context.Context) error {
 		Owner: engine.LocalOwner{M: n.rooms}, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
 	})
 	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session}, n.engine, m, reg, n.log)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		n.rooms.Close()
-		return fmt.Errorf("listen: %w", err)
-	}
 	n.ln = ln
 	return nil
 }

@@ -102,7 +102,9 @@ func (r *Room) Validate() *op.Error {
 		}
 	}
 	if err := ValidateSchedule(r.ScheduleData); err != nil {
-		return err
+		// As part of a room's configuration, bad schedule data is invalid
+		// configuration; room.schedule reports room.unknown_schedule_data.
+		return op.Errorf(op.CodeConfigInvalid, "schedule_data: %s", err.Message)
 	}
 	return nil
 }
