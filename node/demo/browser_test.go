@@ -31,6 +31,7 @@ const waitTimeout = 10 * time.Second
 // other clients do: their reactions, a schedule change, viewers coming and
 // going (in a moderator's tab), and a room's deletion.
 func TestDemoPage(t *testing.T) {
+	requireChromium(t)
 	n := nodetest.Start(t, nodetest.Config(t, ""))
 	base := "http://" + n.Addr()
 	br := startBrowser(t)
@@ -129,6 +130,7 @@ func TestDemoPage(t *testing.T) {
 // the same address: the page reconnects, authenticates as the same guest and
 // enters its room again.
 func TestDemoPageReconnect(t *testing.T) {
+	requireChromium(t)
 	dir := t.TempDir()
 	n := nodetest.Start(t, nodetest.Config(t, dir))
 	addr := n.Addr()
@@ -177,6 +179,7 @@ func TestDemoPageReconnect(t *testing.T) {
 // TestDemoPageInvite follows an anonymous invite link at mobile width, and
 // shows the server's error for an unknown invite.
 func TestDemoPageInvite(t *testing.T) {
+	requireChromium(t)
 	n := nodetest.Start(t, nodetest.Config(t, ""))
 	base := "http://" + n.Addr()
 	br := startBrowser(t)
@@ -220,9 +223,9 @@ type browser struct {
 	exceptions []string
 }
 
-// startBrowser starts chromium, or fails the test when it is not installed
-// (ROOMRING_SKIP_BROWSER=1 skips instead).
-func startBrowser(t *testing.T) *browser {
+// requireChromium fails the test when chromium is not installed, or skips it
+// when ROOMRING_SKIP_BROWSER=1. Tests call it before starting a node.
+func requireChromium(t *testing.T) {
 	t.Helper()
 	if os.Getenv("ROOMRING_SKIP_BROWSER") == "1" {
 		t.Skip("ROOMRING_SKIP_BROWSER=1: skipping the browser test")
@@ -230,6 +233,13 @@ func startBrowser(t *testing.T) *browser {
 	if _, err := exec.LookPath(chromiumPath); err != nil {
 		t.Fatalf("the browser test needs chromium at %s (%v): run hack/setup-test-deps.sh, or set ROOMRING_SKIP_BROWSER=1 to skip it", chromiumPath, err)
 	}
+}
+
+// startBrowser starts chromium with a fresh profile; it closes when the test
+// ends, before the nodes the test started earlier.
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	requireChromium(t)
 	out := &syncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),

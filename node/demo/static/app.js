@@ -260,7 +260,7 @@
     state.rooms = (data["world.config"] && data["world.config"].rooms) || [];
     state.attempt = 0;
     const name = displayName(state.user);
-    setStatus("online", `Connected as ${name}`);
+    setStatus("online", "Connected");
     $("me-name").textContent = name;
     showApp();
     renderRooms();
