@@ -24,7 +24,8 @@ type Config struct {
 	RateBurst int
 	// WriteQueueLen is the number of outbound frames a connection may have
 	// queued. A client that falls this far behind is a slow consumer and is
-	// closed with 1008 so it cannot hold memory or delay others.
+	// closed (a 1008 close frame is attempted, then the TCP connection is
+	// dropped) so it cannot hold memory or delay others.
 	WriteQueueLen int
 	// WriteTimeout bounds one write to the socket.
 	WriteTimeout time.Duration

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,12 +35,14 @@ type Hooks struct {
 // Conn is a websocket connection. Send and Close are safe for concurrent use.
 type Conn struct {
 	ws    *websocket.Conn
+	raw   net.Conn // the TCP connection under ws, for dropping a slow consumer
 	cfg   *Config
 	hooks *Hooks
 
 	out       chan []byte
 	closing   chan struct{}
 	closeOnce sync.Once
+	slowOnce  sync.Once
 	closeCode atomic.Int32
 	closeMsg  []byte // written before closing is closed
 
@@ -53,7 +56,13 @@ type Conn struct {
 // New wraps an upgraded websocket.
 func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 	ws.SetReadLimit(int64(cfg.MaxFrameBytes))
-	return &Conn{ws: ws, cfg: cfg, hooks: hooks,
+	raw := ws.UnderlyingConn()
+	// fasthttp hands out a hijacked connection whose Close does nothing (and
+	// which it recycles once the handler returns); keep the real one.
+	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
+		raw = u.UnsafeConn()
+	}
+	return &Conn{ws: ws, raw: raw, cfg: cfg, hooks: hooks,
 		out: make(chan []byte, cfg.WriteQueueLen), closing: make(chan struct{}),
 		tokens: float64(cfg.RateBurst), last: time.Now()}
 }
@@ -70,11 +79,31 @@ func (c *Conn) Send(frame []byte) {
 	select {
 	case c.out <- frame:
 	default:
+		c.slowConsumer()
+	}
+}
+
+// slowCloseGrace is how long a slow consumer's close frame may take before
+// its TCP connection is dropped.
+const slowCloseGrace = 100 * time.Millisecond
+
+// slowConsumer closes a connection whose write queue is full. Its peer is
+// not reading, so the writer is likely blocked on full socket buffers until
+// WriteTimeout: the close frame gets a short grace, then the TCP connection
+// is dropped, which unblocks the writer and the reader at once. It never
+// blocks the caller (Send runs under the edge's fan-out).
+func (c *Conn) slowConsumer() {
+	c.slowOnce.Do(func() {
 		if c.hooks != nil && c.hooks.SlowConsumer != nil {
 			c.hooks.SlowConsumer()
 		}
 		c.Close(ClosePolicy, "slow consumer")
-	}
+		go func() {
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(ClosePolicy, "slow consumer"),
+				time.Now().Add(slowCloseGrace))
+			_ = c.raw.Close()
+		}()
+	})
 }
 
 // Close starts closing the connection with code and reason: a close frame is
