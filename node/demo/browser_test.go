@@ -105,6 +105,10 @@ func TestDemoPage(t *testing.T) {
 
 	// Entering Workshop A leaves room_1, and offers the workshop's reactions only.
 	ada.enter(workshop)
+	ada.waitFor("the room button to keep the focus", fmt.Sprintf(`(() => {
+		const b = document.activeElement;
+		return b && b.dataset.room === %s && b.getAttribute("aria-current") === "true";
+	})()`, jsString(workshop)))
 	mia.waitFor("Ada to leave Mia's list", viewersAre("mia", "moe"))
 	if got, want := ada.reactions(), []string{"👏", "👍", "😮"}; !slices.Equal(got, want) {
 		t.Fatalf("reaction buttons in Workshop A = %v, want %v", got, want)

@@ -447,6 +447,17 @@
 
   function renderRooms() {
     const list = $("room-list");
+    $("no-rooms").hidden = state.rooms.length > 0;
+    // Rebuild only when the rooms changed, so the focused button stays.
+    const key = JSON.stringify(state.rooms.map((r) => [r.id, r.name, r.description]));
+    if (list.dataset.key === key) {
+      for (const b of list.querySelectorAll("button[data-room]")) {
+        if (b.dataset.room === state.current) b.setAttribute("aria-current", "true");
+        else b.removeAttribute("aria-current");
+      }
+      return;
+    }
+    list.dataset.key = key;
     list.replaceChildren(...state.rooms.map((r) => {
       const b = h("button", { type: "button", className: "room-button", dataset: { room: r.id } },
         h("span", { className: "room-name", textContent: r.name || r.id }),
@@ -455,7 +466,6 @@
       b.addEventListener("click", () => enterRoom(r.id, false));
       return h("li", {}, b);
     }));
-    $("no-rooms").hidden = state.rooms.length > 0;
   }
 
   function renderRoom() {
