@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs beyond Go: nothing yet for the Go suites;
-# later steps (chromium, npm packages, PostgreSQL) are added here.
+# Installs what `make test` needs beyond Go: chromium; later steps (npm
+# packages, PostgreSQL) are added here. Idempotent, and quiet when everything
+# is installed already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go version
