@@ -1,0 +1,157 @@
+package venueless_test
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// TestRestartKeepsState: everything changed over the websocket is in the
+// store; a node restarted on the same --data-dir serves it. The restarted
+// node loads no rooms file, so what it serves comes from the store alone
+// (a --rooms file is re-applied on every start and updates its rooms).
+func TestRestartKeepsState(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	n := nodetest.Start(t, nodetest.Config(t, dir))
+	admin := login(t, n, "admin", "admin")
+	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed", "allowed_reactions": []string{"👍"}})
+	admin.Call("room.config.reorder", []string{"backstage", "lounge"})
+	enter(t, admin, "workshop-a")
+	admin.Call("room.schedule", map[string]any{"room": "workshop-a", "schedule_data": map[string]any{"title": "After", "session": 7}})
+	created := decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "Hall X"})).Room
+	admin.Call("room.delete", map[string]any{"room": "lounge"})
+	code := inviteCode(t, admin, "room_1")
+	before := configList(t, admin)
+	n.Stop(t)
+
+	cfg := nodetest.Config(t, dir)
+	cfg.RoomsFile, cfg.Dev, cfg.AllowGuests = "", false, true
+	n2 := nodetest.Start(t, cfg)
+	admin = login(t, n2, "admin", "admin")
+	after := configList(t, admin)
+	if want := []string{"backstage", "room_1", "workshop-a", created}; !slices.Equal(roomIDs(after), want) {
+		t.Fatalf("rooms after restart = %v, want %v", roomIDs(after), want)
+	}
+	for i := range after {
+		if a, b := after[i], before[i]; a.ID != b.ID || a.Name != b.Name || a.SortingPriority != b.SortingPriority ||
+			!slices.Equal(a.AllowedReactions, b.AllowedReactions) || len(a.ScheduleData) != len(b.ScheduleData) {
+			t.Errorf("room %s after restart = %+v, before %+v", a.ID, a, b)
+		}
+	}
+	if r := after[1]; r.Name != "Renamed" || !slices.Equal(r.AllowedReactions, []string{"👍"}) {
+		t.Errorf("room_1 after restart = %+v, want the patch kept", r)
+	}
+	if r := after[2]; r.ScheduleData["title"] != "After" || r.ScheduleData["session"] != float64(7) {
+		t.Errorf("workshop-a schedule after restart = %v", r.ScheduleData)
+	}
+	if got := inviteCode(t, admin, "room_1"); got != code {
+		t.Errorf("invite link after restart = %s, want the same code %s", got, code)
+	}
+	inv := nodetest.Dial(t, n2.URL())
+	a := decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk", "invite_token": code}))
+	if !slices.Equal(a.World.ids(), []string{"room_1"}) {
+		t.Fatalf("invitee after restart sees %v, want room_1", a.World.ids())
+	}
+	if c := inv.CallErr("room.react", map[string]any{"room": "room_1", "reaction": "👏"}); c != "room.unknown_reaction" {
+		t.Errorf("👏 in room_1 after restart: code %q, want room.unknown_reaction (patched set kept)", c)
+	}
+	if c := admin.CallErr("room.enter", map[string]any{"room": "lounge"}); c != "room.unknown" {
+		t.Errorf("entering the deleted room after restart: code %q, want room.unknown", c)
+	}
+	enter(t, admin, created)
+}
+
+var listening = regexp.MustCompile(`msg="node listening" addr=(\S+)`)
+
+// TestGracefulShutdown runs bin/roomring as a real process: SIGTERM closes
+// every socket with 1001 (going away) and the process exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "roomring")
+	build := exec.Command(goTool(), "build", "-o", bin, ".")
+	build.Dir = nodetest.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "node", "--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
+		"--rooms", filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml"), "--jwt-secret", nodetest.Secret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a no-op once it exited
+	var url string
+	select {
+	case a := <-addr:
+		url = "ws://" + a + "/ws/world/default/"
+	case err := <-exited:
+		t.Fatalf("node exited before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("node did not report its address")
+	}
+
+	member := nodetest.Dial(t, url)
+	member.Auth(map[string]any{"token": nodetest.Token(t, "alice", nil, nil)})
+	enter(t, member, "room_1")
+	idle := nodetest.Dial(t, url) // not authenticated
+	idle.SendRaw(`["ping", 1]`)
+	idle.Wait(wait, "pong", func(f nodetest.Frame) bool { return f.Kind() == "pong" })
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*nodetest.Client{"member": member, "unauthenticated": idle} {
+		if err := c.Closed(10 * time.Second); closeCode(err) != websocket.CloseGoingAway {
+			t.Errorf("%s: %v, want close 1001", name, err)
+		}
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("node exit: %v, want status 0", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("node did not exit after SIGTERM")
+	}
+}
+
+// goTool is the go command of the toolchain running the tests.
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
