@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/roomring/roomring/node/protocol/socketio"
+	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/session"
 )
 
@@ -31,6 +33,10 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string
 	Session         session.Config
+	// SocketIO configures Valu's Socket.IO endpoint (docs/socketio.md).
+	SocketIO socketio.Config
+	// Reactions bounds resource reactions (docs/socketio.md).
+	Reactions reaction.Config
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -50,6 +56,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	c.Session.RegisterFlags(fs)
+	c.SocketIO.RegisterFlags(fs)
+	c.Reactions.RegisterFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -84,6 +92,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
 	}
 	if err := c.Session.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.SocketIO.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Reactions.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

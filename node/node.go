@@ -21,7 +21,9 @@ import (
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/metrics"
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/protocol/venueless"
+	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/room"
 	"github.com/roomring/roomring/node/server"
 	"github.com/roomring/roomring/node/session"
@@ -110,7 +112,11 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	n.edge = edge.New("local")
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
+	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
 	n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
+	// Resource reactions: this node owns every room, so the room manager
+	// announces the owner's writes.
+	reactions := reaction.NewOwner(cfg.Reactions, n.store, n.rooms)
 
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
 	if !cfg.Dev {
@@ -130,9 +136,9 @@ func (n *Node) build(ctx context.Context) error {
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: engine.LocalOwner{M: n.rooms}, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
+		Owner: engine.LocalOwner{M: n.rooms}, Resources: reactions, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
 	})
-	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session}, n.engine, m, reg, n.log)
+	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO}, n.engine, m, reg, n.log)
 	n.ln = ln
 	return nil
 }

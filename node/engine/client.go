@@ -79,6 +79,8 @@ func (c *Client) Do(ctx context.Context, req op.Request) (any, *op.Error) {
 		return c.configReorder(ctx, req.Body)
 	case op.RoomInviteAnonymous:
 		return c.inviteLink(ctx, req.Body)
+	case op.ResourceReactionSet, op.ResourceReactionDel, op.ResourceReactionGet, op.ResourceReactionOwn:
+		return c.resourceOp(ctx, req)
 	}
 	return nil, op.Errorf(op.CodeUnknownCommand, "unknown command %q", req.Kind)
 }

@@ -60,6 +60,9 @@ type Engine struct {
 	bcast    Broadcaster
 	log      *slog.Logger
 
+	// resources is nil on nodes without resource reactions (503 then).
+	resources ResourceReactions
+
 	mu      sync.Mutex
 	perUser map[string][]*Client // oldest first
 }
@@ -73,12 +76,15 @@ type Deps struct {
 	Edge        *edge.Edge
 	Broadcaster Broadcaster
 	Logger      *slog.Logger
+
+	// Resources serves resource reactions (optional).
+	Resources ResourceReactions
 }
 
 // New returns an Engine.
 func New(cfg Config, d Deps) *Engine {
 	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog,
-		owner: d.Owner, edge: d.Edge, bcast: d.Broadcaster, log: d.Logger, perUser: map[string][]*Client{}}
+		owner: d.Owner, resources: d.Resources, edge: d.Edge, bcast: d.Broadcaster, log: d.Logger, perUser: map[string][]*Client{}}
 }
 
 // Catalog returns the engine's catalog.

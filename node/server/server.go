@@ -26,6 +26,7 @@ import (
 	"github.com/roomring/roomring/node/demo"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/metrics"
+	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/protocol/venueless"
 	"github.com/roomring/roomring/node/session"
 )
@@ -34,6 +35,8 @@ import (
 type Config struct {
 	WorldID string
 	Session session.Config
+	// SocketIO configures the Socket.IO endpoint at /socket/.
+	SocketIO socketio.Config
 }
 
 // Server serves one node's HTTP and websocket traffic.
@@ -58,6 +61,9 @@ type Server struct {
 
 	shutdownOnce sync.Once
 	shutdownErr  error
+
+	// replays answers repeated Socket.IO event ids across the node's connections.
+	replays *socketio.Replays
 }
 
 // New returns a Server. gatherer serves /metrics.
@@ -67,6 +73,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		panic(err) // the embedded tree is fixed at build time
 	}
 	s := &Server{cfg: cfg, eng: eng, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
+	s.replays = socketio.NewReplays(cfg.SocketIO)
 	s.hooks = session.Hooks{SlowConsumer: m.SlowConsumers.Inc, FrameOut: m.FramesOut.Inc}
 	s.upgrader = websocket.FastHTTPUpgrader{
 		ReadBufferSize:  4096,
@@ -134,6 +141,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.promh(ctx)
 	case p == "/ws" || p == "/ws/" || strings.HasPrefix(p, "/ws/world/"):
 		s.serveVenueless(ctx, p)
+	case p == "/socket" || p == "/socket/":
+		s.serveSocketIO(ctx)
 	case strings.HasPrefix(p, "/i/"):
 		// Anonymous invite links land on the demo page, which redeems them.
 		ctx.Redirect("/?invite="+strings.TrimPrefix(p, "/i/"), fasthttp.StatusFound)
@@ -164,6 +173,38 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 		g.Inc()
 		defer g.Dec()
 		c.Serve(venueless.NewHandler(s.eng, c, s.metrics, s.log))
+	})
+	if err != nil {
+		s.log.Debug("websocket upgrade failed", "err", err)
+	}
+}
+
+// serveSocketIO serves Valu's Socket.IO clients: websocket transport only,
+// Engine.IO 3 and 4. Refused handshakes get a 400 with an Engine.IO style
+// JSON body.
+func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
+	args := ctx.QueryArgs()
+	hs, herr := socketio.ParseHandshake(func(k string) string { return string(args.Peek(k)) },
+		websocket.FastHTTPIsWebSocketUpgrade(ctx))
+	if herr != nil {
+		ctx.SetStatusCode(herr.HTTPStatus)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(herr.Body())
+		return
+	}
+	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
+		c := session.New(ws, &s.cfg.Session, &s.hooks)
+		if !s.track(c) {
+			c.Close(session.CloseGoingAway, "server shutting down")
+		}
+		defer s.untrack(c)
+		g := s.metrics.Connections.WithLabelValues("socketio")
+		g.Inc()
+		defer g.Dec()
+		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
+			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
+		h.Open()
+		c.Serve(h)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)

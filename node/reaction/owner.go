@@ -1,0 +1,180 @@
+package reaction
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/store"
+)
+
+// Announcer publishes an event to the edges that hold a room's members; the
+// room owner (room.Manager) is one.
+type Announcer interface {
+	Announce(room string, ev *op.Event)
+}
+
+// Target is what a write is about: the room whose members hear of it and the
+// (resource, comment) reacted to.
+type Target struct {
+	Room     string
+	Resource string
+	Comment  string
+}
+
+// Owner serialises and stores the resource reactions of the rooms this node
+// owns. It is safe for concurrent use.
+type Owner struct {
+	cfg   Config
+	store store.ResourceReactions
+	ann   Announcer
+	now   func() time.Time
+
+	mu    sync.Mutex
+	rooms map[string]*roomLock // rooms with a write in progress
+}
+
+type roomLock struct {
+	mu   sync.Mutex
+	refs int // writers holding or waiting for mu; guarded by Owner.mu
+}
+
+// NewOwner returns an Owner writing to st and announcing through ann.
+func NewOwner(cfg Config, st store.ResourceReactions, ann Announcer) *Owner {
+	return &Owner{cfg: cfg, store: st, ann: ann, now: time.Now, rooms: map[string]*roomLock{}}
+}
+
+// lockRoom serialises writes of one room; the returned func unlocks. Only
+// rooms with writers in flight have an entry.
+func (o *Owner) lockRoom(room string) func() {
+	o.mu.Lock()
+	l := o.rooms[room]
+	if l == nil {
+		l = &roomLock{}
+		o.rooms[room] = l
+	}
+	l.refs++
+	o.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		o.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(o.rooms, room)
+		}
+		o.mu.Unlock()
+	}
+}
+
+// Set stores u's reaction to t, replacing u's earlier one, and announces
+// resource.reaction.updated to the room once the write is durable.
+func (o *Owner) Set(ctx context.Context, t Target, u op.User, reaction string) error {
+	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
+		return err
+	}
+	if err := o.cfg.checkReaction(reaction); err != nil {
+		return err
+	}
+	unlock := o.lockRoom(t.Room)
+	defer unlock()
+	r := store.ResourceReaction{
+		ReactionKey: store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID},
+		Reaction:    reaction, Incognito: u.Incognito, Updated: o.stamp(),
+	}
+	if err := o.store.PutReaction(ctx, r); err != nil {
+		return fmt.Errorf("set reaction on %q: %w", t.Resource, err)
+	}
+	o.announce(op.EvResourceUpdated, t, u, r)
+	return nil
+}
+
+// Delete removes u's reaction to t and announces
+// resource.reaction.deleted. Deleting a reaction that does not exist
+// succeeds without an event.
+func (o *Owner) Delete(ctx context.Context, t Target, u op.User) error {
+	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
+		return err
+	}
+	unlock := o.lockRoom(t.Room)
+	defer unlock()
+	old, err := o.store.DeleteReaction(ctx, store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete reaction on %q: %w", t.Resource, err)
+	}
+	old.Updated = o.stamp()
+	o.announce(op.EvResourceDeleted, t, u, old)
+	return nil
+}
+
+func (o *Owner) stamp() time.Time { return o.now().UTC().Truncate(time.Millisecond) }
+
+func (o *Owner) announce(kind op.EventKind, t Target, u op.User, r store.ResourceReaction) {
+	o.ann.Announce(t.Room, &op.Event{Kind: kind, Room: t.Room, Audience: op.ToRoom, Subject: u.ID,
+		Data: Event{Room: t.Room, Resource: t.Resource, Comment: t.Comment, Reaction: r.Reaction, Updated: r.Updated, User: u}})
+}
+
+// Summary returns the reactions to (resource, comment) as viewerID sees
+// them: identified users' reactions (newest first, at most MaxListed),
+// everyone's total and viewerID's own reaction.
+func (o *Owner) Summary(ctx context.Context, resource, comment, viewerID string) (Summary, error) {
+	if err := o.cfg.checkTarget(resource, comment); err != nil {
+		return Summary{}, err
+	}
+	s := Summary{Reactions: [][2]string{}}
+	var listed []store.ResourceReaction
+	newestFirst := func(a, b store.ResourceReaction) int {
+		if c := b.Updated.Compare(a.Updated); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.UserID, b.UserID)
+	}
+	err := o.store.ReactionsOf(ctx, resource, comment, func(r store.ResourceReaction) bool {
+		s.Total++
+		if r.UserID == viewerID {
+			s.OwnReaction = r.Reaction
+		}
+		if !r.Incognito {
+			listed = append(listed, r)
+			// Keep memory bounded by 2×MaxListed whatever the total.
+			if len(listed) >= 2*o.cfg.MaxListed {
+				slices.SortFunc(listed, newestFirst)
+				listed = listed[:o.cfg.MaxListed]
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return Summary{}, fmt.Errorf("read reactions of %q: %w", resource, err)
+	}
+	slices.SortFunc(listed, newestFirst)
+	if len(listed) > o.cfg.MaxListed {
+		listed = listed[:o.cfg.MaxListed]
+	}
+	for _, r := range listed {
+		s.Reactions = append(s.Reactions, [2]string{r.UserID, r.Reaction})
+	}
+	return s, nil
+}
+
+// Own returns userID's reaction to (resource, comment), "" when none.
+func (o *Owner) Own(ctx context.Context, resource, comment, userID string) (Own, error) {
+	if err := o.cfg.checkTarget(resource, comment); err != nil {
+		return Own{}, err
+	}
+	r, err := o.store.Reaction(ctx, store.ReactionKey{Resource: resource, Comment: comment, UserID: userID})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Own{}, nil
+	case err != nil:
+		return Own{}, fmt.Errorf("read own reaction on %q: %w", resource, err)
+	}
+	return Own{OwnReaction: r.Reaction}, nil
+}
