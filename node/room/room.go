@@ -177,11 +177,14 @@ func (s *state) leave(pub Publisher, userID, edge string) {
 	}
 	delete(s.users, userID)
 	if !v.user.Incognito {
-		edges := s.edgeList()
-		if len(edges) > 0 {
-			pub.Publish(edges, &op.Event{Kind: op.EvViewerRemoved, Room: s.id,
-				Audience: op.ToRoomViewers, Subject: userID, Data: op.ViewerRemoved{UserID: userID}})
-		}
+		s.publishRemoved(pub, s.edgeList(), userID)
+	}
+}
+
+func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
+	if len(edges) > 0 {
+		pub.Publish(edges, &op.Event{Kind: op.EvViewerRemoved, Room: s.id,
+			Audience: op.ToRoomViewers, Subject: userID, Data: op.ViewerRemoved{UserID: userID}})
 	}
 }
 
@@ -197,9 +200,19 @@ func (m *Manager) DropEdge(edge string) {
 	for _, s := range all {
 		s.mu.Lock()
 		if _, ok := s.edges[edge]; ok {
+			// The dead edge is told nothing: drop it before publishing.
+			delete(s.edges, edge)
+			edges := s.edgeList()
 			for uid, v := range s.users {
-				if _, ok := v.edges[edge]; ok {
-					s.leave(m.pub, uid, edge)
+				if _, ok := v.edges[edge]; !ok {
+					continue
+				}
+				delete(v.edges, edge)
+				if len(v.edges) == 0 {
+					delete(s.users, uid)
+					if !v.user.Incognito {
+						s.publishRemoved(m.pub, edges, uid)
+					}
 				}
 			}
 		}
