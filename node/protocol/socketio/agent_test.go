@@ -254,6 +254,14 @@ func (c *client) hasEvent(ev string) bool {
 	return c.a.has(func(m agentMsg) bool { return m.Client == c.name && m.Event == ev })
 }
 
+// hasEventWhere reports whether an event named ev whose first argument
+// satisfies pred was already received.
+func (c *client) hasEventWhere(ev string, pred func(json.RawMessage) bool) bool {
+	return c.a.has(func(m agentMsg) bool {
+		return m.Client == c.name && m.Event == ev && len(m.Args) > 0 && pred(m.Args[0])
+	})
+}
+
 // reply is a decoded Valu reply {"data": ..., "error": {...}}.
 type reply struct {
 	Data  json.RawMessage `json:"data"`
