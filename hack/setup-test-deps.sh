@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what `make test` needs beyond Go: chromium; later steps (npm
-# packages, PostgreSQL) are added here. Idempotent, and quiet when everything
-# is installed already.
+# Installs what `make test` needs beyond Go: chromium, node and the npm
+# packages of the Socket.IO tests; later steps (PostgreSQL) are added here.
+# Idempotent, and quiet when everything is installed already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go version
@@ -23,4 +23,20 @@ apt_install() {
 if [ ! -x /usr/bin/chromium ]; then
 	echo "installing chromium (apt)"
 	apt_install chromium
+fi
+
+# Node.js and the real socket.io-client packages (2.x as Valu pins, and 4.x)
+# of the Socket.IO compatibility tests (node/protocol/socketio, driven through
+# test/socketio/agent.cjs). `npm ci` runs only when test/socketio/node_modules
+# does not match package-lock.json.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	echo "installing nodejs and npm (apt)"
+	apt_install nodejs npm
+fi
+sio_stamp=test/socketio/node_modules/.roomring-lock.sha256
+sio_lock=$(sha256sum test/socketio/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$sio_stamp" ] || [ "$(cat "$sio_stamp")" != "$sio_lock" ]; then
+	echo "installing socket.io-client 2.x and 4.x (npm ci in test/socketio)"
+	(cd test/socketio && npm ci --no-audit --no-fund --loglevel=error)
+	echo "$sio_lock" >"$sio_stamp"
 fi
