@@ -121,8 +121,10 @@ func (c *Client) Enter(ctx context.Context, v roomView) (EnterResult, *op.Error)
 	}
 	c.rooms[v.id] = struct{}{}
 	c.mu.Unlock()
+	unlock := c.eng.presence.lock(c.user.ID)
 	c.eng.edge.Join(v.id, c.sink, seesViewers)
 	viewers, err := c.eng.owner.Enter(ctx, v.id, c.public, c.eng.edge.ID())
+	unlock()
 	if err != nil {
 		c.partRoom(ctx, v.id)
 		return EnterResult{}, c.eng.internal(ctx, "room.enter", err)
@@ -149,6 +151,7 @@ func (c *Client) partRoom(ctx context.Context, room string) {
 	c.mu.Lock()
 	delete(c.rooms, room)
 	c.mu.Unlock()
+	defer c.eng.presence.lock(c.user.ID)()
 	if c.eng.edge.Part(room, c.sink) {
 		if err := c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID()); err != nil {
 			c.eng.log.WarnContext(ctx, "leave not delivered to owner", "room", room, "err", err)
@@ -166,11 +169,13 @@ func (c *Client) Close(ctx context.Context) {
 	}
 	c.closed = true
 	c.mu.Unlock()
+	unlock := c.eng.presence.lock(c.user.ID)
 	for _, room := range c.eng.edge.Detach(c.sink) {
 		if err := c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID()); err != nil {
 			c.eng.log.WarnContext(ctx, "leave not delivered to owner", "room", room, "err", err)
 		}
 	}
+	unlock()
 	e := c.eng
 	e.mu.Lock()
 	list := e.perUser[c.user.ID]

@@ -63,6 +63,9 @@ type Engine struct {
 	// resources is nil on nodes without resource reactions (503 then).
 	resources ResourceReactions
 
+	// presence serialises each user's room presence changes (see userLocks).
+	presence userLocks
+
 	mu      sync.Mutex
 	perUser map[string][]*Client // oldest first
 }
