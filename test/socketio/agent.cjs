@@ -65,9 +65,16 @@ function socketOf(name) {
   return s;
 }
 
+// fromJSON turns {"$binary": "<base64>"} arguments into Buffers, so a test
+// can make the client send a binary event.
+function fromJSON(v) {
+  if (v && typeof v === 'object' && !Array.isArray(v) && typeof v.$binary === 'string') return Buffer.from(v.$binary, 'base64');
+  return v;
+}
+
 function emit(c, reply) {
   const socket = socketOf(c.name);
-  const args = c.args || [];
+  const args = (c.args || []).map(fromJSON);
   if (!c.ack) {
     socket.emit(c.event, ...args);
     reply({ sent: true });

@@ -43,6 +43,7 @@ func TestBadInputGetsErrorAcks(t *testing.T) {
 				{"reaction too long", "resource:setReaction", req(map[string]any{"room": "room_1", "resource": "r", "reaction": long}, ""), 400, "at most 64 bytes"},
 				{"resource too long", "resource:getReactions", req(map[string]any{"resourceId": long}, ""), 400, "at most 256 bytes"},
 				{"missing resourceId", "resource:getUserOwnReaction", req(map[string]any{}, ""), 400, "resource is required"},
+				{"binary payload", "resource:setReaction", map[string]any{"$binary": "AQID"}, 400, "binary payloads are not supported"},
 				{"delete without room", "resource:deleteReaction", req(map[string]any{"resource": "r"}, ""), 400, "room is required"},
 			} {
 				r := c.fail(tc.endpoint, tc.arg)

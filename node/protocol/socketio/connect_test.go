@@ -146,3 +146,25 @@ func TestPollingIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacedConnectionIsDisconnected checks the per-user connection limit
+// across dialects: a user's newest connection replaces the oldest, which the
+// server disconnects.
+func TestReplacedConnectionIsDisconnected(t *testing.T) {
+	cfg := nodetest.Config(t, "")
+	cfg.MaxConnsPerUser = 1
+	n := nodetest.Start(t, cfg)
+	a := startAgent(t)
+	old := connected(t, a, n, "old", 2, "jo", nil, profile("Jo", "J", nil))
+	old.ok("room:join", map[string]any{"room": "room_1"})
+	v := nodetest.Dial(t, n.URL())
+	v.Auth(map[string]any{"token": nodetest.Token(t, "jo", nil, nil)})
+	if d := old.event("disconnect"); string(d[0]) != `"io server disconnect"` {
+		t.Fatalf("replaced socket: disconnect %s", d[0])
+	}
+	newer := connected(t, a, n, "new", 4, "jo", nil, profile("Jo", "J", nil))
+	newer.ok("room:join", map[string]any{"room": "room_1"})
+	if f := v.Wait(waitTimeout, "connection.replaced", func(f nodetest.Frame) bool { return f.Kind() == "error" }); !strings.Contains(f.String(), "connection.replaced") {
+		t.Fatalf("venueless connection got %s", f)
+	}
+}
