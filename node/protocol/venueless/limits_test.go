@@ -196,3 +196,39 @@ func TestSlowConsumerClosed(t *testing.T) {
 	// Others were not held up.
 	enter(t, bystander, "room_1")
 }
+
+// TestAuthTimeout: a connection that does not authenticate within
+// --auth-timeout is closed with 1008; authenticated ones are not.
+func TestAuthTimeout(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, func(c *node.Config) { c.Session.AuthTimeout = 300 * time.Millisecond })
+	authed, _ := loginGuest(t, n, "quick")
+	lazy := nodetest.Dial(t, n.URL())
+	lazy.SendRaw(`["ping", 1]`) // pings do not count as authenticating
+	if err := lazy.Closed(wait); closeCode(err) != websocket.ClosePolicyViolation {
+		t.Fatalf("unauthenticated connection: %v, want close 1008", err)
+	}
+	// The authenticated connection opened before lazy outlived the timeout.
+	enter(t, authed, "room_1")
+}
+
+// TestIdleConnectionClosed: the node pings every --ping-interval; a client
+// that answers nothing (here: one that never reads, so never pongs) for two
+// intervals is closed, while a normal client stays.
+func TestIdleConnectionClosed(t *testing.T) {
+	t.Parallel()
+	n := startNode(t, func(c *node.Config) { c.Session.PingInterval = 100 * time.Millisecond })
+	live, _ := loginGuest(t, n, "live")
+	ws, _, err := websocket.DefaultDialer.Dial(n.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`["authenticate", {"client_id": "mute"}]`)); err != nil {
+		t.Fatal(err)
+	}
+	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 2 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 1 })
+	// live answered the node's pings (the client library does) all along.
+	enter(t, live, "room_1")
+}
