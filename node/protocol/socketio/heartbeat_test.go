@@ -104,3 +104,16 @@ func TestSilentClientsAreClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestUnconnectedEIO4ClientTimesOut checks that an EIO=4 client that never
+// connects the namespace is closed after --auth-timeout.
+func TestUnconnectedEIO4ClientTimesOut(t *testing.T) {
+	cfg := nodetest.Config(t, "")
+	cfg.Session.AuthTimeout = 200 * time.Millisecond
+	n := nodetest.Start(t, cfg)
+	ws := rawDial(t, n, 4)
+	got := readUntilClosed(t, ws, "authentication timeout")
+	if len(got) != 1 || got[0][0] != '0' {
+		t.Fatalf("frames %q: want only the open packet", got)
+	}
+}
