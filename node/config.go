@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/session"
@@ -37,6 +38,11 @@ type Config struct {
 	SocketIO socketio.Config
 	// Reactions bounds resource reactions (docs/socketio.md).
 	Reactions reaction.Config
+	// NodeName names this node in the pool: the owner node in Room status
+	// (default: the host name, a pod's name under Kubernetes).
+	NodeName string
+	// Admin configures the operator's admin API (docs/operator.md).
+	Admin admin.Config
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -58,6 +64,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Session.RegisterFlags(fs)
 	c.SocketIO.RegisterFlags(fs)
 	c.Reactions.RegisterFlags(fs)
+	fs.StringVar(&c.NodeName, "node-name", "", "this node's name in the pool, reported as a room's owner (default: the host name)")
+	c.Admin.RegisterFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -68,6 +76,10 @@ func (c *Config) Complete() {
 	if c.Dev {
 		c.AllowGuests = true
 	}
+	if c.NodeName == "" {
+		c.NodeName, _ = os.Hostname()
+	}
+	c.Admin.Complete()
 	// An empty PublicURL is derived from the bound address once listening
 	// (the listen address may have port 0 or no host).
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -98,6 +110,12 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Reactions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("--node-name is required (the host name is unknown)"))
+	}
+	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

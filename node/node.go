@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/edge"
@@ -45,6 +46,9 @@ type Node struct {
 	engine  *engine.Engine
 	server  *server.Server
 	ln      net.Listener
+	// pool answers the admin API's questions about the pool: a pool of one
+	// until the node joins a cluster.
+	pool admin.Pool
 }
 
 // New builds a node: opens the store, loads rooms, binds the listener.
@@ -138,7 +142,10 @@ func (n *Node) build(ctx context.Context) error {
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
 		Owner: engine.LocalOwner{M: n.rooms}, Resources: reactions, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
 	})
-	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO}, n.engine, m, reg, n.log)
+	n.pool = admin.NewLocalPool(cfg.NodeName, ln.Addr().String(), n.rooms)
+	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
+	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
+		Internal: adminAPI.ServeHTTP}, n.engine, m, reg, n.log)
 	n.ln = ln
 	return nil
 }

@@ -236,7 +236,7 @@ func (c *Client) schedule(ctx context.Context, body json.RawMessage) (any, *op.E
 	if err := catalog.ValidateSchedule(b.ScheduleData); err != nil {
 		return nil, err
 	}
-	if err := c.eng.catalog.SetSchedule(ctx, v.id, b.ScheduleData); err != nil {
+	if err := c.eng.rooms.SetSchedule(ctx, v.id, b.ScheduleData); err != nil {
 		return nil, c.eng.internal(ctx, "room.schedule", err)
 	}
 	ev := &op.Event{Kind: op.EvSchedule, Room: v.id, Audience: op.ToRoom,
@@ -255,9 +255,10 @@ func (c *Client) delete(ctx context.Context, body json.RawMessage) (any, *op.Err
 	if !v.perms.Has(auth.RoomDelete) {
 		return nil, denied("room:delete")
 	}
-	if err := c.eng.DeleteRoom(ctx, v.id); err != nil {
+	if err := c.eng.rooms.Delete(ctx, v.id); err != nil {
 		return nil, c.eng.internal(ctx, "room.delete", err)
 	}
+	c.eng.roomDeleted(ctx, v.id)
 	return Empty{}, nil
 }
 
@@ -267,11 +268,16 @@ func (e *Engine) DeleteRoom(ctx context.Context, id string) error {
 	if err := e.catalog.Delete(ctx, id); err != nil {
 		return err
 	}
+	e.roomDeleted(ctx, id)
+	return nil
+}
+
+// roomDeleted drops a deleted room's owner state and tells every client.
+func (e *Engine) roomDeleted(ctx context.Context, id string) {
 	if err := e.owner.Forget(ctx, id); err != nil {
 		e.log.WarnContext(ctx, "owner did not forget deleted room", "room", id, "err", err)
 	}
 	e.bcast.PublishAll(&op.Event{Kind: op.EvRoomDelete, Room: id, Audience: op.ToWorld, Data: op.RoomDeleted{ID: id}})
-	return nil
 }
 
 // CreateResult is room.create's reply.
@@ -292,7 +298,7 @@ func (c *Client) create(ctx context.Context, body json.RawMessage) (any, *op.Err
 	if b.Name == "" {
 		return nil, op.Errorf(op.CodeConfigInvalid, "name is required")
 	}
-	r, err := c.eng.catalog.Create(ctx, b)
+	r, err := c.eng.rooms.Create(ctx, b)
 	if err != nil {
 		return nil, c.eng.internal(ctx, "room.create", err)
 	}
@@ -327,7 +333,7 @@ func (c *Client) configPatch(ctx context.Context, body json.RawMessage) (any, *o
 	if err := decode(body, &fields); err != nil {
 		return nil, err
 	}
-	r, perr := c.eng.catalog.Patch(ctx, v.id, fields)
+	r, perr := c.eng.rooms.Patch(ctx, v.id, fields)
 	if perr != nil {
 		return nil, c.eng.internal(ctx, "room.config.patch", perr)
 	}
@@ -355,7 +361,7 @@ func (c *Client) configReorder(ctx context.Context, body json.RawMessage) (any, 
 	if err := decode(body, &ids); err != nil {
 		return nil, err
 	}
-	rooms, err := c.eng.catalog.Reorder(ctx, ids)
+	rooms, err := c.eng.rooms.Reorder(ctx, ids)
 	if err != nil {
 		return nil, c.eng.internal(ctx, "room.config.reorder", err)
 	}

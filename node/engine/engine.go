@@ -55,6 +55,7 @@ type Engine struct {
 	verifier *auth.Verifier
 	policy   *auth.Policy
 	catalog  *catalog.Catalog
+	rooms    RoomWriter
 	owner    Owner
 	edge     *edge.Edge
 	bcast    Broadcaster
@@ -76,6 +77,9 @@ type Deps struct {
 	Policy      *auth.Policy
 	Catalog     *catalog.Catalog
 	Owner       Owner
+	// Rooms is where admin actions write room configuration (optional; the
+	// Catalog when nil). Under Kubernetes it writes the Room resources.
+	Rooms RoomWriter
 	Edge        *edge.Edge
 	Broadcaster Broadcaster
 	Logger      *slog.Logger
@@ -86,7 +90,10 @@ type Deps struct {
 
 // New returns an Engine.
 func New(cfg Config, d Deps) *Engine {
-	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog,
+	if d.Rooms == nil {
+		d.Rooms = d.Catalog
+	}
+	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog, rooms: d.Rooms,
 		owner: d.Owner, resources: d.Resources, edge: d.Edge, bcast: d.Broadcaster, log: d.Logger, perUser: map[string][]*Client{}}
 }
 

@@ -37,6 +37,8 @@ type Config struct {
 	Session session.Config
 	// SocketIO configures the Socket.IO endpoint at /socket/.
 	SocketIO socketio.Config
+	// Internal serves /internal/ (the admin API of node/admin) when set.
+	Internal fasthttp.RequestHandler
 }
 
 // Server serves one node's HTTP and websocket traffic.
@@ -143,6 +145,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.serveVenueless(ctx, p)
 	case p == "/socket" || p == "/socket/":
 		s.serveSocketIO(ctx)
+	case strings.HasPrefix(p, "/internal/") && s.cfg.Internal != nil:
+		s.cfg.Internal(ctx)
 	case strings.HasPrefix(p, "/i/"):
 		// Anonymous invite links land on the demo page, which redeems them.
 		ctx.Redirect("/?invite="+strings.TrimPrefix(p, "/i/"), fasthttp.StatusFound)

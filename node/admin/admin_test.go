@@ -1,0 +1,311 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/node"
+	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// The admin API is tested on real nodes (nodetest: dev mode with the
+// sample rooms) through the operator's own client and real websocket
+// clients that watch what the pool's members are told.
+
+const token = "admin-test-token-0123456789"
+
+func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
+	t.Helper()
+	cfg := nodetest.Config(t, "")
+	cfg.Admin.Token = token
+	cfg.NodeName = "node-a"
+	for _, m := range mut {
+		m(&cfg)
+	}
+	return nodetest.Start(t, cfg)
+}
+
+func newClient(t *testing.T, pool ...string) *admin.Client {
+	t.Helper()
+	cfg := admin.DefaultClientConfig()
+	cfg.Pool, cfg.Token = pool, token
+	c, err := admin.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func guest(t *testing.T, n *nodetest.Node, id string) *nodetest.Client {
+	t.Helper()
+	c := nodetest.Dial(t, n.URL())
+	c.Auth(map[string]any{"client_id": id})
+	return c
+}
+
+func raw(t *testing.T, v any) *runtime.RawExtension {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &runtime.RawExtension{Raw: b}
+}
+
+type roomConfig struct {
+	ID           string         `json:"id"`
+	Name         string         `json:"name"`
+	ScheduleData map[string]any `json:"schedule_data"`
+}
+
+type worldConfig struct {
+	Rooms []roomConfig `json:"rooms"`
+}
+
+func (w worldConfig) room(id string) *roomConfig {
+	for i := range w.Rooms {
+		if w.Rooms[i].ID == id {
+			return &w.Rooms[i]
+		}
+	}
+	return nil
+}
+
+func decode[T any](t *testing.T, b json.RawMessage) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+func TestRoomLifecycle(t *testing.T) {
+	n := startNode(t)
+	c := newClient(t, n.Addr())
+	ctx := context.Background()
+	g := guest(t, n, "watcher")
+
+	spec := &v1alpha1.RoomSpec{DisplayName: "Hall B", Description: "Second stage"}
+	st, err := c.PutRoom(ctx, "hall-b", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || st.Config.Name != "Hall B" || st.Viewers != 0 {
+		t.Fatalf("PUT new room = %+v, want created, owned by node-a", st)
+	}
+	if rc := decode[roomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
+		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
+	}
+
+	// The same spec again changes nothing and tells nobody: the next
+	// world.updated the guest gets is the one of the rename below.
+	if st, err = c.PutRoom(ctx, "hall-b", spec); err != nil || st.Change != "unchanged" {
+		t.Fatalf("PUT same spec = %+v, %v; want unchanged", st, err)
+	}
+	spec.DisplayName = "Hall B (renamed)"
+	if st, err = c.PutRoom(ctx, "hall-b", spec); err != nil || st.Change != "updated" {
+		t.Fatalf("PUT renamed = %+v, %v; want updated", st, err)
+	}
+	if w := decode[worldConfig](t, g.Event("world.updated")); w.room("hall-b") == nil || w.room("hall-b").Name != "Hall B (renamed)" {
+		t.Fatalf("world.updated after rename = %+v, want hall-b renamed", w)
+	}
+
+	// Viewers are counted by the owner.
+	g.Call("room.enter", map[string]any{"room": "hall-b"})
+	g2 := guest(t, n, "second")
+	g2.Call("room.enter", map[string]any{"room": "hall-b"})
+	if st, err = c.Room(ctx, "hall-b"); err != nil || st.Viewers != 2 || st.Owner != "node-a" {
+		t.Fatalf("GET = %+v, %v; want 2 viewers owned by node-a", st, err)
+	}
+
+	// New schedule data reaches the room's members as room.schedule.
+	spec.ScheduleData = raw(t, map[string]any{"title": "Panel", "session": "s-1"})
+	if _, err = c.PutRoom(ctx, "hall-b", spec); err != nil {
+		t.Fatal(err)
+	}
+	var sched struct {
+		Room         string         `json:"room"`
+		ScheduleData map[string]any `json:"schedule_data"`
+	}
+	if err := json.Unmarshal(g.Event("room.schedule"), &sched); err != nil || sched.Room != "hall-b" || sched.ScheduleData["title"] != "Panel" {
+		t.Fatalf("room.schedule = %+v (%v), want hall-b Panel", sched, err)
+	}
+
+	// A spec the catalog rejects is 422 with the catalog's message, and
+	// changes nothing.
+	bad := *spec
+	bad.ScheduleData = raw(t, map[string]any{"speaker": "x"})
+	_, err = c.PutRoom(ctx, "hall-b", &bad)
+	if !admin.IsInvalid(err) || !strings.Contains(err.Error(), "speaker") {
+		t.Fatalf("PUT bad schedule: %v, want 422 naming the key", err)
+	}
+	if st, _ := c.Room(ctx, "hall-b"); st.Config.ScheduleData["title"] != "Panel" {
+		t.Fatalf("rejected PUT changed the room: %+v", st.Config)
+	}
+
+	ids, err := c.Rooms(ctx)
+	if err != nil || !slices.Contains(ids, "hall-b") || !slices.Contains(ids, "room_1") {
+		t.Fatalf("rooms = %v, %v; want the samples and hall-b", ids, err)
+	}
+
+	// Closing the room tells every client, members or not.
+	if err := c.DeleteRoom(ctx, "hall-b"); err != nil {
+		t.Fatal(err)
+	}
+	outsider := guest(t, n, "outsider")
+	for _, cl := range []*nodetest.Client{g, g2} {
+		if d := decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
+			t.Fatalf("room.delete = %v, want hall-b", d)
+		}
+	}
+	if code := outsider.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "room.unknown" {
+		t.Fatalf("enter closed room: %s, want room.unknown", code)
+	}
+	if _, err := c.Room(ctx, "hall-b"); !admin.IsNotFound(err) {
+		t.Fatalf("GET closed room: %v, want 404", err)
+	}
+	if err := c.DeleteRoom(ctx, "hall-b"); !admin.IsNotFound(err) {
+		t.Fatalf("DELETE closed room: %v, want 404", err)
+	}
+}
+
+func TestPool(t *testing.T) {
+	a := startNode(t)
+	b := startNode(t, func(c *node.Config) { c.NodeName = "node-b" })
+	c := newClient(t, a.Addr())
+	ps, err := c.Pool(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := admin.Member{Name: "node-a", Addr: a.Addr()}
+	if ps.Node != self || !slices.Equal(ps.Members, []admin.Member{self}) || ps.Incarnation == "" {
+		t.Fatalf("pool = %+v, want node-a alone", ps)
+	}
+	pb, err := c.PoolAt(context.Background(), b.Addr())
+	if err != nil || pb.Node.Name != "node-b" || pb.Incarnation == ps.Incarnation {
+		t.Fatalf("pool at b = %+v, %v; want node-b with its own incarnation", pb, err)
+	}
+}
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestClientFailover(t *testing.T) {
+	n := startNode(t)
+	c := newClient(t, deadAddr(t), n.Addr())
+	for range 2 { // the second request goes straight to the node that answered
+		st, err := c.Room(context.Background(), "room_1")
+		if err != nil || st.Config.Name != "Main Stage" {
+			t.Fatalf("GET through a dead address first: %+v, %v", st, err)
+		}
+	}
+	dead := newClient(t, deadAddr(t))
+	if _, err := dead.Pool(context.Background()); err == nil || !strings.Contains(err.Error(), "no node of the pool answered") {
+		t.Fatalf("pool of dead nodes: %v", err)
+	}
+}
+
+func TestClientResolvesNames(t *testing.T) {
+	n := startNode(t)
+	_, port, _ := net.SplitHostPort(n.Addr())
+	c := newClient(t, net.JoinHostPort("localhost", port))
+	eps, err := c.Endpoints(context.Background())
+	if err != nil || !slices.Contains(eps, "127.0.0.1:"+port) {
+		t.Fatalf("endpoints of localhost = %v, %v; want 127.0.0.1:%s among them", eps, err, port)
+	}
+	if _, err := c.Pool(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func do(t *testing.T, method, url, auth, body string) (int, admin.Error) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var e admin.Error
+	_ = json.Unmarshal(b, &e)
+	return resp.StatusCode, e
+}
+
+func TestHTTPErrors(t *testing.T) {
+	n := startNode(t)
+	off := startNode(t, func(c *node.Config) { c.Admin.Token = "" })
+	base := n.HTTPURL() + admin.PathPrefix
+	bearer := "Bearer " + token
+	for _, tc := range []struct {
+		name, method, url, auth, body string
+		status                        int
+		code                          string
+	}{
+		{"off", "GET", off.HTTPURL() + admin.PathPrefix + "pool", bearer, "", 403, admin.CodeDisabled},
+		{"no token", "GET", base + "pool", "", "", 401, admin.CodeUnauthenticated},
+		{"wrong token", "GET", base + "pool", "Bearer " + token + "x", "", 401, admin.CodeUnauthenticated},
+		{"not bearer", "GET", base + "pool", "Basic " + token, "", 401, admin.CodeUnauthenticated},
+		{"unknown endpoint", "GET", base + "nodes", bearer, "", 404, admin.CodeNotFound},
+		{"method", "POST", base + "rooms/room_1", bearer, "{}", 405, admin.CodeMethod},
+		{"bad id", "GET", base + "rooms/bad%20id", bearer, "", 404, "room.unknown"},
+		{"unknown room", "GET", base + "rooms/nope", bearer, "", 404, "room.unknown"},
+		{"bad body", "PUT", base + "rooms/x", bearer, `{"spec": 1}`, 400, admin.CodeBadRequest},
+		{"unknown field", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": "X"}, "extra": 1}`, 400, admin.CodeBadRequest},
+		{"empty name", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": ""}}`, 422, "config.invalid"},
+		{"bad reaction", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": "X", "reactions": ["💩"]}}`, 422, "config.invalid"},
+	} {
+		status, e := do(t, tc.method, tc.url, tc.auth, tc.body)
+		if status != tc.status || e.Code != tc.code || e.Message == "" {
+			t.Errorf("%s: %d %+v, want %d %s with a message", tc.name, status, e, tc.status, tc.code)
+		}
+	}
+	// The websocket, probes and other routes are unaffected.
+	if status, _ := do(t, "GET", n.HTTPURL()+"/healthz", "", ""); status != 200 {
+		t.Fatalf("healthz: %d", status)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	short := admin.Config{Token: "short"}
+	if err := short.Validate(); err == nil {
+		t.Fatal("short token accepted")
+	}
+	cc := admin.DefaultClientConfig()
+	if err := cc.Validate(); err == nil || !strings.Contains(err.Error(), "--pool is required") {
+		t.Fatalf("empty client config: %v", err)
+	}
+	cc.Pool, cc.Token = []string{"no-port"}, token
+	if err := cc.Validate(); err == nil || !strings.Contains(err.Error(), "HOST:PORT") {
+		t.Fatalf("pool without port: %v", err)
+	}
+	cc.Pool = []string{"pool.svc:8080"}
+	if err := cc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/op"
+)
+
+// RoomWriter is where the websocket's admin actions (room.create,
+// room.config.patch, room.config.reorder, room.schedule, room.delete) write
+// room configuration. A standalone node writes its catalog (which
+// *catalog.Catalog implements); a node under Kubernetes writes the Room
+// custom resources and then its catalog (node/kube), so kubectl and clients
+// see the same rooms. Errors that are *op.Error reach the client as is.
+type RoomWriter interface {
+	Create(ctx context.Context, req catalog.CreateRequest) (*catalog.Room, error)
+	Patch(ctx context.Context, id string, body map[string]json.RawMessage) (*catalog.Room, error)
+	SetSchedule(ctx context.Context, id string, data map[string]any) error
+	Reorder(ctx context.Context, ids []string) ([]*catalog.Room, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// Change is what ApplyRoom did to the catalog.
+type Change string
+
+// The outcomes of ApplyRoom.
+const (
+	Created   Change = "created"
+	Updated   Change = "updated"
+	Unchanged Change = "unchanged"
+)
+
+// ApplyRoom makes r the room's configuration on this node — the operator's
+// push through the admin API — and tells clients what changed, as the
+// websocket's admin actions do: room.create for a new room, a new
+// world.config for a changed one, and room.schedule to the room's members
+// when its schedule data changed. Applying the configuration the node holds
+// already changes nothing and tells nobody, so repeated pushes are free.
+func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room) (Change, error) {
+	old := e.catalog.Get(r.ID)
+	if err := e.catalog.Upsert(ctx, r.Clone()); err != nil {
+		return "", err
+	}
+	cur := e.catalog.Get(r.ID)
+	switch {
+	case cur == nil: // deleted concurrently
+		return Unchanged, nil
+	case old == nil:
+		e.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
+		return Created, nil
+	case old.Equal(cur):
+		return Unchanged, nil
+	}
+	e.NotifyWorldChanged()
+	if !maps.EqualFunc(old.ScheduleData, cur.ScheduleData, sameJSON) {
+		ev := &op.Event{Kind: op.EvSchedule, Room: cur.ID, Audience: op.ToRoom,
+			Data: op.Schedule{Room: cur.ID, ScheduleData: cur.ScheduleData}}
+		if err := e.owner.Announce(ctx, cur.ID, ev); err != nil {
+			e.log.WarnContext(ctx, "schedule change not announced", "room", cur.ID, "err", err)
+		}
+	}
+	return Updated, nil
+}
+
+func sameJSON(a, b any) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && string(ja) == string(jb)
+}
