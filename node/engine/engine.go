@@ -77,15 +77,16 @@ type Deps struct {
 	Policy      *auth.Policy
 	Catalog     *catalog.Catalog
 	Owner       Owner
-	// Rooms is where admin actions write room configuration (optional; the
-	// Catalog when nil). Under Kubernetes it writes the Room resources.
-	Rooms RoomWriter
 	Edge        *edge.Edge
 	Broadcaster Broadcaster
 	Logger      *slog.Logger
 
 	// Resources serves resource reactions (optional).
 	Resources ResourceReactions
+
+	// Rooms is where admin actions write room configuration (optional; the
+	// Catalog when nil). Under Kubernetes it writes the Room resources.
+	Rooms RoomWriter
 }
 
 // New returns an Engine.
