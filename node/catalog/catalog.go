@@ -33,7 +33,13 @@ type Catalog struct {
 	now   func() time.Time
 
 	mu    sync.RWMutex
-	rooms map[string]*Room
+	rooms map[string]*Room // live rooms
+	// Replication (replica.go): every id's version, tombstones included,
+	// the Lamport clock, this node's name and the write hook.
+	meta    map[string]meta
+	clock   uint64
+	node    string
+	onWrite func([]Record)
 }
 
 // Open loads the catalog from st.
@@ -42,14 +48,17 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load rooms: %w", err)
 	}
-	c := &Catalog{store: st, now: time.Now, rooms: make(map[string]*Room, len(recs))}
+	c := &Catalog{store: st, now: time.Now, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
 	for id, b := range recs {
-		var r Room
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("decode stored room %s: %w", id, err)
+		rec, err := decodeStored(id, b)
+		if err != nil {
+			return nil, err
 		}
-		r.normalize()
-		c.rooms[id] = &r
+		c.meta[id] = meta{v: rec.Version, cause: rec.Cause}
+		c.clock = max(c.clock, rec.Version.Clock)
+		if rec.Room != nil {
+			c.rooms[id] = rec.Room
+		}
 	}
 	return c, nil
 }
@@ -115,18 +124,22 @@ func sortRooms(rs []*Room) {
 	})
 }
 
-func (c *Catalog) persist(ctx context.Context, rs ...*Room) error {
-	recs := make(map[string][]byte, len(rs))
+// persist versions and stores rooms written locally for cause, skipping
+// those whose configuration is unchanged, and hands the new versions to
+// the replication hook. The caller holds the write lock and updates
+// c.rooms after.
+func (c *Catalog) persist(ctx context.Context, cause Cause, rs ...*Room) error {
+	changed := make([]*Room, 0, len(rs))
 	for _, r := range rs {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode room %s: %w", r.ID, err)
+		if _, known := c.meta[r.ID]; !known || !sameRoom(c.rooms[r.ID], r) {
+			changed = append(changed, r)
 		}
-		recs[r.ID] = b
 	}
-	if err := c.store.PutRooms(ctx, recs); err != nil {
-		return fmt.Errorf("store rooms: %w", err)
+	recs := c.stamp(cause, changed, nil)
+	if err := c.storeRecords(ctx, recs); err != nil {
+		return err
 	}
+	c.written(recs)
 	return nil
 }
 
@@ -141,7 +154,7 @@ func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.persist(ctx, rooms...); err != nil {
+	if err := c.persist(ctx, CauseManifest, rooms...); err != nil {
 		return err
 	}
 	for _, r := range rooms {
@@ -179,7 +192,7 @@ func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) 
 	if verr := r.Validate(); verr != nil {
 		return nil, verr
 	}
-	if err := c.persist(ctx, r); err != nil {
+	if err := c.persist(ctx, CauseCreate, r); err != nil {
 		return nil, err
 	}
 	c.rooms[id] = r
@@ -205,7 +218,7 @@ func (c *Catalog) Patch(ctx context.Context, id string, body map[string]json.Raw
 			}
 		}
 	}
-	if err := c.persist(ctx, n); err != nil {
+	if err := c.persist(ctx, CauseUpdate, n); err != nil {
 		return nil, err
 	}
 	c.rooms[id] = n
@@ -225,7 +238,7 @@ func (c *Catalog) SetSchedule(ctx context.Context, id string, data map[string]an
 	}
 	n := old.Clone()
 	n.ScheduleData = data
-	if err := c.persist(ctx, n); err != nil {
+	if err := c.persist(ctx, CauseSchedule, n); err != nil {
 		return err
 	}
 	c.rooms[id] = n
@@ -268,7 +281,7 @@ func (c *Catalog) Reorder(ctx context.Context, ids []string) ([]*Room, error) {
 		}
 	}
 	if len(changed) > 0 {
-		if err := c.persist(ctx, changed...); err != nil {
+		if err := c.persist(ctx, CauseUpdate, changed...); err != nil {
 			return nil, err
 		}
 		for _, n := range changed {
@@ -294,6 +307,13 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete room %s: %w", id, err)
 	}
 	delete(c.rooms, id)
+	// The tombstone keeps an older copy of the room, on a node that missed
+	// the deletion, from bringing it back.
+	recs := c.stamp(CauseDelete, nil, []string{id})
+	if err := c.storeRecords(ctx, recs); err != nil {
+		return err
+	}
+	c.written(recs)
 	return nil
 }
 

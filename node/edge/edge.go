@@ -4,6 +4,7 @@
 package edge
 
 import (
+	"sort"
 	"sync"
 
 	"github.com/roomring/roomring/node/op"
@@ -47,8 +48,9 @@ type Edge struct {
 }
 
 type local struct {
-	subs  map[Subscriber]bool // value: may see viewer events
-	users map[string]int      // user id -> local sessions in the room
+	subs     map[Subscriber]bool // value: may see viewer events
+	users    map[string]int      // user id -> local sessions in the room
+	profiles map[string]op.User  // user id -> public identity, when known (Enter)
 }
 
 // New returns an Edge named id (the node's name in the cluster).
@@ -88,15 +90,29 @@ func (e *Edge) Detach(s Subscriber) (lastIn []string) {
 func (e *Edge) Join(room string, s Subscriber, seesViewers bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.joinLocked(room, s, seesViewers)
+}
+
+// Enter is Join for a session whose user becomes a viewer of the room: the
+// edge also keeps the user's public identity, which Roster reports to a new
+// owner of the room.
+func (e *Edge) Enter(room string, s Subscriber, u op.User, seesViewers bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.joinLocked(room, s, seesViewers).profiles[u.ID] = u
+}
+
+func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
-		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}}
+		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}, profiles: map[string]op.User{}}
 		e.rooms[room] = l
 	}
 	if _, ok := l.subs[s]; !ok {
 		l.users[s.UserID()]++
 	}
 	l.subs[s] = seesViewers
+	return l
 }
 
 // Part unsubscribes s from room and reports whether s was its user's last
@@ -122,6 +138,7 @@ func (e *Edge) partLocked(room string, l *local, s Subscriber) bool {
 	last := l.users[uid] <= 0
 	if last {
 		delete(l.users, uid)
+		delete(l.profiles, uid)
 	}
 	if len(l.subs) == 0 {
 		delete(e.rooms, room)
@@ -140,6 +157,40 @@ func (e *Edge) Members() map[string][]string {
 			out[id] = append(out[id], uid)
 		}
 	}
+	return out
+}
+
+// Rooms returns the ids of the rooms with local sessions, sorted.
+func (e *Edge) Rooms() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]string, 0, len(e.rooms))
+	for id := range e.rooms {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Roster returns the users with local sessions in room, sorted by id, each
+// with the identity it entered with (only the id for sessions that joined
+// without one).
+func (e *Edge) Roster(room string) []op.User {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	l := e.rooms[room]
+	if l == nil {
+		return nil
+	}
+	out := make([]op.User, 0, len(l.users))
+	for uid := range l.users {
+		u, ok := l.profiles[uid]
+		if !ok {
+			u = op.User{ID: uid, Profile: map[string]any{}, Badges: []string{}}
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

@@ -122,7 +122,7 @@ func (c *Client) Enter(ctx context.Context, v roomView) (EnterResult, *op.Error)
 	c.rooms[v.id] = struct{}{}
 	c.mu.Unlock()
 	unlock := c.eng.presence.lock(c.user.ID)
-	c.eng.edge.Join(v.id, c.sink, seesViewers)
+	c.eng.edge.Enter(v.id, c.sink, c.public, seesViewers)
 	viewers, err := c.eng.owner.Enter(ctx, v.id, c.public, c.eng.edge.ID())
 	unlock()
 	if err != nil {

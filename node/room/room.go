@@ -220,6 +220,63 @@ func (m *Manager) DropEdge(edge string) {
 	}
 }
 
+// SyncEdge makes users the exact set of users present in room through edge
+// — an edge's announcement of its members after the room changed owner, or
+// to repair lost updates. Users it adds are not published: the room's
+// members heard of them from the previous owner when they entered. Users
+// it removes leave as in Leave. An empty announcement for a room without
+// state creates none.
+func (m *Manager) SyncEdge(roomID, edge string, users []op.User) {
+	for {
+		var s *state
+		if len(users) == 0 {
+			if s = m.lookup(roomID); s == nil {
+				return
+			}
+		} else {
+			s = m.room(roomID)
+		}
+		s.mu.Lock()
+		if s.closed { // lost a race with Forget; use the fresh state
+			s.mu.Unlock()
+			continue
+		}
+		keep := make(map[string]bool, len(users))
+		for _, u := range users {
+			keep[u.ID] = true
+			v := s.users[u.ID]
+			if v == nil {
+				v = &viewer{edges: map[string]struct{}{}}
+				s.users[u.ID] = v
+			}
+			v.user = u
+			if _, ok := v.edges[edge]; !ok {
+				v.edges[edge] = struct{}{}
+				s.edges[edge]++
+			}
+		}
+		for uid, v := range s.users {
+			if _, ok := v.edges[edge]; ok && !keep[uid] {
+				s.leave(m.pub, uid, edge)
+			}
+		}
+		s.mu.Unlock()
+		return
+	}
+}
+
+// Rooms returns the ids of the rooms with state on this owner.
+func (m *Manager) Rooms() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.rooms))
+	for id := range m.rooms {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // React counts reaction by userID in room unless the same user sent the
 // same reaction within the debounce period. It reports whether it counted.
 func (m *Manager) React(roomID, userID, reaction string) bool {

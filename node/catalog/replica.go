@@ -1,0 +1,271 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Replication: in a cluster every node holds the whole catalog. Each write
+// a node makes is stamped with a Version and handed to the function given
+// to Replicate, which spreads it; other nodes Apply it. A room's newest
+// version wins everywhere (last writer wins), and deletions leave a
+// tombstone so that an older copy of the room cannot bring it back. The
+// versions are persisted with the rooms, so a restarted node still knows
+// which of its rooms are older than what the cluster holds.
+
+// Version orders the writes of one room across a cluster: a Lamport clock,
+// ties broken by the name of the node that wrote. A node's clock moves past
+// every version it sees, so a write made after seeing another is newer.
+type Version struct {
+	Clock uint64 `json:"c"`
+	Node  string `json:"n"`
+}
+
+// Less reports whether v is older than o.
+func (v Version) Less(o Version) bool {
+	if v.Clock != o.Clock {
+		return v.Clock < o.Clock
+	}
+	return v.Node < o.Node
+}
+
+// Cause is the kind of write that produced a version.
+type Cause string
+
+// Causes. A node applying a remote write derives its clients' events from
+// the cause and the change (see Change).
+const (
+	CauseManifest Cause = "manifest" // Upsert: a Room manifest or the operator
+	CauseCreate   Cause = "create"   // room.create
+	CauseUpdate   Cause = "update"   // room.config.patch, room.config.reorder
+	CauseSchedule Cause = "schedule" // room.schedule
+	CauseDelete   Cause = "delete"   // room.delete
+)
+
+// Record is one room's replicated state: its configuration, or a tombstone
+// when Room is nil.
+type Record struct {
+	ID      string  `json:"id"`
+	Room    *Room   `json:"room,omitempty"`
+	Version Version `json:"v"`
+	Cause   Cause   `json:"cause"`
+}
+
+// Change is what applying a record did to a room: Before and After are its
+// configuration before and after (nil: absent or deleted).
+type Change struct {
+	ID     string
+	Before *Room
+	After  *Room
+	Cause  Cause
+}
+
+// meta is the replication state of one room id, live or deleted.
+type meta struct {
+	v     Version
+	cause Cause
+}
+
+// stored is a room as the store keeps it: the room's JSON with its
+// version, and for a tombstone only the id. Records written before
+// versions existed load as version zero, older than any write.
+type stored struct {
+	*Room
+	Version *Version `json:"_version,omitempty"`
+	Cause   Cause    `json:"_cause,omitempty"`
+	Deleted bool     `json:"_deleted,omitempty"`
+}
+
+func encodeStored(rec Record) ([]byte, error) {
+	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause}
+	if rec.Room == nil {
+		s.Room, s.Deleted = &Room{ID: rec.ID}, true
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode room %s: %w", rec.ID, err)
+	}
+	return b, nil
+}
+
+func decodeStored(id string, b []byte) (Record, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Record{}, fmt.Errorf("decode stored room %s: %w", id, err)
+	}
+	rec := Record{ID: id, Cause: s.Cause}
+	if s.Version != nil {
+		rec.Version = *s.Version
+	}
+	if !s.Deleted && s.Room != nil {
+		s.Room.normalize()
+		rec.Room = s.Room
+	}
+	return rec, nil
+}
+
+// Replicate makes this catalog a cluster member: local writes are
+// versioned as node's and passed to onWrite, in order, with the catalog's
+// lock held. onWrite must not block and must not call back into the
+// catalog. Call Replicate before the catalog is shared.
+func (c *Catalog) Replicate(node string, onWrite func([]Record)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.node, c.onWrite = node, onWrite
+}
+
+// stamp versions rooms written locally for cause (nil entries in deleted
+// are tombstones) and returns their records.
+func (c *Catalog) stamp(cause Cause, rooms []*Room, deleted []string) []Record {
+	recs := make([]Record, 0, len(rooms)+len(deleted))
+	for _, r := range rooms {
+		c.clock++
+		recs = append(recs, Record{ID: r.ID, Room: r, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause})
+	}
+	for _, id := range deleted {
+		c.clock++
+		recs = append(recs, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause})
+	}
+	return recs
+}
+
+// store writes recs and records their versions; with the lock held.
+func (c *Catalog) storeRecords(ctx context.Context, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make(map[string][]byte, len(recs))
+	for _, rec := range recs {
+		b, err := encodeStored(rec)
+		if err != nil {
+			return err
+		}
+		out[rec.ID] = b
+	}
+	if err := c.store.PutRooms(ctx, out); err != nil {
+		return fmt.Errorf("store rooms: %w", err)
+	}
+	for _, rec := range recs {
+		c.meta[rec.ID] = meta{v: rec.Version, cause: rec.Cause}
+	}
+	return nil
+}
+
+// written tells the replication hook about local writes; with the lock
+// held.
+func (c *Catalog) written(recs []Record) {
+	if c.onWrite != nil && len(recs) > 0 {
+		out := make([]Record, len(recs))
+		for i, rec := range recs {
+			out[i] = rec
+			if rec.Room != nil {
+				out[i].Room = rec.Room.Clone()
+			}
+		}
+		c.onWrite(out)
+	}
+}
+
+// Records returns the replicated state of the given room ids (every id,
+// tombstones included, when none are given), in id order. Ids the catalog
+// never saw are left out.
+func (c *Catalog) Records(ids ...string) []Record {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if len(ids) == 0 {
+		for id := range c.meta {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+	}
+	out := make([]Record, 0, len(ids))
+	for _, id := range ids {
+		m, ok := c.meta[id]
+		if !ok {
+			continue
+		}
+		rec := Record{ID: id, Version: m.v, Cause: m.cause}
+		if r := c.rooms[id]; r != nil {
+			rec.Room = r.Clone()
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// Newer reports whether v is newer than what the catalog holds for id.
+func (c *Catalog) Newer(id string, v Version) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.meta[id]
+	return !ok || m.v.Less(v)
+}
+
+// Apply merges records from other nodes: each one newer than the catalog's
+// version of its room replaces it (and is persisted); older ones are
+// ignored. It returns what changed, in the order of recs.
+func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var (
+		apply   []Record
+		changes []Change
+		seen    = map[string]int{} // id → index in apply, for duplicates
+	)
+	for _, rec := range recs {
+		c.clock = max(c.clock, rec.Version.Clock)
+		if m, ok := c.meta[rec.ID]; ok && !m.v.Less(rec.Version) {
+			continue
+		}
+		if i, dup := seen[rec.ID]; dup {
+			if apply[i].Version.Less(rec.Version) {
+				apply[i] = rec
+			}
+			continue
+		}
+		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
+			return nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
+		}
+		if rec.Room != nil {
+			rec.Room = rec.Room.Clone()
+			rec.Room.normalize()
+		}
+		seen[rec.ID] = len(apply)
+		apply = append(apply, rec)
+	}
+	for _, rec := range apply {
+		if rec.Room == nil && c.rooms[rec.ID] != nil {
+			// Drop the room's invites with it, as a local delete does.
+			if err := c.store.DeleteRoom(ctx, rec.ID); err != nil {
+				return nil, fmt.Errorf("delete room %s: %w", rec.ID, err)
+			}
+		}
+	}
+	if err := c.storeRecords(ctx, apply); err != nil {
+		return nil, err
+	}
+	for _, rec := range apply {
+		ch := Change{ID: rec.ID, Before: c.rooms[rec.ID], After: rec.Room, Cause: rec.Cause}
+		if rec.Room == nil {
+			delete(c.rooms, rec.ID)
+		} else {
+			c.rooms[rec.ID] = rec.Room
+			ch.After = rec.Room.Clone()
+		}
+		changes = append(changes, ch)
+	}
+	return changes, nil
+}
+
+// sameRoom reports whether two rooms have the same configuration.
+func sameRoom(a, b *Room) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && bytes.Equal(ja, jb)
+}
