@@ -179,7 +179,7 @@ func TestDisconnectIsLeave(t *testing.T) {
 	enter(t, mod, "room_1")
 	enter(t, mod, "lounge")
 
-	removed := func(uid, room string) func(nodetest.Frame) bool {
+	removed := func(uid string) func(nodetest.Frame) bool {
 		return func(f nodetest.Frame) bool {
 			if f.Kind() != "room.viewer.removed" {
 				return false
@@ -196,8 +196,8 @@ func TestDisconnectIsLeave(t *testing.T) {
 	enter(t, solo, "room_1")
 	enter(t, solo, "lounge")
 	solo.Close()
-	mod.Wait(wait, "solo removed from one room", removed("solo", ""))
-	mod.Wait(wait, "solo removed from the other room", removed("solo", ""))
+	mod.Wait(wait, "solo removed from one room", removed("solo"))
+	mod.Wait(wait, "solo removed from the other room", removed("solo"))
 
 	a := login(t, n, "dual")
 	b := login(t, n, "dual")
@@ -211,12 +211,12 @@ func TestDisconnectIsLeave(t *testing.T) {
 	other := login(t, n, "other")
 	enter(t, other, "room_1")
 	other.Call("room.leave", map[string]any{"room": "room_1"})
-	mod.Wait(wait, "other removed", removed("other", ""))
-	if mod.Has(removed("dual", "")) {
+	mod.Wait(wait, "other removed", removed("other"))
+	if mod.Has(removed("dual")) {
 		t.Fatal("dual removed while their second socket is still in the room")
 	}
 	b.Close()
-	mod.Wait(wait, "dual removed", removed("dual", ""))
+	mod.Wait(wait, "dual removed", removed("dual"))
 	if got := n.WaitMetric(t, "roomring_viewers", func(v float64) bool { return v == 2 }); got != 2 {
 		t.Fatalf("viewers = %v, want 2 (mod in two rooms)", got)
 	}
