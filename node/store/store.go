@@ -1,6 +1,7 @@
 // Package store defines the durable storage a node writes through to: the
 // room catalog (standalone mode), anonymous invites and resource reactions.
-// Implementations live in subpackages (bolt: embedded, single node).
+// Implementations live in subpackages (bolt: embedded, single node;
+// postgres: shared by the nodes of a cluster).
 package store
 
 import (
@@ -11,6 +12,14 @@ import (
 
 // ErrNotFound is returned when a key does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrUnavailable is wrapped by the errors of an operation that failed
+// because the store could not be reached (a networked store's database is
+// down, unreachable or did not answer in time). The operation may be retried
+// later; a write that failed with it was not acknowledged, though it may
+// still have been applied (its commit's outcome can be unknown). Callers map
+// it to op.CodeUnavailable.
+var ErrUnavailable = errors.New("store: unavailable")
 
 // Invite is an anonymous invite: a short code that lets its redeemer enter one room.
 type Invite struct {
