@@ -13,6 +13,7 @@ import (
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/session"
+	"github.com/roomring/roomring/node/store/postgres"
 )
 
 // Config is a node's configuration; every field is a flag of `roomring node`.
@@ -38,6 +39,11 @@ type Config struct {
 	SocketIO socketio.Config
 	// Reactions bounds resource reactions (docs/socketio.md).
 	Reactions reaction.Config
+	// Store selects the durable store: "" or "bolt" for the embedded bbolt
+	// store in DataDir, a postgres:// DSN for PostgreSQL (docs/storage.md).
+	Store string
+	// Postgres tunes the PostgreSQL store (DSN comes from Store).
+	Postgres postgres.Config
 	// NodeName names this node in the pool: the owner node in Room status
 	// (default: the host name, a pod's name under Kubernetes).
 	NodeName string
@@ -66,6 +72,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Reactions.RegisterFlags(fs)
 	fs.StringVar(&c.NodeName, "node-name", "", "this node's name in the pool, reported as a room's owner (default: the host name)")
 	c.Admin.RegisterFlags(fs)
+	c.registerStoreFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -76,6 +83,7 @@ func (c *Config) Complete() {
 	if c.Dev {
 		c.AllowGuests = true
 	}
+	c.completeStore()
 	if c.NodeName == "" {
 		c.NodeName, _ = os.Hostname()
 	}
@@ -110,6 +118,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Reactions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validateStore(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.NodeName == "" {

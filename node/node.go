@@ -29,7 +29,6 @@ import (
 	"github.com/roomring/roomring/node/server"
 	"github.com/roomring/roomring/node/session"
 	"github.com/roomring/roomring/node/store"
-	"github.com/roomring/roomring/node/store/bolt"
 )
 
 // SampleRooms is the rooms file --dev loads when --rooms is not given.
@@ -46,6 +45,8 @@ type Node struct {
 	engine  *engine.Engine
 	server  *server.Server
 	ln      net.Listener
+	// reg holds the node's metrics (the store's too).
+	reg *prometheus.Registry
 	// pool answers the admin API's questions about the pool: a pool of one
 	// until the node joins a cluster.
 	pool admin.Pool
@@ -78,11 +79,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if cfg.Dev && cfg.RoomsFile == "" {
 		cfg.RoomsFile = SampleRooms
 	}
-	st, err := bolt.Open(cfg.DataDir)
+	reg := prometheus.NewRegistry()
+	st, err := openStore(ctx, cfg, log, reg)
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, store: st}
+	n := &Node{cfg: cfg, log: log, store: st, reg: reg}
 	if err := n.build(ctx); err != nil {
 		_ = st.Close()
 		return nil, err
@@ -128,7 +130,7 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
 
-	reg := prometheus.NewRegistry()
+	reg := n.reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg, metrics.Gauges{
 		Rooms:   func() float64 { return float64(cat.Len()) },

@@ -19,6 +19,7 @@ import (
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/store"
 )
 
 // Owner is the room owner as the engine reaches it: the local room.Manager on
@@ -183,11 +184,17 @@ func guestProfile(p map[string]any) map[string]any {
 	return out
 }
 
-// internal maps a non-protocol error to server.error, logging it once here.
+// internal maps a non-protocol error to server.error, logging it once here;
+// a store that cannot be reached is server.unavailable (503): the write was
+// not acknowledged and nothing was announced, so the client may retry.
 func (e *Engine) internal(ctx context.Context, what string, err error) *op.Error {
 	var oe *op.Error
 	if errors.As(err, &oe) {
 		return oe
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		e.log.WarnContext(ctx, "store unavailable", "op", what, "err", err)
+		return op.Errorf(op.CodeUnavailable, "storage is unavailable, try again later")
 	}
 	e.log.ErrorContext(ctx, "operation failed", "op", what, "err", err)
 	return op.Errorf(op.CodeInternal, "internal error")
