@@ -56,12 +56,15 @@ func (p Perm) RoomNames() []string { return (p &^ WorldRoomsCreate).Names() }
 // Roles maps a role name to its permissions.
 type Roles map[string]Perm
 
-// DefaultRoles are the roles of DESIGN §3.
+// DefaultRoles are the roles of DESIGN §3, plus participant: a viewer who
+// also sees who else is in the room (for rooms where attendees meet, granted
+// per room).
 func DefaultRoles() Roles {
 	viewer := RoomView | RoomReact
+	participant := viewer | RoomViewers
 	moderator := viewer | RoomViewers | RoomAnnounce | RoomInviteAnonymous
 	admin := moderator | RoomUpdate | RoomDelete | WorldRoomsCreate
-	return Roles{"viewer": viewer, "participant": viewer, "moderator": moderator, "admin": admin}
+	return Roles{"viewer": viewer, "participant": participant, "moderator": moderator, "admin": admin}
 }
 
 // Rule is one entry of a trait grant: satisfied when the user has any of its

@@ -114,6 +114,8 @@ func TestDemoPage(t *testing.T) {
 		t.Fatalf("reaction buttons in Workshop A = %v, want %v", got, want)
 	}
 	ada.waitFor("fresh counts in the new room", countIs("👏", 0))
+	// Workshop A makes everyone a participant: the guest sees its viewer list.
+	ada.waitFor("Ada's own viewer list in Workshop A", viewersAre(adaID))
 	ada.enter("room_1")
 	mia.waitFor("Ada to come back to Mia's list", viewersAre(adaID, "mia", "moe"))
 	moe.Close()

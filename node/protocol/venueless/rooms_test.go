@@ -63,6 +63,10 @@ func TestViewersOnlyWithPermission(t *testing.T) {
 	if r := enter(t, g, "lounge"); r.Viewers != nil {
 		t.Fatalf("guest got viewers %v", r.Viewers)
 	}
+	// In workshop-a everyone is a participant: a guest sees the viewers.
+	if r := enter(t, g, "workshop-a"); r.Viewers == nil {
+		t.Fatal("a guest in workshop-a got no viewers")
+	}
 	// In backstage the speaker trait grants moderator: viewers are shown.
 	sp := login(t, n, "speaker-1", "speaker")
 	if r := enter(t, sp, "backstage"); r.Viewers == nil {
