@@ -251,7 +251,9 @@ func TestGroupCommit(t *testing.T) {
 	results := make([]error, 2)
 	olds := make([]store.ResourceReaction, 2)
 	for i := range 2 {
-		wg.Go(func() { olds[i], results[i] = s.DeleteReaction(ctx, store.ReactionKey{Resource: "talk", UserID: "u07"}) })
+		wg.Go(func() {
+			olds[i], results[i] = s.DeleteReaction(ctx, store.ReactionKey{Resource: "talk", UserID: "u07"})
+		})
 	}
 	wg.Wait()
 	found, notFound := 0, 0
