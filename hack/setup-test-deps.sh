@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs beyond Go: chromium, node and the npm
-# packages of the Socket.IO tests; later steps (PostgreSQL) are added here.
+# packages of the Socket.IO tests, and PostgreSQL for the store tests.
 # Idempotent, and quiet when everything is installed already.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +39,13 @@ if [ ! -f "$sio_stamp" ] || [ "$(cat "$sio_stamp")" != "$sio_lock" ]; then
 	echo "installing socket.io-client 2.x and 4.x (npm ci in test/socketio)"
 	(cd test/socketio && npm ci --no-audit --no-fund --loglevel=error)
 	echo "$sio_lock" >"$sio_stamp"
+fi
+
+# PostgreSQL: the server binaries behind hack/postgres.sh, which starts
+# throwaway servers (temp dir, 127.0.0.1, free port) for the PostgreSQL store's
+# tests (node/store/postgres, node/store/storetest). Debian's package also
+# creates the `postgres` user the servers run as when the tests run as root.
+if ! hack/postgres.sh bindir >/dev/null 2>&1; then
+	echo "installing postgresql (apt)"
+	apt_install postgresql
 fi
