@@ -112,6 +112,12 @@ type RoomSpec struct {
 	// +optional
 	ForceJoin bool `json:"forceJoin,omitempty"`
 
+	// PretalxID links the room to a pretalx room (venueless pretalx_id; 0:
+	// none).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	PretalxID int32 `json:"pretalxId,omitempty"`
+
 	// ScheduleData is the room's current schedule data (keys session, title).
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
@@ -131,7 +137,8 @@ type RoomStatus struct {
 	// Viewers is the number of distinct users in the room.
 	// +optional
 	Viewers int32 `json:"viewers"`
-	// Phase is a one-word summary: Pending, Ready, Conflict, Deleting.
+	// Phase is a one-word summary: Pending, Ready, Invalid, Conflict,
+	// Deleting.
 	// +optional
 	Phase string `json:"phase,omitempty"`
 	// Conditions: Ready, Placed, DuplicateID.

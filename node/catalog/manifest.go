@@ -93,6 +93,7 @@ func FromSpec(id string, s *v1alpha1.RoomSpec) (*Room, error) {
 		Description:      s.Description,
 		SortingPriority:  int(s.SortingPriority),
 		ForceJoin:        s.ForceJoin,
+		PretalxID:        int(s.PretalxID),
 		AllowedReactions: s.Reactions,
 		ShowViewers:      s.Viewers == nil || *s.Viewers,
 		AnonymousInvites: s.AnonymousInvites == nil || *s.AnonymousInvites,

@@ -1,0 +1,69 @@
+package controllers
+
+import (
+	"errors"
+	"flag"
+	"strings"
+	"time"
+)
+
+// Config tunes the Room controller and the pool watcher.
+type Config struct {
+	// StatusInterval is how often each Room is reconciled when nothing
+	// changes: its status (owner node, viewer count) is at most this old,
+	// and a pool that lost the room (a node restarted empty) gets it back
+	// within it.
+	StatusInterval time.Duration
+	// PoolPollInterval is how often the pool watcher asks every node of the
+	// pool who it is and which members it sees; a change (a node joined,
+	// left, died or restarted) requeues every Room.
+	PoolPollInterval time.Duration
+	// PruneInterval is how often rooms the pool serves without a Room
+	// claiming them are closed (also done after every pool change); 0
+	// disables pruning.
+	PruneInterval time.Duration
+	// Namespaces restricts the Rooms the operator serves; empty means every
+	// namespace.
+	Namespaces []string
+	// MaxConcurrentReconciles is how many Rooms are reconciled at once.
+	MaxConcurrentReconciles int
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{StatusInterval: 5 * time.Second, PoolPollInterval: 2 * time.Second,
+		PruneInterval: time.Minute, MaxConcurrentReconciles: 4}
+}
+
+// RegisterFlags registers the settings on fs with their defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultConfig()
+	*c = d
+	fs.DurationVar(&c.StatusInterval, "status-interval", d.StatusInterval, "how often each Room's status (owner, viewers) is refreshed from the pool")
+	fs.DurationVar(&c.PoolPollInterval, "pool-poll-interval", d.PoolPollInterval, "how often the pool's membership is checked; a change requeues every Room")
+	fs.DurationVar(&c.PruneInterval, "prune-interval", d.PruneInterval, "how often rooms no Room claims are closed on the pool (0: never)")
+	fs.Func("watch-namespace", "serve the Rooms of this namespace only (repeatable or comma-separated; default: all namespaces)", func(s string) error {
+		for _, ns := range strings.Split(s, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				c.Namespaces = append(c.Namespaces, ns)
+			}
+		}
+		return nil
+	})
+	fs.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles, "Rooms reconciled at once")
+}
+
+// Validate reports configuration errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.StatusInterval <= 0 || c.PoolPollInterval <= 0 {
+		errs = append(errs, errors.New("--status-interval and --pool-poll-interval must be positive"))
+	}
+	if c.PruneInterval < 0 {
+		errs = append(errs, errors.New("--prune-interval must not be negative"))
+	}
+	if c.MaxConcurrentReconciles < 1 {
+		errs = append(errs, errors.New("--max-concurrent-reconciles must be at least 1"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,127 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+)
+
+// ManagerConfig is the operator process's configuration: the manager's
+// endpoints and leader election, and the controllers' Config.
+type ManagerConfig struct {
+	// MetricsAddr serves Prometheus metrics ("0" disables).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz ("0" disables).
+	ProbeAddr string
+	// LeaderElect makes replicas elect one leader (a Lease) that
+	// reconciles; the others wait.
+	LeaderElect bool
+	// LeaderElectionID names the Lease.
+	LeaderElectionID string
+	// LeaderElectionNamespace holds the Lease (default: the namespace the
+	// operator runs in).
+	LeaderElectionNamespace string
+	// SkipNameValidation lets several managers in one process register the
+	// same controller name (tests).
+	SkipNameValidation bool
+	Controllers        Config
+}
+
+// RegisterFlags registers the manager's and the controllers' flags on fs.
+func (c *ManagerConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.MetricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0: off)")
+	fs.StringVar(&c.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (0: off)")
+	fs.BoolVar(&c.LeaderElect, "leader-elect", false, "elect one active operator among replicas (a Lease)")
+	fs.StringVar(&c.LeaderElectionID, "leader-election-id", "roomring-operator.roomring.dev", "name of the leader election Lease")
+	fs.StringVar(&c.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the Lease (default: the operator's namespace)")
+	c.Controllers.RegisterFlags(fs)
+}
+
+// Validate reports configuration errors.
+func (c *ManagerConfig) Validate() error {
+	var errs []error
+	if c.LeaderElect && c.LeaderElectionID == "" {
+		errs = append(errs, errors.New("--leader-election-id is required with --leader-elect"))
+	}
+	if err := c.Controllers.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// NewScheme returns the scheme of the operator's objects.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(v1alpha1.AddToScheme(s))
+	return s
+}
+
+// NewManager assembles the operator: a manager with the Room controller and
+// the pool watcher, health probes and metrics.
+func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Logger) (ctrl.Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts := ctrl.Options{
+		Scheme:                  NewScheme(),
+		Logger:                  log,
+		Metrics:                 metricsserver.Options{BindAddress: cfg.MetricsAddr},
+		HealthProbeBindAddress:  cfg.ProbeAddr,
+		LeaderElection:          cfg.LeaderElect,
+		LeaderElectionID:        cfg.LeaderElectionID,
+		LeaderElectionNamespace: cfg.LeaderElectionNamespace,
+		// The leader steps down at once on SIGTERM, so a new one takes
+		// over without waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
+	}
+	if cfg.SkipNameValidation {
+		skip := true
+		opts.Controller.SkipNameValidation = &skip
+	}
+	if len(cfg.Controllers.Namespaces) > 0 {
+		opts.Cache.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range cfg.Controllers.Namespaces {
+			opts.Cache.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	mgr, err := ctrl.NewManager(restCfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("new manager: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Room{}, RoomIDField, IndexRoomID); err != nil {
+		return nil, fmt.Errorf("index Room ids: %w", err)
+	}
+	resync := make(chan event.GenericEvent)
+	rec := &RoomReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync}
+	if err := rec.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("room controller: %w", err)
+	}
+	w := &PoolWatcher{Pool: pool, Cache: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg.Controllers,
+		Log: log.WithName("pool-watcher"), Resync: resync}
+	if err := mgr.Add(w); err != nil {
+		return nil, fmt.Errorf("pool watcher: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("ready check: %w", err)
+	}
+	return mgr, nil
+}

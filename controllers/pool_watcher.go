@@ -1,0 +1,155 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/node/admin"
+)
+
+// PoolWatcher follows the pool's membership. Every PoolPollInterval it asks
+// each node of the pool who it is and which members it sees; when that
+// changes — a node joined, left, died or restarted — it requeues every Room,
+// so owners are learned again and restarted nodes get their rooms back, and
+// it closes rooms that no Room claims (a Room deleted while a node was
+// down). It runs on the elected leader only.
+type PoolWatcher struct {
+	Pool Pool
+	// Cache lists the Rooms to requeue.
+	Cache client.Reader
+	// APIReader lists Rooms from the API server itself before pruning, so a
+	// Room created a moment ago (by a node, for a websocket room.create) is
+	// never missed.
+	APIReader client.Reader
+	Config    Config
+	Log       logr.Logger
+	// Resync receives the Rooms to requeue (RoomReconciler.Resync).
+	Resync chan<- event.GenericEvent
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable.
+func (w *PoolWatcher) NeedLeaderElection() bool { return true }
+
+// Start implements manager.Runnable: it watches until ctx ends.
+func (w *PoolWatcher) Start(ctx context.Context) error {
+	t := time.NewTicker(w.Config.PoolPollInterval)
+	defer t.Stop()
+	var last string
+	var lastPrune time.Time
+	for first := true; ; first = false {
+		fp := w.fingerprint(ctx)
+		changed := !first && fp != last
+		if changed {
+			w.Log.Info("pool changed; requeueing every Room", "pool", fp)
+			w.requeueAll(ctx)
+		}
+		last = fp
+		if w.Config.PruneInterval > 0 && (changed || time.Since(lastPrune) >= w.Config.PruneInterval) {
+			if err := w.prune(ctx); err != nil {
+				w.Log.Error(err, "prune rooms")
+			} else {
+				lastPrune = time.Now()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// fingerprint describes the pool as its nodes see it: every node's name and
+// incarnation, and the members each one sees. Unreachable nodes are part of
+// it, so their death is a change too.
+func (w *PoolWatcher) fingerprint(ctx context.Context) string {
+	addrs, err := w.Pool.Endpoints(ctx)
+	if err != nil {
+		return "unresolved"
+	}
+	parts := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		ps, err := w.Pool.PoolAt(ctx, a)
+		if err != nil {
+			parts = append(parts, a+"=down")
+			continue
+		}
+		names := make([]string, len(ps.Members))
+		for i, m := range ps.Members {
+			names[i] = m.Name
+		}
+		slices.Sort(names)
+		parts = append(parts, fmt.Sprintf("%s=%s/%s[%s]", a, ps.Node.Name, ps.Incarnation, strings.Join(names, ",")))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (w *PoolWatcher) list(ctx context.Context, r client.Reader) ([]v1alpha1.Room, error) {
+	if len(w.Config.Namespaces) == 0 {
+		var l v1alpha1.RoomList
+		if err := r.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list Rooms: %w", err)
+		}
+		return l.Items, nil
+	}
+	var out []v1alpha1.Room
+	for _, ns := range w.Config.Namespaces {
+		var l v1alpha1.RoomList
+		if err := r.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list Rooms in %s: %w", ns, err)
+		}
+		out = append(out, l.Items...)
+	}
+	return out, nil
+}
+
+func (w *PoolWatcher) requeueAll(ctx context.Context) {
+	rooms, err := w.list(ctx, w.Cache)
+	if err != nil {
+		w.Log.Error(err, "requeue Rooms")
+		return
+	}
+	for i := range rooms {
+		select {
+		case w.Resync <- event.GenericEvent{Object: &rooms[i]}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// prune closes the rooms the pool serves that no Room claims. The pool is
+// listed before the Rooms, so a room whose Room was created meanwhile is
+// found claimed.
+func (w *PoolWatcher) prune(ctx context.Context) error {
+	ids, err := w.Pool.Rooms(ctx)
+	if err != nil {
+		return fmt.Errorf("list the pool's rooms: %w", err)
+	}
+	rooms, err := w.list(ctx, w.APIReader)
+	if err != nil {
+		return err
+	}
+	claimed := make(map[string]bool, len(rooms))
+	for i := range rooms {
+		claimed[rooms[i].RoomID()] = true
+	}
+	for _, id := range ids {
+		if claimed[id] {
+			continue
+		}
+		if err := w.Pool.DeleteRoom(ctx, id); err != nil && !admin.IsNotFound(err) {
+			return fmt.Errorf("close unclaimed room %q: %w", id, err)
+		}
+		w.Log.Info("closed a room no Room claims", "room", id)
+	}
+	return nil
+}

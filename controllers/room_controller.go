@@ -1,0 +1,158 @@
+// Package controllers holds the operator's reconcilers: the Room controller
+// pushes every Room onto the node pool through the pool's admin API
+// (node/admin) and keeps its status current; the pool watcher requeues all
+// Rooms when the pool's membership changes and closes rooms no Room claims.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/catalog"
+)
+
+// Pool is the node pool as the operator reaches it: its admin API
+// (*admin.Client).
+type Pool interface {
+	Room(ctx context.Context, id string) (admin.RoomStatus, error)
+	PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (admin.RoomStatus, error)
+	DeleteRoom(ctx context.Context, id string) error
+	Rooms(ctx context.Context) ([]string, error)
+	Endpoints(ctx context.Context) ([]string, error)
+	PoolAt(ctx context.Context, addr string) (admin.PoolStatus, error)
+}
+
+// RoomReconciler reconciles Rooms onto the pool.
+type RoomReconciler struct {
+	client.Client
+	Scheme   *runtime.Scheme
+	Recorder record.EventRecorder
+	Pool     Pool
+	Config   Config
+	// Resync delivers a Room to reconcile out of band (the pool watcher's
+	// requeue on membership changes).
+	Resync <-chan event.GenericEvent
+}
+
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+// Reconcile pushes the Room to the pool unless the pool serves it already,
+// and writes what the pool reports into the Room's status. It runs again
+// after Config.StatusInterval to keep the viewer count and owner current.
+func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	var room v1alpha1.Room
+	if err := r.Get(ctx, req.NamespacedName, &room); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !room.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &room)
+	}
+	if controllerutil.AddFinalizer(&room, v1alpha1.Finalizer) {
+		if err := r.Update(ctx, &room); err != nil {
+			return requeueOnConflict(fmt.Errorf("add finalizer: %w", err))
+		}
+	}
+
+	id := room.RoomID()
+	all, err := claims(ctx, r.Client, id)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	obs := observation{claims: all}
+	if len(all) == 0 || sameRoom(all[0], &room) {
+		r.sync(ctx, &room, &obs)
+	}
+
+	status := desiredStatus(&room, obs)
+	for _, e := range transitions(&room.Status, &status) {
+		r.Recorder.Event(&room, e.typ, e.reason, e.msg)
+	}
+	if !equality.Semantic.DeepEqual(room.Status, status) {
+		room.Status = status
+		if err := r.Status().Update(ctx, &room); err != nil {
+			return requeueOnConflict(fmt.Errorf("update status: %w", err))
+		}
+		log.V(1).Info("status updated", "phase", status.Phase, "owner", status.OwnerNode, "viewers", status.Viewers)
+	}
+	return ctrl.Result{RequeueAfter: r.Config.StatusInterval}, nil
+}
+
+// sync makes the pool serve the Room's spec: it reads the room from the
+// pool and pushes the spec when the pool lacks it or serves another
+// configuration (a new generation, or a node that restarted with an old
+// one).
+func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) {
+	id := room.RoomID()
+	desired, invalid := catalog.FromSpec(id, &room.Spec)
+	cur, err := r.Pool.Room(ctx, id)
+	switch {
+	case err == nil:
+		obs.pool = &cur
+	case !admin.IsNotFound(err):
+		obs.poolErr = err
+		return
+	}
+	if invalid != nil {
+		obs.invalid = invalid
+		return
+	}
+	if obs.pool != nil && obs.pool.Config.Equal(desired) {
+		return
+	}
+	st, err := r.Pool.PutRoom(ctx, id, &room.Spec)
+	switch {
+	case admin.IsInvalid(err):
+		obs.invalid = err
+	case err != nil:
+		obs.poolErr = err
+	default:
+		obs.pool = &st
+		r.Recorder.Eventf(room, "Normal", "Pushed", "pushed generation %d to the pool (%s on node %s)", room.Generation, st.Change, st.Node)
+	}
+}
+
+// requeueOnConflict requeues at once after a write conflict (the cache was
+// behind) and returns other errors for the controller's backoff.
+func requeueOnConflict(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{Requeue: true}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// SetupWithManager registers the controller with mgr. The field index of
+// Room ids must be registered first (IndexRoomID).
+func (r *RoomReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Pool == nil {
+		return errors.New("room controller: no pool")
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Room{}).
+		Watches(&v1alpha1.Room{}, handler.EnqueueRequestsFromMapFunc(r.sameIDRequests)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.Config.MaxConcurrentReconciles}).
+		Named("room")
+	if r.Resync != nil {
+		b = b.WatchesRawSource(source.Channel(r.Resync, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
+}
