@@ -1,0 +1,158 @@
+{{/* Names. */}}
+
+{{- define "roomring.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+The full name prefixes every resource. StatefulSet pods are named
+<fullname>-<ordinal> and their names become node names in the ring and in
+Room status, so it is kept short enough for the pod's hostname label.
+*/}}
+{{- define "roomring.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "roomring.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource names of each part. */}}
+{{- define "roomring.nodeName" -}}{{ include "roomring.fullname" . }}{{- end -}}
+{{- define "roomring.gossipServiceName" -}}{{ include "roomring.fullname" . }}-gossip{{- end -}}
+{{- define "roomring.poolServiceName" -}}{{ include "roomring.fullname" . }}-pool{{- end -}}
+{{- define "roomring.clientServiceName" -}}{{ include "roomring.fullname" . }}{{- end -}}
+{{- define "roomring.operatorName" -}}{{ include "roomring.fullname" . }}-operator{{- end -}}
+
+{{- define "roomring.secretName" -}}
+{{- default (include "roomring.fullname" .) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{- define "roomring.nodeServiceAccountName" -}}
+{{- if .Values.node.serviceAccount.create -}}
+{{- default (printf "%s-node" (include "roomring.fullname" .)) .Values.node.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.node.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "roomring.operatorServiceAccountName" -}}
+{{- if .Values.operator.serviceAccount.create -}}
+{{- default (printf "%s-operator" (include "roomring.fullname" .)) .Values.operator.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.operator.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "roomring.kubeNamespace" -}}
+{{- default .Release.Namespace .Values.node.kubeNamespace -}}
+{{- end -}}
+
+{{/* Labels. */}}
+
+{{- define "roomring.labels" -}}
+helm.sh/chart: {{ include "roomring.chart" . }}
+app.kubernetes.io/name: {{ include "roomring.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: roomring
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "roomring.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "roomring.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "roomring.nodeSelectorLabels" -}}
+{{ include "roomring.selectorLabels" . }}
+app.kubernetes.io/component: node
+{{- end -}}
+
+{{- define "roomring.operatorSelectorLabels" -}}
+{{ include "roomring.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "roomring.nodeLabels" -}}
+{{ include "roomring.labels" . }}
+app.kubernetes.io/component: node
+{{- end -}}
+
+{{- define "roomring.operatorLabels" -}}
+{{ include "roomring.labels" . }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{/* The image reference: repository@digest, or repository:tag. */}}
+{{- define "roomring.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+An environment variable read from the chart's Secret (or existingSecret).
+Arguments: (list $ "ENV_NAME" "keyName") where keyName is a key of
+.Values.secrets.keys.
+*/}}
+{{- define "roomring.secretEnv" -}}
+{{- $root := index . 0 -}}
+- name: {{ index . 1 }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "roomring.secretName" $root }}
+      key: {{ index $root.Values.secrets.keys (index . 2) }}
+{{- end -}}
+
+{{/* Probe timing from a values map. */}}
+{{- define "roomring.probeTiming" -}}
+periodSeconds: {{ .periodSeconds }}
+timeoutSeconds: {{ .timeoutSeconds }}
+failureThreshold: {{ .failureThreshold }}
+{{- end -}}
+
+{{/*
+Checks that span several values (values.schema.json checks each value on
+its own).
+*/}}
+{{- define "roomring.validate" -}}
+{{- $n := .Values.node -}}
+{{- if lt (int $n.terminationGracePeriodSeconds) (add (int $n.preStopSleepSeconds) (int $n.shutdownTimeoutSeconds) 5 | int) -}}
+{{- fail (printf "node.terminationGracePeriodSeconds (%d) must be at least node.preStopSleepSeconds + node.shutdownTimeoutSeconds + 5 (%d): the node needs the time to leave the ring and close its sockets" (int $n.terminationGracePeriodSeconds) (add (int $n.preStopSleepSeconds) (int $n.shutdownTimeoutSeconds) 5 | int)) -}}
+{{- end -}}
+{{- $p := $n.ports -}}
+{{- if or (eq (int $p.http) (int $p.gossip)) (eq (int $p.http) (int $p.peer)) (eq (int $p.gossip) (int $p.peer)) -}}
+{{- fail "node.ports.http, node.ports.gossip and node.ports.peer must differ" -}}
+{{- end -}}
+{{- if and (gt (int $n.replicas) 1) (not .Values.store.dsnSecret.name) (not .Values.store.allowNodeLocalStore) -}}
+{{- fail "node.replicas > 1 needs a PostgreSQL store (store.dsnSecret.name): without it each node keeps resource reactions in its own emptyDir and a room's reactions are lost when its owner dies. Set store.allowNodeLocalStore=true to accept that (tests only)." -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The operator's rules on Rooms: reconcile, status, finalizer. */}}
+{{- define "roomring.operatorRoomRules" -}}
+- apiGroups: ["roomring.dev"]
+  resources: ["rooms"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["roomring.dev"]
+  resources: ["rooms/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["roomring.dev"]
+  resources: ["rooms/finalizers"]
+  verbs: ["update"]
+{{- end -}}
