@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/session"
@@ -49,6 +50,9 @@ type Config struct {
 	NodeName string
 	// Admin configures the operator's admin API (docs/operator.md).
 	Admin admin.Config
+	// Cluster makes the node a member of a pool (docs/cluster.md); without
+	// --gossip-addr and --join the node is standalone.
+	Cluster cluster.Config
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -70,7 +74,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Session.RegisterFlags(fs)
 	c.SocketIO.RegisterFlags(fs)
 	c.Reactions.RegisterFlags(fs)
-	fs.StringVar(&c.NodeName, "node-name", "", "this node's name in the pool, reported as a room's owner (default: the host name)")
+	fs.StringVar(&c.NodeName, "node-name", "", "this node's name in the pool, reported as a room's owner (default: the host name; in a cluster the host name plus a random suffix, unique to this run)")
+	fs.StringVar(&c.NodeName, "name", "", "same as --node-name")
+	c.Cluster.RegisterFlags(fs)
 	c.Admin.RegisterFlags(fs)
 	c.registerStoreFlags(fs)
 }
@@ -85,7 +91,15 @@ func (c *Config) Complete() {
 	}
 	c.completeStore()
 	if c.NodeName == "" {
-		c.NodeName, _ = os.Hostname()
+		host, _ := os.Hostname()
+		c.NodeName = host
+		if c.Cluster.Enabled() && host != "" {
+			// A restarted node must be a new member (see cluster.MemberName).
+			c.NodeName = cluster.MemberName(host)
+		}
+	}
+	if c.Cluster.Enabled() {
+		c.Cluster.Complete(c.Dev)
 	}
 	c.Admin.Complete()
 	// An empty PublicURL is derived from the bound address once listening
@@ -128,6 +142,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Cluster.Enabled() {
+		if err := c.Cluster.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/metrics"
@@ -50,6 +51,8 @@ type Node struct {
 	// pool answers the admin API's questions about the pool: a pool of one
 	// until the node joins a cluster.
 	pool admin.Pool
+	// cluster is nil on a standalone node.
+	cluster *cluster.Router
 }
 
 // New builds a node: opens the store, loads rooms, binds the listener.
@@ -116,13 +119,37 @@ func (n *Node) build(ctx context.Context) error {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	n.edge = edge.New("local")
+	reg := n.reg
+	edgeID := "local"
+	if cfg.Cluster.Enabled() {
+		edgeID = cfg.NodeName
+	}
+	n.edge = edge.New(edgeID)
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
-	n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
-	// Resource reactions: this node owns every room, so the room manager
-	// announces the owner's writes.
-	reactions := reaction.NewOwner(cfg.Reactions, n.store, n.rooms)
+	var (
+		owner     engine.Owner
+		resources engine.ResourceReactions
+		bcast     engine.Broadcaster
+	)
+	if cfg.Cluster.Enabled() {
+		// A cluster member: the ring decides which node owns each room; the
+		// router reaches it and owns this node's share.
+		r, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
+			Room: room.DefaultConfig(), Reactions: n.store, Reaction: cfg.Reactions,
+			HTTPAddr: ln.Addr().String(), Logger: n.log, Registry: reg})
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		n.cluster, n.rooms, n.pool = r, r.Rooms(), r
+		owner, resources, bcast = r, r, r
+	} else {
+		// Standalone: this node owns every room.
+		n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
+		n.pool = admin.NewLocalPool(cfg.NodeName, ln.Addr().String(), n.rooms)
+		owner, resources, bcast = engine.LocalOwner{M: n.rooms}, reaction.NewOwner(cfg.Reactions, n.store, n.rooms), localPublisher{n.edge}
+	}
 
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
 	if !cfg.Dev {
@@ -130,7 +157,6 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
 
-	reg := n.reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg, metrics.Gauges{
 		Rooms:   func() float64 { return float64(cat.Len()) },
@@ -142,15 +168,25 @@ func (n *Node) build(ctx context.Context) error {
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: engine.LocalOwner{M: n.rooms}, Resources: reactions, Edge: n.edge, Broadcaster: localPublisher{n.edge}, Logger: n.log,
+		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log,
 	})
-	n.pool = admin.NewLocalPool(cfg.NodeName, ln.Addr().String(), n.rooms)
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
 		Internal: adminAPI.ServeHTTP}, n.engine, m, reg, n.log)
 	n.ln = ln
+	if n.cluster != nil {
+		n.cluster.Start()
+		n.log.Info("cluster member", "name", n.cluster.Name(), "gossip", n.cluster.GossipAddr(),
+			"peer", n.cluster.PeerAddr(), "join", cfg.Cluster.Membership.Join.String())
+	}
 	return nil
 }
+
+// Catalog is the node's room catalog.
+func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
+
+// Cluster is the node's part in its cluster, nil on a standalone node.
+func (n *Node) Cluster() *cluster.Router { return n.cluster }
 
 // Addr is the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
@@ -165,10 +201,23 @@ func (n *Node) DataDir() string { abs, _ := filepath.Abs(n.cfg.DataDir); return 
 func (n *Node) Serve() error { return n.server.Serve(n.ln) }
 
 // Shutdown closes client sockets with 1001, stops the room owner and
-// flushes and closes the store. It is idempotent.
+// flushes and closes the store. A cluster member first hands its rooms over
+// and announces its departure, then closes its sockets with 1012 (service
+// restart) so that clients reconnect to another node. It is idempotent.
 func (n *Node) Shutdown(ctx context.Context) error {
-	err := n.server.Shutdown(ctx, session.CloseGoingAway)
-	n.rooms.Close()
+	var err error
+	if n.cluster != nil {
+		if derr := n.cluster.Depart(ctx); derr != nil {
+			err = fmt.Errorf("leave cluster: %w", derr)
+		}
+		err = errors.Join(err, n.server.Shutdown(ctx, session.CloseServiceRestart))
+		if cerr := n.cluster.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("stop cluster: %w", cerr))
+		}
+	} else {
+		err = n.server.Shutdown(ctx, session.CloseGoingAway)
+		n.rooms.Close()
+	}
 	if cerr := n.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}

@@ -131,7 +131,7 @@ func sortRooms(rs []*Room) {
 func (c *Catalog) persist(ctx context.Context, cause Cause, rs ...*Room) error {
 	changed := make([]*Room, 0, len(rs))
 	for _, r := range rs {
-		if _, known := c.meta[r.ID]; !known || !sameRoom(c.rooms[r.ID], r) {
+		if _, known := c.meta[r.ID]; !known || !c.rooms[r.ID].Equal(r) {
 			changed = append(changed, r)
 		}
 	}
@@ -254,26 +254,8 @@ func (c *Catalog) Reorder(ctx context.Context, ids []string) ([]*Room, error) {
 	for _, r := range c.rooms {
 		all = append(all, r)
 	}
-	sortRooms(all)
-	pos := make(map[string]int, len(ids))
-	for i, id := range ids {
-		if _, dup := pos[id]; !dup {
-			pos[id] = i
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool {
-		pi, iok := pos[all[i].ID]
-		pj, jok := pos[all[j].ID]
-		switch {
-		case iok && jok:
-			return pi < pj
-		case iok != jok:
-			return iok
-		}
-		return false
-	})
 	var changed []*Room
-	for i, r := range all {
+	for i, r := range Reordered(all, ids) {
 		if r.SortingPriority != i+1 {
 			n := r.Clone()
 			n.SortingPriority = i + 1

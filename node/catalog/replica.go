@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -258,14 +257,4 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 		changes = append(changes, ch)
 	}
 	return changes, nil
-}
-
-// sameRoom reports whether two rooms have the same configuration.
-func sameRoom(a, b *Room) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	ja, erra := json.Marshal(a)
-	jb, errb := json.Marshal(b)
-	return erra == nil && errb == nil && bytes.Equal(ja, jb)
 }

@@ -162,7 +162,7 @@ func TestVersionsAndTombstonesSurviveRestart(t *testing.T) {
 
 	c2, w := replicated(t, dir, "node-a")
 	if got := c2.Records(); !slices.EqualFunc(got, before, func(a, b Record) bool {
-		return a.ID == b.ID && a.Version == b.Version && a.Cause == b.Cause && sameRoom(a.Room, b.Room)
+		return a.ID == b.ID && a.Version == b.Version && a.Cause == b.Cause && a.Room.Equal(b.Room)
 	}) {
 		t.Fatalf("records after restart = %+v, want %+v", got, before)
 	}
@@ -200,7 +200,7 @@ func TestTwoCatalogsConverge(t *testing.T) {
 	}
 	ra, rb := a.Records(), b.Records()
 	if len(ra) != 3 || !slices.EqualFunc(ra, rb, func(p, q Record) bool {
-		return p.ID == q.ID && p.Version == q.Version && sameRoom(p.Room, q.Room)
+		return p.ID == q.ID && p.Version == q.Version && p.Room.Equal(q.Room)
 	}) {
 		t.Fatalf("catalogs differ:\n a=%+v\n b=%+v", ra, rb)
 	}

@@ -77,6 +77,10 @@ type Config struct {
 	// BroadcastMaxBytes is the largest application broadcast; it must fit
 	// one gossip packet along with memberlist's own messages.
 	BroadcastMaxBytes int
+	// BroadcastQueueLen bounds the application broadcasts waiting to be
+	// gossiped; beyond it the oldest are dropped (full-state exchanges
+	// repair what they carried).
+	BroadcastQueueLen int
 }
 
 // UDPPacketBytes is memberlist's gossip packet budget (its UDPBufferSize):
@@ -98,6 +102,7 @@ func DefaultConfig() Config {
 		PushPullInterval:        15 * time.Second,
 		LeaveTimeout:            5 * time.Second,
 		BroadcastMaxBytes:       1024,
+		BroadcastQueueLen:       256,
 	}
 }
 
@@ -118,6 +123,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.RetransmitMult, "gossip-retransmit-mult", d.RetransmitMult, "each broadcast is gossiped mult × log(n+1) times")
 	fs.DurationVar(&c.PushPullInterval, "gossip-push-pull-interval", d.PushPullInterval, "period of full-state exchanges (catalog anti-entropy); 0 disables")
 	fs.DurationVar(&c.LeaveTimeout, "gossip-leave-timeout", d.LeaveTimeout, "how long a graceful leave waits for its announcement to spread")
+	fs.IntVar(&c.BroadcastQueueLen, "gossip-broadcast-queue", d.BroadcastQueueLen, "catalog broadcasts waiting to be gossiped; beyond it the oldest are dropped")
 }
 
 // Validate reports settings memberlist cannot work with.
@@ -147,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PushPullInterval < 0 || c.ReconnectTimeout < 0 {
 		errs = append(errs, errors.New("gossip-push-pull-interval and gossip-reconnect-timeout must not be negative"))
+	}
+	if c.BroadcastQueueLen < 1 {
+		errs = append(errs, errors.New("gossip-broadcast-queue must be at least 1"))
 	}
 	if c.BroadcastMaxBytes < 64 || c.BroadcastMaxBytes > UDPPacketBytes-256 {
 		errs = append(errs, fmt.Errorf("broadcast limit must be between 64 and %d bytes", UDPPacketBytes-256))
@@ -395,6 +404,7 @@ func (m *Membership) Broadcast(msg []byte) error {
 		return fmt.Errorf("broadcast of %d bytes exceeds the %d-byte limit", len(msg), m.cfg.BroadcastMaxBytes)
 	}
 	m.queue.QueueBroadcast(broadcast(bytes.Clone(msg)))
+	m.queue.Prune(m.cfg.BroadcastQueueLen)
 	return nil
 }
 

@@ -145,6 +145,25 @@ func (m *Mesh) link(name string) *link {
 // request cannot be queued, and with ErrOverloaded when the peer refused
 // it; after a timeout the request may or may not have been executed.
 func (m *Mesh) Request(ctx context.Context, to string, lane uint32, payload []byte) ([]byte, error) {
+	c, err := m.Start(to, lane, payload)
+	if err != nil {
+		return nil, err
+	}
+	return c.Wait(ctx)
+}
+
+// Call is a request in flight (see Start).
+type Call struct {
+	m  *Mesh
+	id uint64
+	c  *call
+}
+
+// Start queues a request and returns at once; Wait collects the reply.
+// Requests to one peer are sent in the order they were started, so a
+// caller that starts requests under its own lock orders them without
+// holding the lock while they travel.
+func (m *Mesh) Start(to string, lane uint32, payload []byte) (*Call, error) {
 	l := m.link(to)
 	if l == nil {
 		return nil, fmt.Errorf("%w: %s is not a known peer", ErrUnavailable, to)
@@ -158,13 +177,18 @@ func (m *Mesh) Request(ctx context.Context, to string, lane uint32, payload []by
 		m.forget(id)
 		return nil, err
 	}
+	return &Call{m: m, id: id, c: c}, nil
+}
+
+// Wait waits for the reply to the request, or for ctx (see Request).
+func (c *Call) Wait(ctx context.Context) ([]byte, error) {
 	select {
-	case r := <-c.ch:
+	case r := <-c.c.ch:
 		return r.payload, r.err
 	case <-ctx.Done():
-		m.forget(id)
-		m.met.timeouts.Inc()
-		return nil, fmt.Errorf("request to %s: %w", to, ctx.Err())
+		c.m.forget(c.id)
+		c.m.met.timeouts.Inc()
+		return nil, fmt.Errorf("request to %s: %w", c.c.peer, ctx.Err())
 	}
 }
 

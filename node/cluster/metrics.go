@@ -1,0 +1,73 @@
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the Router's collectors (membership and peer links register
+// their own).
+type metrics struct {
+	forwarded   *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	delivered   *prometheus.CounterVec
+	received    *prometheus.CounterVec
+	resyncs     *prometheus.CounterVec
+	catalog     *prometheus.CounterVec
+	ringChanges prometheus.Counter
+	owned       prometheus.GaugeFunc
+}
+
+func newMetrics(r *Router) *metrics {
+	return &metrics{
+		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_owner_ops_total",
+			Help: "Room operations by operation and outcome: local (this node owns the room), ok/sent (forwarded), not_owner (refused while the ring moves; retried), unavailable, error.",
+		}, []string{"op", "result"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "roomring_cluster_forward_duration_seconds",
+			Help:    "Round trip of operations forwarded to a room's owner on another node.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"op"}),
+		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_events_forwarded_total",
+			Help: "Owner events for edges on other nodes: sent (one message per node), dropped (link full or down).",
+		}, []string{"result"}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_messages_received_total",
+			Help: "One-way messages from other nodes, by operation (deliver, react) or problem (not_owner, invalid).",
+		}, []string{"op"}),
+		resyncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_resyncs_total",
+			Help: "Announcements of this node's members of a room to its owner: local, ok, retry (failed, queued again).",
+		}, []string{"result"}),
+		catalog: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_catalog_updates_total",
+			Help: "Catalog replication: applied (room records changed), dropped (queue full), fetch_failed, gossip_failed, invalid, error.",
+		}, []string{"result"}),
+		ringChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomring_cluster_ring_changes_total", Help: "Changes of the member set rooms are placed on.",
+		}),
+		owned: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "roomring_cluster_owned_rooms", Help: "Rooms of the catalog this node owns.",
+		}, func() float64 {
+			ring, n := r.ringNow(), 0
+			for _, rm := range r.catalog.List() {
+				if ring.Owner(rm.ID) == r.name {
+					n++
+				}
+			}
+			return float64(n)
+		}),
+	}
+}
+
+func (m *metrics) register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{m.forwarded, m.latency, m.delivered, m.received, m.resyncs, m.catalog, m.ringChanges, m.owned} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register cluster metrics: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,42 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/roomring/roomring/node/admin"
+)
+
+// The Router is the operator's view of the pool (admin.Pool).
+var _ admin.Pool = (*Router)(nil)
+
+// Self implements admin.Pool.
+func (r *Router) Self() admin.Member { return admin.Member{Name: r.name, Addr: r.httpAddr} }
+
+// Incarnation implements admin.Pool.
+func (r *Router) Incarnation() string { return r.incarnation }
+
+// Members implements admin.Pool: the live members with their HTTP
+// listeners, sorted by name.
+func (r *Router) Members() []admin.Member {
+	var out []admin.Member
+	for _, m := range r.ml.Members() {
+		var md meta
+		if json.Unmarshal(m.Meta, &md) == nil {
+			out = append(out, admin.Member{Name: m.Name, Addr: md.HTTP})
+		}
+	}
+	return out
+}
+
+// Owner implements admin.Pool.
+func (r *Router) Owner(room string) string { return r.OwnerOf(room) }
+
+// Viewers implements admin.Pool: the room's owner counts them.
+func (r *Router) Viewers(ctx context.Context, room string) (int, error) {
+	resp, err := r.ownerCall(ctx, &request{Op: opViewers, Room: room})
+	if err != nil {
+		return 0, err
+	}
+	return resp.Count, resp.err()
+}

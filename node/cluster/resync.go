@@ -1,0 +1,121 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/roomring/roomring/node/cluster/peer"
+)
+
+// scheduleResync queues this node's members of rooms for announcement to
+// the rooms' owners.
+func (r *Router) scheduleResync(rooms ...string) {
+	if len(rooms) == 0 {
+		return
+	}
+	r.resyncMu.Lock()
+	for _, id := range rooms {
+		r.resyncPending[id] = struct{}{}
+	}
+	r.resyncMu.Unlock()
+	select {
+	case r.resyncKick <- struct{}{}:
+	default:
+	}
+}
+
+// resyncLoop announces queued rooms' members, retrying failures every
+// ResyncRetry and re-announcing everything every ResyncInterval.
+func (r *Router) resyncLoop() {
+	defer r.wg.Done()
+	var periodic <-chan time.Time
+	if r.cfg.ResyncInterval > 0 {
+		t := time.NewTicker(r.cfg.ResyncInterval)
+		defer t.Stop()
+		periodic = t.C
+	}
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-r.resyncKick:
+		case <-periodic:
+			r.resyncMu.Lock()
+			for _, id := range r.edge.Rooms() {
+				r.resyncPending[id] = struct{}{}
+			}
+			r.resyncMu.Unlock()
+		case <-retry:
+			retry = nil
+		}
+		if r.resync() > 0 && retry == nil {
+			retry = time.After(r.cfg.ResyncRetry)
+		}
+	}
+}
+
+// resync announces the members of every pending room to its owner (the
+// exact set: the owner drops this edge's users that are not listed) and
+// returns the number of rooms that failed and stay pending.
+func (r *Router) resync() (failed int) {
+	r.resyncMu.Lock()
+	pending := r.resyncPending
+	r.resyncPending = map[string]struct{}{}
+	r.resyncMu.Unlock()
+	if len(pending) == 0 || r.leaving.Load() {
+		return 0
+	}
+	type inflight struct {
+		room string
+		call *peer.Call
+	}
+	var calls []inflight
+	var again []string
+	for id := range pending {
+		unlock := r.lockRoom(id)
+		owner := r.ringNow().Owner(id)
+		users := r.edge.Roster(id)
+		if owner == r.name {
+			r.rooms.SyncEdge(id, r.name, users)
+			unlock()
+			r.met.resyncs.WithLabelValues("local").Inc()
+			continue
+		}
+		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users)})
+		var call *peer.Call
+		if err == nil {
+			call, err = r.mesh.Start(owner, lane(id), b)
+		}
+		unlock()
+		if err != nil {
+			again = append(again, id)
+			continue
+		}
+		calls = append(calls, inflight{id, call})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ForwardTimeout)
+	defer cancel()
+	for _, c := range calls {
+		b, err := c.call.Wait(ctx)
+		var resp response
+		if err == nil {
+			err = json.Unmarshal(b, &resp)
+		}
+		if err != nil || resp.NotOwner || resp.err() != nil {
+			again = append(again, c.room)
+			continue
+		}
+		r.met.resyncs.WithLabelValues("ok").Inc()
+	}
+	if len(again) > 0 {
+		r.met.resyncs.WithLabelValues("retry").Add(float64(len(again)))
+		r.resyncMu.Lock()
+		for _, id := range again {
+			r.resyncPending[id] = struct{}{}
+		}
+		r.resyncMu.Unlock()
+	}
+	return len(again)
+}
