@@ -83,7 +83,9 @@ func startServer() (*Server, error) {
 	}
 	dsn, err := run("start", dir)
 	if err != nil {
-		_, _ = run("destroy", dir)
+		if _, derr := run("destroy", dir); derr != nil {
+			_ = os.RemoveAll(dir) // no server binaries: nothing can be running there
+		}
 		return nil, fmt.Errorf("pgtest: %w (install PostgreSQL with hack/setup-test-deps.sh, or set %s=1 to skip)", err, EnvSkip)
 	}
 	return &Server{Dir: dir, DSN: dsn}, nil
