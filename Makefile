@@ -9,6 +9,8 @@ FUZZTIME  ?= 20s
 TESTFLAGS ?=
 CONTROLLER_TOOLS_VERSION ?= v0.19.0
 CONTROLLER_GEN ?= $(BIN)/controller-gen
+HELM      ?= $(BIN)/helm
+CHART     := charts/roomring
 
 .DEFAULT_GOAL := help
 
@@ -38,8 +40,9 @@ lint: ## Vet the code and check formatting.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases.
+manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases (and the chart's copy).
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	hack/chart-crds.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods of the API types.
@@ -47,12 +50,12 @@ generate: controller-gen ## Generate DeepCopy methods of the API types.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when generated files are not up to date.
-	@git diff --exit-code -- config/crd api || { echo "generated files are stale: run make manifests generate"; exit 1; }
+	@git diff --exit-code -- config/crd api charts/roomring/templates/crds || { echo "generated files are stale: run make manifests generate"; exit 1; }
 
 ##@ Testing
 
 .PHONY: test
-test: lint verify-generated test-go fuzz ## Run every test: unit, integration, browser and fuzz (bounded).
+test: lint verify-generated test-go fuzz chart-lint ## Run every test: unit, integration, browser and fuzz (bounded).
 
 .PHONY: test-go
 test-go: ## Go tests with the race detector (unit and integration).
@@ -64,7 +67,26 @@ fuzz: ## Run each fuzz target for FUZZTIME.
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzDecodePacket$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzSplitEngine$$' -fuzztime $(FUZZTIME)
 
+.PHONY: chart-lint
+chart-lint: helm ## Lint and render the Helm chart over every value set in charts/roomring/ci; check the CRD copy and the rendered objects.
+	hack/chart-crds.sh --check
+	$(HELM) lint --strict $(CHART)
+	@set -e; for f in $(CHART)/ci/*.yaml; do \
+		echo ">> helm lint + template -f $$f"; \
+		$(HELM) lint --strict --quiet $(CHART) -f $$f; \
+		$(HELM) template roomring $(CHART) --namespace roomring -f $$f >/dev/null; \
+	done
+	ROOMRING_CHART_TEST=1 HELM=$(CURDIR)/$(HELM) $(GO) test -count=1 ./test/chart/
+
+.PHONY: chart-crds
+chart-crds: ## Wrap the CRDs of config/crd/bases into the chart's templates (after make manifests).
+	hack/chart-crds.sh
+
 ##@ Tools
+
+.PHONY: helm
+helm: ## Build the pinned helm into bin/ when missing (hack/helm.sh).
+	@hack/helm.sh >/dev/null
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN) ## Install controller-gen into bin/.
