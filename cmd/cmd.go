@@ -26,6 +26,7 @@ const usage = `usage: roomring <command> [flags]
 commands:
   node      run a node
   token     mint a session token (HS256) for testing
+  loadgen   generate load against nodes and measure it (docs/benchmarks.md)
   version   print the version
 
 Run "roomring <command> -h" for a command's flags.
@@ -42,6 +43,8 @@ func Main(args []string) error {
 		return runNode(args[1:])
 	case "token":
 		return runToken(args[1:])
+	case "loadgen":
+		return runLoadgen(args[1:])
 	case "version":
 		fmt.Println(Version)
 		return nil

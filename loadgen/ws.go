@@ -1,0 +1,294 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// The load generator speaks websocket (RFC 6455) itself: one small read
+// buffer per connection that grows only for the odd large message, no
+// per-message allocation, frames masked in place. That keeps its own memory
+// and CPU per connection low, so the machine's cores go to the server
+// under test rather than to the client.
+
+// Websocket opcodes.
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opBinary       = 0x2
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xA
+)
+
+const (
+	// readBufSmall is a connection's resting read buffer: every push of the
+	// protocols fits it; larger messages (the authenticated payload) grow
+	// it for as long as they are read.
+	readBufSmall = 2048
+	// maxMessage bounds one inbound message; a larger one is an error.
+	maxMessage = 4 << 20
+	wsGUID     = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+)
+
+// errClosed is returned by readMessage once the server closed the websocket.
+var errClosed = errors.New("websocket closed by the server")
+
+// wsConn is a client websocket connection. readMessage is for one reader
+// goroutine; writeText is safe for concurrent use.
+type wsConn struct {
+	c net.Conn
+
+	buf        []byte // read buffer; buf[r:w] is unread
+	r, w       int
+	msg        []byte // reassembled fragmented message
+	lastLarge  bool   // the previous message needed a grown buffer
+	controlOut [2 + 125 + 4]byte
+
+	wmu  sync.Mutex
+	wbuf []byte
+	mask [4]byte
+}
+
+// dialWS opens a websocket to host (host:port) for the request URI path
+// from the local address src (nil: any).
+func dialWS(ctx context.Context, host, path string, src net.IP, timeout time.Duration) (*wsConn, error) {
+	d := net.Dialer{Timeout: timeout}
+	if src != nil {
+		d.LocalAddr = &net.TCPAddr{IP: src}
+	}
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", host, err)
+	}
+	ws, err := handshake(c, host, path, timeout)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return ws, nil
+}
+
+func handshake(c net.Conn, host, path string, timeout time.Duration) (*wsConn, error) {
+	var key [16]byte
+	_, _ = rand.Read(key[:])
+	k := base64.StdEncoding.EncodeToString(key[:])
+	req := "GET " + path + " HTTP/1.1\r\nHost: " + host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + k +
+		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, req); err != nil {
+		return nil, fmt.Errorf("websocket handshake: %w", err)
+	}
+	ws := &wsConn{c: c, buf: make([]byte, readBufSmall)}
+	_, _ = rand.Read(ws.mask[:])
+	end := -1
+	for end < 0 {
+		if ws.w == len(ws.buf) {
+			return nil, errors.New("websocket handshake: response header too large")
+		}
+		n, err := c.Read(ws.buf[ws.w:])
+		if err != nil {
+			return nil, fmt.Errorf("websocket handshake: %w", err)
+		}
+		ws.w += n
+		end = bytes.Index(ws.buf[:ws.w], []byte("\r\n\r\n"))
+	}
+	head := ws.buf[:end]
+	status, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
+		return nil, fmt.Errorf("websocket handshake: %s", status)
+	}
+	sum := sha1.Sum([]byte(k + wsGUID))
+	want := base64.StdEncoding.EncodeToString(sum[:])
+	ok := false
+	for line := range bytes.SplitSeq(rest, []byte("\r\n")) {
+		name, val, _ := bytes.Cut(line, []byte(":"))
+		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) {
+			ok = string(bytes.TrimSpace(val)) == want
+		}
+	}
+	if !ok {
+		return nil, errors.New("websocket handshake: bad Sec-WebSocket-Accept")
+	}
+	ws.r = end + 4
+	_ = c.SetDeadline(time.Time{})
+	return ws, nil
+}
+
+// close drops the TCP connection.
+func (ws *wsConn) close() error { return ws.c.Close() }
+
+// fill reads more bytes until at least n are unread, growing the buffer when
+// needed.
+func (ws *wsConn) fill(n int) error {
+	for ws.w-ws.r < n {
+		if ws.r > 0 && (ws.r == ws.w || len(ws.buf)-ws.r < n) {
+			ws.w = copy(ws.buf, ws.buf[ws.r:ws.w])
+			ws.r = 0
+		}
+		if n > len(ws.buf) {
+			nb := make([]byte, max(n, 2*len(ws.buf)))
+			ws.w = copy(nb, ws.buf[ws.r:ws.w])
+			ws.r = 0
+			ws.buf = nb
+			ws.lastLarge = true
+		}
+		m, err := ws.c.Read(ws.buf[ws.w:])
+		ws.w += m
+		if err != nil && ws.w-ws.r < n {
+			return err
+		}
+	}
+	return nil
+}
+
+// readMessage returns the next text or binary message. The returned slice is
+// valid until the next call. Pings are answered; a close frame ends the
+// connection with errClosed.
+func (ws *wsConn) readMessage() ([]byte, error) {
+	if ws.lastLarge && ws.r == ws.w {
+		// Give a buffer grown for one large message back.
+		ws.buf, ws.r, ws.w, ws.lastLarge = make([]byte, readBufSmall), 0, 0, false
+		ws.msg = nil
+	}
+	ws.msg = ws.msg[:0]
+	fragmented := false
+	for {
+		if err := ws.fill(2); err != nil {
+			return nil, err
+		}
+		b0, b1 := ws.buf[ws.r], ws.buf[ws.r+1]
+		fin, op := b0&0x80 != 0, b0&0x0F
+		masked := b1&0x80 != 0
+		hlen := 2
+		plen := int(b1 & 0x7F)
+		switch plen {
+		case 126:
+			hlen += 2
+		case 127:
+			hlen += 8
+		}
+		if masked {
+			hlen += 4
+		}
+		if err := ws.fill(hlen); err != nil {
+			return nil, err
+		}
+		h := ws.buf[ws.r : ws.r+hlen]
+		switch plen {
+		case 126:
+			plen = int(binary.BigEndian.Uint16(h[2:]))
+		case 127:
+			l := binary.BigEndian.Uint64(h[2:])
+			if l > maxMessage {
+				return nil, fmt.Errorf("websocket frame of %d bytes", l)
+			}
+			plen = int(l)
+		}
+		if plen > maxMessage {
+			return nil, fmt.Errorf("websocket frame of %d bytes", plen)
+		}
+		var mk [4]byte
+		if masked {
+			copy(mk[:], h[hlen-4:])
+		}
+		if err := ws.fill(hlen + plen); err != nil {
+			return nil, err
+		}
+		p := ws.buf[ws.r+hlen : ws.r+hlen+plen]
+		ws.r += hlen + plen
+		if masked {
+			maskBytes(p, mk, 0)
+		}
+		switch op {
+		case opPing:
+			if err := ws.writeControl(opPong, p); err != nil {
+				return nil, err
+			}
+			continue
+		case opPong:
+			continue
+		case opClose:
+			_ = ws.writeControl(opClose, p[:min(len(p), 2)])
+			return nil, errClosed
+		case opText, opBinary:
+			if fin && !fragmented {
+				return p, nil
+			}
+			fragmented = true
+			ws.msg = append(ws.msg, p...)
+		case opContinuation:
+			if !fragmented {
+				return nil, errors.New("websocket: continuation frame without a start")
+			}
+			ws.msg = append(ws.msg, p...)
+			if len(ws.msg) > maxMessage {
+				return nil, errors.New("websocket: message too large")
+			}
+		default:
+			return nil, fmt.Errorf("websocket: unknown opcode %d", op)
+		}
+		if fin {
+			ws.lastLarge = ws.lastLarge || cap(ws.msg) > readBufSmall
+			return ws.msg, nil
+		}
+	}
+}
+
+// writeControl writes a control frame from the reader goroutine.
+func (ws *wsConn) writeControl(op byte, payload []byte) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	f := appendFrame(ws.controlOut[:0], op, payload, ws.mask)
+	_, err := ws.c.Write(f)
+	return err
+}
+
+// writeText writes one text message.
+func (ws *wsConn) writeText(payload []byte) error {
+	ws.wmu.Lock()
+	defer ws.wmu.Unlock()
+	ws.wbuf = appendFrame(ws.wbuf[:0], opText, payload, ws.mask)
+	_, err := ws.c.Write(ws.wbuf)
+	if cap(ws.wbuf) > 4096 {
+		ws.wbuf = nil
+	}
+	return err
+}
+
+// appendFrame appends a final, masked client frame carrying payload.
+func appendFrame(dst []byte, op byte, payload []byte, mask [4]byte) []byte {
+	dst = append(dst, 0x80|op)
+	switch n := len(payload); {
+	case n < 126:
+		dst = append(dst, 0x80|byte(n))
+	case n <= 0xFFFF:
+		dst = append(dst, 0x80|126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 0x80|127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	dst = append(dst, mask[:]...)
+	start := len(dst)
+	dst = append(dst, payload...)
+	maskBytes(dst[start:], mask, 0)
+	return dst
+}
+
+// maskBytes XORs b with the mask key, starting at key position pos.
+func maskBytes(b []byte, key [4]byte, pos int) {
+	for i := range b {
+		b[i] ^= key[(pos+i)&3]
+	}
+}
