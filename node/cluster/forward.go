@@ -195,8 +195,13 @@ func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string) ([
 }
 
 // Leave implements engine.Owner. A leave that cannot be delivered is
-// repaired by re-announcing the room's members to its owner.
+// repaired by re-announcing the room's members to its owner. Once this
+// node departs there is nothing to deliver: owners drop all of its users
+// when they see it go.
 func (r *Router) Leave(ctx context.Context, room, userID, _ string) error {
+	if r.leaving.Load() {
+		return nil
+	}
 	resp, err := r.ownerCall(ctx, &request{Op: opLeave, Room: room, UserID: userID})
 	if err == nil {
 		err = resp.err()

@@ -35,6 +35,7 @@ func (m *Mesh) serveInbound(c net.Conn) {
 		return
 	}
 	m.inbound[ic] = struct{}{}
+	m.talking[h.name]++
 	m.mu.Unlock()
 	if h.addr != "" {
 		m.ensureLink(h.name, h.addr)
@@ -42,6 +43,17 @@ func (m *Mesh) serveInbound(c net.Conn) {
 	m.serveFrames(ic)
 	m.mu.Lock()
 	delete(m.inbound, ic)
+	if m.talking[h.name]--; m.talking[h.name] <= 0 {
+		delete(m.talking, h.name)
+		// A peer that left the member set keeps its link only while it
+		// talks to this node.
+		if _, ok := m.desired[h.name]; !ok {
+			if l := m.links[h.name]; l != nil {
+				delete(m.links, h.name)
+				l.close()
+			}
+		}
+	}
 	m.mu.Unlock()
 	_ = c.Close()
 }

@@ -27,6 +27,11 @@ type Mesh struct {
 	mu      sync.Mutex
 	links   map[string]*link
 	inbound map[*inConn]struct{}
+	desired map[string]string // the last SetPeers
+	// talking counts each peer's inbound connections: a peer that still
+	// sends to this node keeps its link (for the replies) even after it
+	// left the desired set, until its connection closes.
+	talking map[string]int
 	closed  bool
 
 	nextID  atomic.Uint64
@@ -63,7 +68,8 @@ func New(cfg Config, self string, key []byte, h Handler, log *slog.Logger, reg p
 		return nil, fmt.Errorf("peer listener: %w", err)
 	}
 	m := &Mesh{cfg: cfg, self: self, key: key, h: h, log: log, ln: ln,
-		links: map[string]*link{}, inbound: map[*inConn]struct{}{}, pending: map[uint64]*call{}}
+		links: map[string]*link{}, inbound: map[*inConn]struct{}{}, desired: map[string]string{}, talking: map[string]int{},
+		pending: map[uint64]*call{}}
 	m.addr = cfg.AdvertiseAddr
 	if m.addr == "" {
 		m.addr = ln.Addr().String()
@@ -85,16 +91,22 @@ func (m *Mesh) Addr() string { return m.addr }
 
 // SetPeers makes the links match peers (node name → advertised address):
 // links to new peers are dialled, links to peers no longer listed are
-// closed (their pending requests fail), and a peer whose address changed
-// is redialled. This node's own name is ignored.
+// closed (their pending requests fail) once those peers stop sending to
+// this node, and a peer whose address changed is redialled. This node's
+// own name is ignored.
 func (m *Mesh) SetPeers(peers map[string]string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return
 	}
+	m.desired = make(map[string]string, len(peers))
+	for name, addr := range peers {
+		m.desired[name] = addr
+	}
 	for name, l := range m.links {
-		if addr, ok := peers[name]; !ok || addr != l.addr {
+		addr, ok := peers[name]
+		if ok && addr != l.addr || !ok && m.talking[name] == 0 {
 			delete(m.links, name)
 			l.close()
 		}

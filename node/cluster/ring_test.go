@@ -1,0 +1,193 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// createRooms adds n rooms through the catalog of node (replicated like any
+// other write) and waits until every node has them.
+func createRooms(t *testing.T, nodes []*nodetest.Node, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		r, err := nodes[0].Catalog().Create(context.Background(), catalog.CreateRequest{Name: fmt.Sprintf("Room %02d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	for _, nd := range nodes {
+		eventually(t, 10*time.Second, "rooms replicated to "+nd.Cluster().Name(), func() bool {
+			for _, id := range ids {
+				if !nd.Catalog().Exists(id) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	return ids
+}
+
+// TestJoiningNodeTakesOverWithoutLosingMembers: a third node joins two that
+// hold members in many rooms; it becomes the owner of its share, rebuilt
+// from the edges' announcements, and clients notice nothing.
+func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
+	nodes := startCluster(t, 2)
+	rooms := createRooms(t, nodes, 12)
+	alice := user(t, nodes[0].URL(), "alice", "moderator")
+	bob := user(t, nodes[1].URL(), "bob", "moderator")
+	for _, id := range rooms {
+		enter(t, alice, id)
+		enter(t, bob, id)
+	}
+
+	third := nodetest.Start(t, memberConfig(t, "127.0.0.4", "node-2", testKey, nodes[0].Cluster().GossipAddr()))
+	nodes = append(nodes, third)
+	waitMembers(t, nodes...)
+	var moved []string
+	for _, id := range rooms {
+		if third.Cluster().OwnerOf(id) == "node-2" {
+			moved = append(moved, id)
+		}
+	}
+	if len(moved) == 0 {
+		t.Fatal("the new node owns none of the rooms")
+	}
+	t.Logf("node-2 took over %d of %d rooms", len(moved), len(rooms))
+	// The new owner rebuilt every moved room from the two edges.
+	for _, id := range moved {
+		eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Rooms().Viewers(id) == 2 })
+	}
+	// A client of the new node sees the members; the old ones see it.
+	carol := user(t, third.URL(), "carol", "moderator")
+	for _, id := range moved {
+		if got := enter(t, carol, id); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
+			t.Fatalf("carol entered %s and sees %v", id, got)
+		}
+	}
+	for range moved { // viewer events do not name the room: one per room
+		alice.Wait(5*time.Second, "carol added", viewerEvent("room.viewer.added", "carol"))
+	}
+	// Reactions in a moved room reach everyone through its new owner.
+	id := moved[0]
+	alice.Call("room.react", map[string]any{"room": id, "reaction": "👏"})
+	bob.Call("room.react", map[string]any{"room": id, "reaction": "👏"})
+	for _, c := range []*nodetest.Client{alice, bob, carol} {
+		reactionCounts(t, c, id, "👏", 2)
+	}
+	// The old owners keep no state of the rooms they gave up.
+	for _, nd := range nodes[:2] {
+		for _, m := range moved {
+			if nd.Cluster().Rooms().Viewers(m) != 0 {
+				t.Fatalf("%s still holds viewers of %s", nd.Cluster().Name(), m)
+			}
+		}
+	}
+}
+
+// TestGracefulLeave: a node shutting down hands its rooms over, closes its
+// clients' sockets with 1012, and the others carry on.
+func TestGracefulLeave(t *testing.T) {
+	nodes := startCluster(t, 3)
+	rooms := createRooms(t, nodes, 9)
+	leaving := nodes[2]
+	var owned []string
+	for _, id := range rooms {
+		if leaving.Cluster().OwnerOf(id) == "node-2" {
+			owned = append(owned, id)
+		}
+	}
+	if len(owned) == 0 {
+		t.Fatal("node-2 owns none of the rooms")
+	}
+	id := owned[0]
+	alice := user(t, nodes[0].URL(), "alice", "moderator")
+	bob := user(t, nodes[1].URL(), "bob", "moderator")
+	carol := user(t, leaving.URL(), "carol", "moderator")
+	for _, c := range []*nodetest.Client{alice, bob, carol} {
+		enter(t, c, id)
+	}
+	alice.Wait(5*time.Second, "carol added", viewerEvent("room.viewer.added", "carol"))
+
+	leaving.Stop(t)
+	var ce *websocket.CloseError
+	if err := carol.Closed(10 * time.Second); !errors.As(err, &ce) || ce.Code != websocket.CloseServiceRestart {
+		t.Fatalf("carol's socket closed with %v, want 1012", err)
+	}
+	waitMembers(t, nodes[:2]...)
+	// Carol's removal is published before the room moves.
+	alice.Wait(5*time.Second, "carol removed", viewerEvent("room.viewer.removed", "carol"))
+	bob.Wait(5*time.Second, "carol removed", viewerEvent("room.viewer.removed", "carol"))
+	// The room has a new owner, rebuilt from alice's and bob's nodes.
+	newOwner := nodes[0].Cluster().OwnerOf(id)
+	if newOwner == "node-2" || newOwner == "" {
+		t.Fatalf("room still owned by %q", newOwner)
+	}
+	// Carol reconnects elsewhere, as a client behind a load balancer does.
+	carol = user(t, nodes[1].URL(), "carol", "moderator")
+	if got := enter(t, carol, id); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
+		t.Fatalf("carol re-entered and sees %v", got)
+	}
+	alice.Call("room.react", map[string]any{"room": id, "reaction": "❤️"})
+	for _, c := range []*nodetest.Client{alice, bob, carol} {
+		reactionCounts(t, c, id, "❤️", 1)
+	}
+}
+
+// TestWrongKeyIsRejected: a node with another cluster key can neither join
+// nor send anything to the cluster.
+func TestWrongKeyIsRejected(t *testing.T) {
+	nodes := startCluster(t, 2)
+	evil := nodetest.Start(t, memberConfig(t, "127.0.0.9", "node-evil", "not-the-cluster-key", nodes[0].Cluster().GossipAddr()))
+	// Give it several join attempts (every 200ms) before checking.
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, n := range nodes {
+			if slices.Contains(n.Cluster().MemberNames(), "node-evil") {
+				t.Fatalf("%s accepted the node with the wrong key", n.Cluster().Name())
+			}
+		}
+		if got := evil.Cluster().MemberNames(); !slices.Equal(got, []string{"node-evil"}) {
+			t.Fatalf("the node with the wrong key sees %v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Its catalog writes stay its own.
+	if _, err := evil.Catalog().Create(context.Background(), catalog.CreateRequest{Name: "Intruder"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // a few gossip rounds: nothing may arrive
+	for _, n := range nodes {
+		for _, r := range n.Catalog().List() {
+			if strings.Contains(r.Name, "Intruder") {
+				t.Fatalf("%s got the intruder's room", n.Cluster().Name())
+			}
+		}
+	}
+}
+
+// TestLargeCatalogRecordIsFetched: a record too big for a gossip packet is
+// announced and fetched over the peer link.
+func TestLargeCatalogRecordIsFetched(t *testing.T) {
+	nodes := startCluster(t, 2)
+	desc := strings.Repeat("A long description. ", 90) // ~1.8 KB, over the gossip limit
+	if _, err := nodes[1].Catalog().Patch(context.Background(), "room_1", map[string]json.RawMessage{
+		"description": json.RawMessage(fmt.Sprintf("%q", desc)),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
+}
