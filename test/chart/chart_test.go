@@ -977,3 +977,54 @@ func TestImage(t *testing.T) {
 		t.Errorf("image with digest = %q", got)
 	}
 }
+
+// TestReadmeListsEveryValue: the chart README's table has a row for every
+// value of values.yaml (a map may be one row, e.g. node.resources), and no
+// row for a value that does not exist.
+func TestReadmeListsEveryValue(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(chartDir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]bool{}
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		if rest, ok := strings.CutPrefix(line, "| `"); ok {
+			if path, _, ok := strings.Cut(rest, "` |"); ok && !strings.ContainsAny(path, " <") {
+				rows[path] = true
+			}
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(raw, &values); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			path := prefix + k
+			seen[path] = true
+			sub, isMap := v.(map[string]any)
+			switch {
+			case rows[path]:
+			case isMap && len(sub) > 0:
+				walk(path+".", sub)
+			default:
+				t.Errorf("values.yaml has %s, the README's table does not", path)
+			}
+		}
+	}
+	walk("", values)
+	for r := range rows {
+		if !seen[r] {
+			t.Errorf("the README lists %s, which values.yaml does not have", r)
+		}
+	}
+	if len(rows) < 50 {
+		t.Errorf("only %d value rows found in the README", len(rows))
+	}
+}
