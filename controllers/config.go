@@ -27,12 +27,15 @@ type Config struct {
 	Namespaces []string
 	// MaxConcurrentReconciles is how many Rooms are reconciled at once.
 	MaxConcurrentReconciles int
+	// ConflictRequeueDelay is how long a reconcile whose write lost to a
+	// newer version of the Room waits before it runs again.
+	ConflictRequeueDelay time.Duration
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{StatusInterval: 5 * time.Second, PoolPollInterval: 2 * time.Second,
-		PruneInterval: time.Minute, MaxConcurrentReconciles: 4}
+		PruneInterval: time.Minute, MaxConcurrentReconciles: 4, ConflictRequeueDelay: 200 * time.Millisecond}
 }
 
 // RegisterFlags registers the settings on fs with their defaults.
@@ -51,13 +54,14 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles, "Rooms reconciled at once")
+	fs.DurationVar(&c.ConflictRequeueDelay, "conflict-requeue-delay", d.ConflictRequeueDelay, "wait before reconciling a Room again after a write conflict")
 }
 
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.StatusInterval <= 0 || c.PoolPollInterval <= 0 {
-		errs = append(errs, errors.New("--status-interval and --pool-poll-interval must be positive"))
+	if c.StatusInterval <= 0 || c.PoolPollInterval <= 0 || c.ConflictRequeueDelay <= 0 {
+		errs = append(errs, errors.New("--status-interval, --pool-poll-interval and --conflict-requeue-delay must be positive"))
 	}
 	if c.PruneInterval < 0 {
 		errs = append(errs, errors.New("--prune-interval must not be negative"))

@@ -39,7 +39,7 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 			if room.Status.Phase != v1alpha1.PhaseDeleting {
 				room.Status.Phase = v1alpha1.PhaseDeleting
 				if uerr := r.Status().Update(ctx, room); uerr != nil {
-					return requeueOnConflict(fmt.Errorf("update status: %w", uerr))
+					return r.requeueOnConflict(fmt.Errorf("update status: %w", uerr))
 				}
 			}
 			return ctrl.Result{}, fmt.Errorf("close room %q: %w", id, err)
@@ -47,7 +47,7 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 	}
 	controllerutil.RemoveFinalizer(room, v1alpha1.Finalizer)
 	if err := r.Update(ctx, room); client.IgnoreNotFound(err) != nil {
-		return requeueOnConflict(fmt.Errorf("remove finalizer: %w", err))
+		return r.requeueOnConflict(fmt.Errorf("remove finalizer: %w", err))
 	}
 	return ctrl.Result{}, nil
 }

@@ -107,7 +107,7 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 		return nil, fmt.Errorf("index Room ids: %w", err)
 	}
 	resync := make(chan event.GenericEvent)
-	rec := &RoomReconciler{Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+	rec := &RoomReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("room controller: %w", err)

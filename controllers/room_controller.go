@@ -41,10 +41,12 @@ type Pool interface {
 // RoomReconciler reconciles Rooms onto the pool.
 type RoomReconciler struct {
 	client.Client
-	Scheme   *runtime.Scheme
-	Recorder record.EventRecorder
-	Pool     Pool
-	Config   Config
+	// APIReader reads from the API server itself, past the cache.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  record.EventRecorder
+	Pool      Pool
+	Config    Config
 	// Resync delivers a Room to reconcile out of band (the pool watcher's
 	// requeue on membership changes).
 	Resync <-chan event.GenericEvent
@@ -69,7 +71,7 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 	if controllerutil.AddFinalizer(&room, v1alpha1.Finalizer) {
 		if err := r.Update(ctx, &room); err != nil {
-			return requeueOnConflict(fmt.Errorf("add finalizer: %w", err))
+			return r.requeueOnConflict(fmt.Errorf("add finalizer: %w", err))
 		}
 	}
 
@@ -80,7 +82,9 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 	obs := observation{claims: all}
 	if len(all) == 0 || sameRoom(all[0], &room) {
-		r.sync(ctx, &room, &obs)
+		if gone := r.sync(ctx, &room, &obs); gone {
+			return ctrl.Result{}, nil // its deletion is the next event
+		}
 	}
 
 	status := desiredStatus(&room, obs)
@@ -90,7 +94,7 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if !equality.Semantic.DeepEqual(room.Status, status) {
 		room.Status = status
 		if err := r.Status().Update(ctx, &room); err != nil {
-			return requeueOnConflict(fmt.Errorf("update status: %w", err))
+			return r.requeueOnConflict(fmt.Errorf("update status: %w", err))
 		}
 		log.V(1).Info("status updated", "phase", status.Phase, "owner", status.OwnerNode, "viewers", status.Viewers)
 	}
@@ -100,8 +104,8 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // sync makes the pool serve the Room's spec: it reads the room from the
 // pool and pushes the spec when the pool lacks it or serves another
 // configuration (a new generation, or a node that restarted with an old
-// one).
-func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) {
+// one). It reports gone when the Room turned out to be deleted meanwhile.
+func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) (gone bool) {
 	id := room.RoomID()
 	desired, invalid := catalog.FromSpec(id, &room.Spec)
 	cur, err := r.Pool.Room(ctx, id)
@@ -110,14 +114,23 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 		obs.pool = &cur
 	case !admin.IsNotFound(err):
 		obs.poolErr = err
-		return
+		return false
 	}
 	if invalid != nil {
 		obs.invalid = invalid
-		return
+		return false
 	}
 	if obs.pool != nil && obs.pool.Config.Equal(desired) {
-		return
+		return false
+	}
+	if obs.pool == nil && r.APIReader != nil {
+		// Before opening the room, make sure the Room still exists: the
+		// cache may be behind a room.delete that closed it a moment ago.
+		var fresh v1alpha1.Room
+		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(room), &fresh)
+		if apierrors.IsNotFound(err) || err == nil && (!fresh.DeletionTimestamp.IsZero() || fresh.UID != room.UID) {
+			return true
+		}
 	}
 	st, err := r.Pool.PutRoom(ctx, id, &room.Spec)
 	switch {
@@ -129,13 +142,15 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 		obs.pool = &st
 		r.Recorder.Eventf(room, "Normal", "Pushed", "pushed generation %d to the pool (%s on node %s)", room.Generation, st.Change, st.Node)
 	}
+	return false
 }
 
-// requeueOnConflict requeues at once after a write conflict (the cache was
-// behind) and returns other errors for the controller's backoff.
-func requeueOnConflict(err error) (ctrl.Result, error) {
+// requeueOnConflict requeues after Config.ConflictRequeueDelay when a
+// write lost to a newer version of the Room (the cache was behind), and
+// returns other errors for the controller's backoff.
+func (r *RoomReconciler) requeueOnConflict(err error) (ctrl.Result, error) {
 	if apierrors.IsConflict(err) {
-		return ctrl.Result{Requeue: true}, nil
+		return ctrl.Result{RequeueAfter: r.Config.ConflictRequeueDelay}, nil
 	}
 	return ctrl.Result{}, err
 }

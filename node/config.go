@@ -11,6 +11,7 @@ import (
 
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/cluster"
+	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/session"
@@ -53,6 +54,8 @@ type Config struct {
 	// Cluster makes the node a member of a pool (docs/cluster.md); without
 	// --gossip-addr and --join the node is standalone.
 	Cluster cluster.Config
+	// Kube makes admin actions write Room resources (docs/operator.md).
+	Kube kube.Config
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -78,6 +81,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NodeName, "name", "", "same as --node-name")
 	c.Cluster.RegisterFlags(fs)
 	c.Admin.RegisterFlags(fs)
+	c.Kube.RegisterFlags(fs)
 	c.registerStoreFlags(fs)
 }
 
@@ -142,6 +146,12 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Kube.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Kube.Enabled() && c.RoomsFile != "" {
+		errs = append(errs, errors.New("--rooms cannot be used with --kube-namespace: rooms come from the Room resources"))
 	}
 	if c.Cluster.Enabled() {
 		if err := c.Cluster.Validate(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/metrics"
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/protocol/socketio"
@@ -79,7 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 			cfg.DataDir = "data"
 		}
 	}
-	if cfg.Dev && cfg.RoomsFile == "" {
+	if cfg.Dev && cfg.RoomsFile == "" && !cfg.Kube.Enabled() {
 		cfg.RoomsFile = SampleRooms
 	}
 	reg := prometheus.NewRegistry()
@@ -163,12 +164,23 @@ func (n *Node) build(ctx context.Context) error {
 		Active:  func() float64 { r, _ := n.rooms.Stats(); return float64(r) },
 		Viewers: func() float64 { _, v := n.rooms.Stats(); return float64(v) },
 	})
+	// Under Kubernetes admin actions write the Room resources, then the
+	// catalog; standalone, the catalog (and its store) only.
+	var rooms engine.RoomWriter
+	if cfg.Kube.Enabled() {
+		kc, err := kube.NewClient(cfg.Kube)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		rooms = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
+	}
 	n.engine = engine.New(engine.Config{
 		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log,
+		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
