@@ -40,8 +40,10 @@ lint: ## Vet the code and check formatting.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 .PHONY: manifests
-manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases (and the chart's copy).
+manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases (and the chart's copy), and the RBAC roles of the operator and the nodes into config/rbac.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=roomring-operator paths="./controllers/..." output:rbac:artifacts:config=config/rbac/operator
+	$(CONTROLLER_GEN) rbac:roleName=roomring-node paths="./node/kube/..." output:rbac:artifacts:config=config/rbac/node
 	hack/chart-crds.sh
 
 .PHONY: generate
@@ -50,16 +52,20 @@ generate: controller-gen ## Generate DeepCopy methods of the API types.
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail when generated files are not up to date.
-	@git diff --exit-code -- config/crd api charts/roomring/templates/crds || { echo "generated files are stale: run make manifests generate"; exit 1; }
+	@git diff --exit-code -- config/crd config/rbac api charts/roomring/templates/crds || { echo "generated files are stale: run make manifests generate"; exit 1; }
 
 ##@ Testing
 
 .PHONY: test
-test: lint verify-generated test-go fuzz chart-lint ## Run every test: unit, integration, browser and fuzz (bounded).
+test: lint verify-generated test-go fuzz chart-lint e2e ## Run every test: unit, integration, browser and fuzz (bounded).
 
 .PHONY: test-go
-test-go: ## Go tests with the race detector (unit and integration).
+test-go: test-binaries ## Go tests with the race detector (unit and integration; the envtest suites need bin/etcd and bin/kube-apiserver).
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+
+.PHONY: test-envtest
+test-envtest: test-binaries ## The operator's suites only: a real kube-apiserver + etcd (envtest) with real nodes.
+	$(GO) test -race -count=1 $(TESTFLAGS) ./controllers/... ./node/kube/... ./node/admin/...
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME.
@@ -77,6 +83,10 @@ chart-lint: helm ## Lint and render the Helm chart over every value set in chart
 		$(HELM) template roomring $(CHART) --namespace roomring -f $$f >/dev/null; \
 	done
 	ROOMRING_CHART_TEST=1 HELM=$(CURDIR)/$(HELM) $(GO) test -count=1 ./test/chart/
+
+.PHONY: e2e
+e2e: helm test-binaries ## helm install/upgrade/uninstall the chart into a real kube-apiserver (bin/) and check what it holds.
+	ROOMRING_E2E=1 $(GO) test -count=1 -v ./test/e2e/
 
 .PHONY: chart-crds
 chart-crds: ## Wrap the CRDs of config/crd/bases into the chart's templates (after make manifests).
