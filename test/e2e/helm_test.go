@@ -28,7 +28,7 @@ import (
 )
 
 const (
-	ns      = "roomring-e2e"
+	ns      = "roomring" // as in the README's "Run on Kubernetes"
 	release = "rr"
 	full    = "rr-roomring"
 )
