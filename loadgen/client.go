@@ -50,8 +50,9 @@ type client struct {
 	target    string
 	src       net.IP
 
-	ws    *wsConn
-	state atomic.Int32
+	ws       *wsConn
+	state    atomic.Int32
+	flooding atomic.Bool
 
 	mu      sync.Mutex
 	nextID  int64
@@ -170,6 +171,7 @@ func (c *client) send(kind uint8, stamp int64) error {
 	if err != nil {
 		return err
 	}
+	c.w.live.requests.Add(1)
 	c.w.live.msgsOut.Add(1)
 	return nil
 }

@@ -71,6 +71,11 @@ type Config struct {
 	Warmup      time.Duration
 	Duration    time.Duration
 	Interval    time.Duration
+	// Drain is the longest wait, after the load stops, for the replies in
+	// flight and the pushes they cause; the wait ends early once nothing
+	// is in flight and nothing arrived for DrainQuiet.
+	Drain      time.Duration
+	DrainQuiet time.Duration
 
 	ServerPIDs IntList
 	JSONOut    string
@@ -105,6 +110,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Warmup, "warmup", 5*time.Second, "load before measuring")
 	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "measured time")
 	fs.DurationVar(&c.Interval, "interval", time.Second, "progress report interval")
+	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "longest wait after the load for replies in flight and the pushes they cause")
+	fs.DurationVar(&c.DrainQuiet, "drain-quiet", 250*time.Millisecond, "the drain ends once nothing is in flight and nothing arrived for this long")
 	fs.Var(&c.ServerPIDs, "server-pid", "pid of a server process to sample RSS and CPU from /proc, comma-separated or repeated")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the result as JSON to this file")
 	fs.IntVar(&c.WorkerIndex, "worker", -1, "internal: run as worker process N of --procs, reporting on stdout")
@@ -195,6 +202,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RampTimeout <= 0 || c.Warmup < 0 || c.Duration <= 0 || c.Interval <= 0 {
 		errs = append(errs, errors.New("--ramp-timeout, --duration and --interval must be positive, --warmup not negative"))
+	}
+	if c.Drain < 0 || c.DrainQuiet < 0 {
+		errs = append(errs, errors.New("--drain and --drain-quiet must not be negative"))
+	}
+	if c.Window > pendingSlots {
+		errs = append(errs, fmt.Errorf("--window must be at most %d", pendingSlots))
 	}
 	if c.WorkerIndex >= c.Procs {
 		errs = append(errs, errors.New("--worker must be below --procs"))

@@ -156,7 +156,10 @@ func (r *runner) startWorkers(ctx context.Context, events chan<- sampleOrEnd) er
 			wp.cmds, out, wp.wait = cmdW, outR, func() error { return <-done }
 		} else {
 			cmd := r.deps.WorkerCommand(r.cfg.workerArgs(i))
-			cmd.Env = append(os.Environ(), "ROOMRING_JWT_SECRET="+r.cfg.JWTSecret)
+			if cmd.Env == nil {
+				cmd.Env = os.Environ()
+			}
+			cmd.Env = append(cmd.Env, "ROOMRING_JWT_SECRET="+r.cfg.JWTSecret)
 			cmd.Stderr = r.deps.Progress
 			in, err := cmd.StdinPipe()
 			if err != nil {

@@ -27,6 +27,7 @@ type Counters struct {
 	Viewer     int64 `json:"viewer"`     // room.viewer.added / removed received
 	OtherIn    int64 `json:"other_in"`   // any other push
 
+	Requests      int64 `json:"requests"` // requests sent that expect a reply (after setup)
 	ReactSent     int64 `json:"react_sent"`
 	BroadcastSent int64 `json:"broadcast_sent"`
 	BroadcastOK   int64 `json:"broadcast_ok"`
@@ -47,7 +48,7 @@ func (c Counters) sub(o Counters) Counters {
 		DialErrors: c.DialErrors - o.DialErrors, SetupErrors: c.SetupErrors - o.SetupErrors, Drops: c.Drops - o.Drops,
 		MsgsIn: c.MsgsIn - o.MsgsIn, MsgsOut: c.MsgsOut - o.MsgsOut, BytesIn: c.BytesIn - o.BytesIn,
 		Deliveries: c.Deliveries - o.Deliveries, Reactions: c.Reactions - o.Reactions, Viewer: c.Viewer - o.Viewer,
-		OtherIn: c.OtherIn - o.OtherIn, ReactSent: c.ReactSent - o.ReactSent, BroadcastSent: c.BroadcastSent - o.BroadcastSent,
+		OtherIn: c.OtherIn - o.OtherIn, Requests: c.Requests - o.Requests, ReactSent: c.ReactSent - o.ReactSent, BroadcastSent: c.BroadcastSent - o.BroadcastSent,
 		BroadcastOK: c.BroadcastOK - o.BroadcastOK, FloodSent: c.FloodSent - o.FloodSent, ChurnDone: c.ChurnDone - o.ChurnDone,
 		Replies: c.Replies - o.Replies, ErrReplies: c.ErrReplies - o.ErrReplies, Unmatched: c.Unmatched - o.Unmatched,
 	}
@@ -69,7 +70,7 @@ func (c Counters) add(o Counters) Counters {
 		DialErrors: c.DialErrors + o.DialErrors, SetupErrors: c.SetupErrors + o.SetupErrors, Drops: c.Drops + o.Drops,
 		MsgsIn: c.MsgsIn + o.MsgsIn, MsgsOut: c.MsgsOut + o.MsgsOut, BytesIn: c.BytesIn + o.BytesIn,
 		Deliveries: c.Deliveries + o.Deliveries, Reactions: c.Reactions + o.Reactions, Viewer: c.Viewer + o.Viewer,
-		OtherIn: c.OtherIn + o.OtherIn, ReactSent: c.ReactSent + o.ReactSent, BroadcastSent: c.BroadcastSent + o.BroadcastSent,
+		OtherIn: c.OtherIn + o.OtherIn, Requests: c.Requests + o.Requests, ReactSent: c.ReactSent + o.ReactSent, BroadcastSent: c.BroadcastSent + o.BroadcastSent,
 		BroadcastOK: c.BroadcastOK + o.BroadcastOK, FloodSent: c.FloodSent + o.FloodSent, ChurnDone: c.ChurnDone + o.ChurnDone,
 		Replies: c.Replies + o.Replies, ErrReplies: c.ErrReplies + o.ErrReplies, Unmatched: c.Unmatched + o.Unmatched,
 	}
@@ -96,12 +97,12 @@ func (c Counters) errorTotal() int64 {
 
 // liveCounters is the concurrently updated form of Counters.
 type liveCounters struct {
-	target, attempted, open, dialing                 atomic.Int64
-	dialErrors, setupErrors, drops                   atomic.Int64
-	msgsIn, msgsOut, bytesIn                         atomic.Int64
-	deliveries, reactions, viewer, otherIn           atomic.Int64
-	reactSent, broadcastSent, broadcastOK, floodSent atomic.Int64
-	churnDone, replies, errReplies, unmatched        atomic.Int64
+	target, attempted, open, dialing                           atomic.Int64
+	dialErrors, setupErrors, drops                             atomic.Int64
+	msgsIn, msgsOut, bytesIn                                   atomic.Int64
+	deliveries, reactions, viewer, otherIn                     atomic.Int64
+	requests, reactSent, broadcastSent, broadcastOK, floodSent atomic.Int64
+	churnDone, replies, errReplies, unmatched                  atomic.Int64
 
 	mu     sync.Mutex
 	errors map[string]int64
@@ -130,7 +131,7 @@ func (l *liveCounters) snapshot() Counters {
 		DialErrors: l.dialErrors.Load(), SetupErrors: l.setupErrors.Load(), Drops: l.drops.Load(),
 		MsgsIn: l.msgsIn.Load(), MsgsOut: l.msgsOut.Load(), BytesIn: l.bytesIn.Load(),
 		Deliveries: l.deliveries.Load(), Reactions: l.reactions.Load(), Viewer: l.viewer.Load(), OtherIn: l.otherIn.Load(),
-		ReactSent: l.reactSent.Load(), BroadcastSent: l.broadcastSent.Load(), BroadcastOK: l.broadcastOK.Load(),
+		Requests: l.requests.Load(), ReactSent: l.reactSent.Load(), BroadcastSent: l.broadcastSent.Load(), BroadcastOK: l.broadcastOK.Load(),
 		FloodSent: l.floodSent.Load(), ChurnDone: l.churnDone.Load(), Replies: l.replies.Load(),
 		ErrReplies: l.errReplies.Load(), Unmatched: l.unmatched.Load(),
 	}

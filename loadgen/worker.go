@@ -44,6 +44,7 @@ type worker struct {
 	mods    []*client
 
 	loading atomic.Bool
+	pacers  sync.WaitGroup
 }
 
 func newWorker(cfg *Config, deps Deps, idx int) *worker {
@@ -135,7 +136,7 @@ func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
 				continue
 			case ok && cmd == cmdLoad:
 				if !w.loading.Swap(true) {
-					w.startLoad(loadCtx, &wg)
+					w.startLoad(loadCtx)
 				}
 				continue
 			}
@@ -145,6 +146,8 @@ func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
 	}
 	w.loading.Store(false)
 	stopLoad()
+	w.pacers.Wait()
+	w.drain(ctx)
 	stopConns()
 	wg.Wait()
 	if err := enc.Encode(w.sample(true)); err != nil {
@@ -194,8 +197,11 @@ func (w *worker) readyConn(c *client) {
 func (w *worker) flooding() bool { return w.cfg.Mode == ModeIngest || w.cfg.Mode == ModeEcho }
 
 func (w *worker) startFlood(c *client) {
+	if c.flooding.Swap(true) {
+		return
+	}
 	for range w.cfg.Window {
-		if c.send(reqFlood, 0) != nil {
+		if !w.loading.Load() || c.send(reqFlood, 0) != nil {
 			return
 		}
 		w.live.floodSent.Add(1)
@@ -209,13 +215,44 @@ func (w *worker) flooded(c *client) {
 	}
 }
 
+// drainPoll is how often the drain looks at the counters.
+const drainPoll = 10 * time.Millisecond
+
+// drain waits, after the load stopped, until no request is in flight and
+// nothing arrived for DrainQuiet, or for Drain at most, so that the counts
+// include the replies and deliveries of everything sent.
+func (w *worker) drain(ctx context.Context) {
+	deadline := time.Now().Add(w.cfg.Drain)
+	lastIn, quietSince := w.live.msgsIn.Load(), time.Now()
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for {
+		inFlight := w.live.requests.Load() - w.live.replies.Load() - w.live.errReplies.Load()
+		if in := w.live.msgsIn.Load(); in != lastIn {
+			lastIn, quietSince = in, time.Now()
+		}
+		if (inFlight <= 0 && time.Since(quietSince) >= w.cfg.DrainQuiet) || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // startLoad starts the paced senders (and the floods).
-func (w *worker) startLoad(ctx context.Context, wg *sync.WaitGroup) {
+func (w *worker) startLoad(ctx context.Context) {
 	procs := float64(w.cfg.Procs)
 	if w.flooding() {
 		for _, c := range w.clients {
 			if c.state.Load() == stReady {
-				go w.startFlood(c)
+				w.pacers.Add(1)
+				go func() {
+					defer w.pacers.Done()
+					w.startFlood(c)
+				}()
 			}
 		}
 		return
@@ -224,9 +261,9 @@ func (w *worker) startLoad(ctx context.Context, wg *sync.WaitGroup) {
 		if rate <= 0 {
 			return
 		}
-		wg.Add(1)
+		w.pacers.Add(1)
 		go func() {
-			defer wg.Done()
+			defer w.pacers.Done()
 			pacer(ctx, rate, act)
 		}()
 	}
