@@ -56,6 +56,8 @@ type Config struct {
 	Cluster cluster.Config
 	// Kube makes admin actions write Room resources (docs/operator.md).
 	Kube kube.Config
+	// Debug serves Go profiles on a loopback listener (docs/benchmarks.md).
+	Debug DebugConfig
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -83,6 +85,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Admin.RegisterFlags(fs)
 	c.Kube.RegisterFlags(fs)
 	c.registerStoreFlags(fs)
+	c.Debug.RegisterFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -148,6 +151,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Kube.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Debug.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Kube.Enabled() && c.RoomsFile != "" {

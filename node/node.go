@@ -54,6 +54,8 @@ type Node struct {
 	pool admin.Pool
 	// cluster is nil on a standalone node.
 	cluster *cluster.Router
+	// debug serves profiles (--debug-addr); nil when off.
+	debug *debugServer
 }
 
 // New builds a node: opens the store, loads rooms, binds the listener.
@@ -89,7 +91,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, store: st, reg: reg}
+	if cfg.Debug.Addr != "" {
+		if n.debug, err = startDebug(cfg.Debug, log); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
 	if err := n.build(ctx); err != nil {
+		_ = n.debug.close()
 		_ = st.Close()
 		return nil, err
 	}
@@ -233,6 +242,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if cerr := n.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
+	_ = n.debug.close()
 	return err
 }
 
