@@ -88,6 +88,13 @@ type Config struct {
 	ResyncInterval time.Duration
 	// ResyncRetry is the pause before retrying resyncs that failed.
 	ResyncRetry time.Duration
+	// RebuildWindow is how long after a ring change an owner collects the
+	// edges' announcements silently (the members heard of those users from
+	// the previous owner) before it sends each room's edges a snapshot of
+	// the viewers, from which they tell their sessions what changed — the
+	// users who vanished with a dead node. It should cover gossip
+	// convergence and a resync retry or two.
+	RebuildWindow time.Duration
 	// CatalogQueueLen bounds the catalog updates (gossiped changes, full
 	// states) waiting to be applied; beyond it updates are dropped and the
 	// next full-state exchange repairs the catalog.
@@ -104,6 +111,7 @@ func DefaultConfig() Config {
 		RetryInterval:   50 * time.Millisecond,
 		ResyncInterval:  30 * time.Second,
 		ResyncRetry:     500 * time.Millisecond,
+		RebuildWindow:   2 * time.Second,
 		CatalogQueueLen: 256,
 	}
 }
@@ -120,6 +128,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryInterval, "forward-retry-interval", d.RetryInterval, "pause before retrying an operation a node refused as not the room's owner")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
 	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "pause before retrying failed member announcements")
+	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, how long owners rebuild rooms from the edges' announcements before sending viewer snapshots")
 	fs.IntVar(&c.CatalogQueueLen, "catalog-queue", d.CatalogQueueLen, "catalog updates waiting to be applied; beyond it updates are dropped until the next full-state exchange")
 }
 
@@ -164,8 +173,11 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.ForwardTimeout <= 0 || c.RetryInterval <= 0 || c.ResyncRetry <= 0 || c.ResyncInterval < 0 {
-		errs = append(errs, errors.New("forward-timeout, forward-retry-interval and resync-retry must be positive, resync-interval not negative"))
+	if c.ForwardTimeout <= 0 || c.RetryInterval <= 0 || c.ResyncRetry <= 0 || c.RebuildWindow <= 0 || c.ResyncInterval < 0 {
+		errs = append(errs, errors.New("forward-timeout, forward-retry-interval, resync-retry and rebuild-window must be positive, resync-interval not negative"))
+	}
+	if c.RebuildWindow >= c.ForwardTimeout {
+		errs = append(errs, errors.New("rebuild-window must be shorter than forward-timeout (enters wait for rebuilds)"))
 	}
 	if c.CatalogQueueLen < 1 {
 		errs = append(errs, errors.New("catalog-queue must be at least 1"))
@@ -249,6 +261,11 @@ type Router struct {
 	resyncKick    chan struct{}
 
 	catalogQ chan catalogUpdate
+
+	// rebuild is the current rebuild window (nil: none); rebuildTimer
+	// closes it. Guarded by ringMu, read atomically.
+	rebuild      atomic.Pointer[rebuild]
+	rebuildTimer *time.Timer
 
 	leaving atomic.Bool
 	stop    chan struct{}
@@ -387,6 +404,11 @@ func (r *Router) Close() error {
 		close(r.stop)
 		err = errors.Join(r.ml.Shutdown(), r.mesh.Close())
 		r.wg.Wait()
+		r.ringMu.Lock()
+		if r.rebuildTimer != nil {
+			r.rebuildTimer.Stop()
+		}
+		r.ringMu.Unlock()
 		r.rooms.Close()
 	})
 	return err

@@ -18,8 +18,9 @@ func unavailable(err error) error {
 
 // ownerCall runs q on the owner of q.Room — here, or over the peer link to
 // the owner — and returns the owner's response. A refusal because the ring
-// is moving (the node addressed does not own the room in its own view) is
-// retried with the ring as it is then, until ForwardTimeout.
+// is moving (the node addressed does not own the room in its own view, or
+// is still rebuilding it) is retried with the ring as it is then, until
+// ForwardTimeout.
 //
 // A request to another node is queued under the room's lock, so an edge's
 // operations on a room, and its announcements of the room's members, reach
@@ -33,7 +34,7 @@ func (r *Router) ownerCall(ctx context.Context, q *request) (*response, error) {
 		owner := r.ringNow().Owner(q.Room)
 		if owner == r.name {
 			unlock()
-			if resp := r.serveOwner(ctx, r.name, q); !resp.NotOwner {
+			if resp := r.serveOwner(ctx, r.name, q); !resp.retry() {
 				r.met.forwarded.WithLabelValues(q.Op, "local").Inc()
 				return resp, nil
 			}
@@ -63,13 +64,13 @@ func (r *Router) ownerCall(ctx context.Context, q *request) (*response, error) {
 				r.met.forwarded.WithLabelValues(q.Op, "error").Inc()
 				return nil, fmt.Errorf("decode %s reply from %s: %w", q.Op, owner, err)
 			}
-			if !resp.NotOwner {
+			if !resp.retry() {
 				r.met.forwarded.WithLabelValues(q.Op, "ok").Inc()
 				r.met.latency.WithLabelValues(q.Op).Observe(time.Since(start).Seconds())
 				return &resp, nil
 			}
 		}
-		r.met.forwarded.WithLabelValues(q.Op, "not_owner").Inc()
+		r.met.forwarded.WithLabelValues(q.Op, "retry").Inc()
 		t := time.NewTimer(r.cfg.RetryInterval)
 		select {
 		case <-ctx.Done():
@@ -126,6 +127,9 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 		if q.User == nil {
 			return failure(fmt.Errorf("enter without a user"))
 		}
+		if r.rebuilding(q.Room) {
+			return &response{Rebuilding: true} // the edge retries: no half-built viewer list
+		}
 		return &response{Viewers: toWireUsers(r.rooms.Enter(q.Room, q.User.user(), from))}
 	case opLeave:
 		r.rooms.Leave(q.Room, q.UserID, from)
@@ -140,7 +144,7 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 	case opForget:
 		r.rooms.Forget(q.Room)
 	case opSync:
-		r.rooms.SyncEdge(q.Room, from, fromWireUsers(q.Users))
+		r.rooms.SyncEdge(q.Room, from, fromWireUsers(q.Users), !r.rebuilding(q.Room))
 	case opViewers:
 		return &response{Count: r.rooms.Viewers(q.Room)}
 	default:
@@ -191,7 +195,15 @@ func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string) ([
 	if err := resp.err(); err != nil {
 		return nil, err
 	}
-	return fromWireUsers(resp.Viewers), nil
+	viewers := fromWireUsers(resp.Viewers)
+	visible := make([]op.User, 0, len(viewers))
+	for _, v := range viewers {
+		if !v.Incognito {
+			visible = append(visible, v)
+		}
+	}
+	r.edge.Saw(room, visible) // what this edge's sessions now know, for snapshots
+	return viewers, nil
 }
 
 // Leave implements engine.Owner. A leave that cannot be delivered is

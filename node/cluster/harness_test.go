@@ -31,6 +31,7 @@ func fast(cfg *node.Config) {
 	cfg.Cluster.Peer.ReconnectMin = 20 * time.Millisecond
 	cfg.Cluster.Peer.ReconnectMax = 200 * time.Millisecond
 	cfg.Cluster.ResyncRetry = 100 * time.Millisecond
+	cfg.Cluster.RebuildWindow = 500 * time.Millisecond
 	cfg.Cluster.ForwardTimeout = 3 * time.Second
 }
 
@@ -160,8 +161,15 @@ func noFrame(t *testing.T, c *nodetest.Client, d time.Duration, what string, pre
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if c.Has(pred) {
-			t.Fatalf("unexpected %s", what)
+		var got nodetest.Frame
+		if c.Has(func(f nodetest.Frame) bool {
+			if pred(f) {
+				got = f
+				return true
+			}
+			return false
+		}) {
+			t.Fatalf("unexpected %s: %s", what, got)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

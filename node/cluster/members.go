@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/roomring/roomring/node/cluster/ring"
 )
@@ -77,6 +78,7 @@ func (r *Router) updateRing() {
 	if r.leaving.Load() {
 		return
 	}
+	r.startRebuild(prev)
 	var moved []string
 	for _, id := range r.edge.Rooms() {
 		if prev.Owner(id) != next.Owner(id) {
@@ -84,4 +86,65 @@ func (r *Router) updateRing() {
 		}
 	}
 	r.scheduleResync(moved...)
+}
+
+// rebuild is the window after a ring change during which this node
+// rebuilds the rooms it gained from the edges' announcements.
+type rebuild struct {
+	from  *ring.Ring // the ring before the window's first change
+	until time.Time
+}
+
+// startRebuild opens (or extends) a rebuild window after the ring moved
+// away from prev. Until it closes, rooms this node gained are rebuilt:
+// announcements of their members add them silently (the members heard of
+// them from the previous owner) and enters wait, so that no client is told
+// a half-rebuilt viewer list; then each such room's edges get a viewer
+// snapshot. Called with ringMu held.
+func (r *Router) startRebuild(prev *ring.Ring) {
+	now := time.Now()
+	from := prev
+	if cur := r.rebuild.Load(); cur != nil && now.Before(cur.until) {
+		from = cur.from // still rebuilding since an earlier change
+	}
+	r.rebuild.Store(&rebuild{from: from, until: now.Add(r.cfg.RebuildWindow)})
+	if r.rebuildTimer != nil {
+		r.rebuildTimer.Stop()
+	}
+	r.rebuildTimer = time.AfterFunc(r.cfg.RebuildWindow, r.endRebuild)
+}
+
+// gained reports whether room became this node's in the window from b: it
+// had another owner, or this node was alone (its rooms then had no
+// members elsewhere it knew of).
+func (r *Router) gained(b *rebuild, room string) bool {
+	return len(b.from.Members()) <= 1 || b.from.Owner(room) != r.name
+}
+
+// rebuilding reports whether room is being rebuilt.
+func (r *Router) rebuilding(room string) bool {
+	b := r.rebuild.Load()
+	return b != nil && time.Now().Before(b.until) && r.gained(b, room)
+}
+
+// endRebuild closes the rebuild window: the rooms this node gained get
+// their viewer snapshots.
+func (r *Router) endRebuild() {
+	b := r.rebuild.Load()
+	if b == nil || time.Now().Before(b.until) {
+		return // extended by a later change; its own timer ends it
+	}
+	select {
+	case <-r.stop:
+		return
+	default:
+	}
+	for _, id := range r.rooms.Rooms() {
+		unlock := r.lockRoom(id)
+		if !r.leaving.Load() && r.ringNow().Owner(id) == r.name && r.gained(b, id) {
+			r.rooms.Snapshot(id)
+		}
+		unlock()
+	}
+	r.rebuild.CompareAndSwap(b, nil)
 }

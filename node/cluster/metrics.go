@@ -23,7 +23,7 @@ func newMetrics(r *Router) *metrics {
 	return &metrics{
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_cluster_owner_ops_total",
-			Help: "Room operations by operation and outcome: local (this node owns the room), ok/sent (forwarded), not_owner (refused while the ring moves; retried), unavailable, error.",
+			Help: "Room operations by operation and outcome: local (this node owns the room), ok/sent (forwarded), retry (refused while the ring moves or the owner rebuilds the room; retried), unavailable, error.",
 		}, []string{"op", "result"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "roomring_cluster_forward_duration_seconds",

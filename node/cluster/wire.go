@@ -51,6 +51,9 @@ type request struct {
 type response struct {
 	// NotOwner: the node does not own the room in its view of the ring.
 	NotOwner bool `json:"not_owner,omitempty"`
+	// Rebuilding: the owner is still collecting the room's members after
+	// the ring changed; ask again shortly.
+	Rebuilding bool `json:"rebuilding,omitempty"`
 	// Error is the operation's failure; Code is set for errors the client
 	// sees as they are (op.Error).
 	Error   string           `json:"error,omitempty"`
@@ -59,6 +62,10 @@ type response struct {
 	Count   int              `json:"count,omitempty"`
 	Records []catalog.Record `json:"records,omitempty"`
 }
+
+// retry reports whether the request should be sent again, to whichever
+// node the ring then names.
+func (q *response) retry() bool { return q.NotOwner || q.Rebuilding }
 
 func (q *response) err() error {
 	switch {
@@ -150,6 +157,10 @@ func toWireEvent(ev *op.Event) (*wireEvent, error) {
 		data = resourceEvent{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: toWireUser(d.User)}
 	case op.ViewerAdded:
 		data = viewerAdded{User: toWireUser(d.User)}
+	case op.ViewerSnapshot:
+		data = struct {
+			Users []wireUser `json:"users"`
+		}{toWireUsers(d.Users)}
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
@@ -188,6 +199,12 @@ func (w *wireEvent) event() (*op.Event, error) {
 		var d op.RoomDeleted
 		err = json.Unmarshal(w.Data, &d)
 		ev.Data = d
+	case op.EvViewerSnapshot:
+		var d struct {
+			Users []wireUser `json:"users"`
+		}
+		err = json.Unmarshal(w.Data, &d)
+		ev.Data = op.ViewerSnapshot{Users: fromWireUsers(d.Users)}
 	case op.EvResourceUpdated, op.EvResourceDeleted:
 		var d resourceEvent
 		err = json.Unmarshal(w.Data, &d)

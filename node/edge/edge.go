@@ -51,6 +51,9 @@ type local struct {
 	subs     map[Subscriber]bool // value: may see viewer events
 	users    map[string]int      // user id -> local sessions in the room
 	profiles map[string]op.User  // user id -> public identity, when known (Enter)
+	// seen is the room's viewers as this edge's sessions were told of them
+	// (enter replies, viewer events), for viewer snapshots.
+	seen map[string]struct{}
 }
 
 // New returns an Edge named id (the node's name in the cluster).
@@ -105,7 +108,7 @@ func (e *Edge) Enter(room string, s Subscriber, u op.User, seesViewers bool) {
 func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
-		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}, profiles: map[string]op.User{}}
+		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
 		e.rooms[room] = l
 	}
 	if _, ok := l.subs[s]; !ok {
@@ -194,6 +197,51 @@ func (e *Edge) Roster(room string) []op.User {
 	return out
 }
 
+// Saw records that the room's viewers include users, as an owner's reply
+// to an enter told a local session.
+func (e *Edge) Saw(room string, users []op.User) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if l := e.rooms[room]; l != nil {
+		for _, u := range users {
+			l.seen[u.ID] = struct{}{}
+		}
+	}
+}
+
+// snapshot turns an owner's viewer snapshot into the viewer events this
+// edge's sessions missed: removals of viewers they were told of that are
+// gone, additions of viewers they were not told of.
+func (e *Edge) snapshot(ev *op.Event) []*op.Event {
+	snap, ok := ev.Data.(op.ViewerSnapshot)
+	if !ok {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.rooms[ev.Room]
+	if l == nil {
+		return nil
+	}
+	now := make(map[string]struct{}, len(snap.Users))
+	var out []*op.Event
+	for _, u := range snap.Users {
+		now[u.ID] = struct{}{}
+		if _, ok := l.seen[u.ID]; !ok {
+			out = append(out, &op.Event{Kind: op.EvViewerAdded, Room: ev.Room, Audience: op.ToRoomViewers,
+				Subject: u.ID, Data: op.ViewerAdded{User: u}})
+		}
+	}
+	for uid := range l.seen {
+		if _, ok := now[uid]; !ok {
+			out = append(out, &op.Event{Kind: op.EvViewerRemoved, Room: ev.Room, Audience: op.ToRoomViewers,
+				Subject: uid, Data: op.ViewerRemoved{UserID: uid}})
+		}
+	}
+	l.seen = now
+	return out
+}
+
 // Sessions is the number of attached sessions.
 func (e *Edge) Sessions() int {
 	e.mu.RLock()
@@ -202,8 +250,26 @@ func (e *Edge) Sessions() int {
 }
 
 // Deliver fans ev out to the local sessions of its audience. A room.delete
-// event also drops the room's local subscriptions.
+// event also drops the room's local subscriptions; a viewer snapshot is
+// delivered as the viewer events it implies.
 func (e *Edge) Deliver(ev *op.Event) {
+	switch ev.Kind {
+	case op.EvViewerSnapshot:
+		for _, d := range e.snapshot(ev) {
+			e.Deliver(d)
+		}
+		return
+	case op.EvViewerAdded, op.EvViewerRemoved:
+		e.mu.Lock()
+		if l := e.rooms[ev.Room]; l != nil {
+			if ev.Kind == op.EvViewerAdded {
+				l.seen[ev.Subject] = struct{}{}
+			} else {
+				delete(l.seen, ev.Subject)
+			}
+		}
+		e.mu.Unlock()
+	}
 	var frames [numDialects][]byte
 	var tried [numDialects]bool
 	send := func(s Subscriber) {

@@ -38,3 +38,32 @@ func TestRosterKeepsProfilesOfEnteredUsers(t *testing.T) {
 		t.Fatalf("after detach: roster %v rooms %v", e.Roster("r"), e.Rooms())
 	}
 }
+
+func TestSnapshotTellsSessionsWhatTheyMissed(t *testing.T) {
+	e, _ := newEdge()
+	mod, plain := &sub{uid: "mod"}, &sub{uid: "plain"}
+	e.Enter("r", mod, op.User{ID: "mod"}, true)
+	e.Enter("r", plain, op.User{ID: "plain"}, false)
+	// What the sessions were told: the enter reply and later events.
+	e.Saw("r", []op.User{{ID: "mod"}, {ID: "dead"}, {ID: "plain"}})
+	e.Deliver(&op.Event{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "gone", Data: op.ViewerAdded{User: op.User{ID: "gone"}}})
+	e.Deliver(&op.Event{Kind: op.EvViewerRemoved, Room: "r", Audience: op.ToRoomViewers, Subject: "gone", Data: op.ViewerRemoved{UserID: "gone"}})
+	mod.take()
+	// The new owner rebuilt the room without "dead" and with "late".
+	e.Deliver(&op.Event{Kind: op.EvViewerSnapshot, Room: "r", Audience: op.ToRoomViewers,
+		Data: op.ViewerSnapshot{Users: []op.User{{ID: "late"}, {ID: "mod"}, {ID: "plain"}}}})
+	got := mod.take()
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"v:room.viewer.added", "v:room.viewer.removed"}) {
+		t.Fatalf("moderator got %v", got)
+	}
+	if got := plain.take(); len(got) != 0 {
+		t.Fatalf("a session without room:viewers got %v", got)
+	}
+	// The same snapshot again implies nothing.
+	e.Deliver(&op.Event{Kind: op.EvViewerSnapshot, Room: "r", Audience: op.ToRoomViewers,
+		Data: op.ViewerSnapshot{Users: []op.User{{ID: "late"}, {ID: "mod"}, {ID: "plain"}}}})
+	if got := mod.take(); len(got) != 0 {
+		t.Fatalf("repeated snapshot delivered %v", got)
+	}
+}

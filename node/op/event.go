@@ -18,6 +18,19 @@ const (
 	EvConnectionReplace EventKind = "connection.replaced"
 )
 
+// EvViewerSnapshot is never pushed to a client: a room's new owner sends it
+// to the room's edges once it has rebuilt the viewer set (Data is a
+// ViewerSnapshot), and each edge tells its sessions the difference from
+// what they were told before — typically the removal of viewers whose node
+// died with the previous owner.
+const EvViewerSnapshot EventKind = "room.viewer.snapshot"
+
+// ViewerSnapshot is the payload of EvViewerSnapshot: the room's visible
+// viewers.
+type ViewerSnapshot struct {
+	Users []User `json:"users"`
+}
+
 // Audience says which of an edge's sessions receive an event.
 type Audience uint8
 

@@ -222,11 +222,12 @@ func (m *Manager) DropEdge(edge string) {
 
 // SyncEdge makes users the exact set of users present in room through edge
 // — an edge's announcement of its members after the room changed owner, or
-// to repair lost updates. Users it adds are not published: the room's
-// members heard of them from the previous owner when they entered. Users
-// it removes leave as in Leave. An empty announcement for a room without
-// state creates none.
-func (m *Manager) SyncEdge(roomID, edge string, users []op.User) {
+// to repair lost updates. Users it removes leave as in Leave. Users it adds
+// are published as in Enter when announce is true; while a new owner
+// rebuilds a room, the members heard of them from the previous owner
+// already, and the rebuild ends with a Snapshot instead. An empty
+// announcement for a room without state creates none.
+func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) {
 	for {
 		var s *state
 		if len(users) == 0 {
@@ -248,6 +249,14 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User) {
 			if v == nil {
 				v = &viewer{edges: map[string]struct{}{}}
 				s.users[u.ID] = v
+				if announce && !u.Incognito {
+					edges := s.edgeList()
+					if _, ok := s.edges[edge]; !ok {
+						edges = append(edges, edge)
+					}
+					m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
+						Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+				}
 			}
 			v.user = u
 			if _, ok := v.edges[edge]; !ok {
@@ -262,6 +271,29 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User) {
 		}
 		s.mu.Unlock()
 		return
+	}
+}
+
+// Snapshot publishes the room's visible viewers to the edges with members
+// (op.EvViewerSnapshot), so that each can correct what its sessions were
+// told: a new owner does this once it has rebuilt the room.
+func (m *Manager) Snapshot(roomID string) {
+	s := m.lookup(roomID)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := make([]op.User, 0, len(s.users))
+	for _, v := range s.users {
+		if !v.user.Incognito {
+			users = append(users, v.user)
+		}
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
+	if edges := s.edgeList(); len(edges) > 0 {
+		m.pub.Publish(edges, &op.Event{Kind: op.EvViewerSnapshot, Room: roomID, Audience: op.ToRoomViewers,
+			Data: op.ViewerSnapshot{Users: users}})
 	}
 }
 

@@ -11,8 +11,8 @@ func TestSyncEdgeRebuildsSilentlyAndRemovesStaleUsers(t *testing.T) {
 	m, rec, _ := newManager(t)
 	// A new owner learns the room from two edges' announcements: nobody is
 	// told (they heard of these users from the previous owner).
-	m.SyncEdge("r", "e1", []op.User{u("a"), u("b")})
-	m.SyncEdge("r", "e2", []op.User{u("b"), u("c")})
+	m.SyncEdge("r", "e1", []op.User{u("a"), u("b")}, false)
+	m.SyncEdge("r", "e2", []op.User{u("b"), u("c")}, false)
 	if got := rec.take(); len(got) != 0 {
 		t.Fatalf("sync published %d events", len(got))
 	}
@@ -25,7 +25,7 @@ func TestSyncEdgeRebuildsSilentlyAndRemovesStaleUsers(t *testing.T) {
 		t.Fatalf("enter after sync published %+v", got)
 	}
 	// e1 re-announces without a and d: a and d leave; b stays (e2 has b).
-	m.SyncEdge("r", "e1", []op.User{u("b")})
+	m.SyncEdge("r", "e1", []op.User{u("b")}, false)
 	var removed []string
 	for _, p := range rec.take() {
 		if p.ev.Kind != op.EvViewerRemoved {
@@ -38,7 +38,7 @@ func TestSyncEdgeRebuildsSilentlyAndRemovesStaleUsers(t *testing.T) {
 		t.Fatalf("removed %v, viewers %d", removed, m.Viewers("r"))
 	}
 	// An empty announcement for an unknown room creates no state.
-	m.SyncEdge("other", "e1", nil)
+	m.SyncEdge("other", "e1", nil, false)
 	if slices.Contains(m.Rooms(), "other") {
 		t.Fatal("empty sync created state")
 	}
@@ -46,9 +46,32 @@ func TestSyncEdgeRebuildsSilentlyAndRemovesStaleUsers(t *testing.T) {
 		t.Fatalf("Rooms = %v", got)
 	}
 	// The whole edge leaving empties the room.
-	m.SyncEdge("r", "e1", nil)
-	m.SyncEdge("r", "e2", nil)
+	m.SyncEdge("r", "e1", nil, false)
+	m.SyncEdge("r", "e2", nil, false)
 	if m.Viewers("r") != 0 {
 		t.Fatalf("viewers = %d after both edges emptied", m.Viewers("r"))
+	}
+}
+
+func TestSyncEdgeAnnouncesAfterRebuildAndSnapshot(t *testing.T) {
+	m, rec, _ := newManager(t)
+	m.SyncEdge("r", "e1", []op.User{u("a")}, false)
+	m.SyncEdge("r", "e2", []op.User{u("b")}, true) // b is new to everyone
+	got := rec.take()
+	if len(got) != 1 || got[0].ev.Kind != op.EvViewerAdded || got[0].ev.Subject != "b" || !slices.Equal(got[0].edges, []string{"e1", "e2"}) {
+		t.Fatalf("announced sync published %+v", got)
+	}
+	hidden := op.User{ID: "h", Profile: map[string]any{}, Incognito: true}
+	m.SyncEdge("r", "e2", []op.User{u("b"), hidden}, true)
+	if got := rec.take(); len(got) != 0 {
+		t.Fatalf("incognito user announced: %+v", got)
+	}
+	m.Snapshot("r")
+	got = rec.take()
+	if len(got) != 1 || got[0].ev.Kind != op.EvViewerSnapshot || !slices.Equal(got[0].edges, []string{"e1", "e2"}) {
+		t.Fatalf("snapshot published %+v", got)
+	}
+	if users := got[0].ev.Data.(op.ViewerSnapshot).Users; !slices.Equal(ids(users), []string{"a", "b"}) {
+		t.Fatalf("snapshot lists %v, want the visible viewers a and b", ids(users))
 	}
 }
