@@ -53,7 +53,8 @@ type Config struct {
 
 	BigRoom  string
 	BigShare float64
-	// Rooms takes the connections not in the big room, round robin.
+	// Rooms takes the connections not in the big room, round robin; without
+	// Rooms they only authenticate (idle connections).
 	Rooms List
 
 	ReactionRate  float64
@@ -98,7 +99,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DialTimeout, "dial-timeout", 10*time.Second, "timeout of one connection's dial, handshake and setup")
 	fs.StringVar(&c.BigRoom, "big-room", "room_1", "the big room's id")
 	fs.Float64Var(&c.BigShare, "big-share", 1, "share of connections in the big room (0..1)")
-	fs.Var(&c.Rooms, "rooms", "rooms of the other connections, comma-separated; {a..b} expands (lg-{1..50})")
+	fs.Var(&c.Rooms, "rooms", "rooms of the other connections, comma-separated; {a..b} expands (lg-{1..50}); none: they only authenticate")
 	fs.Float64Var(&c.ReactionRate, "reaction-rate", 0, "room.react frames per second, all connections together (socketio: resource:setReaction)")
 	fs.Float64Var(&c.BroadcastRate, "broadcast-rate", 0, "moderator room.schedule updates of the big room per second (socketio: resource:setReaction)")
 	fs.IntVar(&c.Moderators, "moderators", 0, "moderator connections sending the broadcasts (0: one per 10 broadcasts/s)")
@@ -172,9 +173,6 @@ func (c *Config) Validate() error {
 	if c.Mode != ModeEcho {
 		if c.BigShare > 0 && c.BigRoom == "" {
 			errs = append(errs, errors.New("--big-room is required when --big-share > 0"))
-		}
-		if c.BigShare < 1 && len(c.Rooms) == 0 {
-			errs = append(errs, errors.New("--rooms is required when --big-share < 1"))
 		}
 		if c.JWTSecret == "" && !c.Guests {
 			errs = append(errs, errors.New("--jwt-secret (or ROOMRING_JWT_SECRET) is required, or --guests"))

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# loadgen/bench.sh WORKLOAD [loadgen flags...] — the workloads of
+# docs/benchmarks.md: starts what the workload needs (a node, three nodes or
+# the echo server) on 127.0.0.1, runs `roomring loadgen` against it with
+# --server-pid, prints the result and stops what it started. Extra flags go
+# to the load generator and override the workload's.
+#
+#   idle      19,000 idle authenticated connections on one node (memory)
+#   idle-rooms  19,000 connections in 50 rooms, idle (memory)
+#   fanout    10,000 members of one room; RATE broadcasts/s (default 5)
+#   ingest    room.react flood, 100 connections × window 16 (rate limit lifted)
+#   echo      the same flood against the echo fixture
+#
+# Environment: BENCH_DIR (default /tmp/roomring-bench), PORT (18080),
+# RATE (fanout broadcasts/s), NODE_FLAGS (extra node flags).
+set -euo pipefail
+
+workload=${1:?usage: loadgen/bench.sh idle|idle-rooms|fanout|ingest|echo [loadgen flags...]}
+shift
+cd "$(dirname "$0")/.."
+dir=${BENCH_DIR:-/tmp/roomring-bench}
+port=${PORT:-18080}
+secret=bench-secret-0123456789abcdef
+bin=$dir/roomring
+mkdir -p "$dir"
+go build -o "$bin" .
+"$bin" loadgen rooms lg-big 'lg-{1..50}' >"$dir/rooms.yaml"
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# wait_ready URL: poll until the URL answers (the server is listening).
+wait_ready() {
+	for _ in $(seq 1 200); do
+		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "bench: $1 did not come up" >&2
+	return 1
+}
+
+# start_node ADDR DEBUG_ADDR [node flags...]: a node with the bench rooms.
+start_node() {
+	local addr=$1 debug=$2
+	shift 2
+	rm -rf "$dir/data-$addr"
+	# shellcheck disable=SC2086
+	"$bin" node --listen "$addr" --jwt-secret "$secret" --rooms "$dir/rooms.yaml" \
+		--data-dir "$dir/data-$addr" --log-level warn --debug-addr "$debug" ${NODE_FLAGS:-} "$@" &
+	pids+=($!)
+	wait_ready "http://$addr/readyz"
+}
+
+lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
+
+case $workload in
+idle)
+	start_node 127.0.0.1:$port 127.0.0.1:$((port + 1))
+	lg --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 19000 --procs 2 --src 127.0.0.2-127.0.0.9 \
+		--big-share 0 --connect-rate 2000 --warmup 10s --duration 10s "$@"
+	;;
+idle-rooms)
+	start_node 127.0.0.1:$port 127.0.0.1:$((port + 1))
+	lg --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 19000 --procs 2 --src 127.0.0.2-127.0.0.9 \
+		--big-share 0 --rooms 'lg-{1..50}' --connect-rate 2000 --warmup 10s --duration 10s "$@"
+	;;
+fanout)
+	start_node 127.0.0.1:$port 127.0.0.1:$((port + 1))
+	lg --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 10000 --procs 1 --src 127.0.0.2-127.0.0.5 \
+		--big-room lg-big --big-share 1 --broadcast-rate "${RATE:-5}" --connect-rate 2000 --warmup 5s --duration 30s "$@"
+	;;
+ingest)
+	start_node 127.0.0.1:$port 127.0.0.1:$((port + 1)) --rate-limit 1000000 --rate-burst 1000000
+	lg --mode ingest --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 100 --window 16 \
+		--big-room lg-big --warmup 5s --duration 20s "$@"
+	;;
+echo)
+	"$bin" loadgen echo-server --listen 127.0.0.1:$port &
+	pids+=($!)
+	for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+	lg --mode echo --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 100 --window 16 \
+		--warmup 5s --duration 20s "$@"
+	;;
+*)
+	echo "bench: unknown workload $workload" >&2
+	exit 2
+	;;
+esac
