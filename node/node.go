@@ -196,6 +196,9 @@ func (n *Node) build(ctx context.Context) error {
 		Internal: adminAPI.ServeHTTP}, n.engine, m, reg, n.log)
 	n.ln = ln
 	if n.cluster != nil {
+		if cfg.Cluster.Key == cluster.DevKey {
+			n.log.Warn("cluster key: using the public development key (--dev); set --cluster-key or " + cluster.KeyEnv + " in production")
+		}
 		n.cluster.Start()
 		n.log.Info("cluster member", "name", n.cluster.Name(), "gossip", n.cluster.GossipAddr(),
 			"peer", n.cluster.PeerAddr(), "join", cfg.Cluster.Membership.Join.String())

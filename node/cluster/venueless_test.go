@@ -92,6 +92,31 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 		})
 	}
 
+	// Resource reactions are written by the room's owner, which announces
+	// them to the room's members on every node.
+	bob.Call("resource.reaction.set", map[string]any{"room": room, "resource": "talk-1", "reaction": "🎉"})
+	for _, c := range []*nodetest.Client{alice, bob, carol} {
+		f := c.Wait(5*time.Second, "resource.reaction.updated", kindRoom("resource.reaction.updated", room))
+		var d struct {
+			Resource, Reaction string
+			User               struct{ ID string }
+		}
+		f.Decode(t, 1, &d)
+		if d.Resource != "talk-1" || d.Reaction != "🎉" || d.User.ID != "bob" {
+			t.Fatalf("resource.reaction.updated = %s", f)
+		}
+	}
+
+	// The operator's view of the pool: any node answers for any room.
+	for _, n := range nodes {
+		if got, err := n.Cluster().Viewers(t.Context(), room); err != nil || got != 3 {
+			t.Fatalf("%s counts %d viewers (%v), want 3", n.Cluster().Name(), got, err)
+		}
+		if len(n.Cluster().Members()) != 3 || n.Cluster().Owner(room) != owner {
+			t.Fatalf("%s's pool view: members %v, owner %s", n.Cluster().Name(), n.Cluster().Members(), n.Cluster().Owner(room))
+		}
+	}
+
 	// Leaving: viewer.removed on every node.
 	carol.Call("room.leave", map[string]any{"room": room})
 	alice.Wait(5*time.Second, "carol removed", viewerEvent("room.viewer.removed", "carol"))
