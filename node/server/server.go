@@ -41,6 +41,9 @@ type Config struct {
 	Internal fasthttp.RequestHandler
 }
 
+// readBufferSize is a websocket connection's read buffer.
+const readBufferSize = 1024
+
 // Server serves one node's HTTP and websocket traffic.
 type Server struct {
 	cfg     Config
@@ -77,9 +80,16 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 	s := &Server{cfg: cfg, eng: eng, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
 	s.replays = socketio.NewReplays(cfg.SocketIO)
 	s.hooks = session.Hooks{SlowConsumer: m.SlowConsumers.Inc, FrameOut: m.FramesOut.Inc}
+	// Per-connection memory is what limits a node (docs/benchmarks.md):
+	// a small read buffer (client frames are small; larger ones are read
+	// in several steps), write buffers taken from a pool only while a
+	// frame is written, and fasthttp's request read buffer given back
+	// before the connection is hijacked (ReduceMemoryUsage) instead of
+	// staying under the websocket for its whole life.
 	s.upgrader = websocket.FastHTTPUpgrader{
-		ReadBufferSize:  4096,
+		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
 	}
 	s.promh = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
@@ -88,6 +98,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		Name:               "roomring",
 		MaxRequestBodySize: 1 << 20,
 		ReadBufferSize:     8192,
+		ReduceMemoryUsage:  true,
 		Logger:             slogAdapter{log},
 	}
 	return s
