@@ -1,6 +1,7 @@
 // Command roomring is the real-time room server of an event platform.
 //
 //	roomring node      run a node (standalone, or part of a cluster)
+//	roomring operator  run the operator (Room resources onto the pool)
 //	roomring token     mint a session token for testing
 //	roomring version   print the version
 package main

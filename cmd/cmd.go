@@ -25,6 +25,7 @@ const usage = `usage: roomring <command> [flags]
 
 commands:
   node      run a node
+  operator  run the operator: reconcile Room resources onto the node pool
   token     mint a session token (HS256) for testing
   loadgen   generate load against nodes and measure it (docs/benchmarks.md)
   version   print the version
@@ -41,6 +42,8 @@ func Main(args []string) error {
 	switch args[0] {
 	case "node":
 		return runNode(args[1:])
+	case "operator":
+		return runOperator(args[1:])
 	case "token":
 		return runToken(args[1:])
 	case "loadgen":

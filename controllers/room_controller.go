@@ -52,8 +52,8 @@ type RoomReconciler struct {
 	Resync <-chan event.GenericEvent
 }
 
-// +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=roomring.dev,resources=rooms/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms/status,verbs=get;update
 // +kubebuilder:rbac:groups=roomring.dev,resources=rooms/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 

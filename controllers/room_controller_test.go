@@ -57,6 +57,8 @@ func (w worldConfig) room(id string) *roomConfig {
 	return nil
 }
 
+func decodeOK(b json.RawMessage, v any) bool { return json.Unmarshal(b, v) == nil }
+
 func decode[T any](t *testing.T, b json.RawMessage) T {
 	t.Helper()
 	var v T

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/roomring/roomring/api/v1alpha1"
@@ -34,7 +35,11 @@ import (
 
 var env *kubetest.Env
 
-func TestMain(m *testing.M) { kubetest.Main(m, &env) }
+func TestMain(m *testing.M) {
+	_, log := testLogger()
+	ctrl.SetLogger(log) // controller-runtime's global logger, used by its caches
+	kubetest.Main(m, &env)
+}
 
 const token = "operator-test-token-0123456789"
 
@@ -70,6 +75,7 @@ func poolClient(t *testing.T, addrs ...string) *admin.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.Close)
 	return c
 }
 

@@ -43,6 +43,7 @@ func newClient(t *testing.T, pool ...string) *admin.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.Close)
 	return c
 }
 

@@ -110,8 +110,19 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}, res: net.DefaultResolver}, nil
+	// No keep-alive: a node that shuts down waits for its open
+	// connections, and a connection the client dialed but never used (the
+	// transport dials while it waits for an idle one) would hold it up until
+	// the node's shutdown timeout. A request per connection costs little at
+	// the operator's rate (a GET per Room per status interval).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: tr}, res: net.DefaultResolver}, nil
 }
+
+// Close closes the client's idle connections to the nodes (a node waits
+// for open connections when it shuts down).
+func (c *Client) Close() { c.http.CloseIdleConnections() }
 
 // Endpoints resolves the pool's addresses (HOST:PORT of every node), reusing
 // the previous answer for ResolveInterval.

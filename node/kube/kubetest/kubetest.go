@@ -150,3 +150,31 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() er
 
 // PollInterval is Eventually's poll period.
 const PollInterval = 50 * time.Millisecond
+
+// User is a user of the API server with no rights until a binding grants
+// some (the API server authorizes with RBAC).
+type User struct {
+	Name string
+	// Config reaches the API server as the user.
+	Config *rest.Config
+	// Kubeconfig is the path of a kubeconfig file for Config.
+	Kubeconfig string
+}
+
+// AddUser creates a user named name (client-certificate authentication).
+func (e *Env) AddUser(t testing.TB, name string) User {
+	t.Helper()
+	u, err := e.env.ControlPlane.AddUser(envtest.User{Name: name}, e.Config)
+	if err != nil {
+		t.Fatalf("add user %s: %v", name, err)
+	}
+	kc, err := u.KubeConfig()
+	if err != nil {
+		t.Fatalf("kubeconfig of %s: %v", name, err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return User{Name: name, Config: u.Config(), Kubeconfig: path}
+}

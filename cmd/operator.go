@@ -1,0 +1,64 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/kube"
+)
+
+// runOperator runs the Room operator: a controller-runtime manager with
+// leader election, health probes and metrics (docs/operator.md).
+func runOperator(args []string) error {
+	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
+	var cfg controllers.ManagerConfig
+	cfg.RegisterFlags(fs)
+	var pool admin.ClientConfig
+	pool.RegisterFlags(fs)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool.Complete()
+	if err := errors.Join(cfg.Validate(), pool.Validate()); err != nil {
+		return err
+	}
+	log, err := newLogger(*logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	lr := logr.FromSlogHandler(log.Handler())
+	ctrl.SetLogger(lr)
+	pc, err := admin.NewClient(pool)
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	rc, err := kube.RESTConfig(*kubeconfig)
+	if err != nil {
+		return err
+	}
+	mgr, err := controllers.NewManager(rc, cfg, pc, lr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log.Info("operator starting", "pool", pool.Pool, "namespaces", cfg.Controllers.Namespaces, "leader_elect", cfg.LeaderElect)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("operator: %w", err)
+	}
+	log.Info("operator stopped")
+	return nil
+}

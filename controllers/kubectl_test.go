@@ -1,0 +1,119 @@
+package controllers_test
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/roomring/roomring/node/kube/kubetest"
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// The real kubectl against the test API server: apply the sample Rooms,
+// read them back with the printer columns the CRD declares, see a
+// rejection's message, and delete the Rooms again.
+
+func kubectl(t *testing.T, ns string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	path, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Fatalf("kubectl is not on the PATH: %v", err)
+	}
+	cmd := exec.Command(path, append([]string{"--kubeconfig", env.Kubeconfig, "--namespace", ns}, args...)...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func mustKubectl(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	out, err := kubectl(t, ns, "", args...)
+	if err != nil {
+		t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+	}
+	return out
+}
+
+var header = regexp.MustCompile(`^NAME\s+DISPLAY NAME\s+OWNER\s+VIEWERS\s+READY\s+AGE$`)
+
+func TestKubectlSamples(t *testing.T) {
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	startOperator(t, ns, []string{n.Addr()})
+	g := guest(t, n, "watcher")
+
+	samples := filepath.Join(kubetest.RepoRoot(), "config", "samples")
+	out := mustKubectl(t, ns, "apply", "-f", samples)
+	for _, name := range []string{"main-stage", "workshop-a", "lounge", "backstage"} {
+		if !strings.Contains(out, "room.roomring.dev/"+name+" created") {
+			t.Fatalf("kubectl apply output lacks %s:\n%s", name, out)
+		}
+	}
+	g.Wait(wait, "room.create room_1", func(f nodetest.Frame) bool {
+		var rc roomConfig
+		return f.Kind() == "room.create" && len(f) == 2 && decodeOK(f[1], &rc) && rc.ID == "room_1"
+	})
+	g.Call("room.enter", map[string]any{"room": "room_1"})
+
+	want := map[string]*regexp.Regexp{
+		"main-stage": regexp.MustCompile(`^main-stage\s+Main Stage\s+node-a\s+1\s+True\s+\S+$`),
+		"workshop-a": regexp.MustCompile(`^workshop-a\s+Workshop A\s+node-a\s+0\s+True\s+\S+$`),
+		"lounge":     regexp.MustCompile(`^lounge\s+Lounge\s+node-a\s+0\s+True\s+\S+$`),
+		"backstage":  regexp.MustCompile(`^backstage\s+Backstage\s+node-a\s+0\s+True\s+\S+$`),
+	}
+	var table string
+	kubetest.Eventually(t, wait, "kubectl get rooms", func() error {
+		out, err := kubectl(t, ns, "", "get", "rooms")
+		table = out
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 5 || !header.MatchString(lines[0]) {
+			return fmt.Errorf("output:\n%s", out)
+		}
+		for _, l := range lines[1:] {
+			name := strings.Fields(l)[0]
+			if re := want[name]; re == nil || !re.MatchString(l) {
+				return fmt.Errorf("row %q does not match; output:\n%s", l, out)
+			}
+		}
+		return nil
+	})
+	t.Logf("kubectl get rooms:\n%s", table)
+	// The short name and the category reach the Rooms too.
+	if out := mustKubectl(t, ns, "get", "rm", "workshop-a", "-o", "jsonpath={.status.phase} {.status.ownerNode}"); out != "Ready node-a" {
+		t.Fatalf("kubectl get rm: %q", out)
+	}
+	if out := mustKubectl(t, ns, "get", "roomring", "-o", "name"); strings.Count(out, "room.roomring.dev/") != 4 {
+		t.Fatalf("kubectl get roomring: %q", out)
+	}
+
+	// A Room the API server rejects: kubectl shows why.
+	bad := `apiVersion: roomring.dev/v1alpha1
+kind: Room
+metadata:
+  name: bad
+spec:
+  displayName: Bad
+  reactions: ["👏", "🍕"]
+`
+	out, err := kubectl(t, ns, bad, "apply", "-f", "-")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(out, `spec.reactions[1]: Unsupported value: "🍕"`) {
+		t.Fatalf("kubectl apply of a bad reaction: %v\n%s", err, out)
+	}
+
+	// kubectl delete: the finalizers close the rooms and let the Rooms go.
+	mustKubectl(t, ns, "delete", "-f", samples, "--wait=true", "--timeout=20s")
+	g.Wait(wait, "room.delete room_1", isRoomDelete("room_1"))
+	if out := mustKubectl(t, ns, "get", "rooms", "-o", "name"); strings.TrimSpace(out) != "" {
+		t.Fatalf("Rooms left after delete: %q", out)
+	}
+}

@@ -1,0 +1,166 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/kube/kubetest"
+)
+
+// `roomring operator` as a real process: the manager with leader election,
+// health probes and metrics, reconciling Rooms against the test API server.
+
+// roomringBinary builds the roomring binary into the test's temp dir.
+func roomringBinary(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "roomring")
+	cmd := exec.Command("go", "build", "-o", path, ".")
+	cmd.Dir = kubetest.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return path
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a process's output for failure messages.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func httpGet(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func TestOperatorProcess(t *testing.T) {
+	bin := roomringBinary(t)
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	metrics, probes := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(bin, "operator", "--kubeconfig", env.Kubeconfig, "--pool", n.Addr(),
+		"--watch-namespace", ns, "--leader-elect", "--leader-election-namespace", ns, "--leader-election-id", "roomring-operator",
+		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes,
+		"--status-interval", "300ms", "--pool-poll-interval", "200ms")
+	cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // a no-op once it exited
+		if t.Failed() {
+			t.Logf("operator output:\n%s", out.String())
+		}
+	})
+
+	for _, p := range []string{"/healthz", "/readyz"} {
+		kubetest.Eventually(t, wait, "operator "+p, func() error {
+			code, body, err := httpGet("http://" + probes + p)
+			if err != nil || code != http.StatusOK {
+				return fmt.Errorf("%d %q %v", code, body, err)
+			}
+			return nil
+		})
+	}
+	create(t, newRoom(ns, "hall", "", "Hall"))
+	waitStatus(t, ns, "hall", "ready", ready("node-a"))
+
+	var lease coordinationv1.Lease
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "roomring-operator"}, &lease); err != nil ||
+		lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Fatalf("leader election Lease: %+v, %v", lease.Spec, err)
+	}
+	kubetest.Eventually(t, wait, "reconcile metrics", func() error {
+		code, body, err := httpGet("http://" + metrics + "/metrics")
+		if err != nil || code != http.StatusOK || !strings.Contains(body, `controller_runtime_reconcile_total{controller="room",result="success"}`) {
+			return fmt.Errorf("%d %v: no successful room reconciles in the metrics", code, err)
+		}
+		return nil
+	})
+
+	// SIGTERM: the leader steps down and the process exits 0.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("operator exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("operator did not exit after SIGTERM")
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "roomring-operator"}, &lease); err != nil ||
+		lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
+		t.Fatalf("Lease after shutdown: holder %v, %v; want released", lease.Spec.HolderIdentity, err)
+	}
+}
+
+func TestOperatorFlags(t *testing.T) {
+	bin := roomringBinary(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"operator", "--pool-token", token}, "--pool is required"},
+		{[]string{"operator", "--pool", "pool.svc", "--pool-token", token}, "want HOST:PORT"},
+		{[]string{"operator", "--pool", "127.0.0.1:1"}, "--pool-token"},
+		{[]string{"operator", "--pool", "127.0.0.1:1", "--pool-token", token, "--status-interval", "0s"}, "--status-interval"},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		cmd.Env = append(os.Environ(), admin.TokenEnv+"=")
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%v: %v\n%s\nwant an exit with %q", tc.args, err, out, tc.want)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+package controllers_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/node"
+	"github.com/roomring/roomring/node/kube/kubetest"
+)
+
+// The operator and the nodes run here as users that hold only the roles of
+// config/rbac (generated from the +kubebuilder:rbac markers, plus the
+// leader election Role): the API server authorizes every request with RBAC,
+// so a missing rule fails the test.
+
+// loadRules reads the rules of a Role or ClusterRole manifest of config/rbac.
+func loadRules(t *testing.T, path string) []rbacv1.PolicyRule {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(kubetest.RepoRoot(), "config", "rbac", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.TrimPrefix(b, []byte("---\n"))
+	var r struct {
+		Rules []rbacv1.PolicyRule `json:"rules"`
+	}
+	if err := yaml.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(r.Rules) == 0 {
+		t.Fatalf("%s has no rules", path)
+	}
+	return r.Rules
+}
+
+// grant binds rules to user in namespace ns with a Role and RoleBinding.
+func grant(t *testing.T, ns, user string, rules []rbacv1.PolicyRule) {
+	t.Helper()
+	name := strings.ReplaceAll(user, ":", "-")
+	create(t, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Rules: rules})
+	create(t, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}})
+}
+
+func TestRBACSuffices(t *testing.T) {
+	ns := env.Namespace(t)
+	op := env.AddUser(t, "rbac-operator-"+ns)
+	nd := env.AddUser(t, "rbac-node-"+ns)
+	grant(t, ns, op.Name, append(loadRules(t, "operator/role.yaml"), loadRules(t, "leader_election_role.yaml")...))
+	grant(t, ns, nd.Name, loadRules(t, "node/role.yaml"))
+
+	n := startNode(t, "node-a", func(c *node.Config) {
+		c.Kube.Namespace, c.Kube.Kubeconfig = ns, nd.Kubeconfig
+	})
+	cfg := controllers.ManagerConfig{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true,
+		LeaderElect: true, LeaderElectionID: "roomring-operator", LeaderElectionNamespace: ns,
+		Controllers: controllers.DefaultConfig()}
+	cfg.Controllers.Namespaces = []string{ns}
+	cfg.Controllers.StatusInterval = 300 * time.Millisecond
+	cfg.Controllers.PoolPollInterval = 200 * time.Millisecond
+	_, log := testLogger()
+	mgr, err := controllers.NewManager(op.Config, cfg, poolClient(t, n.Addr()), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("operator: %v", err)
+		}
+	})
+
+	// The operator elects itself, reconciles, records events.
+	create(t, newRoom(ns, "hall", "", "Hall"))
+	waitStatus(t, ns, "hall", "ready", ready("node-a"))
+	waitEvent(t, ns, "hall", "Normal/Pushed")
+	var lease coordinationv1.Lease
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "roomring-operator"}, &lease); err != nil ||
+		lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Fatalf("leader election Lease: %+v, %v", lease.Spec, err)
+	}
+
+	// The node writes Rooms for websocket admin actions.
+	adm := adminClient(t, n)
+	created := decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Side room"}))
+	adm.Call("room.config.patch", map[string]any{"room": "hall", "name": "Great Hall"})
+	waitStatus(t, ns, created.Room, "ready", ready("node-a"))
+	adm.Call("room.delete", map[string]any{"room": created.Room})
+	waitGone(t, ns, created.Room)
+	if r := mustRoom(t, ns, "hall"); r.Spec.DisplayName != "Great Hall" {
+		t.Fatalf("patch did not reach the Room: %+v", r.Spec)
+	}
+
+	// ... and nothing more: neither may write a Room's status or touch
+	// Rooms elsewhere.
+	ncl, err := client.New(nd.Config, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hall := mustRoom(t, ns, "hall")
+	hall.Status.Phase = "Hacked"
+	if err := ncl.Status().Update(ctx, hall); !apierrors.IsForbidden(err) {
+		t.Errorf("node updates a Room's status: %v, want forbidden", err)
+	}
+	other := env.Namespace(t)
+	for who, cfg := range map[string]kubetest.User{"node": nd, "operator": op} {
+		c, err := client.New(cfg.Config, client.Options{Scheme: env.Scheme})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Create(ctx, newRoom(other, "x", "", "X")); !apierrors.IsForbidden(err) {
+			t.Errorf("%s creates a Room in another namespace: %v, want forbidden", who, err)
+		}
+	}
+	var list v1alpha1.RoomList
+	if err := ncl.List(ctx, &list, client.InNamespace(other)); !apierrors.IsForbidden(err) {
+		t.Errorf("node lists Rooms of another namespace: %v, want forbidden", err)
+	}
+}
