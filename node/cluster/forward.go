@@ -144,13 +144,27 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 	case opForget:
 		r.rooms.Forget(q.Room)
 	case opSync:
-		r.rooms.SyncEdge(q.Room, from, fromWireUsers(q.Users), !r.rebuilding(q.Room))
+		r.sync(q.Room, from, fromWireUsers(q.Users))
 	case opViewers:
 		return &response{Count: r.rooms.Viewers(q.Room)}
 	default:
 		return failure(fmt.Errorf("unknown owner operation %q", q.Op))
 	}
 	return &response{}
+}
+
+// sync applies an edge's announcement of its members of room. While the
+// room is rebuilt they are added silently and the rebuild's snapshot
+// follows; after that, new members are announced and the edge gets a
+// snapshot of its own, so an edge that announces late still learns of the
+// viewers it missed. Called with the room's lock held.
+func (r *Router) sync(room, edge string, users []op.User) {
+	if r.rebuilding(room) {
+		r.rooms.SyncEdge(room, edge, users, false)
+		return
+	}
+	r.rooms.SyncEdge(room, edge, users, true)
+	r.rooms.Snapshot(room, edge)
 }
 
 func (r *Router) serveResource(ctx context.Context, q *request) *response {

@@ -64,6 +64,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	http   string // HTTP listener
 	gossip string // gossip address
+	client *http.Client
 	exited chan struct{}
 
 	mu  sync.Mutex
@@ -82,15 +83,31 @@ var fastFlags = []string{
 // kernel) that joins join, and waits until it listens.
 func startProc(t *testing.T, host, name string, join ...string) *proc {
 	t.Helper()
+	return spawn(t, name, nil, http.DefaultClient, nodeArgs(t, name, host+":0", host+":0", host+":0", join...))
+}
+
+// nodeArgs are the arguments of a test node.
+func nodeArgs(t *testing.T, name, listen, gossip, peerAddr string, join ...string) []string {
 	args := append([]string{"node", "--dev", "--log-format=json", "--log-level=info",
-		"--listen=" + host + ":0", "--gossip-addr=" + host + ":0", "--peer-addr=" + host + ":0",
+		"--listen=" + listen, "--gossip-addr=" + gossip, "--peer-addr=" + peerAddr,
 		"--name=" + name, "--cluster-key=" + testKey, "--data-dir=" + t.TempDir(),
-		"--jwt-secret=" + nodetest.Secret,
+		"--jwt-secret=" + nodetest.Secret, "--admin-token=" + adminToken,
 		"--rooms=" + filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml")}, fastFlags...)
 	if len(join) > 0 {
 		args = append(args, "--join="+strings.Join(join, ","))
 	}
-	p := &proc{name: name, cmd: exec.Command(roomringBinary(t), args...), exited: make(chan struct{})}
+	return args
+}
+
+// adminToken is the admin API token of test processes.
+const adminToken = "cluster-test-admin-token"
+
+// spawn runs the binary with args (prefixed by wrap, e.g. ip netns exec),
+// reaching its HTTP listener with client, and waits until it listens.
+func spawn(t *testing.T, name string, wrap []string, client *http.Client, args []string) *proc {
+	t.Helper()
+	argv := append(append(append([]string(nil), wrap...), roomringBinary(t)), args...)
+	p := &proc{name: name, cmd: exec.Command(argv[0], argv[1:]...), client: client, exited: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +181,7 @@ func (p *proc) url() string { return "ws://" + p.http + "/ws/world/default/" }
 
 // metric returns the value of an unlabelled metric of the node, or -1.
 func (p *proc) metric(name string) float64 {
-	resp, err := http.Get("http://" + p.http + "/metrics")
+	resp, err := p.client.Get("http://" + p.http + "/metrics")
 	if err != nil {
 		return -1
 	}

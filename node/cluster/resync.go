@@ -78,7 +78,7 @@ func (r *Router) resync() (failed int) {
 		owner := r.ringNow().Owner(id)
 		users := r.edge.Roster(id)
 		if owner == r.name {
-			r.rooms.SyncEdge(id, r.name, users, !r.rebuilding(id))
+			r.sync(id, r.name, users)
 			unlock()
 			r.met.resyncs.WithLabelValues("local").Inc()
 			continue

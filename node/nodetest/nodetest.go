@@ -170,7 +170,14 @@ type Client struct {
 // Dial connects to url.
 func Dial(t testing.TB, url string) *Client {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	return DialWith(t, url, websocket.DefaultDialer)
+}
+
+// DialWith connects to url with d (e.g. a dialer that reaches into a
+// network namespace).
+func DialWith(t testing.TB, url string, d *websocket.Dialer) *Client {
+	t.Helper()
+	ws, _, err := d.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}

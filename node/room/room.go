@@ -274,10 +274,12 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 	}
 }
 
-// Snapshot publishes the room's visible viewers to the edges with members
-// (op.EvViewerSnapshot), so that each can correct what its sessions were
-// told: a new owner does this once it has rebuilt the room.
-func (m *Manager) Snapshot(roomID string) {
+// Snapshot publishes the room's visible viewers (op.EvViewerSnapshot) to
+// the given edges, or to every edge with members when none are given, so
+// that each can correct what its sessions were told: a new owner does this
+// once it has rebuilt the room, and for an edge announcing its members
+// after that.
+func (m *Manager) Snapshot(roomID string, edges ...string) {
 	s := m.lookup(roomID)
 	if s == nil {
 		return
@@ -291,7 +293,10 @@ func (m *Manager) Snapshot(roomID string) {
 		}
 	}
 	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
-	if edges := s.edgeList(); len(edges) > 0 {
+	if len(edges) == 0 {
+		edges = s.edgeList()
+	}
+	if len(edges) > 0 {
 		m.pub.Publish(edges, &op.Event{Kind: op.EvViewerSnapshot, Room: roomID, Audience: op.ToRoomViewers,
 			Data: op.ViewerSnapshot{Users: users}})
 	}

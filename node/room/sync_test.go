@@ -74,4 +74,8 @@ func TestSyncEdgeAnnouncesAfterRebuildAndSnapshot(t *testing.T) {
 	if users := got[0].ev.Data.(op.ViewerSnapshot).Users; !slices.Equal(ids(users), []string{"a", "b"}) {
 		t.Fatalf("snapshot lists %v, want the visible viewers a and b", ids(users))
 	}
+	m.Snapshot("r", "e2")
+	if got := rec.take(); len(got) != 1 || !slices.Equal(got[0].edges, []string{"e2"}) {
+		t.Fatalf("snapshot to e2 published %+v", got)
+	}
 }
