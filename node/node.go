@@ -192,8 +192,11 @@ func (n *Node) build(ctx context.Context) error {
 		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	n.server = server.New(server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
-		Internal: adminAPI.ServeHTTP}, n.engine, m, reg, n.log)
+	srvCfg := server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO, Internal: adminAPI.ServeHTTP}
+	if n.cluster != nil {
+		srvCfg.Ready = n.cluster.Ready
+	}
+	n.server = server.New(srvCfg, n.engine, m, reg, n.log)
 	n.ln = ln
 	if n.cluster != nil {
 		if cfg.Cluster.Key == cluster.DevKey {

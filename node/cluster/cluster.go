@@ -157,6 +157,15 @@ func (c *Config) Complete(dev bool) {
 			}
 		}
 	}
+	// A peer listener on every interface is advertised at the gossip
+	// advertise host.
+	if c.Peer.AdvertiseAddr == "" && c.Membership.AdvertiseAddr != "" {
+		lhost, lport, err1 := net.SplitHostPort(c.Peer.ListenAddr)
+		ahost, _, err2 := net.SplitHostPort(c.Membership.AdvertiseAddr)
+		if err1 == nil && err2 == nil && (lhost == "" || net.ParseIP(lhost) != nil && net.ParseIP(lhost).IsUnspecified()) && lport != "0" {
+			c.Peer.AdvertiseAddr = net.JoinHostPort(ahost, lport)
+		}
+	}
 }
 
 // Validate reports settings the cluster cannot work with.
@@ -346,6 +355,10 @@ func (r *Router) Start() {
 
 // Name is this node's member name.
 func (r *Router) Name() string { return r.name }
+
+// Ready reports whether the node is a member of the ring: it has joined
+// (reached a seed, or has none) and is not leaving.
+func (r *Router) Ready() bool { return r.ml.Joined() && !r.leaving.Load() }
 
 // GossipAddr is the gossip address other nodes join.
 func (r *Router) GossipAddr() string { return r.ml.Addr() }

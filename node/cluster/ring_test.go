@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -178,6 +179,13 @@ func TestWrongKeyIsRejected(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// It never joined, so it is not ready to serve; the members are.
+	if evil.Cluster().Ready() || httpStatus(t, "http://"+evil.Addr()+"/readyz") != http.StatusServiceUnavailable {
+		t.Fatal("the node with the wrong key reports ready")
+	}
+	if httpStatus(t, "http://"+nodes[0].Addr()+"/readyz") != http.StatusOK {
+		t.Fatal("a member is not ready")
+	}
 	// Its catalog writes stay its own.
 	if _, err := evil.Catalog().Create(context.Background(), catalog.CreateRequest{Name: "Intruder"}); err != nil {
 		t.Fatal(err)
@@ -203,4 +211,14 @@ func TestLargeCatalogRecordIsFetched(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }

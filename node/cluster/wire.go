@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,7 +79,8 @@ func (q *response) err() error {
 }
 
 func failure(err error) *response {
-	if oe, ok := err.(*op.Error); ok {
+	var oe *op.Error
+	if errors.As(err, &oe) {
 		return &response{Code: oe.Code, Error: oe.Message}
 	}
 	return &response{Error: err.Error()}

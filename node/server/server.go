@@ -39,6 +39,9 @@ type Config struct {
 	SocketIO socketio.Config
 	// Internal serves /internal/ (the admin API of node/admin) when set.
 	Internal fasthttp.RequestHandler
+	// Ready, when set, must also hold for /readyz to report ready (a
+	// cluster node: it has joined the cluster).
+	Ready func() bool
 }
 
 // readBufferSize is a websocket connection's read buffer.
@@ -145,7 +148,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	case p == "/healthz":
 		ctx.SetBodyString("ok")
 	case p == "/readyz":
-		if !s.ready.Load() {
+		if !s.ready.Load() || s.cfg.Ready != nil && !s.cfg.Ready() {
 			ctx.Error("not ready", fasthttp.StatusServiceUnavailable)
 			return
 		}

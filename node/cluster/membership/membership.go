@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
@@ -230,6 +231,7 @@ type Membership struct {
 	dead    map[string]deadMember // died or left, retried until ReconnectTimeout
 
 	meta    []byte
+	joined  atomic.Bool
 	changes chan struct{}
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -326,6 +328,7 @@ func (m *Membership) Start() {
 func (m *Membership) rejoinLoop() {
 	defer m.wg.Done()
 	joined := len(m.cfg.Join) == 0
+	m.joined.Store(joined)
 	t := time.NewTicker(m.cfg.JoinRetryInterval)
 	defer t.Stop()
 	for {
@@ -339,6 +342,7 @@ func (m *Membership) rejoinLoop() {
 			switch {
 			case !joined && n > 0:
 				joined = true
+				m.joined.Store(true)
 				m.log.Info("joined cluster", "contacted", n, "members", m.numMembers())
 			case !joined:
 				m.log.Warn("no seed answered; retrying", "seeds", m.cfg.Join, "err", err)
@@ -367,6 +371,10 @@ func (m *Membership) deadAddrs() []string {
 	}
 	return out
 }
+
+// Joined reports whether the node has reached a seed (always true without
+// seeds: it is the cluster's first member).
+func (m *Membership) Joined() bool { return m.joined.Load() }
 
 // Name is this node's member name.
 func (m *Membership) Name() string { return m.name }
