@@ -1,0 +1,53 @@
+package cluster
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/reaction"
+)
+
+// Events cross nodes as JSON and must come out as the Go values the
+// encoders of each dialect expect, with what JSON would lose (incognito).
+func TestEventsSurviveTheWire(t *testing.T) {
+	hidden := op.User{ID: "h", Profile: map[string]any{"privacyMode": float64(1)}, Badges: []string{}, Incognito: true}
+	alice := op.User{ID: "alice", Profile: map[string]any{"display_name": "Alice"}, Badges: []string{}}
+	updated := time.Date(2026, 5, 1, 12, 0, 0, 123e6, time.UTC)
+	for _, ev := range []*op.Event{
+		{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "alice", Data: op.ViewerAdded{User: alice}},
+		{Kind: op.EvViewerRemoved, Room: "r", Audience: op.ToRoomViewers, Subject: "alice", Data: op.ViewerRemoved{UserID: "alice"}},
+		{Kind: op.EvReaction, Room: "r", Data: op.Reaction{Room: "r", Reactions: map[string]int{"👏": 3}}},
+		{Kind: op.EvSchedule, Room: "r", Data: op.Schedule{Room: "r", ScheduleData: map[string]any{"title": "T"}}},
+		{Kind: op.EvViewerSnapshot, Room: "r", Audience: op.ToRoomViewers, Data: op.ViewerSnapshot{Users: []op.User{alice}}},
+		{Kind: op.EvResourceUpdated, Room: "r", Subject: "h", Data: reaction.Event{Room: "r", Resource: "res", Reaction: "🎉", Updated: updated, User: hidden}},
+	} {
+		w, err := toWireEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(request{Op: opDeliver, Room: ev.Room, Event: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q request
+		if err := json.Unmarshal(b, &q); err != nil {
+			t.Fatal(err)
+		}
+		got, err := q.event()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, ev) {
+			t.Errorf("%s came out as\n %#v\nwant\n %#v", ev.Kind, got, ev)
+		}
+	}
+	// Kinds this package does not know travel as raw JSON.
+	w, _ := toWireEvent(&op.Event{Kind: "future.kind", Data: map[string]int{"n": 1}})
+	got, err := w.event()
+	if err != nil || string(got.Data.(json.RawMessage)) != `{"n":1}` {
+		t.Fatalf("unknown kind: %#v, %v", got.Data, err)
+	}
+}
