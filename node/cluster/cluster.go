@@ -378,14 +378,13 @@ func (r *Router) OwnerOf(room string) string { return r.ringNow().Owner(room) }
 func (r *Router) ringNow() *ring.Ring { return r.ring.Load() }
 
 func (r *Router) lockRoom(room string) func() {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(room))
-	mu := &r.locks[h.Sum32()%uint32(len(r.locks))]
+	mu := &r.locks[lane(room)%uint32(len(r.locks))]
 	mu.Lock()
 	return mu.Unlock
 }
 
-// lane is the peer-link lane of a room: its frames are handled in order.
+// lane is the peer-link lane of a room (its frames are handled in order),
+// also the stripe of its lock.
 func lane(room string) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(room))
