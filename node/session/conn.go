@@ -33,13 +33,17 @@ type Hooks struct {
 }
 
 // Conn is a websocket connection. Send and Close are safe for concurrent use.
+//
+// An idle connection costs one goroutine (the reader) and no buffers: the
+// write queue grows only as frames are queued, and a writer goroutine runs
+// only while there is something to write — frames, a keep-alive ping or the
+// close frame.
 type Conn struct {
 	ws    *websocket.Conn
 	raw   net.Conn // the TCP connection under ws, for dropping a slow consumer
 	cfg   *Config
 	hooks *Hooks
 
-	out       chan []byte
 	closing   chan struct{}
 	closeOnce sync.Once
 	slowOnce  sync.Once
@@ -51,6 +55,18 @@ type Conn struct {
 	// rate limiting, read goroutine only
 	tokens float64
 	last   time.Time
+
+	// pending counts the frames queued and not yet written, those the
+	// writer has taken from queue included: at most cfg.WriteQueueLen.
+	pending atomic.Int32
+
+	mu       sync.Mutex
+	queue    [][]byte // frames to write
+	pingDue  bool     // a keep-alive ping is to be written
+	writing  bool     // a writer goroutine is running
+	finished bool     // the writer has ended for good; done is closed
+	done     chan struct{}
+	pinger   *time.Timer
 }
 
 // New wraps an upgraded websocket.
@@ -63,7 +79,7 @@ func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 		raw = u.UnsafeConn()
 	}
 	return &Conn{ws: ws, raw: raw, cfg: cfg, hooks: hooks,
-		out: make(chan []byte, cfg.WriteQueueLen), closing: make(chan struct{}),
+		closing: make(chan struct{}), done: make(chan struct{}),
 		tokens: float64(cfg.RateBurst), last: time.Now()}
 }
 
@@ -71,15 +87,36 @@ func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 // connection is closed as a slow consumer. The frame may be shared with
 // other connections and must not be modified afterwards.
 func (c *Conn) Send(frame []byte) {
+	c.mu.Lock()
+	if c.isClosing() {
+		c.mu.Unlock()
+		return
+	}
+	if int(c.pending.Load()) >= c.cfg.WriteQueueLen {
+		c.mu.Unlock()
+		c.slowConsumer()
+		return
+	}
+	c.pending.Add(1)
+	c.queue = append(c.queue, frame)
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+func (c *Conn) isClosing() bool {
 	select {
 	case <-c.closing:
-		return
+		return true
 	default:
+		return false
 	}
-	select {
-	case c.out <- frame:
-	default:
-		c.slowConsumer()
+}
+
+// kickLocked starts the writer unless it runs or has ended. c.mu is held.
+func (c *Conn) kickLocked() {
+	if !c.writing && !c.finished {
+		c.writing = true
+		go c.writeLoop()
 	}
 }
 
@@ -115,6 +152,9 @@ func (c *Conn) Close(code int, reason string) {
 		close(c.closing)
 		// Unblock the reader promptly; the peer's close reply may never come.
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		c.mu.Lock()
+		c.kickLocked() // the writer sends the close frame
+		c.mu.Unlock()
 	})
 }
 
@@ -140,11 +180,10 @@ func (c *Conn) Allow() bool {
 	return true
 }
 
-// Serve runs the connection until it closes: reads in the calling goroutine,
-// writes in another. It returns after h.Closed.
+// Serve runs the connection until it closes: it reads in the calling
+// goroutine; writes happen in a writer goroutine started on demand. It
+// returns after h.Closed.
 func (c *Conn) Serve(h Handler) {
-	writerDone := make(chan struct{})
-	go c.writeLoop(writerDone)
 	idle := 2 * c.cfg.PingInterval
 	_ = c.ws.SetReadDeadline(time.Now().Add(idle))
 	c.ws.SetPongHandler(func(string) error {
@@ -156,6 +195,9 @@ func (c *Conn) Serve(h Handler) {
 		}
 	})
 	defer authTimer.Stop()
+	c.mu.Lock()
+	c.pinger = time.AfterFunc(c.cfg.PingInterval, c.ping)
+	c.mu.Unlock()
 	for {
 		mt, frame, err := c.ws.ReadMessage()
 		if err != nil {
@@ -176,51 +218,89 @@ func (c *Conn) Serve(h Handler) {
 		h.HandleFrame(c, frame)
 	}
 	c.Close(CloseNormal, "")
-	<-writerDone
+	<-c.done
 	h.Closed(c)
 	_ = c.ws.Close()
 }
 
-func (c *Conn) writeLoop(done chan struct{}) {
-	defer close(done)
-	ping := time.NewTicker(c.cfg.PingInterval)
-	defer ping.Stop()
+// ping asks the writer for a keep-alive ping and schedules the next one.
+func (c *Conn) ping() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished || c.isClosing() {
+		return
+	}
+	c.pingDue = true
+	c.kickLocked()
+	c.pinger.Reset(c.cfg.PingInterval)
+}
+
+// writeLoop writes what is queued, then exits; once the connection is
+// closing it finishes it.
+func (c *Conn) writeLoop() {
+	var batch [][]byte
 	for {
-		select {
-		case frame := <-c.out:
-			if !c.write(frame) {
-				c.Close(CloseNormal, "")
-				return
+		c.mu.Lock()
+		closing := c.isClosing()
+		if len(c.queue) == 0 && !c.pingDue && !closing {
+			c.writing = false
+			if cap(c.queue) > 16 {
+				c.queue = nil // give back the room a burst took
 			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-				c.Close(CloseNormal, "")
-				return
-			}
-		case <-c.closing:
-			c.finish()
+			c.mu.Unlock()
 			return
+		}
+		batch, c.queue = c.queue, batch[:0]
+		ping := c.pingDue
+		c.pingDue = false
+		c.mu.Unlock()
+		if closing {
+			c.finish(batch)
+			return
+		}
+		for i, frame := range batch {
+			batch[i] = nil
+			if !c.write(frame) {
+				c.end()
+				return
+			}
+			c.pending.Add(-1)
+		}
+		if ping {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+				c.end()
+				return
+			}
 		}
 	}
 }
 
 // finish flushes what is queued (unless the peer is a slow consumer) and
-// sends the close frame.
-func (c *Conn) finish() {
+// sends the close frame. Frames sent after Close are dropped, so batch
+// holds everything left.
+func (c *Conn) finish(batch [][]byte) {
+	defer c.end()
 	if c.closeCode.Load() != ClosePolicy {
-	drain:
-		for {
-			select {
-			case frame := <-c.out:
-				if !c.write(frame) {
-					return
-				}
-			default:
-				break drain
+		for _, frame := range batch {
+			if !c.write(frame) {
+				return
 			}
 		}
 	}
 	_ = c.ws.WriteControl(websocket.CloseMessage, c.closeMsg, time.Now().Add(time.Second))
+}
+
+// end stops writing for good: the connection is closing (or its socket
+// failed) and Serve may return.
+func (c *Conn) end() {
+	c.Close(CloseNormal, "")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writing, c.finished, c.queue = false, true, nil
+	if c.pinger != nil {
+		c.pinger.Stop()
+	}
+	close(c.done)
 }
 
 func (c *Conn) write(frame []byte) bool {
