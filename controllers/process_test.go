@@ -27,16 +27,32 @@ import (
 // `roomring operator` as a real process: the manager with leader election,
 // health probes and metrics, reconciling Rooms against the test API server.
 
-// roomringBinary builds the roomring binary into the test's temp dir.
+// binary is the roomring binary the tests build once (TestMain removes it).
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// roomringBinary builds the roomring binary (once) and returns its path.
 func roomringBinary(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "roomring")
-	cmd := exec.Command("go", "build", "-o", path, ".")
-	cmd.Dir = kubetest.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binary.once.Do(func() {
+		if binary.dir, binary.err = os.MkdirTemp("", "roomring-operator-test-"); binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "roomring")
+		cmd := exec.Command("go", "build", "-o", binary.path, ".")
+		cmd.Dir = kubetest.RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
 	}
-	return path
+	return binary.path
 }
 
 func freeAddr(t *testing.T) string {

@@ -38,7 +38,11 @@ var env *kubetest.Env
 func TestMain(m *testing.M) {
 	_, log := testLogger()
 	ctrl.SetLogger(log) // controller-runtime's global logger, used by its caches
-	kubetest.Main(m, &env)
+	kubetest.Main(m, &env, func() {
+		if binary.dir != "" {
+			_ = os.RemoveAll(binary.dir)
+		}
+	})
 }
 
 const token = "operator-test-token-0123456789"

@@ -102,9 +102,9 @@ func (e *Env) Stop() error {
 	return err
 }
 
-// Main runs a test binary's tests against one Env, stored in *env: call it
-// from TestMain.
-func Main(m *testing.M, env **Env) {
+// Main runs a test binary's tests against one Env, stored in *env, then
+// runs cleanups: call it from TestMain.
+func Main(m *testing.M, env **Env, cleanups ...func()) {
 	e, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kubetest:", err)
@@ -112,6 +112,9 @@ func Main(m *testing.M, env **Env) {
 	}
 	*env = e
 	code := m.Run()
+	for _, c := range cleanups {
+		c()
+	}
 	if err := e.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "kubetest: stop:", err)
 	}
