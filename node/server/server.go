@@ -88,7 +88,8 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 	// in several steps), write buffers taken from a pool only while a
 	// frame is written, and fasthttp's request read buffer given back
 	// before the connection is hijacked (ReduceMemoryUsage) instead of
-	// staying under the websocket for its whole life.
+	// staying under the websocket for its whole life; the request's
+	// context goes back too (KeepHijackedConns, see serve).
 	s.upgrader = websocket.FastHTTPUpgrader{
 		ReadBufferSize:  readBufferSize,
 		WriteBufferSize: 4096,
@@ -102,6 +103,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		MaxRequestBodySize: 1 << 20,
 		ReadBufferSize:     8192,
 		ReduceMemoryUsage:  true,
+		KeepHijackedConns:  true,
 		Logger:             slogAdapter{log},
 	}
 	return s
@@ -183,14 +185,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		if !s.track(c) {
-			c.Close(session.CloseGoingAway, "server shutting down")
-		}
-		defer s.untrack(c)
-		g := s.metrics.Connections.WithLabelValues("venueless")
-		g.Inc()
-		defer g.Dec()
-		c.Serve(venueless.NewHandler(s.eng, c, s.metrics, s.log))
+		s.serve(c, "venueless", func() { c.Serve(venueless.NewHandler(s.eng, c, s.metrics, s.log)) })
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -212,21 +207,33 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		if !s.track(c) {
-			c.Close(session.CloseGoingAway, "server shutting down")
-		}
-		defer s.untrack(c)
-		g := s.metrics.Connections.WithLabelValues("socketio")
-		g.Inc()
-		defer g.Dec()
-		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
-			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
-		h.Open()
-		c.Serve(h)
+		s.serve(c, "socketio", func() {
+			h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
+				Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
+			h.Open()
+			c.Serve(h)
+		})
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
 	}
+}
+
+// serve runs a connection in a goroutine of its own and returns at once:
+// fasthttp (KeepHijackedConns) then releases the request's context and
+// the upgrade's goroutine instead of keeping them for the connection's
+// life.
+func (s *Server) serve(c *session.Conn, dialect string, run func()) {
+	if !s.track(c) {
+		c.Close(session.CloseGoingAway, "server shutting down")
+	}
+	g := s.metrics.Connections.WithLabelValues(dialect)
+	g.Inc()
+	go func() {
+		defer s.untrack(c)
+		defer g.Dec()
+		run()
+	}()
 }
 
 // track registers a connection; false means the server is draining.
