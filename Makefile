@@ -6,6 +6,7 @@ ROOMRING  := $(BIN)/roomring
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/roomring/roomring/cmd.Version=$(VERSION)
 FUZZTIME  ?= 20s
+BENCHTIME ?= 1s
 TESTFLAGS ?=
 CONTROLLER_TOOLS_VERSION ?= v0.19.0
 CONTROLLER_GEN ?= $(BIN)/controller-gen
@@ -72,6 +73,10 @@ fuzz: ## Run each fuzz target for FUZZTIME.
 	$(GO) test ./node/protocol/venueless -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzDecodePacket$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzSplitEngine$$' -fuzztime $(FUZZTIME)
+
+.PHONY: bench
+bench: ## Micro-benchmarks of the hot paths with -benchmem (BENCHTIME, default 1s); load workloads: loadgen/bench.sh, see docs/benchmarks.md.
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./node/protocol/venueless ./node/protocol/socketio ./node/room ./node/edge ./node/cluster/ring
 
 .PHONY: chart-lint
 chart-lint: helm ## Lint and render the Helm chart over every value set in charts/roomring/ci; check the CRD copy and the rendered objects.
