@@ -9,6 +9,7 @@ import (
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/reaction"
+	"github.com/roomring/roomring/node/store"
 )
 
 // Operations between nodes. Owner operations run on the room's owner, which
@@ -78,10 +79,18 @@ func (q *response) err() error {
 	return nil
 }
 
+// failure is the response of an operation that failed with err. Errors the
+// client must see as they are travel as their code: op.Error, and a store
+// that could not be reached (store.ErrUnavailable), which the edge's client
+// gets as server.unavailable (503), as on a single node, not as
+// server.error: the write was not acknowledged and may be retried.
 func failure(err error) *response {
 	var oe *op.Error
 	if errors.As(err, &oe) {
 		return &response{Code: oe.Code, Error: oe.Message}
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return &response{Code: op.CodeUnavailable, Error: "storage is unavailable, try again later"}
 	}
 	return &response{Error: err.Error()}
 }
