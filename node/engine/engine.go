@@ -32,6 +32,13 @@ type Owner interface {
 	Forget(ctx context.Context, room string) error
 }
 
+// Joiner is an Owner that can record a presence without answering the
+// room's viewer list, which costs the room's size; the engine uses it for
+// sessions that may not see the list.
+type Joiner interface {
+	Join(ctx context.Context, room string, u op.User, edge string) error
+}
+
 // Broadcaster publishes world-wide events to every edge of the service.
 type Broadcaster interface {
 	PublishAll(ev *op.Event)

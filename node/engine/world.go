@@ -145,6 +145,12 @@ func (l LocalOwner) Enter(_ context.Context, r string, u op.User, edge string) (
 	return l.M.Enter(r, u, edge), nil
 }
 
+// Join implements Joiner.
+func (l LocalOwner) Join(_ context.Context, r string, u op.User, edge string) error {
+	l.M.Join(r, u, edge)
+	return nil
+}
+
 // Leave implements Owner.
 func (l LocalOwner) Leave(_ context.Context, r, uid, edge string) error {
 	l.M.Leave(r, uid, edge)

@@ -10,7 +10,9 @@
 package room
 
 import (
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,9 +109,20 @@ func (m *Manager) lookup(id string) *state {
 }
 
 // Enter records that u is present in room through edge and returns the
-// room's visible viewers (never incognito users other than u). The first
-// presence of a user is published as room.viewer.added.
+// room's visible viewers (never incognito users other than u), sorted by
+// id. The first presence of a user is published as room.viewer.added.
 func (m *Manager) Enter(roomID string, u op.User, edge string) []op.User {
+	return m.enter(roomID, u, edge, true)
+}
+
+// Join is Enter for a caller that does not need the viewer list (a session
+// that may not see it): it records the presence alone, in constant time,
+// where building the list costs the room's size.
+func (m *Manager) Join(roomID string, u op.User, edge string) {
+	m.enter(roomID, u, edge, false)
+}
+
+func (m *Manager) enter(roomID string, u op.User, edge string, list bool) []op.User {
 	for {
 		s := m.room(roomID)
 		s.mu.Lock()
@@ -136,6 +149,10 @@ func (m *Manager) Enter(roomID string, u op.User, edge string) []op.User {
 			v.edges[edge] = struct{}{}
 			s.edges[edge]++
 		}
+		if !list {
+			s.mu.Unlock()
+			return nil
+		}
 		out := make([]op.User, 0, len(s.users))
 		for _, w := range s.users {
 			if !w.user.Incognito || w.user.ID == u.ID {
@@ -143,7 +160,7 @@ func (m *Manager) Enter(roomID string, u op.User, edge string) []op.User {
 			}
 		}
 		s.mu.Unlock()
-		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+		slices.SortFunc(out, func(a, b op.User) int { return strings.Compare(a.ID, b.ID) })
 		return out
 	}
 }

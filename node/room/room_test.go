@@ -274,3 +274,25 @@ func TestLoopFlushes(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // poll interval of the wait above
 	}
 }
+
+// TestJoinIsEnterWithoutTheList: Join records the same presence and
+// publishes the same event as Enter; Enter sees the joined users.
+func TestJoinIsEnterWithoutTheList(t *testing.T) {
+	m, rec, _ := newManager(t)
+	m.Join("r", u("carol"), "e1")
+	p := rec.take()
+	if len(p) != 1 || p[0].ev.Kind != op.EvViewerAdded || p[0].ev.Subject != "carol" || !slices.Equal(p[0].edges, []string{"e1"}) {
+		t.Fatalf("published %+v", p)
+	}
+	m.Join("r", u("carol"), "e2")
+	if p := rec.take(); len(p) != 0 {
+		t.Fatalf("a second presence of carol published %+v", p)
+	}
+	if got := ids(m.Enter("r", u("alice"), "e1")); !slices.Equal(got, []string{"alice", "carol"}) {
+		t.Fatalf("viewers = %v", got)
+	}
+	m.Leave("r", "carol", "e1")
+	if m.Viewers("r") != 2 {
+		t.Fatalf("carol left through e1 only, still present through e2: viewers %d", m.Viewers("r"))
+	}
+}
