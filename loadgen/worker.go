@@ -157,9 +157,9 @@ func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
 }
 
 // dialAll starts the worker's connections at its share of ConnectRate,
-// moderators first.
+// moderators last (they are there for the load, not for the ramp-up).
 func (w *worker) dialAll(ctx context.Context, wg *sync.WaitGroup) {
-	all := append(append([]*client(nil), w.mods...), w.clients...)
+	all := append(append([]*client(nil), w.clients...), w.mods...)
 	rate := w.cfg.ConnectRate / float64(w.cfg.Procs)
 	sem := make(chan struct{}, maxInFlightDials)
 	start := time.Now()
