@@ -90,7 +90,7 @@ chart-lint: helm ## Lint and render the Helm chart over every value set in chart
 	ROOMRING_CHART_TEST=1 HELM=$(CURDIR)/$(HELM) $(GO) test -count=1 ./test/chart/
 
 .PHONY: e2e
-e2e: helm test-binaries ## helm install/upgrade/uninstall the chart into a real kube-apiserver (bin/) and check what it holds.
+e2e: helm test-binaries ## The README's "Run on Kubernetes" against a real kube-apiserver (bin/): helm install/upgrade/uninstall, then the operator and three nodes as processes with real clients (needs node + test/socketio and PostgreSQL: hack/setup-test-deps.sh).
 	ROOMRING_E2E=1 $(GO) test -count=1 -v ./test/e2e/
 
 .PHONY: chart-crds

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -44,6 +45,7 @@ type cluster struct {
 	root string
 	env  []string // KUBECONFIG and helm's private home directories
 	helm string
+	cfg  *rest.Config // the API server, as the admin
 }
 
 func start(t *testing.T) *cluster {
@@ -76,7 +78,7 @@ func start(t *testing.T) *cluster {
 	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, root: root, helm: filepath.Join(bin, "helm"), env: append(os.Environ(),
+	c := &cluster{t: t, root: root, helm: filepath.Join(bin, "helm"), cfg: env.Config, env: append(os.Environ(),
 		"KUBECONFIG="+kubeconfig,
 		"HELM_CACHE_HOME="+filepath.Join(dir, "helm-cache"),
 		"HELM_CONFIG_HOME="+filepath.Join(dir, "helm-config"),

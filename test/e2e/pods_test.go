@@ -1,0 +1,354 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Pods never run in the test's API server (no kubelet, no container
+// runtime), so the test does the kubelet's part for the objects helm
+// installed: it reads the container of the StatefulSet or Deployment from
+// the API server, resolves its environment (values, the downward API,
+// Secret keys) and expands $(VAR) in its arguments as the kubelet does, and
+// runs the real binary with them as a local process. Only what ties a pod to
+// the pod network is replaced (listen and gossip addresses, the seed list,
+// the data volume), and the service account's token is handed over as a
+// kubeconfig, as the in-cluster configuration would.
+
+// podContainer is the part of a container spec the test runs.
+type podContainer struct {
+	Name string   `json:"name"`
+	Args []string `json:"args"`
+	Env  []struct {
+		Name      string `json:"name"`
+		Value     string `json:"value"`
+		ValueFrom *struct {
+			FieldRef *struct {
+				FieldPath string `json:"fieldPath"`
+			} `json:"fieldRef"`
+			SecretKeyRef *struct {
+				Name string `json:"name"`
+				Key  string `json:"key"`
+			} `json:"secretKeyRef"`
+		} `json:"valueFrom"`
+	} `json:"env"`
+}
+
+// workload returns the pod template's service account and its one
+// container of the StatefulSet or Deployment kind/name.
+func (c *cluster) workload(kind, name string) (serviceAccount string, ctr podContainer) {
+	c.t.Helper()
+	var obj struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					ServiceAccountName string         `json:"serviceAccountName"`
+					Containers         []podContainer `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	out := c.kubectl("-n", ns, "get", kind, name, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &obj); err != nil {
+		c.t.Fatalf("%s %s: %v", kind, name, err)
+	}
+	pod := obj.Spec.Template.Spec
+	if len(pod.Containers) != 1 || pod.ServiceAccountName == "" {
+		c.t.Fatalf("%s %s: want one container and a service account, got %+v", kind, name, pod)
+	}
+	return pod.ServiceAccountName, pod.Containers[0]
+}
+
+// podEnv resolves a container's environment for a pod named podName with
+// address podIP, as the kubelet would.
+func (c *cluster) podEnv(ctr podContainer, podName, podIP string) map[string]string {
+	c.t.Helper()
+	env := map[string]string{}
+	secrets := map[string]map[string]string{}
+	for _, e := range ctr.Env {
+		switch {
+		case e.ValueFrom == nil:
+			env[e.Name] = expandVars(e.Value, env)
+		case e.ValueFrom.FieldRef != nil:
+			switch p := e.ValueFrom.FieldRef.FieldPath; p {
+			case "metadata.name":
+				env[e.Name] = podName
+			case "metadata.namespace":
+				env[e.Name] = ns
+			case "status.podIP":
+				env[e.Name] = podIP
+			default:
+				c.t.Fatalf("container %s: env %s from field %s: not emulated", ctr.Name, e.Name, p)
+			}
+		case e.ValueFrom.SecretKeyRef != nil:
+			ref := e.ValueFrom.SecretKeyRef
+			if secrets[ref.Name] == nil {
+				secrets[ref.Name] = c.secretData(ref.Name)
+			}
+			v, ok := secrets[ref.Name][ref.Key]
+			if !ok {
+				c.t.Fatalf("container %s: env %s: Secret %s has no key %s", ctr.Name, e.Name, ref.Name, ref.Key)
+			}
+			env[e.Name] = v
+		default:
+			c.t.Fatalf("container %s: env %s: valueFrom not emulated", ctr.Name, e.Name)
+		}
+	}
+	return env
+}
+
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// expandVars expands $(VAR) references to defined variables, leaving others
+// as they are (the kubelet's rule, without the $$ escape the chart does not
+// use).
+func expandVars(s string, env map[string]string) string {
+	return varRef.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := env[m[2:len(m)-1]]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+// podArgs expands the container's arguments with env and then applies set:
+// each named flag, which the chart must pass as --name=value, gets the new
+// value, or is dropped when the value is "".
+func podArgs(t *testing.T, ctr podContainer, env map[string]string, set map[string]string) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range ctr.Args {
+		a = expandVars(a, env)
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if v, ok := set[name]; ok && strings.HasPrefix(a, "--") && hasValue {
+			seen[name] = true
+			if v != "" {
+				out = append(out, "--"+name+"="+v)
+			}
+			continue
+		}
+		if strings.Contains(a, "$(") {
+			t.Fatalf("container %s: argument %q refers to an undefined variable", ctr.Name, a)
+		}
+		out = append(out, a)
+	}
+	for name := range set {
+		if !seen[name] {
+			t.Fatalf("container %s: the chart no longer passes --%s=...; the test replaces it (args %q)", ctr.Name, name, ctr.Args)
+		}
+	}
+	return out
+}
+
+// serviceAccountKubeconfig writes a kubeconfig holding a token of the
+// service account (TokenRequest, as a projected token volume gets one): the
+// process gets exactly the RBAC the chart gave the account.
+func (c *cluster) serviceAccountKubeconfig(sa string) string {
+	c.t.Helper()
+	token := strings.TrimSpace(c.kubectl("-n", ns, "create", "token", sa, "--duration=1h"))
+	server := c.cfg.Host
+	if !strings.Contains(server, "://") {
+		server = "https://" + server
+	}
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: e2e
+  cluster:
+    server: %s
+    certificate-authority-data: %s
+users:
+- name: %s
+  user:
+    token: %s
+contexts:
+- name: %s
+  context:
+    cluster: e2e
+    user: %s
+    namespace: %s
+current-context: %s
+`, server, base64.StdEncoding.EncodeToString(c.cfg.CAData), sa, token, sa, sa, ns, sa)
+	path := filepath.Join(c.t.TempDir(), sa+".kubeconfig")
+	if err := os.WriteFile(path, []byte(kc), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return path
+}
+
+// proc is a running roomring process.
+type proc struct {
+	t    *testing.T
+	pod  string // the pod it stands for
+	cmd  *exec.Cmd
+	out  syncBuffer
+	done chan struct{} // closed when the process exited
+
+	mu   sync.Mutex
+	logs map[string]map[string]any // first JSON log record of each message
+	logc *sync.Cond
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startProc runs bin with args and exactly the environment env (a
+// container's, plus PATH and HOME), and kills it when the test ends.
+func startProc(t *testing.T, pod, bin string, args []string, env map[string]string) *proc {
+	t.Helper()
+	p := &proc{t: t, pod: pod, cmd: exec.Command(bin, args...), done: make(chan struct{}), logs: map[string]map[string]any{}}
+	p.logc = sync.NewCond(&p.mu)
+	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+	}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stdout = &p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			_, _ = p.out.Write([]byte(string(line) + "\n"))
+			var rec map[string]any
+			if json.Unmarshal(line, &rec) == nil {
+				if msg, _ := rec["msg"].(string); msg != "" {
+					p.mu.Lock()
+					if p.logs[msg] == nil {
+						p.logs[msg] = rec
+						p.logc.Broadcast()
+					}
+					p.mu.Unlock()
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() {
+		<-scanned
+		_ = p.cmd.Wait()
+		p.mu.Lock()
+		close(p.done)
+		p.logc.Broadcast()
+		p.mu.Unlock()
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s (%s) output:\n%s", pod, filepath.Base(bin), p.out.String())
+		}
+	})
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to exit.
+func (p *proc) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// logRecord waits for the process's first JSON log record with message msg.
+func (p *proc) logRecord(msg string, timeout time.Duration) map[string]any {
+	p.t.Helper()
+	timer := time.AfterFunc(timeout, func() { p.mu.Lock(); p.logc.Broadcast(); p.mu.Unlock() })
+	defer timer.Stop()
+	deadline := time.Now().Add(timeout)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.logs[msg] == nil {
+		select {
+		case <-p.done:
+			p.t.Fatalf("%s exited before logging %q:\n%s", p.pod, msg, p.out.String())
+		default:
+		}
+		if !time.Now().Before(deadline) {
+			p.t.Fatalf("%s did not log %q within %v:\n%s", p.pod, msg, timeout, p.out.String())
+		}
+		p.logc.Wait()
+	}
+	return p.logs[msg]
+}
+
+// eventually polls f every 50ms until it returns nil, failing the test with
+// its last error after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval of a condition wait with a deadline
+	}
+}
+
+// httpGet GETs url with an optional bearer token.
+func httpGet(url, token string) (int, []byte, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// freeAddr returns a loopback address with a port free a moment ago (for
+// listeners whose address must be known before the process reports it).
+func freeAddr(t *testing.T, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", host+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
