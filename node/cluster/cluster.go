@@ -88,12 +88,13 @@ type Config struct {
 	ResyncInterval time.Duration
 	// ResyncRetry is the pause before retrying resyncs that failed.
 	ResyncRetry time.Duration
-	// RebuildWindow is how long after a ring change an owner collects the
-	// edges' announcements silently (the members heard of those users from
-	// the previous owner) before it sends each room's edges a snapshot of
-	// the viewers, from which they tell their sessions what changed — the
-	// users who vanished with a dead node. It should cover gossip
-	// convergence and a resync retry or two.
+	// RebuildWindow bounds how long after a ring change an owner collects
+	// the edges' announcements silently (the members heard of those users
+	// from the previous owner), holding back enters, before it sends each
+	// room's edges a snapshot of the viewers, from which they tell their
+	// sessions what changed — the users who vanished with a dead node. The
+	// rebuild ends sooner, as soon as every member reported its
+	// announcements through; the bound covers a member that never does.
 	RebuildWindow time.Duration
 	// CatalogQueueLen bounds the catalog updates (gossiped changes, full
 	// states) waiting to be applied; beyond it updates are dropped and the
@@ -128,7 +129,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RetryInterval, "forward-retry-interval", d.RetryInterval, "pause before retrying an operation a node refused as not the room's owner")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
 	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "pause before retrying failed member announcements")
-	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, how long owners rebuild rooms from the edges' announcements before sending viewer snapshots")
+	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, the longest owners wait for every member's announcements before answering enters and sending viewer snapshots")
 	fs.IntVar(&c.CatalogQueueLen, "catalog-queue", d.CatalogQueueLen, "catalog updates waiting to be applied; beyond it updates are dropped until the next full-state exchange")
 }
 
@@ -268,6 +269,12 @@ type Router struct {
 	resyncMu      sync.Mutex
 	resyncPending map[string]struct{}
 	resyncKick    chan struct{}
+	owedReport    bool // a ring change happened: report once announcements are through
+
+	// reports holds, per member, the ring under which it last reported its
+	// announcements through (see report, synced).
+	reportsMu sync.Mutex
+	reports   map[string]uint64
 
 	catalogQ chan catalogUpdate
 
@@ -295,9 +302,9 @@ func New(cfg Config, d Deps) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{cfg: cfg, name: d.Name, httpAddr: d.HTTPAddr, log: d.Logger.With("component", "cluster"),
+	r := &Router{cfg: cfg, name: d.Name, httpAddr: d.HTTPAddr, log: d.Logger.With("component", "cluster", "node", d.Name),
 		edge: d.Edge, catalog: d.Catalog,
-		resyncPending: map[string]struct{}{}, resyncKick: make(chan struct{}, 1),
+		resyncPending: map[string]struct{}{}, resyncKick: make(chan struct{}, 1), reports: map[string]uint64{},
 		catalogQ: make(chan catalogUpdate, cfg.CatalogQueueLen), stop: make(chan struct{})}
 	r.incarnation = newIncarnation()
 	r.met = newMetrics(r)

@@ -144,6 +144,12 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 	case opForget:
 		r.rooms.Forget(q.Room)
 	case opSync:
+		if q.Ring != ringHashOf(r.ringNow()) {
+			// The edge placed the room on another member set: apply its
+			// announcement once both views agree (it retries), so that a
+			// rebuild is never judged on a ring only one side has.
+			return &response{Rebuilding: true}
+		}
 		r.sync(q.Room, from, fromWireUsers(q.Users))
 	case opViewers:
 		return &response{Count: r.rooms.Viewers(q.Room)}
@@ -370,6 +376,8 @@ func (r *Router) HandleMessage(from string, payload []byte) {
 			return
 		}
 		r.edge.Deliver(ev)
+	case opSynced:
+		r.synced(from, q.Ring)
 	case opReact:
 		if r.serveOwner(context.Background(), from, &q).NotOwner {
 			r.met.received.WithLabelValues("not_owner").Inc()

@@ -31,7 +31,6 @@ func fast(cfg *node.Config) {
 	cfg.Cluster.Peer.ReconnectMin = 20 * time.Millisecond
 	cfg.Cluster.Peer.ReconnectMax = 200 * time.Millisecond
 	cfg.Cluster.ResyncRetry = 100 * time.Millisecond
-	cfg.Cluster.RebuildWindow = 500 * time.Millisecond
 	cfg.Cluster.ForwardTimeout = 3 * time.Second
 }
 

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"hash/fnv"
 	"slices"
 	"time"
 
@@ -57,10 +58,16 @@ func (r *Router) updateRing() {
 		r.log.Error("cannot place rooms on the members; keeping the previous ring", "members", len(names), "err", err)
 		return
 	}
-	prev := r.ring.Swap(next)
+	prev := r.ringNow()
 	if prev.Equal(next) {
 		return
 	}
+	if !r.leaving.Load() {
+		// Open the rebuild before the new ring is visible: announcements
+		// that follow it must find the rooms this node gains rebuilding.
+		r.startRebuild(prev)
+	}
+	r.ring.Store(next)
 	r.met.ringChanges.Inc()
 	r.log.Info("ring changed", "members", next.Members())
 	for _, name := range prev.Members() {
@@ -78,40 +85,48 @@ func (r *Router) updateRing() {
 	if r.leaving.Load() {
 		return
 	}
-	r.startRebuild(prev)
 	var moved []string
 	for _, id := range r.edge.Rooms() {
 		if prev.Owner(id) != next.Owner(id) {
 			moved = append(moved, id)
 		}
 	}
+	// Announce the moved rooms, then report to every member that this
+	// node's announcements are through (even if none were needed); an
+	// owner ends its rebuild once all members reported.
+	r.resyncMu.Lock()
+	r.owedReport = true
+	r.resyncMu.Unlock()
 	r.scheduleResync(moved...)
+	r.checkRebuild() // reports may have come in before this node's ring changed
 }
 
 // rebuild is the window after a ring change during which this node
 // rebuilds the rooms it gained from the edges' announcements.
 type rebuild struct {
 	from  *ring.Ring // the ring before the window's first change
-	until time.Time
+	until time.Time  // the latest end, should some member never report
 }
 
 // startRebuild opens (or extends) a rebuild window after the ring moved
 // away from prev. Until it closes, rooms this node gained are rebuilt:
 // announcements of their members add them silently (the members heard of
 // them from the previous owner) and enters wait, so that no client is told
-// a half-rebuilt viewer list; then each such room's edges get a viewer
-// snapshot. Called with ringMu held.
+// a half-built viewer list. It closes when every member of the ring has
+// reported that it announced its members (or at RebuildWindow); then each
+// such room's edges get a viewer snapshot. Called with ringMu held.
 func (r *Router) startRebuild(prev *ring.Ring) {
 	now := time.Now()
 	from := prev
-	if cur := r.rebuild.Load(); cur != nil && now.Before(cur.until) {
+	if cur := r.rebuild.Load(); cur != nil {
 		from = cur.from // still rebuilding since an earlier change
 	}
-	r.rebuild.Store(&rebuild{from: from, until: now.Add(r.cfg.RebuildWindow)})
+	b := &rebuild{from: from, until: now.Add(r.cfg.RebuildWindow)}
+	r.rebuild.Store(b)
 	if r.rebuildTimer != nil {
 		r.rebuildTimer.Stop()
 	}
-	r.rebuildTimer = time.AfterFunc(r.cfg.RebuildWindow, r.endRebuild)
+	r.rebuildTimer = time.AfterFunc(r.cfg.RebuildWindow, func() { r.endRebuild(b) })
 }
 
 // gained reports whether room became this node's in the window from b: it
@@ -127,18 +142,48 @@ func (r *Router) rebuilding(room string) bool {
 	return b != nil && time.Now().Before(b.until) && r.gained(b, room)
 }
 
-// endRebuild closes the rebuild window: the rooms this node gained get
-// their viewer snapshots.
-func (r *Router) endRebuild() {
+// synced records that member announced all its members to their owners
+// under the ring with the given hash, and ends the rebuild once every
+// member of this node's ring has.
+func (r *Router) synced(member string, ringHash uint64) {
+	r.reportsMu.Lock()
+	r.reports[member] = ringHash
+	r.reportsMu.Unlock()
+	r.checkRebuild()
+}
+
+// checkRebuild ends the current rebuild if every member reported for the
+// current ring.
+func (r *Router) checkRebuild() {
 	b := r.rebuild.Load()
-	if b == nil || time.Now().Before(b.until) {
-		return // extended by a later change; its own timer ends it
+	if b == nil {
+		return
 	}
+	cur := r.ringNow()
+	h := ringHashOf(cur)
+	r.reportsMu.Lock()
+	for _, m := range cur.Members() {
+		if r.reports[m] != h {
+			r.reportsMu.Unlock()
+			return
+		}
+	}
+	r.reportsMu.Unlock()
+	r.endRebuild(b)
+}
+
+// endRebuild closes the rebuild window b (unless another replaced it): the
+// rooms this node gained get their viewer snapshots.
+func (r *Router) endRebuild(b *rebuild) {
 	select {
 	case <-r.stop:
 		return
 	default:
 	}
+	if !r.rebuild.CompareAndSwap(b, nil) {
+		return // ended already, or extended by a later change
+	}
+	r.log.Debug("rebuild ended", "early", time.Now().Before(b.until))
 	for _, id := range r.rooms.Rooms() {
 		unlock := r.lockRoom(id)
 		if !r.leaving.Load() && r.ringNow().Owner(id) == r.name && r.gained(b, id) {
@@ -146,5 +191,15 @@ func (r *Router) endRebuild() {
 		}
 		unlock()
 	}
-	r.rebuild.CompareAndSwap(b, nil)
+}
+
+// ringHash identifies a member set: members report which ring their
+// announcements followed.
+func ringHashOf(rg *ring.Ring) uint64 {
+	h := fnv.New64a()
+	for _, m := range rg.Members() {
+		_, _ = h.Write([]byte(m))
+		_, _ = h.Write([]byte{0})
+	}
+	return h.Sum64()
 }

@@ -76,7 +76,7 @@ var fastFlags = []string{
 	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
 	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
 	"--gossip-leave-timeout=2s", "--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
-	"--resync-retry=100ms", "--rebuild-window=500ms", "--forward-timeout=3s",
+	"--resync-retry=100ms", "--forward-timeout=3s",
 }
 
 // startProc starts a dev node named name on host (every port chosen by the

@@ -9,11 +9,8 @@ import (
 )
 
 // scheduleResync queues this node's members of rooms for announcement to
-// the rooms' owners.
+// the rooms' owners (with none, it only wakes the loop up).
 func (r *Router) scheduleResync(rooms ...string) {
-	if len(rooms) == 0 {
-		return
-	}
 	r.resyncMu.Lock()
 	for _, id := range rooms {
 		r.resyncPending[id] = struct{}{}
@@ -50,8 +47,43 @@ func (r *Router) resyncLoop() {
 		case <-retry:
 			retry = nil
 		}
-		if r.resync() > 0 && retry == nil {
-			retry = time.After(r.cfg.ResyncRetry)
+		if r.resync() > 0 {
+			if retry == nil {
+				retry = time.After(r.cfg.ResyncRetry)
+			}
+			continue
+		}
+		r.report()
+	}
+}
+
+// report tells every member (this node included) that this node's members
+// are announced to their owners under the current ring, once after each
+// ring change, when nothing is left to announce: owners end their rebuild
+// when all members have reported.
+func (r *Router) report() {
+	r.resyncMu.Lock()
+	owed := r.owedReport && len(r.resyncPending) == 0
+	if owed {
+		r.owedReport = false
+	}
+	r.resyncMu.Unlock()
+	if !owed || r.leaving.Load() {
+		return
+	}
+	cur := r.ringNow()
+	h := ringHashOf(cur)
+	b, err := json.Marshal(request{Op: opSynced, Ring: h})
+	if err != nil {
+		return
+	}
+	for _, m := range cur.Members() {
+		if m == r.name {
+			r.synced(r.name, h)
+			continue
+		}
+		if err := r.mesh.Send(m, 0, b); err != nil {
+			r.met.resyncs.WithLabelValues("report_failed").Inc()
 		}
 	}
 }
@@ -75,7 +107,8 @@ func (r *Router) resync() (failed int) {
 	var again []string
 	for id := range pending {
 		unlock := r.lockRoom(id)
-		owner := r.ringNow().Owner(id)
+		cur := r.ringNow()
+		owner := cur.Owner(id)
 		users := r.edge.Roster(id)
 		if owner == r.name {
 			r.sync(id, r.name, users)
@@ -83,7 +116,7 @@ func (r *Router) resync() (failed int) {
 			r.met.resyncs.WithLabelValues("local").Inc()
 			continue
 		}
-		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users)})
+		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users), Ring: ringHashOf(cur)})
 		var call *peer.Call
 		if err == nil {
 			call, err = r.mesh.Start(owner, lane(id), b)
@@ -103,7 +136,7 @@ func (r *Router) resync() (failed int) {
 		if err == nil {
 			err = json.Unmarshal(b, &resp)
 		}
-		if err != nil || resp.NotOwner || resp.err() != nil {
+		if err != nil || resp.retry() || resp.err() != nil {
 			again = append(again, c.room)
 			continue
 		}

@@ -22,12 +22,13 @@ const (
 	opReact       = "react"        // message: UserID, Reaction
 	opAnnounce    = "announce"     // request: Event
 	opForget      = "forget"       // request
-	opSync        = "sync"         // request: Users, the edge's members of the room
+	opSync        = "sync"         // request: Users, the edge's members of the room; Ring, the ring it followed
 	opViewers     = "viewers"      // request → Count
 	opResourceSet = "resource.set" // request: User, Target, Reaction
 	opResourceDel = "resource.del" // request: User, Target
 	// Other operations.
 	opDeliver    = "deliver"     // message, owner → edge: Event
+	opSynced     = "synced"      // message, edge → every member: Ring, its announcements are through
 	opCatalogGet = "catalog.get" // request: IDs → Records
 )
 
@@ -43,6 +44,7 @@ type request struct {
 	Users    []wireUser       `json:"users,omitempty"`
 	Target   *reaction.Target `json:"target,omitempty"`
 	IDs      []string         `json:"ids,omitempty"`
+	Ring     uint64           `json:"ring,omitempty"`
 
 	// local is the original event of a request served on the node that
 	// made it (no round trip through JSON).
