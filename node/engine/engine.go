@@ -39,7 +39,12 @@ type Joiner interface {
 	Join(ctx context.Context, room string, u op.User, edge string) error
 }
 
-// Broadcaster publishes world-wide events to every edge of the service.
+// Broadcaster publishes the world-wide events of catalog changes this node
+// made (room.create, room.delete, world.updated) to every edge of the
+// service. In a cluster the other nodes derive the same events from the
+// replicated change when they apply it (node/cluster), so a cluster's
+// Broadcaster delivers to this node's sessions only and an event never
+// reaches a node before the configuration it announces.
 type Broadcaster interface {
 	PublishAll(ev *op.Event)
 }
