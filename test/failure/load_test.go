@@ -26,8 +26,25 @@ func (k key) String() string {
 	return k.resource + "#" + k.comment
 }
 
-// keys are what every writer writes, in turn.
-var keys = []key{{"talk-a", ""}, {"talk-b", ""}, {"talk-a", "q-1"}}
+// keyOf is the key of every writer's write seq. Writers move on to a new
+// resource every keyWrites writes, alternating between the resource itself
+// and a comment on it, and never come back: a key's final reaction thus
+// tells of the writes made around one moment of the test — before a
+// failure, during it, or after it — which later writes cannot mask. All
+// writers write the same keys at about the same time (they share the
+// pace), so the owner serialises and batches writes of many users to the
+// same resource.
+func keyOf(seq int) key {
+	k := key{resource: fmt.Sprintf("talk-%d", seq/keyWrites)}
+	if seq%2 == 1 {
+		k.comment = "q-1"
+	}
+	return k
+}
+
+// keyWrites is how many writes a writer makes per resource: three to the
+// resource, three to its comment.
+const keyWrites = 6
 
 // outcome is what a client learned of one write.
 type outcome int
@@ -107,7 +124,7 @@ func (w *writer) run(t *testing.T, stop <-chan struct{}) {
 		if w.ws == nil && !w.connect(t) {
 			continue // every node refused; the next tick tries again
 		}
-		wr := write{seq: seq, key: keys[seq%len(keys)]}
+		wr := write{seq: seq, key: keyOf(seq)}
 		if seq%5 != 4 {
 			wr.value = fmt.Sprintf("v%d", seq)
 		}
@@ -353,7 +370,8 @@ func (s stats) String() string {
 }
 
 // check stops the load and checks every writer's record against what each
-// of the nodes serves (resource.reaction.get from a fresh client):
+// of the nodes serves (resource.reaction.get from a fresh client) for every
+// key written:
 //
 //   - every node returns the same summary of every key, listing every
 //     user (nobody is incognito; total is the number listed);
@@ -376,6 +394,7 @@ func check(t *testing.T, l *load, nodes ...*proc) stats {
 	l.halt()
 	var st stats
 	users := map[string]*writer{}
+	written := map[key]bool{}
 	for _, w := range l.writers {
 		if w.problem != nil {
 			t.Fatalf("writer %s: %v", w.uid, w.problem)
@@ -384,6 +403,7 @@ func check(t *testing.T, l *load, nodes ...*proc) stats {
 		var wrong []write
 		for _, wr := range w.writes {
 			st.writes++
+			written[wr.key] = true
 			switch wr.outcome {
 			case acked:
 				st.acked++
@@ -404,6 +424,7 @@ func check(t *testing.T, l *load, nodes ...*proc) stats {
 	}
 
 	// What each node serves.
+	keys := slices.SortedFunc(maps.Keys(written), func(a, b key) int { return strings.Compare(a.String(), b.String()) })
 	var served map[key]summary
 	for _, p := range nodes {
 		c := nodetest.Dial(t, p.url())
