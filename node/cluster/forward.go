@@ -3,11 +3,13 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/reaction"
+	"github.com/roomring/roomring/node/store"
 )
 
 // unavailable is the error of an operation whose owner could not be
@@ -184,6 +186,11 @@ func (r *Router) serveResource(ctx context.Context, q *request) *response {
 		err = r.reactions.Delete(ctx, *q.Target, q.User.user())
 	}
 	if err != nil {
+		if errors.Is(err, store.ErrUnavailable) {
+			// The edge gets server.unavailable as it is (failure) and does
+			// not log it; say it here, as a single node's engine does.
+			r.log.Warn("store unavailable", "op", q.Op, "room", q.Room, "err", err)
+		}
 		return failure(err)
 	}
 	return &response{}

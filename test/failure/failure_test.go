@@ -2,6 +2,7 @@ package failure
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +133,10 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	}
 	if refused[false] == 0 || refused[true] == 0 {
 		t.Errorf("writes refused through the owner %s: %d, through the other nodes: %d; want both", owner.name, refused[true], refused[false])
+	}
+	// The owner says why it refused them (the edges pass the code on).
+	if !strings.Contains(owner.logText(), `"msg":"store unavailable"`) {
+		t.Errorf("%s logged no store unavailable warning", owner.name)
 	}
 	t.Logf("%v; total %v", st, time.Since(begin).Round(time.Millisecond))
 }
