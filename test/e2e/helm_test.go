@@ -1,11 +1,19 @@
-// Package e2e installs roomring the way platform teams do — helm install into
-// a real kube-apiserver (with etcd, both from bin/, started by envtest) — and
-// checks what the API server holds. Pods never run there (no kubelet), so
-// the objects themselves are asserted: the API server's validation of every
-// rendered object, the CRD's establishment and its Room schema, the RBAC the
-// service accounts end up with (answered by the API server's RBAC
-// authorizer), the Secret kept across upgrades, and what helm uninstall
-// leaves behind.
+// Package e2e installs roomring the way platform teams do — the commands of
+// the README's "Run on Kubernetes" section, read from the README and run
+// verbatim (readme_test.go) — into a real kube-apiserver (with etcd, both
+// from bin/, started by envtest).
+//
+// TestHelmInstall checks what the API server holds: pods never run there (no
+// kubelet), so the objects themselves are asserted: the API server's
+// validation of every rendered object, the CRD's establishment and its Room
+// schema, the RBAC the service accounts end up with (answered by the API
+// server's RBAC authorizer), the Secret kept across upgrades, and what helm
+// uninstall leaves behind.
+//
+// TestWholeInstall (install_test.go) then does the kubelet's part: it runs
+// the installed StatefulSet and Deployment as local `roomring node` and
+// `roomring operator` processes (pods_test.go) and drives the pool with real
+// venueless and Socket.IO clients, checking `kubectl get rooms`.
 //
 // `make e2e` runs it (ROOMRING_E2E=1); a plain `go test ./...` skips it.
 package e2e
@@ -18,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -170,14 +179,15 @@ func names(list map[string]any) []string {
 
 func TestHelmInstall(t *testing.T) {
 	c := start(t)
-	c.kubectl("create", "namespace", ns)
+	// The README's install commands (readme_test.go), run verbatim.
+	r := readReadme(t, c.root)
+	readmeWorkDir(t, c, r)
+	r.sh(r.cmd("kubectl create namespace"))
 	// The DSN Secret a platform team creates before a multi-node install.
-	c.kubectl("-n", ns, "create", "secret", "generic", "roomring-db",
-		"--from-literal=dsn=postgres://roomring:pw@postgres.db.svc:5432/roomring")
-
-	chart := filepath.Join(c.root, "charts", "roomring")
-	installArgs := []string{release, chart, "-n", ns, "--set", "node.replicas=3", "--set", "store.dsnSecret.name=roomring-db"}
-	out := c.run(c.helm, append([]string{"install"}, installArgs...)...)
+	r.sh(r.cmd("kubectl -n roomring create secret generic roomring-db"))
+	install := r.cmd("helm install")
+	upgrade := r.replace(install, regexp.MustCompile(`^helm install `), "helm upgrade ")
+	out := r.sh(install)
 	for _, want := range []string{"STATUS: deployed", "ws://$ADDR/ws/world/default/", "kind: Room", "get svc " + full} {
 		if !strings.Contains(out, want) {
 			t.Errorf("helm install output lacks %q:\n%s", want, out)
@@ -257,12 +267,12 @@ func TestHelmInstall(t *testing.T) {
 			t.Errorf("generated %s: %d characters", k, len(first[k]))
 		}
 	}
-	c.run(c.helm, append([]string{"upgrade"}, installArgs...)...)
+	r.sh(upgrade)
 	if again := c.secretData(full); !mapsEqual(again, first) {
 		t.Errorf("helm upgrade changed the generated Secret:\n before %v\n after  %v", first, again)
 	}
 	given := "a-jwt-secret-given-at-upgrade-000"
-	c.run(c.helm, append([]string{"upgrade"}, append(installArgs, "--set", "secrets.jwtSecret="+given)...)...)
+	r.sh(upgrade + " --set secrets.jwtSecret=" + given)
 	third := c.secretData(full)
 	if third["jwt-secret"] != given || third["cluster-key"] != first["cluster-key"] || third["admin-token"] != first["admin-token"] {
 		t.Errorf("upgrade with secrets.jwtSecret: %v (want the given JWT secret and the other keys kept)", third)
@@ -270,8 +280,8 @@ func TestHelmInstall(t *testing.T) {
 
 	// The sample Rooms are accepted by the CRD the chart installed, and an
 	// invalid one is refused by its schema.
-	c.kubectl("-n", ns, "apply", "-f", filepath.Join(c.root, "config", "samples", "rooms.yaml"))
-	rooms := c.kubectl("-n", ns, "get", "rooms")
+	r.sh(r.cmd("kubectl -n roomring apply -f config/samples/"))
+	rooms := r.sh(r.cmd("kubectl -n roomring get rooms"))
 	for _, col := range []string{"DISPLAY NAME", "OWNER", "VIEWERS", "READY", "Main Stage"} {
 		if !strings.Contains(rooms, col) {
 			t.Errorf("kubectl get rooms lacks %q:\n%s", col, rooms)

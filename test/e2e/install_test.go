@@ -37,7 +37,8 @@ func TestWholeInstall(t *testing.T) {
 	pg := pgtest.Start(t) // the "postgres.db.svc" of the README's DSN
 	dsn := pg.CreateDB(t)
 	r := readReadme(t, c.root)
-	bin := prepareWorkDir(t, c, r)
+	readmeWorkDir(t, c, r)
+	bin := buildRoomring(t, c, r)
 
 	// helm install, exactly as the README says (the DSN points at the test's
 	// PostgreSQL).
@@ -487,19 +488,26 @@ func waitRooms(t *testing.T, r *readme, getRooms, what string, ok func(map[strin
 	})
 }
 
-// prepareWorkDir builds the roomring binary and makes the README commands'
-// working directory: bin/roomring is that binary, charts/ and config/ are
-// the repository's, and helm (bin/helm of the repository) is on the PATH.
-// It returns the binary.
-func prepareWorkDir(t *testing.T, c *cluster, r *readme) string {
+// buildRoomring builds the roomring binary into the README commands'
+// working directory (bin/roomring) and returns it.
+func buildRoomring(t *testing.T, c *cluster, r *readme) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bin", "roomring")
+	bin := filepath.Join(r.dir, "bin", "roomring")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = c.root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// readmeWorkDir makes the README commands' working directory, a stand-in
+// for the repository root: charts/ and config/ are the repository's, bin/
+// holds what the test builds, and helm (bin/helm of the repository) is on
+// the PATH.
+func readmeWorkDir(t *testing.T, c *cluster, r *readme) {
+	t.Helper()
+	dir := t.TempDir()
 	for _, d := range []string{"charts", "config"} {
 		if err := os.Symlink(filepath.Join(c.root, d), filepath.Join(dir, d)); err != nil {
 			t.Fatal(err)
@@ -514,5 +522,4 @@ func prepareWorkDir(t *testing.T, c *cluster, r *readme) string {
 	}
 	r.dir = dir
 	r.env = append(slices.Clone(c.env), "PATH="+path+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return bin
 }
