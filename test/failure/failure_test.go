@@ -1,6 +1,7 @@
 package failure
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -75,7 +76,8 @@ func TestOwnerKilledUnderLoad(t *testing.T) {
 		t.Errorf("%s served no resource.set as the owner: %v", newOwner.name, v)
 	}
 
-	st := check(t, l, survivors...)
+	st, served := check(t, l, survivors...)
+	sioAgrees(t, startAgent(t), served, survivors...)
 	t.Logf("%v; total %v", st, time.Since(begin).Round(time.Millisecond))
 }
 
@@ -92,6 +94,17 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	dsn := srv.CreateDB(t)
 	nodes := startCluster(t, dsn)
 	owner := agreedOwner(t, nodes...)
+	// Valu's clients (socket.io-client 2.x and 4.x) on the nodes that
+	// forward to the owner.
+	a := startAgent(t)
+	var sio []*sioClient
+	for _, p := range nodes {
+		if p != owner {
+			v := 2 + 2*len(sio)
+			sio = append(sio, a.connect(fmt.Sprintf("sio%d-%s", v, p.name), v, p, fmt.Sprintf("sio%d-user", v)))
+		}
+	}
+	setReaction := map[string]any{"room": room, "resource": "talk-sio", "reaction": "👍"}
 
 	l := startWriters(t, nodes)
 	l.waitEach(t, 20*time.Second, "every writer has 10 writes acknowledged", func(w *writer) bool {
@@ -106,6 +119,11 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	for _, p := range nodes {
 		waitFor(t, 10*time.Second, p.name+" reports the store down", func() bool { return p.metric("roomring_store_up") == 0 })
 	}
+	for _, c := range sio {
+		if _, code := c.emit("resource:setReaction", setReaction); code != 503 {
+			t.Errorf("%s: resource:setReaction with the database down: code %d, want 503", c.name, code)
+		}
+	}
 	restarted := time.Now()
 	srv.Start(t)
 	t.Logf("PostgreSQL started again after %v", time.Since(stopped).Round(time.Millisecond))
@@ -117,7 +135,21 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		waitFor(t, 10*time.Second, p.name+" reports the store up", func() bool { return p.metric("roomring_store_up") == 1 })
 	}
 
-	st := check(t, l, nodes...)
+	for _, c := range sio {
+		if _, code := c.emit("resource:setReaction", setReaction); code != 0 {
+			t.Errorf("%s: resource:setReaction after the restart: code %d", c.name, code)
+		}
+		b, code := c.emit("resource:getUserOwnReaction", map[string]any{"resourceId": "talk-sio"})
+		var own struct {
+			OwnReaction string `json:"ownReaction"`
+		}
+		if err := json.Unmarshal(b, &own); err != nil || code != 0 || own.OwnReaction != "👍" {
+			t.Errorf("%s: resource:getUserOwnReaction after the restart: %s, code %d", c.name, b, code)
+		}
+	}
+
+	st, served := check(t, l, nodes...)
+	sioAgrees(t, a, served, nodes...)
 	if st.lost != 0 {
 		t.Errorf("%d writes got no reply, though no node died", st.lost)
 	}

@@ -371,7 +371,7 @@ func (s stats) String() string {
 
 // check stops the load and checks every writer's record against what each
 // of the nodes serves (resource.reaction.get from a fresh client) for every
-// key written:
+// key written, and returns the totals and what the nodes serve:
 //
 //   - every node returns the same summary of every key, listing every
 //     user (nobody is incognito; total is the number listed);
@@ -389,7 +389,7 @@ func (s stats) String() string {
 //     of one of the user's writes;
 //   - every error reply is server.unavailable, the only failure these
 //     tests may cause (anything else is a bug: server.error, a refusal).
-func check(t *testing.T, l *load, nodes ...*proc) stats {
+func check(t *testing.T, l *load, nodes ...*proc) (stats, map[key]summary) {
 	t.Helper()
 	l.halt()
 	var st stats
@@ -477,7 +477,7 @@ func check(t *testing.T, l *load, nodes ...*proc) stats {
 			}
 		}
 	}
-	return st
+	return st, served
 }
 
 // allowed checks that a user's reaction to a key (got, when present) is
