@@ -57,14 +57,20 @@ func script() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "hack", "postgres.sh")
 }
 
+// run runs hack/postgres.sh with args and returns what it printed on
+// stdout (the DSN). Its stderr is not part of the result: a start that
+// retried on another port (the one it picked was taken meanwhile) reports
+// pg_ctl's failure there and still succeeds.
 func run(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, script(), args...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("hack/postgres.sh %s: %w\n%s", strings.Join(args, " "), err, out)
+	var stdout, stderr strings.Builder
+	cmd := exec.CommandContext(ctx, script(), args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("hack/postgres.sh %s: %w\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(stdout.String()), nil
 }
 
 func skipIfAsked(tb testing.TB) {
