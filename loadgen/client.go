@@ -54,6 +54,11 @@ type client struct {
 	state    atomic.Int32
 	flooding atomic.Bool
 
+	// Read by the poller (poll_linux.go).
+	slot int        // index in the worker's table of clients
+	fd   int        // the socket, while registered
+	rmu  sync.Mutex // serialises reading with closing
+
 	mu      sync.Mutex
 	nextID  int64
 	pending [pendingSlots]pending
@@ -77,71 +82,106 @@ type dialect interface {
 
 var errStopped = errors.New("stopped")
 
-// run dials, sets up and reads until the connection ends or ctx is done.
-// It calls setupDone once the connection is set up or has failed.
+// run dials and sets up the connection, then reads it until it ends or
+// ctx is done — from the worker's poller when there is one (run returns
+// once the connection is handed over), else in this goroutine. It calls
+// setupDone once the connection is set up or has failed.
 func (c *client) run(ctx context.Context, setupDone func()) {
 	w := c.w
 	w.live.attempted.Add(1)
 	w.live.dialing.Add(1)
-	ready := false
-	defer func() {
-		if !ready {
-			w.live.dialing.Add(-1)
-			setupDone()
-		}
+	fail := func(counter *atomic.Int64, what string, err error) {
+		w.live.dialing.Add(-1)
+		setupDone()
 		c.state.Store(stClosed)
-	}()
+		if ctx.Err() == nil {
+			counter.Add(1)
+			w.live.fail(what + errCause(err))
+		}
+	}
 	path, err := w.dialect.path(c)
 	if err != nil {
-		w.live.setupErrors.Add(1)
-		w.live.fail("setup: " + err.Error())
+		fail(&w.live.setupErrors, "setup: ", err)
 		return
 	}
 	ws, err := dialWS(ctx, c.target, path, c.src, w.cfg.DialTimeout)
 	if err != nil {
-		w.live.dialErrors.Add(1)
-		w.live.fail("dial: " + errCause(err))
+		fail(&w.live.dialErrors, "dial: ", err)
 		return
 	}
 	c.ws = ws
-	stop := context.AfterFunc(ctx, func() { _ = ws.close() })
-	defer stop()
-	defer ws.close()
+	stopSetup := context.AfterFunc(ctx, func() { _ = ws.close() })
 	_ = ws.c.SetDeadline(time.Now().Add(w.cfg.DialTimeout))
-	if err := w.dialect.setup(c); err != nil {
-		if ctx.Err() == nil {
-			w.live.setupErrors.Add(1)
-			w.live.fail("setup: " + errCause(err))
+	err = w.dialect.setup(c)
+	if !stopSetup() || err != nil {
+		_ = ws.close()
+		if err == nil {
+			err = errStopped
 		}
+		fail(&w.live.setupErrors, "setup: ", err)
 		return
 	}
 	_ = ws.c.SetDeadline(time.Time{})
-	ready = true
 	w.live.dialing.Add(-1)
 	setupDone()
 	w.live.open.Add(1)
-	defer w.live.open.Add(-1)
 	c.state.Store(stReady)
 	w.readyConn(c)
+	if w.poll != nil {
+		if err := w.poll.add(c); err != nil {
+			c.closeConn(err, false)
+		}
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { c.closeConn(nil, true) })
+	defer stop()
 	for {
 		msg, err := ws.readMessage()
 		if err != nil {
-			if ctx.Err() == nil {
-				w.live.drops.Add(1)
-				w.live.fail("drop: " + errCause(err))
-			}
+			c.closeConn(err, ctx.Err() != nil)
 			return
 		}
-		now := time.Now().UnixNano()
-		w.live.msgsIn.Add(1)
-		w.live.bytesIn.Add(int64(len(msg)))
-		w.dialect.handle(c, msg, now)
+		c.received(msg, time.Now().UnixNano())
+	}
+}
+
+// received handles one inbound message.
+func (c *client) received(msg []byte, now int64) {
+	c.w.live.msgsIn.Add(1)
+	c.w.live.bytesIn.Add(int64(len(msg)))
+	c.w.dialect.handle(c, msg, now)
+}
+
+// closeConn ends a set-up connection once: cause is why (nil when the run
+// stops it), stopping says whether the run is ending (not a drop).
+func (c *client) closeConn(cause error, stopping bool) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	c.closeLocked(cause, stopping)
+}
+
+// closeLocked is closeConn with c.rmu held.
+func (c *client) closeLocked(cause error, stopping bool) {
+	if !c.state.CompareAndSwap(stReady, stClosed) {
+		return
+	}
+	if c.w.poll != nil {
+		c.w.poll.remove(c)
+	}
+	_ = c.ws.close()
+	c.w.live.open.Add(-1)
+	if !stopping {
+		c.w.live.drops.Add(1)
+		c.w.live.fail("drop: " + errCause(cause))
 	}
 }
 
 // errCause shortens an error to a bounded label: the last part of its
 // message, which names the cause (connection refused, reset, ...).
 func errCause(err error) string {
+	if err == nil {
+		return "closed"
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return "timeout"

@@ -80,6 +80,9 @@ type Config struct {
 
 	ServerPIDs IntList
 	JSONOut    string
+	// Epoll reads the connections from epoll loops (Linux); off, each
+	// connection has a reading goroutine.
+	Epoll bool
 
 	// Set by the parent for its worker processes.
 	WorkerIndex int
@@ -115,6 +118,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DrainQuiet, "drain-quiet", 250*time.Millisecond, "the drain ends once nothing is in flight and nothing arrived for this long")
 	fs.Var(&c.ServerPIDs, "server-pid", "pid of a server process to sample RSS and CPU from /proc, comma-separated or repeated")
 	fs.StringVar(&c.JSONOut, "json", "", "also write the result as JSON to this file")
+	fs.BoolVar(&c.Epoll, "epoll", true, "read connections from epoll loops (Linux) rather than a goroutine per connection")
 	fs.IntVar(&c.WorkerIndex, "worker", -1, "internal: run as worker process N of --procs, reporting on stdout")
 	fs.StringVar(&c.RunID, "run-id", "", "internal: the run's id, a prefix of user ids")
 }

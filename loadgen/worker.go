@@ -42,6 +42,8 @@ type worker struct {
 
 	clients []*client // participants
 	mods    []*client
+	all     []*client // participants then moderators; index = slot
+	poll    *pollSet  // nil: each connection read by its own goroutine
 
 	loading atomic.Bool
 	pacers  sync.WaitGroup
@@ -83,7 +85,11 @@ func newWorker(cfg *Config, deps Deps, idx int) *worker {
 		}
 		w.clients = append(w.clients, c)
 	}
-	w.live.target.Store(int64(len(w.clients) + len(w.mods)))
+	w.all = append(append([]*client(nil), w.clients...), w.mods...)
+	for i, c := range w.all {
+		c.slot = i
+	}
+	w.live.target.Store(int64(len(w.all)))
 	return w
 }
 
@@ -103,6 +109,16 @@ func RunWorker(ctx context.Context, cfg Config, deps Deps, cmds io.Reader, out i
 }
 
 func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
+	if w.cfg.Epoll {
+		poll, err := newPollSet(w.all)
+		if err != nil {
+			return fmt.Errorf("worker %d: %w", w.idx, err)
+		}
+		if poll != nil {
+			w.poll = poll
+			defer poll.close()
+		}
+	}
 	enc := json.NewEncoder(out)
 	cmdc := make(chan string)
 	go func() {
@@ -149,7 +165,13 @@ func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
 	w.pacers.Wait()
 	w.drain(ctx)
 	stopConns()
+	for _, c := range w.all {
+		c.closeConn(nil, true)
+	}
 	wg.Wait()
+	for _, c := range w.all { // those whose setup ended during the first pass
+		c.closeConn(nil, true)
+	}
 	if err := enc.Encode(w.sample(true)); err != nil {
 		return fmt.Errorf("worker %d: report: %w", w.idx, err)
 	}
@@ -159,7 +181,7 @@ func (w *worker) run(ctx context.Context, cmds io.Reader, out io.Writer) error {
 // dialAll starts the worker's connections at its share of ConnectRate,
 // moderators last (they are there for the load, not for the ramp-up).
 func (w *worker) dialAll(ctx context.Context, wg *sync.WaitGroup) {
-	all := append(append([]*client(nil), w.clients...), w.mods...)
+	all := w.all
 	rate := w.cfg.ConnectRate / float64(w.cfg.Procs)
 	sem := make(chan struct{}, maxInFlightDials)
 	start := time.Now()

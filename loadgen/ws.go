@@ -52,7 +52,9 @@ type wsConn struct {
 	buf        []byte // read buffer; buf[r:w] is unread
 	r, w       int
 	msg        []byte // reassembled fragmented message
-	lastLarge  bool   // the previous message needed a grown buffer
+	fragmented bool   // msg holds the start of a fragmented message
+	need       int    // unread bytes the frame being parsed needs (poller)
+	lastLarge  bool   // the buffer or msg grew for a large message
 	controlOut [2 + 125 + 4]byte
 
 	wmu  sync.Mutex
@@ -129,21 +131,34 @@ func handshake(c net.Conn, host, path string, timeout time.Duration) (*wsConn, e
 // close drops the TCP connection.
 func (ws *wsConn) close() error { return ws.c.Close() }
 
-// fill reads more bytes until at least n are unread, growing the buffer when
-// needed.
+// makeRoom prepares the buffer for n unread bytes and more to come:
+// compacts it, and grows it when n does not fit.
+func (ws *wsConn) makeRoom(n int) {
+	if ws.r > 0 && (ws.r == ws.w || len(ws.buf)-ws.r < n || ws.w == len(ws.buf)) {
+		ws.w = copy(ws.buf, ws.buf[ws.r:ws.w])
+		ws.r = 0
+	}
+	if n > len(ws.buf) || ws.w == len(ws.buf) {
+		nb := make([]byte, max(n, 2*len(ws.buf)))
+		ws.w = copy(nb, ws.buf[ws.r:ws.w])
+		ws.r = 0
+		ws.buf = nb
+		ws.lastLarge = true
+	}
+}
+
+// shrink gives back a buffer grown for a large message once it is read.
+func (ws *wsConn) shrink() {
+	if ws.lastLarge && ws.r == ws.w {
+		ws.buf, ws.r, ws.w, ws.lastLarge = make([]byte, readBufSmall), 0, 0, false
+		ws.msg = nil
+	}
+}
+
+// fill reads (blocking) until at least n bytes are unread.
 func (ws *wsConn) fill(n int) error {
 	for ws.w-ws.r < n {
-		if ws.r > 0 && (ws.r == ws.w || len(ws.buf)-ws.r < n) {
-			ws.w = copy(ws.buf, ws.buf[ws.r:ws.w])
-			ws.r = 0
-		}
-		if n > len(ws.buf) {
-			nb := make([]byte, max(n, 2*len(ws.buf)))
-			ws.w = copy(nb, ws.buf[ws.r:ws.w])
-			ws.r = 0
-			ws.buf = nb
-			ws.lastLarge = true
-		}
+		ws.makeRoom(n)
 		m, err := ws.c.Read(ws.buf[ws.w:])
 		ws.w += m
 		if err != nil && ws.w-ws.r < n {
@@ -153,20 +168,31 @@ func (ws *wsConn) fill(n int) error {
 	return nil
 }
 
-// readMessage returns the next text or binary message. The returned slice is
-// valid until the next call. Pings are answered; a close frame ends the
-// connection with errClosed.
+// readMessage returns the next text or binary message, reading from the
+// socket as needed (blocking). The returned slice is valid until the next
+// call. Pings are answered; a close frame ends the connection with
+// errClosed.
 func (ws *wsConn) readMessage() ([]byte, error) {
-	if ws.lastLarge && ws.r == ws.w {
-		// Give a buffer grown for one large message back.
-		ws.buf, ws.r, ws.w, ws.lastLarge = make([]byte, readBufSmall), 0, 0, false
-		ws.msg = nil
-	}
-	ws.msg = ws.msg[:0]
-	fragmented := false
+	ws.shrink()
 	for {
-		if err := ws.fill(2); err != nil {
+		msg, need, err := ws.next()
+		if err != nil || need == 0 {
+			return msg, err
+		}
+		if err := ws.fill(need); err != nil {
 			return nil, err
+		}
+	}
+}
+
+// next returns the next message from the bytes already read, or need > 0:
+// how many unread bytes the frame being parsed needs. Control frames are
+// handled on the way. The message is valid until the next call.
+func (ws *wsConn) next() (msg []byte, need int, err error) {
+	for {
+		avail := ws.w - ws.r
+		if avail < 2 {
+			return nil, 2, nil
 		}
 		b0, b1 := ws.buf[ws.r], ws.buf[ws.r+1]
 		fin, op := b0&0x80 != 0, b0&0x0F
@@ -182,8 +208,8 @@ func (ws *wsConn) readMessage() ([]byte, error) {
 		if masked {
 			hlen += 4
 		}
-		if err := ws.fill(hlen); err != nil {
-			return nil, err
+		if avail < hlen {
+			return nil, hlen, nil
 		}
 		h := ws.buf[ws.r : ws.r+hlen]
 		switch plen {
@@ -192,19 +218,19 @@ func (ws *wsConn) readMessage() ([]byte, error) {
 		case 127:
 			l := binary.BigEndian.Uint64(h[2:])
 			if l > maxMessage {
-				return nil, fmt.Errorf("websocket frame of %d bytes", l)
+				return nil, 0, fmt.Errorf("websocket frame of %d bytes", l)
 			}
 			plen = int(l)
 		}
 		if plen > maxMessage {
-			return nil, fmt.Errorf("websocket frame of %d bytes", plen)
+			return nil, 0, fmt.Errorf("websocket frame of %d bytes", plen)
+		}
+		if avail < hlen+plen {
+			return nil, hlen + plen, nil
 		}
 		var mk [4]byte
 		if masked {
 			copy(mk[:], h[hlen-4:])
-		}
-		if err := ws.fill(hlen + plen); err != nil {
-			return nil, err
 		}
 		p := ws.buf[ws.r+hlen : ws.r+hlen+plen]
 		ws.r += hlen + plen
@@ -214,34 +240,38 @@ func (ws *wsConn) readMessage() ([]byte, error) {
 		switch op {
 		case opPing:
 			if err := ws.writeControl(opPong, p); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			continue
 		case opPong:
 			continue
 		case opClose:
 			_ = ws.writeControl(opClose, p[:min(len(p), 2)])
-			return nil, errClosed
+			return nil, 0, errClosed
 		case opText, opBinary:
-			if fin && !fragmented {
-				return p, nil
+			if ws.fragmented {
+				return nil, 0, errors.New("websocket: new message inside a fragmented one")
 			}
-			fragmented = true
-			ws.msg = append(ws.msg, p...)
+			if fin {
+				return p, 0, nil
+			}
+			ws.fragmented = true
+			ws.msg = append(ws.msg[:0], p...)
 		case opContinuation:
-			if !fragmented {
-				return nil, errors.New("websocket: continuation frame without a start")
+			if !ws.fragmented {
+				return nil, 0, errors.New("websocket: continuation frame without a start")
 			}
 			ws.msg = append(ws.msg, p...)
 			if len(ws.msg) > maxMessage {
-				return nil, errors.New("websocket: message too large")
+				return nil, 0, errors.New("websocket: message too large")
 			}
 		default:
-			return nil, fmt.Errorf("websocket: unknown opcode %d", op)
+			return nil, 0, fmt.Errorf("websocket: unknown opcode %d", op)
 		}
 		if fin {
+			ws.fragmented = false
 			ws.lastLarge = ws.lastLarge || cap(ws.msg) > readBufSmall
-			return ws.msg, nil
+			return ws.msg, 0, nil
 		}
 	}
 }
