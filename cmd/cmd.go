@@ -93,7 +93,7 @@ func runNode(args []string) error {
 		return err
 	}
 	c := n.Config()
-	log.Info("node listening", "addr", n.Addr(), "world", c.WorldID, "data_dir", n.DataDir(), "dev", c.Dev)
+	log.Info("node listening", "addr", n.Addr(), "admin_addr", n.AdminAddr(), "world", c.WorldID, "data_dir", n.DataDir(), "dev", c.Dev)
 	if c.Dev {
 		printDevHelp(n)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 
@@ -149,6 +150,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if _, port, _ := net.SplitHostPort(c.Listen); c.Admin.Listen == c.Listen && c.Listen != "" && port != "0" {
+		errs = append(errs, errors.New("--admin-listen must differ from --listen"))
 	}
 	if err := c.Kube.Validate(); err != nil {
 		errs = append(errs, err)

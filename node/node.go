@@ -47,6 +47,9 @@ type Node struct {
 	engine  *engine.Engine
 	server  *server.Server
 	ln      net.Listener
+	// adminLn serves the admin API alone (--admin-listen); nil: the admin
+	// API is on ln.
+	adminLn net.Listener
 	// reg holds the node's metrics (the store's too).
 	reg *prometheus.Registry
 	// pool answers the admin API's questions about the pool: a pool of one
@@ -126,6 +129,22 @@ func (n *Node) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	adminAddr := ln.Addr().String()
+	if cfg.Admin.Listen != "" {
+		if n.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin listen: %w", err)
+		}
+		adminAddr = n.adminLn.Addr().String()
+	} else if cfg.Admin.Token != "" {
+		n.log.Warn("the admin API is served on the client listener (--listen); set --admin-listen to serve it on an address clients cannot reach")
+	}
+	closeListeners := func() {
+		_ = ln.Close()
+		if n.adminLn != nil {
+			_ = n.adminLn.Close()
+		}
+	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
@@ -147,9 +166,9 @@ func (n *Node) build(ctx context.Context) error {
 		// router reaches it and owns this node's share.
 		r, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
 			Room: room.DefaultConfig(), Reactions: n.store, Reaction: cfg.Reactions,
-			HTTPAddr: ln.Addr().String(), Logger: n.log, Registry: reg})
+			AdminAddr: adminAddr, Logger: n.log, Registry: reg})
 		if err != nil {
-			_ = ln.Close()
+			closeListeners()
 			return err
 		}
 		n.cluster, n.rooms, n.pool = r, r.Rooms(), r
@@ -157,7 +176,7 @@ func (n *Node) build(ctx context.Context) error {
 	} else {
 		// Standalone: this node owns every room.
 		n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
-		n.pool = admin.NewLocalPool(cfg.NodeName, ln.Addr().String(), n.rooms)
+		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.rooms)
 		owner, resources, bcast = engine.LocalOwner{M: n.rooms}, reaction.NewOwner(cfg.Reactions, n.store, n.rooms), localPublisher{n.edge}
 	}
 
@@ -179,7 +198,7 @@ func (n *Node) build(ctx context.Context) error {
 	if cfg.Kube.Enabled() {
 		kc, err := kube.NewClient(cfg.Kube)
 		if err != nil {
-			_ = ln.Close()
+			closeListeners()
 			return err
 		}
 		rooms = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
@@ -192,7 +211,8 @@ func (n *Node) build(ctx context.Context) error {
 		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	srvCfg := server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO, Internal: adminAPI.ServeHTTP}
+	srvCfg := server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
+		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready
 	}
@@ -218,14 +238,38 @@ func (n *Node) Cluster() *cluster.Router { return n.cluster }
 // Addr is the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
+// AdminAddr is the address of the admin API: the admin listener's
+// (--admin-listen), else the client listener's.
+func (n *Node) AdminAddr() string {
+	if n.adminLn != nil {
+		return n.adminLn.Addr().String()
+	}
+	return n.Addr()
+}
+
 // Config is the completed configuration (with generated values filled in).
 func (n *Node) Config() Config { return n.cfg }
 
 // DataDir is the store directory in use.
 func (n *Node) DataDir() string { abs, _ := filepath.Abs(n.cfg.DataDir); return abs }
 
-// Serve serves until Shutdown; it returns nil after a shutdown.
-func (n *Node) Serve() error { return n.server.Serve(n.ln) }
+// Serve serves the client listener, and the admin listener when there is
+// one, until Shutdown; it returns nil after a shutdown. When one listener
+// fails, the other is closed too.
+func (n *Node) Serve() error {
+	if n.adminLn == nil {
+		return n.server.Serve(n.ln)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- n.server.ServeAdmin(n.adminLn) }()
+	go func() { errc <- n.server.Serve(n.ln) }()
+	err := <-errc
+	if err != nil {
+		_ = n.ln.Close()
+		_ = n.adminLn.Close()
+	}
+	return errors.Join(err, <-errc)
+}
 
 // Shutdown closes client sockets with 1001, stops the room owner and
 // flushes and closes the store. A cluster member first hands its rooms over
@@ -244,6 +288,11 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	} else {
 		err = n.server.Shutdown(ctx, session.CloseGoingAway)
 		n.rooms.Close()
+	}
+	// The listeners are closed already unless Serve never ran.
+	_ = n.ln.Close()
+	if n.adminLn != nil {
+		_ = n.adminLn.Close()
 	}
 	if cerr := n.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))

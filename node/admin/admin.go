@@ -1,5 +1,6 @@
 // Package admin is a node's control surface for the operator: an HTTP API
-// under /internal/v1/ on the node's listener, authenticated with a shared
+// under /internal/v1/ on the node's admin listener (--admin-listen; without
+// it, the client listener), authenticated with a shared
 // bearer token, through which the operator pushes Room specs onto the pool,
 // closes rooms, and reads where each room lives and how many viewers it has.
 //
@@ -21,7 +22,7 @@ import (
 	"os"
 )
 
-// PathPrefix is where the admin API is served on the node's listener.
+// PathPrefix is where the admin API is served.
 const PathPrefix = "/internal/v1/"
 
 // TokenEnv is the environment variable that supplies the admin token to
@@ -36,11 +37,17 @@ type Config struct {
 	// Token is the bearer token the operator must present. Empty disables
 	// the admin API (every request gets 403 admin.disabled).
 	Token string
+	// Listen is the address of a listener that serves the admin API only.
+	// When set, the client listener answers 404 under /internal/; empty
+	// serves the admin API on the client listener (standalone development),
+	// where a public load balancer would expose it.
+	Listen string
 }
 
 // RegisterFlags registers the admin API's flags on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Token, "admin-token", "", "bearer token of the operator's admin API under "+PathPrefix+" (env "+TokenEnv+"; empty: the admin API is off)")
+	fs.StringVar(&c.Listen, "admin-listen", "", "serve the admin API on this address only, and not on --listen (empty: on --listen, which exposes it wherever clients reach the node)")
 }
 
 // Complete fills the token from the environment when no flag gave one.

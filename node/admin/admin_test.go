@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -309,4 +311,104 @@ func TestConfigValidate(t *testing.T) {
 	if err := cc.Validate(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestAdminListener: with --admin-listen the admin API answers only there;
+// the client listener says 404 under /internal/ (even with the right
+// token), and the admin listener serves nothing else.
+func TestAdminListener(t *testing.T) {
+	n := startNode(t, func(c *node.Config) { c.Admin.Listen = "127.0.0.1:0" })
+	if n.AdminAddr() == n.Addr() {
+		t.Fatalf("admin listener %s is the client listener", n.AdminAddr())
+	}
+	bearer := "Bearer " + token
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "pool", ""}, {"GET", "rooms", ""}, {"GET", "rooms/room_1", ""},
+		{"PUT", "rooms/hall-c", `{"spec": {"displayName": "Hall C"}}`}, {"DELETE", "rooms/room_1", ""},
+	} {
+		if status, e := do(t, tc.method, n.HTTPURL()+admin.PathPrefix+tc.path, bearer, tc.body); status != http.StatusNotFound || e.Code != "" {
+			t.Errorf("%s %s on the client listener: %d %+v, want a plain 404", tc.method, tc.path, status, e)
+		}
+	}
+	if n.Catalog().Get("hall-c") != nil {
+		t.Fatal("a PUT to the client listener created the room")
+	}
+	if n.Catalog().Get("room_1") == nil {
+		t.Fatal("a DELETE to the client listener closed the room")
+	}
+
+	// The admin listener serves the API, and reports itself as the node's
+	// address; what it changes reaches the clients of the client listener.
+	c := newClient(t, n.AdminAddr())
+	ps, err := c.Pool(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if self := (admin.Member{Name: "node-a", Addr: n.AdminAddr()}); ps.Node != self || !slices.Equal(ps.Members, []admin.Member{self}) {
+		t.Fatalf("pool = %+v, want node-a at its admin address", ps)
+	}
+	g := guest(t, n, "watcher")
+	if st, err := c.PutRoom(context.Background(), "hall-c", &v1alpha1.RoomSpec{DisplayName: "Hall C"}); err != nil || st.Change != "created" {
+		t.Fatalf("PUT on the admin listener: %+v, %v", st, err)
+	}
+	if rc := decode[roomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
+		t.Fatalf("room.create = %+v, want hall-c", rc)
+	}
+	if status, e := do(t, "GET", "http://"+n.AdminAddr()+admin.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != admin.CodeUnauthenticated {
+		t.Errorf("admin listener without a token: %d %+v, want 401", status, e)
+	}
+	for _, p := range []string{"/healthz", "/metrics", "/ws/world/default/", "/"} {
+		if status, _ := do(t, "GET", "http://"+n.AdminAddr()+p, "", ""); status != http.StatusNotFound {
+			t.Errorf("GET %s on the admin listener: %d, want 404", p, status)
+		}
+	}
+	if status, _ := do(t, "GET", n.HTTPURL()+"/healthz", "", ""); status != http.StatusOK {
+		t.Errorf("healthz on the client listener: %d", status)
+	}
+
+	// Shutdown closes both listeners.
+	n.Stop(t)
+	for _, a := range []string{n.Addr(), n.AdminAddr()} {
+		if conn, err := net.Dial("tcp", a); err == nil {
+			conn.Close()
+			t.Errorf("%s still accepts connections after shutdown", a)
+		}
+	}
+}
+
+// TestAdminOnClientListenerWarns: a node with an admin token and no
+// --admin-listen says that its admin API is on the client listener.
+func TestAdminOnClientListenerWarns(t *testing.T) {
+	const warning = "the admin API is served on the client listener"
+	for _, tc := range []struct {
+		name, listen string
+		warn         bool
+	}{{"no admin listener", "", true}, {"admin listener", "127.0.0.1:0", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := nodetest.Config(t, "")
+			cfg.Admin.Token, cfg.Admin.Listen = token, tc.listen
+			var logs strings.Builder
+			n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(logs.String(), warning); got != tc.warn {
+				t.Errorf("warned %v, want %v; logs:\n%s", got, tc.warn, logs.String())
+			}
+		})
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

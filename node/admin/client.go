@@ -22,9 +22,10 @@ import (
 
 // ClientConfig configures the operator's client of the pool's admin API.
 type ClientConfig struct {
-	// Pool lists HOST:PORT addresses of nodes' listeners. Each host is
-	// resolved to all of its addresses, so the name of a headless Service
-	// (roomring-pool.roomring.svc:8080) reaches every ready node, and
+	// Pool lists HOST:PORT addresses of nodes' admin API listeners
+	// (--admin-listen, else their HTTP listeners). Each host is resolved to
+	// all of its addresses, so the name of a headless Service
+	// (roomring-pool.roomring.svc:9091) reaches every ready node, and
 	// 127.0.0.1:8080 one local node. Every entry must reach the same pool.
 	Pool []string
 	// Token is the nodes' --admin-token.
@@ -47,7 +48,7 @@ func DefaultClientConfig() ClientConfig {
 func (c *ClientConfig) RegisterFlags(fs *flag.FlagSet) {
 	d := DefaultClientConfig()
 	*c = d
-	fs.Func("pool", "nodes' listeners HOST:PORT[,HOST:PORT...]; a host is resolved to all its addresses, so a headless Service name reaches every node (repeatable; also --join)", c.addPool)
+	fs.Func("pool", "nodes' admin API listeners (--admin-listen, else --listen) HOST:PORT[,HOST:PORT...]; a host is resolved to all its addresses, so a headless Service name reaches every node (repeatable; also --join)", c.addPool)
 	fs.Func("join", "alias of --pool", c.addPool)
 	fs.StringVar(&c.Token, "pool-token", "", "the nodes' --admin-token (env "+TokenEnv+")")
 	fs.DurationVar(&c.Timeout, "pool-timeout", d.Timeout, "timeout of each admin API request to a node")

@@ -10,8 +10,8 @@ import (
 type Member struct {
 	// Name is the member's name: status.ownerNode of the rooms it owns.
 	Name string `json:"name"`
-	// Addr is the HOST:PORT of the member's HTTP listener, where its admin
-	// API answers.
+	// Addr is the HOST:PORT where the member's admin API answers: its
+	// --admin-listen listener, else its HTTP listener.
 	Addr string `json:"addr"`
 }
 
@@ -47,8 +47,8 @@ type LocalPool struct {
 	rooms       ViewerCounter
 }
 
-// NewLocalPool returns the pool of one node named name whose listener is
-// addr, counting viewers with rooms.
+// NewLocalPool returns the pool of one node named name whose admin API
+// answers at addr, counting viewers with rooms.
 func NewLocalPool(name, addr string, rooms ViewerCounter) *LocalPool {
 	return &LocalPool{self: Member{Name: name, Addr: addr}, incarnation: NewIncarnation(), rooms: rooms}
 }

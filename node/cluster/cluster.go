@@ -229,16 +229,19 @@ type Deps struct {
 	// Reactions stores resource reactions; Reaction bounds them.
 	Reactions store.ResourceReactions
 	Reaction  reaction.Config
-	// HTTPAddr is this node's HTTP listener, reported to the operator.
-	HTTPAddr string
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
+	// AdminAddr is where this node's admin API answers (its admin listener,
+	// else its HTTP listener), reported to the operator.
+	AdminAddr string
+	Logger    *slog.Logger
+	Registry  prometheus.Registerer
 }
 
 // meta is what a node gossips about itself.
 type meta struct {
 	Peer string `json:"peer"`
-	HTTP string `json:"http"`
+	// Admin is the member's admin API address (the key predates
+	// --admin-listen, when it was always the HTTP listener).
+	Admin string `json:"http"`
 }
 
 // Router is a node's part in the cluster. It is safe for concurrent use.
@@ -246,7 +249,7 @@ type Router struct {
 	cfg         Config
 	name        string
 	incarnation string
-	httpAddr    string
+	adminAddr   string
 	log         *slog.Logger
 	met         *metrics
 
@@ -302,7 +305,7 @@ func New(cfg Config, d Deps) (*Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Router{cfg: cfg, name: d.Name, httpAddr: d.HTTPAddr, log: d.Logger.With("component", "cluster", "node", d.Name),
+	r := &Router{cfg: cfg, name: d.Name, adminAddr: d.AdminAddr, log: d.Logger.With("component", "cluster", "node", d.Name),
 		edge: d.Edge, catalog: d.Catalog,
 		resyncPending: map[string]struct{}{}, resyncKick: make(chan struct{}, 1), reports: map[string]uint64{},
 		catalogQ: make(chan catalogUpdate, cfg.CatalogQueueLen), stop: make(chan struct{})}
@@ -326,7 +329,7 @@ func New(cfg Config, d Deps) (*Router, error) {
 		r.rooms.Close()
 		return nil, err
 	}
-	m, err := json.Marshal(meta{Peer: r.mesh.Addr(), HTTP: d.HTTPAddr})
+	m, err := json.Marshal(meta{Peer: r.mesh.Addr(), Admin: d.AdminAddr})
 	if err != nil {
 		_ = r.mesh.Close()
 		r.rooms.Close()

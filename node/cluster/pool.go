@@ -11,19 +11,19 @@ import (
 var _ admin.Pool = (*Router)(nil)
 
 // Self implements admin.Pool.
-func (r *Router) Self() admin.Member { return admin.Member{Name: r.name, Addr: r.httpAddr} }
+func (r *Router) Self() admin.Member { return admin.Member{Name: r.name, Addr: r.adminAddr} }
 
 // Incarnation implements admin.Pool.
 func (r *Router) Incarnation() string { return r.incarnation }
 
-// Members implements admin.Pool: the live members with their HTTP
-// listeners, sorted by name.
+// Members implements admin.Pool: the live members with their admin API
+// addresses, sorted by name.
 func (r *Router) Members() []admin.Member {
 	var out []admin.Member
 	for _, m := range r.ml.Members() {
 		var md meta
 		if json.Unmarshal(m.Meta, &md) == nil {
-			out = append(out, admin.Member{Name: m.Name, Addr: md.HTTP})
+			out = append(out, admin.Member{Name: m.Name, Addr: md.Admin})
 		}
 	}
 	return out

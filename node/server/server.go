@@ -37,8 +37,12 @@ type Config struct {
 	Session session.Config
 	// SocketIO configures the Socket.IO endpoint at /socket/.
 	SocketIO socketio.Config
-	// Internal serves /internal/ (the admin API of node/admin) when set.
+	// Internal serves /internal/ (the admin API of node/admin) when set:
+	// on the client listener, or only on the admin listener (ServeAdmin)
+	// when SeparateAdmin is set.
 	Internal fasthttp.RequestHandler
+	// SeparateAdmin keeps /internal/ off the client listener (404 there).
+	SeparateAdmin bool
 	// Ready, when set, must also hold for /readyz to report ready (a
 	// cluster node: it has joined the cluster).
 	Ready func() bool
@@ -56,6 +60,7 @@ type Server struct {
 	hooks   session.Hooks
 
 	http     *fasthttp.Server
+	admin    *fasthttp.Server // serves /internal/ only; nil without SeparateAdmin
 	upgrader websocket.FastHTTPUpgrader
 	promh    fasthttp.RequestHandler
 	static   fs.FS
@@ -106,7 +111,28 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		KeepHijackedConns:  true,
 		Logger:             slogAdapter{log},
 	}
+	if cfg.SeparateAdmin {
+		s.admin = &fasthttp.Server{
+			Handler:            s.routeAdmin,
+			Name:               "roomring-admin",
+			MaxRequestBodySize: 1 << 20,
+			ReduceMemoryUsage:  true,
+			Logger:             slogAdapter{log},
+		}
+	}
 	return s
+}
+
+// ServeAdmin serves the admin API on ln until Shutdown; it needs
+// SeparateAdmin.
+func (s *Server) ServeAdmin(ln net.Listener) error {
+	if s.admin == nil {
+		return errors.New("serve admin: the admin API is served on the client listener (no SeparateAdmin)")
+	}
+	if err := s.admin.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serve admin: %w", err)
+	}
+	return nil
 }
 
 // Serve accepts connections on ln until Shutdown.
@@ -140,6 +166,11 @@ func (s *Server) Shutdown(ctx context.Context, code int) error {
 		if err := s.http.ShutdownWithContext(ctx); err != nil && s.shutdownErr == nil {
 			s.shutdownErr = fmt.Errorf("shutdown http: %w", err)
 		}
+		if s.admin != nil {
+			if err := s.admin.ShutdownWithContext(ctx); err != nil && s.shutdownErr == nil {
+				s.shutdownErr = fmt.Errorf("shutdown admin: %w", err)
+			}
+		}
 	})
 	return s.shutdownErr
 }
@@ -161,7 +192,11 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.serveVenueless(ctx, p)
 	case p == "/socket" || p == "/socket/":
 		s.serveSocketIO(ctx)
-	case strings.HasPrefix(p, "/internal/") && s.cfg.Internal != nil:
+	case strings.HasPrefix(p, "/internal/"):
+		if s.cfg.Internal == nil || s.cfg.SeparateAdmin {
+			ctx.Error("not found", fasthttp.StatusNotFound)
+			return
+		}
 		s.cfg.Internal(ctx)
 	case strings.HasPrefix(p, "/i/"):
 		// Anonymous invite links land on the demo page, which redeems them.
@@ -169,6 +204,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	default:
 		s.serveStatic(ctx, p)
 	}
+}
+
+// routeAdmin serves the admin listener: /internal/ and nothing else.
+func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) {
+	if !strings.HasPrefix(string(ctx.Path()), "/internal/") || s.cfg.Internal == nil {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+		return
+	}
+	s.cfg.Internal(ctx)
 }
 
 func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {

@@ -288,6 +288,59 @@ func checkInvariants(t *testing.T, r rendered) {
 			t.Errorf("PodDisruptionBudget %s selects no pods", p.name())
 		}
 	}
+	checkAdminPort(t, r)
+}
+
+// checkAdminPort: the nodes serve the admin API on a listener of its own
+// (--admin-listen on the container port named admin); only the headless pool
+// Service carries that port, and the operator's --pool points at it there.
+func checkAdminPort(t *testing.T, r rendered) {
+	t.Helper()
+	var sts obj
+	for _, w := range r.all("StatefulSet") {
+		sts = w
+	}
+	if sts == nil {
+		t.Fatal("no node StatefulSet")
+	}
+	node := container(t, sts, "node")
+	listen, _ := flag(args(node), "admin-listen")
+	adminPort := -1
+	for _, p := range list(node, "ports") {
+		if str(p, "name") == "admin" {
+			adminPort = num(p, "containerPort")
+		}
+	}
+	if adminPort < 0 || listen != fmt.Sprintf(":%d", adminPort) {
+		t.Fatalf("node --admin-listen=%q, container port admin %d: want the admin API on the admin port", listen, adminPort)
+	}
+	if h, _ := flag(args(node), "listen"); h == listen {
+		t.Errorf("--listen and --admin-listen are both %q", h)
+	}
+	for _, s := range r.all("Service") {
+		pool := s.name() == fullname+"-pool"
+		carries := false
+		for _, p := range list(s, "spec", "ports") {
+			if str(p, "targetPort") == "admin" || num(p, "targetPort") == adminPort {
+				carries = true
+				if pool && num(p, "port") != adminPort {
+					t.Errorf("pool Service admin port %d, want %d", num(p, "port"), adminPort)
+				}
+			}
+		}
+		if carries != pool {
+			t.Errorf("Service %s carries the admin port: %v (only the pool Service may, and must)", s.name(), carries)
+		}
+		if pool && str(s, "spec", "clusterIP") != "None" {
+			t.Error("the pool Service is not headless")
+		}
+	}
+	if op := r.find("Deployment", fullname+"-operator"); op != nil {
+		p, _ := flag(args(container(t, op, "operator")), "pool")
+		if want := fmt.Sprintf("%s-pool.%s.svc.cluster.local:%d", fullname, namespace, adminPort); p != want {
+			t.Errorf("operator --pool=%q, want the pool Service's admin port %q", p, want)
+		}
+	}
 }
 
 // matchesWorkload returns the workload whose pod labels include sel.
@@ -470,6 +523,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("node args = %v, want the node subcommand first", a)
 	}
 	wantFlag(t, a, "listen", ":8080")
+	wantFlag(t, a, "admin-listen", ":9091")
 	wantFlag(t, a, "gossip-addr", "0.0.0.0:7946")
 	wantFlag(t, a, "gossip-advertise-addr", "$(POD_IP):7946")
 	wantFlag(t, a, "join", fullname+"-gossip."+namespace+".svc.cluster.local:7946")
@@ -544,12 +598,19 @@ func TestDefaults(t *testing.T) {
 	if str(pool, "spec", "clusterIP") != "None" || get(pool, "spec", "publishNotReadyAddresses") == true {
 		t.Error("pool Service must be headless over ready nodes only")
 	}
+	var pp []string
+	for _, p := range list(pool, "spec", "ports") {
+		pp = append(pp, fmt.Sprintf("%s:%d->%s", str(p, "name"), num(p, "port"), str(p, "targetPort")))
+	}
+	if !slices.Equal(pp, []string{"http:8080->http", "admin:9091->admin"}) {
+		t.Errorf("pool Service ports = %v, want http (metrics) and admin", pp)
+	}
 	client := r.must(t, "Service", fullname)
 	if str(client, "spec", "type") != "LoadBalancer" {
 		t.Errorf("client Service type = %q, want LoadBalancer", str(client, "spec", "type"))
 	}
-	if p := get(client, "spec", "ports", 0); num(p, "port") != 80 || str(p, "targetPort") != "http" {
-		t.Errorf("client Service port = %v, want 80 -> http", p)
+	if p := list(client, "spec", "ports"); len(p) != 1 || num(p[0], "port") != 80 || str(p[0], "targetPort") != "http" {
+		t.Errorf("client Service ports = %v, want 80 -> http only", p)
 	}
 	if str(client, "spec", "sessionAffinity") != "None" {
 		t.Error("client Service has session affinity by default")
@@ -572,7 +633,7 @@ func TestDefaults(t *testing.T) {
 	wantFlag(t, oa, "metrics-bind-address", ":8080")
 	wantFlag(t, oa, "health-probe-bind-address", ":8081")
 	wantFlag(t, oa, "watch-namespace", namespace)
-	wantFlag(t, oa, "pool", fullname+"-pool."+namespace+".svc.cluster.local:8080")
+	wantFlag(t, oa, "pool", fullname+"-pool."+namespace+".svc.cluster.local:9091")
 	wantSecretEnv(t, oc, "ROOMRING_ADMIN_TOKEN", fullname, "admin-token")
 	if str(oc, "readinessProbe", "httpGet", "port") != "health" || str(oc, "livenessProbe", "httpGet", "path") != "/healthz" {
 		t.Error("operator probes are not on the health port")
@@ -885,6 +946,7 @@ func TestMonitoringAndNetworkPolicy(t *testing.T) {
 		}
 	}
 	np := r.must(t, "NetworkPolicy", fullname+"-node")
+	adminRules := 0
 	for _, rule := range list(np, "spec", "ingress") {
 		var ports []string
 		for _, p := range list(rule, "ports") {
@@ -899,6 +961,15 @@ func TestMonitoringAndNetworkPolicy(t *testing.T) {
 				t.Errorf("gossip and peer ports open to %v, want node pods only", from)
 			}
 		}
+		if slices.Contains(ports, "admin") {
+			adminRules++
+			if len(ports) != 1 || len(from) != 1 || str(from[0], "podSelector", "matchLabels", "app.kubernetes.io/component") != "operator" {
+				t.Errorf("admin port in a rule for ports %v from %v, want a rule of its own from the operator's pods only", ports, from)
+			}
+		}
+	}
+	if adminRules != 1 {
+		t.Errorf("%d node ingress rules admit the admin port, want 1 (the operator's)", adminRules)
 	}
 	opnp := r.must(t, "NetworkPolicy", fullname+"-operator")
 	if str(opnp, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") != "monitoring" {
@@ -949,6 +1020,7 @@ func TestInvalidValues(t *testing.T) {
 		{"bad port", []string{"--set", "node.ports.http=70000"}, "ports/http"},
 		{"grace too short", []string{"--set", "node.terminationGracePeriodSeconds=10"}, "terminationGracePeriodSeconds"},
 		{"same ports", []string{"--set", "node.ports.peer=7946"}, "must differ"},
+		{"admin port is the HTTP port", []string{"--set", "node.ports.admin=8080"}, "must differ"},
 		{"bad preset", []string{"--set", "node.podAntiAffinityPreset=always"}, "podAntiAffinityPreset"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

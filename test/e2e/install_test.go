@@ -73,7 +73,7 @@ func TestWholeInstall(t *testing.T) {
 			}
 		}
 		args := podArgs(t, nodeCtr, env, map[string]string{
-			"listen": ip + ":0", "data-dir": t.TempDir(),
+			"listen": ip + ":0", "admin-listen": ip + ":0", "data-dir": t.TempDir(),
 			"gossip-addr": ip + ":0", "gossip-advertise-addr": "",
 			"peer-addr": ip + ":0", "peer-advertise-addr": "",
 			"join": join,
@@ -90,7 +90,7 @@ func TestWholeInstall(t *testing.T) {
 				return fmt.Errorf("/readyz: %d %s %v", code, body, err)
 			}
 			var pool struct{ Members []struct{ Name string } }
-			if err := adminGet(n.http, "/internal/v1/pool", adminToken, &pool); err != nil {
+			if err := adminGet(n.admin, "/internal/v1/pool", adminToken, &pool); err != nil {
 				return err
 			}
 			if len(pool.Members) != len(nodes) {
@@ -98,16 +98,21 @@ func TestWholeInstall(t *testing.T) {
 			}
 			return nil
 		})
+		// The client Service's port does not reach the admin API, even with
+		// the token.
+		if code, body, err := httpGet("http://"+n.http+"/internal/v1/pool", adminToken); err != nil || code != 404 {
+			t.Fatalf("%s: the admin API on the client listener: %d %s %v, want 404", n.pod, code, body, err)
+		}
 	}
 
 	// The operator pod: the Deployment's container, its pool Service being
-	// the three nodes.
+	// the three nodes' admin listeners.
 	opSA, opCtr := c.workload("deployment", full+"-operator")
 	opEnv := c.podEnv(opCtr, full+"-operator-0", "127.0.0.20")
 	opEnv["KUBECONFIG"] = c.serviceAccountKubeconfig(opSA)
 	probes := freeAddr(t, "127.0.0.20")
 	opArgs := podArgs(t, opCtr, opEnv, map[string]string{
-		"pool":                      nodes[0].http + "," + nodes[1].http + "," + nodes[2].http,
+		"pool":                      nodes[0].admin + "," + nodes[1].admin + "," + nodes[2].admin,
 		"metrics-bind-address":      "127.0.0.20:0",
 		"health-probe-bind-address": probes,
 	})
@@ -146,7 +151,7 @@ func TestWholeInstall(t *testing.T) {
 	for _, n := range nodes {
 		eventually(t, 10*time.Second, n.pod+" serving the sample rooms", func() error {
 			var list struct{ Rooms []string }
-			if err := adminGet(n.http, "/internal/v1/rooms", adminToken, &list); err != nil {
+			if err := adminGet(n.admin, "/internal/v1/rooms", adminToken, &list); err != nil {
 				return err
 			}
 			if slices.Sort(list.Rooms); !slices.Equal(list.Rooms, sampleIDs) {
@@ -399,19 +404,21 @@ var testClock = []string{
 // node is a running node pod.
 type node struct {
 	*proc
-	name, http, gossip string // member name, HTTP listener, gossip address
+	name, http, admin, gossip string // member name, HTTP listener, admin API listener, gossip address
 }
 
 func startNode(t *testing.T, pod, bin string, args []string, env map[string]string) *node {
 	t.Helper()
 	p := startProc(t, pod, bin, args, env)
 	n := &node{proc: p}
-	n.http, _ = p.logRecord("node listening", 30*time.Second)["addr"].(string)
+	listening := p.logRecord("node listening", 30*time.Second)
+	n.http, _ = listening["addr"].(string)
+	n.admin, _ = listening["admin_addr"].(string)
 	member := p.logRecord("cluster member", 30*time.Second)
 	n.name, _ = member["name"].(string)
 	n.gossip, _ = member["gossip"].(string)
-	if n.http == "" || n.name == "" || n.gossip == "" {
-		t.Fatalf("%s: listening on %q, member %v", pod, n.http, member)
+	if n.http == "" || n.admin == "" || n.admin == n.http || n.name == "" || n.gossip == "" {
+		t.Fatalf("%s: listening on %q, admin API on %q, member %v", pod, n.http, n.admin, member)
 	}
 	return n
 }

@@ -136,8 +136,8 @@ its own).
 {{- fail (printf "node.terminationGracePeriodSeconds (%d) must be at least node.preStopSleepSeconds + node.shutdownTimeoutSeconds + 5 (%d): the node needs the time to leave the ring and close its sockets" (int $n.terminationGracePeriodSeconds) (add (int $n.preStopSleepSeconds) (int $n.shutdownTimeoutSeconds) 5 | int)) -}}
 {{- end -}}
 {{- $p := $n.ports -}}
-{{- if or (eq (int $p.http) (int $p.gossip)) (eq (int $p.http) (int $p.peer)) (eq (int $p.gossip) (int $p.peer)) -}}
-{{- fail "node.ports.http, node.ports.gossip and node.ports.peer must differ" -}}
+{{- if ne (len (uniq (list (int $p.http) (int $p.admin) (int $p.gossip) (int $p.peer)))) 4 -}}
+{{- fail "node.ports.http, node.ports.admin, node.ports.gossip and node.ports.peer must differ" -}}
 {{- end -}}
 {{- if and (gt (int $n.replicas) 1) (not .Values.store.dsnSecret.name) (not .Values.store.allowNodeLocalStore) -}}
 {{- fail "node.replicas > 1 needs a PostgreSQL store (store.dsnSecret.name): without it each node keeps resource reactions in its own emptyDir and a room's reactions are lost when its owner dies. Set store.allowNodeLocalStore=true to accept that (tests only)." -}}
