@@ -123,7 +123,8 @@ func printDevHelp(n *node.Node) {
 roomring is running in development mode.
 
   demo page:  http://%[1]s/
-  websocket:  ws://%[1]s/ws/world/%[2]s/
+  websocket:  ws://%[1]s/ws/world/%[2]s/   (venueless Rooms API)
+  socket.io:  http://%[1]s  path /socket, websocket transport, ?sessionId=<token>   (Valu API)
   JWT secret: %[3]s   (HS256; any iss/aud accepted in --dev)
 
   guest:  ["authenticate", {"client_id": "any-string"}]
