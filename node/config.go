@@ -15,6 +15,7 @@ import (
 	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
+	"github.com/roomring/roomring/node/server"
 	"github.com/roomring/roomring/node/session"
 	"github.com/roomring/roomring/node/store/postgres"
 )
@@ -37,7 +38,9 @@ type Config struct {
 	MaxConnsPerUser int
 	LogLevel        string
 	LogFormat       string
-	Session         session.Config
+	// HTTP bounds the listeners' HTTP connections (docs/limits.md).
+	HTTP    server.HTTPConfig
+	Session session.Config
 	// SocketIO configures Valu's Socket.IO endpoint (docs/socketio.md).
 	SocketIO socketio.Config
 	// Reactions bounds resource reactions (docs/socketio.md).
@@ -77,6 +80,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	c.HTTP.RegisterFlags(fs)
 	c.Session.RegisterFlags(fs)
 	c.SocketIO.RegisterFlags(fs)
 	c.Reactions.RegisterFlags(fs)
@@ -132,6 +136,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
+	}
+	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Session.Validate(); err != nil {
 		errs = append(errs, err)

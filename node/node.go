@@ -211,7 +211,7 @@ func (n *Node) build(ctx context.Context) error {
 		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	srvCfg := server.Config{WorldID: cfg.WorldID, Session: cfg.Session, SocketIO: cfg.SocketIO,
+	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
 		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready

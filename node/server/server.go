@@ -34,6 +34,8 @@ import (
 // Config is the listener's configuration.
 type Config struct {
 	WorldID string
+	// HTTP bounds both listeners' HTTP connections (not websockets).
+	HTTP    HTTPConfig
 	Session session.Config
 	// SocketIO configures the Socket.IO endpoint at /socket/.
 	SocketIO socketio.Config
@@ -109,6 +111,8 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		ReadBufferSize:     8192,
 		ReduceMemoryUsage:  true,
 		KeepHijackedConns:  true,
+		ReadTimeout:        cfg.HTTP.ReadTimeout, // fasthttp clears it when a websocket hijacks the connection
+		IdleTimeout:        cfg.HTTP.IdleTimeout,
 		Logger:             slogAdapter{log},
 	}
 	if cfg.SeparateAdmin {
@@ -117,6 +121,8 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 			Name:               "roomring-admin",
 			MaxRequestBodySize: 1 << 20,
 			ReduceMemoryUsage:  true,
+			ReadTimeout:        cfg.HTTP.ReadTimeout,
+			IdleTimeout:        cfg.HTTP.IdleTimeout,
 			Logger:             slogAdapter{log},
 		}
 	}

@@ -3,6 +3,7 @@ package venueless_test
 import (
 	"bufio"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,7 +78,9 @@ func TestRestartKeepsState(t *testing.T) {
 var listening = regexp.MustCompile(`msg="node listening" addr=(\S+)`)
 
 // TestGracefulShutdown runs bin/roomring as a real process: SIGTERM closes
-// every socket with 1001 (going away) and the process exits 0.
+// every socket with 1001 (going away) and the process exits 0, without
+// waiting for a TCP connection that stopped halfway through its request
+// headers beyond --http-read-timeout.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -90,7 +93,8 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "node", "--dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
-		"--rooms", filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml"), "--jwt-secret", nodetest.Secret)
+		"--rooms", filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml"), "--jwt-secret", nodetest.Secret,
+		"--http-read-timeout", "1s", "--shutdown-timeout", "15s")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +116,18 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a no-op once it exited
 	var url string
+	var half net.Conn
 	select {
 	case a := <-addr:
 		url = "ws://" + a + "/ws/world/default/"
+		// Dialed before the websockets, so accepted before they are.
+		if half, err = net.Dial("tcp", a); err != nil {
+			t.Fatal(err)
+		}
+		defer half.Close()
+		if _, err := io.WriteString(half, "GET /healthz HTTP/1.1\r\n"); err != nil {
+			t.Fatal(err)
+		}
 	case err := <-exited:
 		t.Fatalf("node exited before listening: %v", err)
 	case <-time.After(20 * time.Second):

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"time"
+)
+
+// HTTPConfig bounds a listener's HTTP connections while they speak HTTP:
+// requests, probes, scrapes, admin calls and websocket upgrades. A
+// connection upgraded to a websocket leaves them behind (fasthttp clears its
+// deadlines when it is hijacked); its limits are session.Config's. Every
+// field is a documented node flag (docs/limits.md).
+type HTTPConfig struct {
+	// ReadTimeout bounds reading one request, headers and body: a
+	// connection that opens and sends nothing, or sends a request too
+	// slowly, is closed after it. (fasthttp arms it when the connection
+	// opens and again when a request's first byte arrives.)
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that sends no next request
+	// within it.
+	IdleTimeout time.Duration
+}
+
+// DefaultHTTPConfig returns the default HTTP limits.
+func DefaultHTTPConfig() HTTPConfig {
+	return HTTPConfig{ReadTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+}
+
+// RegisterFlags registers the limits on fs with their defaults.
+func (c *HTTPConfig) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultHTTPConfig()
+	fs.DurationVar(&c.ReadTimeout, "http-read-timeout", d.ReadTimeout, "time to read one HTTP request (headers and body, the websocket upgrade included); a connection that sends nothing is closed after it")
+	fs.DurationVar(&c.IdleTimeout, "http-idle-timeout", d.IdleTimeout, "how long a keep-alive HTTP connection may wait for its next request (websockets have --ping-interval instead)")
+}
+
+// Validate reports a configuration that cannot work.
+func (c *HTTPConfig) Validate() error {
+	if c.ReadTimeout <= 0 || c.IdleTimeout <= 0 {
+		return errors.New("--http-read-timeout and --http-idle-timeout must be positive")
+	}
+	return nil
+}
