@@ -148,10 +148,10 @@ its own).
 {{- define "roomring.operatorRoomRules" -}}
 - apiGroups: ["roomring.dev"]
   resources: ["rooms"]
-  verbs: ["get", "list", "watch", "update", "patch"]
+  verbs: ["get", "list", "watch", "update"]
 - apiGroups: ["roomring.dev"]
   resources: ["rooms/status"]
-  verbs: ["get", "update", "patch"]
+  verbs: ["get", "update"]
 - apiGroups: ["roomring.dev"]
   resources: ["rooms/finalizers"]
   verbs: ["update"]
