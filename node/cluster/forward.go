@@ -132,6 +132,10 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 		if r.rebuilding(q.Room) {
 			return &response{Rebuilding: true} // the edge retries: no half-built viewer list
 		}
+		if q.NoViewers {
+			r.rooms.Join(q.Room, q.User.user(), from)
+			return &response{}
+		}
 		return &response{Viewers: toWireUsers(r.rooms.Enter(q.Room, q.User.user(), from))}
 	case opLeave:
 		r.rooms.Leave(q.Room, q.UserID, from)
@@ -231,6 +235,20 @@ func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string) ([
 	}
 	r.edge.Saw(room, visible) // what this edge's sessions now know, for snapshots
 	return viewers, nil
+}
+
+// Join implements engine.Joiner: Enter without the viewer list, for a
+// session that may not see it. This edge's record of what its sessions
+// were told (Saw) needs nothing: the user's own room.viewer.added reaches
+// it like every edge with members.
+func (r *Router) Join(ctx context.Context, room string, u op.User, _ string) error {
+	q := userRequest(opEnter, room, u)
+	q.NoViewers = true
+	resp, err := r.ownerCall(ctx, q)
+	if err != nil {
+		return err
+	}
+	return resp.err()
 }
 
 // Leave implements engine.Owner. A leave that cannot be delivered is

@@ -45,6 +45,10 @@ type request struct {
 	Target   *reaction.Target `json:"target,omitempty"`
 	IDs      []string         `json:"ids,omitempty"`
 	Ring     uint64           `json:"ring,omitempty"`
+	// NoViewers asks an enter not to answer the room's viewer list (the
+	// session may not see it; building and sending it costs the room's
+	// size). Owners that do not know the field answer the list anyway.
+	NoViewers bool `json:"no_viewers,omitempty"`
 
 	// local is the original event of a request served on the node that
 	// made it (no round trip through JSON).

@@ -54,6 +54,8 @@ type local struct {
 	// seen is the room's viewers as this edge's sessions were told of them
 	// (enter replies, viewer events), for viewer snapshots.
 	seen map[string]struct{}
+	// viewerSubs counts the subs that see viewer events.
+	viewerSubs int
 }
 
 // New returns an Edge named id (the node's name in the cluster).
@@ -111,8 +113,15 @@ func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
 		e.rooms[room] = l
 	}
-	if _, ok := l.subs[s]; !ok {
+	was, ok := l.subs[s]
+	if !ok {
 		l.users[s.UserID()]++
+	}
+	switch {
+	case seesViewers && (!ok || !was):
+		l.viewerSubs++
+	case !seesViewers && ok && was:
+		l.viewerSubs--
 	}
 	l.subs[s] = seesViewers
 	return l
@@ -135,6 +144,9 @@ func (e *Edge) Part(room string, s Subscriber) (last bool) {
 }
 
 func (e *Edge) partLocked(room string, l *local, s Subscriber) bool {
+	if l.subs[s] {
+		l.viewerSubs--
+	}
 	delete(l.subs, s)
 	uid := s.UserID()
 	l.users[uid]--
@@ -306,8 +318,8 @@ func (e *Edge) Deliver(ev *op.Event) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	l := e.rooms[ev.Room]
-	if l == nil {
-		return
+	if l == nil || (ev.Audience == op.ToRoomViewers && l.viewerSubs == 0) {
+		return // viewer events of a big room nobody here may see cost nothing
 	}
 	for s, seesViewers := range l.subs {
 		if ev.Audience == op.ToRoomViewers && (!seesViewers || s.UserID() == ev.Subject) {

@@ -198,3 +198,46 @@ func TestWorldEvents(t *testing.T) {
 		t.Fatalf("got %v for a deleted room", got)
 	}
 }
+
+// TestViewerSubsCount: the count of sessions that see viewer events, which
+// lets a room nobody may see the viewers of skip their fan-out, follows
+// joins, permission changes and parts.
+func TestViewerSubsCount(t *testing.T) {
+	e, _ := newEdge()
+	a, b := &sub{uid: "a"}, &sub{uid: "b"}
+	count := func() int {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		if l := e.rooms["r"]; l != nil {
+			return l.viewerSubs
+		}
+		return -1
+	}
+	e.Join("r", a, false)
+	e.Join("r", b, false)
+	if count() != 0 {
+		t.Fatalf("count %d with no session seeing viewers", count())
+	}
+	e.Join("r", a, true)
+	e.Join("r", a, true)
+	if count() != 1 {
+		t.Fatalf("count %d after a may see viewers (twice)", count())
+	}
+	e.Deliver(&op.Event{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "x"})
+	if len(a.take()) != 1 || len(b.take()) != 0 {
+		t.Fatal("viewer event not delivered to exactly a")
+	}
+	e.Join("r", a, false)
+	if count() != 0 {
+		t.Fatalf("count %d after a lost room:viewers", count())
+	}
+	e.Join("r", b, true)
+	e.Part("r", b)
+	if count() != 0 {
+		t.Fatalf("count %d after b, who sees viewers, left", count())
+	}
+	e.Deliver(&op.Event{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "y"})
+	if len(a.take())+len(b.take()) != 0 {
+		t.Fatal("a viewer event reached a session that may not see it")
+	}
+}
