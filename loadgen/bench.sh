@@ -10,9 +10,13 @@
 #   fanout    10,000 members of one room; RATE broadcasts/s (default 5)
 #   ingest    room.react flood, 100 connections × window 16 (rate limit lifted)
 #   echo      the same flood against the echo fixture
+#   cluster   three nodes (127.0.0.1-3), MEMBERS (45,000) in one room spread
+#             over them, REACTIONS/s (20,000) spread too; measures the
+#             aggregated room.reaction's spread and gaps
 #
 # Environment: BENCH_DIR (default /tmp/roomring-bench), PORT (18080),
-# RATE (fanout broadcasts/s), NODE_FLAGS (extra node flags).
+# RATE (fanout broadcasts/s), MEMBERS and REACTIONS (cluster), NODE_FLAGS
+# (extra node flags).
 set -euo pipefail
 
 workload=${1:?usage: loadgen/bench.sh idle|idle-rooms|fanout|ingest|echo [loadgen flags...]}
@@ -57,6 +61,25 @@ start_node() {
 
 lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
 
+# start_cluster N: nodes 127.0.0.1..N on $port, gossip on 7946, joined to the first.
+start_cluster() {
+	local n=$1 i join=()
+	for i in $(seq 1 "$n"); do
+		start_node "127.0.0.$i:$port" "127.0.0.$i:$((port + 1))" --name "node-$i" \
+			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" "${join[@]}"
+		join=(--join 127.0.0.1:7946)
+	done
+	# Load only a settled pool: every node sees every member, and the rooms
+	# have finished moving to their owners (--rebuild-window).
+	for i in $(seq 1 "$n"); do
+		for _ in $(seq 1 400); do
+			curl -fsS "http://127.0.0.$i:$port/metrics" 2>/dev/null | grep -q "^roomring_cluster_members $n\$" && break
+			sleep 0.05
+		done
+	done
+	sleep 3
+}
+
 case $workload in
 idle)
 	start_node 127.0.0.1:$port 127.0.0.1:$((port + 1))
@@ -84,6 +107,14 @@ echo)
 	for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 	lg --mode echo --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 100 --window 16 \
 		--warmup 5s --duration 20s "$@"
+	;;
+cluster)
+	start_cluster 3
+	members=${MEMBERS:-45000}
+	lg --target "127.0.0.1:$port,127.0.0.2:$port,127.0.0.3:$port" \
+		--server-pid "$(IFS=,; echo "${pids[*]}")" --conns "$members" --procs 3 --src 127.0.0.10-127.0.0.30 \
+		--big-room lg-big --big-share 1 --reaction-rate "${REACTIONS:-20000}" --connect-rate 1500 \
+		--warmup 10s --duration 30s "$@"
 	;;
 *)
 	echo "bench: unknown workload $workload" >&2
