@@ -68,7 +68,7 @@ type Config struct {
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "HTTP/websocket listen address")
 	fs.StringVar(&c.DataDir, "data-dir", "", "directory of the embedded store (default: ./data, or a temporary directory with --dev)")
-	fs.StringVar(&c.RoomsFile, "rooms", "", "YAML file of Room manifests loaded into the store on start (existing rooms are updated)")
+	fs.StringVar(&c.RoomsFile, "rooms", "", "YAML file of Room manifests applied on start: rooms whose manifest is new or changed since it was last applied are created or replaced, the others keep their websocket changes")
 	fs.BoolVar(&c.Dev, "dev", false, "development mode: sample rooms, guests allowed, dev trait grants, a generated JWT secret unless one is given")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", "", "HS256 secret of session tokens (env ROOMRING_JWT_SECRET)")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", "", "required iss claim of session tokens (empty: any)")
@@ -117,6 +117,22 @@ func (c *Config) Complete() {
 	// An empty PublicURL is derived from the bound address once listening
 	// (the listen address may have port 0 or no host).
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+}
+
+// Warning is a setting that works but is likely a mistake: the node logs it
+// at start (Msg and the slog attributes Args) and runs anyway.
+type Warning struct {
+	Msg  string
+	Args []any
+}
+
+// Warnings reports the completed configuration's warnings.
+func (c *Config) Warnings() []Warning {
+	var w []Warning
+	if c.Admin.Listen == "" && c.Admin.Token != "" {
+		w = append(w, Warning{Msg: "the admin API is served on the client listener (--listen); set --admin-listen to serve it on an address clients cannot reach"})
+	}
+	return append(w, c.storeWarnings()...)
 }
 
 // Validate reports configuration errors.

@@ -67,6 +67,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w.Msg, w.Args...)
+	}
 	if cfg.Dev && cfg.JWTSecret == "" {
 		b := make([]byte, 24)
 		if _, err := rand.Read(b); err != nil {
@@ -119,10 +122,13 @@ func (n *Node) build(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("rooms file %s: %w", cfg.RoomsFile, err)
 		}
-		if err := cat.Upsert(ctx, rooms...); err != nil {
+		// Only rooms whose manifest is new or changed are written: the
+		// others keep what was done to them since (catalog.ApplyManifests).
+		applied, err := cat.ApplyManifests(ctx, rooms...)
+		if err != nil {
 			return fmt.Errorf("load rooms: %w", err)
 		}
-		n.log.Info("rooms loaded", "file", cfg.RoomsFile, "rooms", len(rooms))
+		n.log.Info("rooms loaded", "file", cfg.RoomsFile, "rooms", len(rooms), "applied", len(applied))
 	}
 	n.catalog = cat
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -136,8 +142,6 @@ func (n *Node) build(ctx context.Context) error {
 			return fmt.Errorf("admin listen: %w", err)
 		}
 		adminAddr = n.adminLn.Addr().String()
-	} else if cfg.Admin.Token != "" {
-		n.log.Warn("the admin API is served on the client listener (--listen); set --admin-listen to serve it on an address clients cannot reach")
 	}
 	closeListeners := func() {
 		_ = ln.Close()

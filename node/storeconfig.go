@@ -56,6 +56,21 @@ func (c *Config) validateStore() error {
 	}
 }
 
+// storeWarnings are store settings that work but are likely mistakes. In a
+// cluster a write reaches the room's owner over a peer link and the client's
+// node gives up after --forward-timeout; an owner that may wait longer for
+// PostgreSQL (--store-op-timeout) can commit a write after the client was
+// told server.unavailable (docs/storage.md, "What a failure costs").
+func (c *Config) storeWarnings() []Warning {
+	if !c.Cluster.Enabled() || !usesPostgres(c.Store) || c.Postgres.OpTimeout < c.Cluster.ForwardTimeout {
+		return nil
+	}
+	return []Warning{{
+		Msg:  "--store-op-timeout is not shorter than --forward-timeout: a write forwarded to a room's owner can be refused to its client (server.unavailable) and still be stored afterwards; set --store-op-timeout below --forward-timeout",
+		Args: []any{"store_op_timeout", c.Postgres.OpTimeout.String(), "forward_timeout", c.Cluster.ForwardTimeout.String()},
+	}}
+}
+
 // openStore opens the store cfg selects; the PostgreSQL store registers its
 // metrics on reg.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Registerer) (store.Store, error) {

@@ -40,6 +40,9 @@ type Catalog struct {
 	clock   uint64
 	node    string
 	onWrite func([]Record)
+	// declared is this node's --rooms file: room id → manifest hash, as
+	// last given to ApplyManifests.
+	declared map[string]string
 }
 
 // Open loads the catalog from st.
@@ -54,7 +57,7 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.meta[id] = meta{v: rec.Version, cause: rec.Cause}
+		c.meta[id] = metaOf(rec)
 		c.clock = max(c.clock, rec.Version.Clock)
 		if rec.Room != nil {
 			c.rooms[id] = rec.Room
@@ -129,13 +132,22 @@ func sortRooms(rs []*Room) {
 // the replication hook. The caller holds the write lock and updates
 // c.rooms after.
 func (c *Catalog) persist(ctx context.Context, cause Cause, rs ...*Room) error {
+	return c.persistManifest(ctx, cause, nil, rs...)
+}
+
+// persistManifest is persist that also sets the manifest hashes given in
+// manifest (by room id); a room whose hash changes is written even when
+// its configuration does not.
+func (c *Catalog) persistManifest(ctx context.Context, cause Cause, manifest map[string]string, rs ...*Room) error {
 	changed := make([]*Room, 0, len(rs))
 	for _, r := range rs {
-		if _, known := c.meta[r.ID]; !known || !c.rooms[r.ID].Equal(r) {
+		m, known := c.meta[r.ID]
+		h, sets := manifest[r.ID]
+		if !known || !c.rooms[r.ID].Equal(r) || sets && h != m.manifest {
 			changed = append(changed, r)
 		}
 	}
-	recs := c.stamp(cause, changed, nil)
+	recs := c.stamp(cause, changed, nil, manifest)
 	if err := c.storeRecords(ctx, recs); err != nil {
 		return err
 	}
@@ -143,8 +155,9 @@ func (c *Catalog) persist(ctx context.Context, cause Cause, rs ...*Room) error {
 	return nil
 }
 
-// Upsert validates and stores rooms (from manifests), replacing existing
-// rooms with the same ids.
+// Upsert validates and stores rooms (the operator's pushes), replacing
+// existing rooms with the same ids. The rooms keep the manifest hash they
+// had: Upsert is not the application of a --rooms file (ApplyManifests).
 func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
 	for _, r := range rooms {
 		r.normalize()
@@ -291,7 +304,7 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	delete(c.rooms, id)
 	// The tombstone keeps an older copy of the room, on a node that missed
 	// the deletion, from bringing it back.
-	recs := c.stamp(CauseDelete, nil, []string{id})
+	recs := c.stamp(CauseDelete, nil, []string{id}, nil)
 	if err := c.storeRecords(ctx, recs); err != nil {
 		return err
 	}

@@ -51,6 +51,10 @@ type Record struct {
 	Room    *Room   `json:"room,omitempty"`
 	Version Version `json:"v"`
 	Cause   Cause   `json:"cause"`
+	// Manifest is the ManifestHash of the --rooms manifest last applied to
+	// the room (see ApplyManifests); every later write of the room carries
+	// it on, its tombstone included. Empty: no manifest was ever applied.
+	Manifest string `json:"manifest,omitempty"`
 }
 
 // Change is what applying a record did to a room: Before and After are its
@@ -64,22 +68,26 @@ type Change struct {
 
 // meta is the replication state of one room id, live or deleted.
 type meta struct {
-	v     Version
-	cause Cause
+	v        Version
+	cause    Cause
+	manifest string // Record.Manifest
 }
+
+func metaOf(rec Record) meta { return meta{v: rec.Version, cause: rec.Cause, manifest: rec.Manifest} }
 
 // stored is a room as the store keeps it: the room's JSON with its
 // version, and for a tombstone only the id. Records written before
 // versions existed load as version zero, older than any write.
 type stored struct {
 	*Room
-	Version *Version `json:"_version,omitempty"`
-	Cause   Cause    `json:"_cause,omitempty"`
-	Deleted bool     `json:"_deleted,omitempty"`
+	Version  *Version `json:"_version,omitempty"`
+	Cause    Cause    `json:"_cause,omitempty"`
+	Deleted  bool     `json:"_deleted,omitempty"`
+	Manifest string   `json:"_manifest,omitempty"`
 }
 
 func encodeStored(rec Record) ([]byte, error) {
-	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause}
+	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause, Manifest: rec.Manifest}
 	if rec.Room == nil {
 		s.Room, s.Deleted = &Room{ID: rec.ID}, true
 	}
@@ -95,7 +103,7 @@ func decodeStored(id string, b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Record{}, fmt.Errorf("decode stored room %s: %w", id, err)
 	}
-	rec := Record{ID: id, Cause: s.Cause}
+	rec := Record{ID: id, Cause: s.Cause, Manifest: s.Manifest}
 	if s.Version != nil {
 		rec.Version = *s.Version
 	}
@@ -116,17 +124,24 @@ func (c *Catalog) Replicate(node string, onWrite func([]Record)) {
 	c.node, c.onWrite = node, onWrite
 }
 
-// stamp versions rooms written locally for cause (nil entries in deleted
-// are tombstones) and returns their records.
-func (c *Catalog) stamp(cause Cause, rooms []*Room, deleted []string) []Record {
+// stamp versions rooms written locally for cause (the ids in deleted get
+// tombstones) and returns their records. Each record carries the room's
+// manifest hash: manifest[id] when given, else the one it had.
+func (c *Catalog) stamp(cause Cause, rooms []*Room, deleted []string, manifest map[string]string) []Record {
 	recs := make([]Record, 0, len(rooms)+len(deleted))
+	hash := func(id string) string {
+		if h, ok := manifest[id]; ok {
+			return h
+		}
+		return c.meta[id].manifest
+	}
 	for _, r := range rooms {
 		c.clock++
-		recs = append(recs, Record{ID: r.ID, Room: r, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause})
+		recs = append(recs, Record{ID: r.ID, Room: r, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(r.ID)})
 	}
 	for _, id := range deleted {
 		c.clock++
-		recs = append(recs, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause})
+		recs = append(recs, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(id)})
 	}
 	return recs
 }
@@ -148,7 +163,7 @@ func (c *Catalog) storeRecords(ctx context.Context, recs []Record) error {
 		return fmt.Errorf("store rooms: %w", err)
 	}
 	for _, rec := range recs {
-		c.meta[rec.ID] = meta{v: rec.Version, cause: rec.Cause}
+		c.meta[rec.ID] = metaOf(rec)
 	}
 	return nil
 }
@@ -186,7 +201,7 @@ func (c *Catalog) Records(ids ...string) []Record {
 		if !ok {
 			continue
 		}
-		rec := Record{ID: id, Version: m.v, Cause: m.cause}
+		rec := Record{ID: id, Version: m.v, Cause: m.cause, Manifest: m.manifest}
 		if r := c.rooms[id]; r != nil {
 			rec.Room = r.Clone()
 		}

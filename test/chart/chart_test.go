@@ -1243,6 +1243,9 @@ func TestArgsAreRealFlags(t *testing.T) {
 			if err := cfg.Validate(); err != nil {
 				t.Errorf("roomring node with the chart's args and environment: %v", err)
 			}
+			for _, w := range cfg.Warnings() {
+				t.Errorf("roomring node with the chart's args warns: %s %v", w.Msg, w.Args)
+			}
 			if !cfg.Cluster.Enabled() || cfg.Cluster.Key == "" || cfg.Admin.Token == "" {
 				t.Errorf("the node is not a keyed cluster member with the admin API on: cluster %v, key set %v, admin token set %v",
 					cfg.Cluster.Enabled(), cfg.Cluster.Key != "", cfg.Admin.Token != "")

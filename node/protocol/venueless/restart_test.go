@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,8 +22,9 @@ import (
 
 // TestRestartKeepsState: everything changed over the websocket is in the
 // store; a node restarted on the same --data-dir serves it. The restarted
-// node loads no rooms file, so what it serves comes from the store alone
-// (a --rooms file is re-applied on every start and updates its rooms).
+// node loads the same --rooms file (the sample rooms, --dev) again: rooms
+// whose manifest did not change keep their patches, order and schedule
+// data, and a deleted one stays deleted.
 func TestRestartKeepsState(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -38,9 +40,7 @@ func TestRestartKeepsState(t *testing.T) {
 	before := configList(t, admin)
 	n.Stop(t)
 
-	cfg := nodetest.Config(t, dir)
-	cfg.RoomsFile, cfg.Dev, cfg.AllowGuests = "", false, true
-	n2 := nodetest.Start(t, cfg)
+	n2 := nodetest.Start(t, nodetest.Config(t, dir))
 	admin = login(t, n2, "admin", "admin")
 	after := configList(t, admin)
 	if want := []string{"backstage", "room_1", "workshop-a", created}; !slices.Equal(roomIDs(after), want) {
@@ -73,6 +73,54 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("entering the deleted room after restart: code %q, want room.unknown", c)
 	}
 	enter(t, admin, created)
+}
+
+// TestRestartAppliesChangedManifest: a node restarted with a --rooms file
+// in which one room's manifest changed replaces that room's configuration
+// with the new manifest and leaves the others as the websocket left them.
+func TestRestartAppliesChangedManifest(t *testing.T) {
+	t.Parallel()
+	samples, err := os.ReadFile(filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "rooms.yaml")
+	if err := os.WriteFile(file, samples, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := nodetest.Config(t, dir)
+	cfg.RoomsFile = file
+	n := nodetest.Start(t, cfg)
+	admin := login(t, n, "admin", "admin")
+	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed"})
+	admin.Call("room.config.patch", map[string]any{"room": "workshop-a", "name": "Workshop Renamed", "description": "patched"})
+	admin.Call("room.delete", map[string]any{"room": "lounge"})
+	n.Stop(t)
+
+	const was, now = "description: Hands-on sessions.", "description: Hands-on sessions, bring a laptop."
+	changed := strings.Replace(string(samples), was, now, 1)
+	if changed == string(samples) {
+		t.Fatalf("the sample rooms no longer contain %q", was)
+	}
+	if err := os.WriteFile(file, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n2 := nodetest.Start(t, cfg)
+	admin = login(t, n2, "admin", "admin")
+	rooms := map[string]adminRoom{}
+	for _, r := range configList(t, admin) {
+		rooms[r.ID] = r
+	}
+	if r := rooms["workshop-a"]; r.Name != "Workshop A" || r.Description != "Hands-on sessions, bring a laptop." {
+		t.Errorf("workshop-a after restart = %+v, want its new manifest", r)
+	}
+	if r := rooms["room_1"]; r.Name != "Renamed" {
+		t.Errorf("room_1 after restart = %+v, want the patch kept (its manifest did not change)", r)
+	}
+	if _, ok := rooms["lounge"]; ok {
+		t.Error("the deleted lounge is back, though its manifest did not change")
+	}
 }
 
 var listening = regexp.MustCompile(`msg="node listening" addr=(\S+)`)

@@ -25,7 +25,10 @@ type Config struct {
 	// group-commit transaction. A write may also wait in the commit queue
 	// for up to OpTimeout before its transaction starts; one that waited
 	// longer is failed without being applied. An operation that runs out of
-	// time fails with store.ErrUnavailable.
+	// time fails with store.ErrUnavailable. In a cluster it should be
+	// shorter than the cluster's ForwardTimeout, so the owner's verdict on a
+	// forwarded write reaches the client's node before that node gives up
+	// (docs/storage.md; the node warns otherwise).
 	OpTimeout time.Duration
 	// BatchMaxItems is the most reaction writes one group-commit transaction
 	// carries.
@@ -51,7 +54,7 @@ func DefaultConfig() Config {
 	return Config{
 		MaxConns:       8,
 		ConnectTimeout: 5 * time.Second,
-		OpTimeout:      5 * time.Second,
+		OpTimeout:      2500 * time.Millisecond, // below the cluster's --forward-timeout (3s)
 		BatchMaxItems:  256,
 		BatchMaxDelay:  0,
 		QueueLen:       4096,
