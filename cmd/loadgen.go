@@ -11,12 +11,15 @@ import (
 
 	"github.com/roomring/roomring/loadgen"
 	"github.com/roomring/roomring/loadgen/echo"
+	"github.com/roomring/roomring/node/cluster/ring"
 )
 
 const loadgenUsage = `usage:
   roomring loadgen [flags]              run a load against --target (see -h)
   roomring loadgen echo-server [flags]  run the echo fixture that ingest is compared with
   roomring loadgen rooms ROOMS...       print Room manifests for a node's --rooms (ids; {a..b} expands)
+  roomring loadgen owner --members A,B,C ROOM
+                                        print the member that owns ROOM (default ring settings)
 `
 
 func runLoadgen(args []string) error {
@@ -35,6 +38,8 @@ func runLoadgen(args []string) error {
 				return errors.New("rooms: name at least one room id")
 			}
 			return loadgen.WriteRooms(os.Stdout, ids)
+		case "owner":
+			return runOwner(args[1:])
 		case "help":
 			fmt.Print(loadgenUsage)
 			return nil
@@ -89,4 +94,25 @@ func runEcho(args []string) error {
 	case <-ctx.Done():
 	}
 	return s.Close()
+}
+
+// runOwner prints a room's owner among members, as the nodes' ring places it.
+func runOwner(args []string) error {
+	fs := flag.NewFlagSet("owner", flag.ContinueOnError)
+	var members loadgen.List
+	fs.Var(&members, "members", "member names, comma-separated")
+	var rc ring.Config
+	rc.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || len(members) == 0 {
+		return errors.New("owner: give --members and one room id")
+	}
+	r, err := ring.New(rc, members)
+	if err != nil {
+		return err
+	}
+	fmt.Println(r.Owner(fs.Arg(0)))
+	return nil
 }

@@ -13,6 +13,12 @@
 #   cluster   three nodes (127.0.0.1-3), MEMBERS (45,000) in one room spread
 #             over them, REACTIONS/s (20,000) spread too; measures the
 #             aggregated room.reaction's spread and gaps
+#   forward   room.react flood at a node that does not own the room, two
+#             nodes: every frame crosses a peer link (compare with ingest)
+#   failover  three nodes, MEMBERS (3,000) in one room, REACTIONS/s (1,000);
+#             the room's owner is killed with SIGKILL KILL_AFTER seconds
+#             (25) after the load starts; the largest room.reaction gap
+#             the survivors saw is the recovery time (plus < 1 s)
 #
 # Environment: BENCH_DIR (default /tmp/roomring-bench), PORT (18080),
 # RATE (fanout broadcasts/s), MEMBERS and REACTIONS (cluster), NODE_FLAGS
@@ -61,12 +67,14 @@ start_node() {
 
 lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
 
-# start_cluster N: nodes 127.0.0.1..N on $port, gossip on 7946, joined to the first.
+# start_cluster N [node flags]: nodes 127.0.0.1..N on $port, gossip on
+# 7946, joined to the first.
 start_cluster() {
 	local n=$1 i join=()
+	shift
 	for i in $(seq 1 "$n"); do
 		start_node "127.0.0.$i:$port" "127.0.0.$i:$((port + 1))" --name "node-$i" \
-			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" "${join[@]}"
+			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" "${join[@]}" "$@"
 		join=(--join 127.0.0.1:7946)
 	done
 	# Load only a settled pool: every node sees every member, and the rooms
@@ -115,6 +123,30 @@ cluster)
 		--server-pid "$(IFS=,; echo "${pids[*]}")" --conns "$members" --procs 3 --src 127.0.0.10-127.0.0.30 \
 		--big-room lg-big --big-share 1 --reaction-rate "${REACTIONS:-20000}" --connect-rate 1500 \
 		--warmup 10s --duration 30s "$@"
+	;;
+forward)
+	start_cluster 2 --rate-limit 1000000 --rate-burst 1000000
+	owner=$("$bin" loadgen owner --members node-1,node-2 lg-big)
+	edge=127.0.0.1
+	[ "$owner" = node-1 ] && edge=127.0.0.2
+	echo "bench: lg-big is owned by $owner; loading $edge" >&2
+	lg --mode ingest --target "$edge:$port" --server-pid "${pids[0]},${pids[1]}" --conns 100 --window 16 \
+		--big-room lg-big --warmup 5s --duration 20s "$@"
+	;;
+failover)
+	start_cluster 3
+	owner=$("$bin" loadgen owner --members node-1,node-2,node-3 lg-big)
+	victim=${pids[$((${owner#node-} - 1))]}
+	members=${MEMBERS:-3000}
+	kill_after=${KILL_AFTER:-25}
+	echo "bench: lg-big is owned by $owner (pid $victim); SIGKILL ${kill_after}s after the load starts" >&2
+	# The load starts when the connections are up (--connect-rate 1500).
+	(sleep $((members / 1500 + 2 + kill_after)) && kill -9 "$victim" && echo "bench: killed $owner at $(date +%T.%N)" >&2) &
+	pids+=($!)
+	lg --target "127.0.0.1:$port,127.0.0.2:$port,127.0.0.3:$port" \
+		--server-pid "$(IFS=,; echo "${pids[*]:0:3}")" --conns "$members" --procs 1 --src 127.0.0.10-127.0.0.30 \
+		--big-room lg-big --big-share 1 --reaction-rate "${REACTIONS:-1000}" --connect-rate 1500 \
+		--warmup 10s --duration 40s "$@"
 	;;
 *)
 	echo "bench: unknown workload $workload" >&2

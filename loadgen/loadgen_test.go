@@ -275,10 +275,12 @@ func TestWorkerProcessesAndSourceAddresses(t *testing.T) {
 }
 
 // TestSocketIO runs the Engine.IO 4 client: broadcasts are resource
-// reactions that every member joined to the room receives.
+// reactions that every member joined to the room receives. Its connections
+// are read by a goroutine each (--epoll=false), the others' by epoll loops.
 func TestSocketIO(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
 	cfg := baseConfig(n.Addr())
+	cfg.Epoll = false
 	cfg.Dialect = loadgen.DialectSocketIO
 	cfg.Conns = 12
 	cfg.BigRoom, cfg.BigShare = "room_1", 1

@@ -27,6 +27,7 @@ func readProc(pid int) (ProcStat, error) {
 	if err != nil {
 		return st, fmt.Errorf("read process %d: %w", pid, err)
 	}
+	hasRSS := false
 	for line := range bytes.SplitSeq(status, []byte("\n")) {
 		name, val, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
@@ -38,6 +39,7 @@ func readProc(pid int) (ProcStat, error) {
 		}
 		switch string(name) {
 		case "VmRSS":
+			hasRSS = true
 			kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 			if err != nil {
 				return st, fmt.Errorf("process %d: VmRSS: %w", pid, err)
@@ -46,6 +48,10 @@ func readProc(pid int) (ProcStat, error) {
 		case "Threads":
 			st.Threads, _ = strconv.Atoi(string(f[0]))
 		}
+	}
+	if !hasRSS {
+		// A zombie's status has no memory lines: the process has exited.
+		return st, fmt.Errorf("process %d has exited", pid)
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

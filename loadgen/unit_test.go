@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"net"
+	"os"
+	"os/exec"
 	"reflect"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -252,5 +256,37 @@ func TestWebsocketFramesFragmentsPingsAndBufferReuse(t *testing.T) {
 	}()
 	if op, p := readClientFrame(t, srv); op != opText || string(p) != `["room.react",1,{}]` {
 		t.Errorf("client frame %d %q", op, p)
+	}
+}
+
+func TestReadProc(t *testing.T) {
+	st, err := readProc(os.Getpid())
+	if err != nil || st.RSS <= 0 || st.Threads < 1 {
+		t.Fatalf("own process: %+v, %v", st, err)
+	}
+	// An exited child not yet waited for (a zombie) has no resources to
+	// report; a reaped one has no /proc entry.
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err == nil && bytes.Contains(b, []byte(") Z ")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d never became a zombie: %q %v", pid, b, err)
+		}
+		runtime.Gosched()
+	}
+	if st, err := readProc(pid); err == nil {
+		t.Errorf("a zombie reads as %+v", st)
+	}
+	_ = cmd.Wait()
+	if st, err := readProc(pid); err == nil {
+		t.Errorf("a reaped process reads as %+v", st)
 	}
 }
