@@ -46,7 +46,7 @@ func TestKubectlSamples(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 
 	samples := filepath.Join(kubetest.RepoRoot(), "config", "samples")
 	out := mustKubectl(t, ns, "apply", "-f", samples)
@@ -56,7 +56,7 @@ func TestKubectlSamples(t *testing.T) {
 		}
 	}
 	g.Wait(wait, "room.create room_1", func(f nodetest.Frame) bool {
-		var rc roomConfig
+		var rc nodetest.RoomConfig
 		return f.Kind() == "room.create" && len(f) == 2 && decodeOK(f[1], &rc) && rc.ID == "room_1"
 	})
 	g.Call("room.enter", map[string]any{"room": "room_1"})

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/roomring/roomring/api/v1alpha1"
@@ -21,41 +20,6 @@ import (
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
-
-func guest(t *testing.T, n *nodetest.Node, id string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, n.URL())
-	c.Auth(map[string]any{"client_id": id})
-	return c
-}
-
-func raw(t *testing.T, v any) *runtime.RawExtension {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &runtime.RawExtension{Raw: b}
-}
-
-type roomConfig struct {
-	ID           string         `json:"id"`
-	Name         string         `json:"name"`
-	ScheduleData map[string]any `json:"schedule_data"`
-}
-
-type worldConfig struct {
-	Rooms []roomConfig `json:"rooms"`
-}
-
-func (w worldConfig) room(id string) *roomConfig {
-	for i := range w.Rooms {
-		if w.Rooms[i].ID == id {
-			return &w.Rooms[i]
-		}
-	}
-	return nil
-}
 
 func decodeOK(b json.RawMessage, v any) bool { return json.Unmarshal(b, v) == nil }
 
@@ -69,14 +33,14 @@ func decode[T any](t *testing.T, b json.RawMessage) T {
 }
 
 // waitWorld waits for a world.updated in which room id satisfies ok.
-func waitWorld(t *testing.T, c *nodetest.Client, id, what string, ok func(*roomConfig) bool) {
+func waitWorld(t *testing.T, c *nodetest.Client, id, what string, ok func(*nodetest.RoomConfig) bool) {
 	t.Helper()
 	c.Wait(wait, "world.updated: "+what, func(f nodetest.Frame) bool {
 		if f.Kind() != "world.updated" || len(f) != 2 {
 			return false
 		}
-		var w worldConfig
-		return json.Unmarshal(f[1], &w) == nil && ok(w.room(id))
+		var w nodetest.WorldConfig
+		return json.Unmarshal(f[1], &w) == nil && ok(w.Room(id))
 	})
 }
 
@@ -91,16 +55,16 @@ func TestRoomLifecycle(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 	ctx := context.Background()
 
 	room := newRoom(ns, "hall-b", "", "Hall B")
-	room.Spec.ScheduleData = raw(t, map[string]any{"title": "Opening"})
+	room.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"title": "Opening"})
 	create(t, room)
 
 	// The room appears on the pool: everyone is told.
 	push := g.Wait(wait, "room.create", nodetest.IsEvent("room.create", ""))
-	if rc := decode[roomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
+	if rc := decode[nodetest.RoomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 	r := waitStatus(t, ns, "hall-b", "ready", ready("node-a"))
@@ -115,7 +79,7 @@ func TestRoomLifecycle(t *testing.T) {
 
 	// Viewers follow within the status interval.
 	g.Call("room.enter", map[string]any{"room": "hall-b"})
-	g2 := guest(t, n, "second")
+	g2 := nodetest.Guest(t, n, "second")
 	g2.Call("room.enter", map[string]any{"room": "hall-b"})
 	waitStatus(t, ns, "hall-b", "2 viewers", func(r *v1alpha1.Room) error {
 		if r.Status.Viewers != 2 {
@@ -135,9 +99,9 @@ func TestRoomLifecycle(t *testing.T) {
 	// schedule to the room's members.
 	update(t, ns, "hall-b", func(r *v1alpha1.Room) {
 		r.Spec.DisplayName = "Hall B (main)"
-		r.Spec.ScheduleData = raw(t, map[string]any{"title": "Keynote", "session": "k-1"})
+		r.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"title": "Keynote", "session": "k-1"})
 	})
-	waitWorld(t, g, "hall-b", "renamed", func(rc *roomConfig) bool { return rc != nil && rc.Name == "Hall B (main)" })
+	waitWorld(t, g, "hall-b", "renamed", func(rc *nodetest.RoomConfig) bool { return rc != nil && rc.Name == "Hall B (main)" })
 	var sched struct {
 		Room         string         `json:"room"`
 		ScheduleData map[string]any `json:"schedule_data"`
@@ -152,7 +116,7 @@ func TestRoomLifecycle(t *testing.T) {
 
 	// Deleting the Room closes the room: members and everyone else get
 	// room.delete, and the Room goes once the finalizer ran.
-	other := guest(t, n, "outsider")
+	other := nodetest.Guest(t, n, "outsider")
 	if err := env.Client.Delete(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +190,7 @@ func TestInvalidForThePool(t *testing.T) {
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
 	r := newRoom(ns, "sched", "", "Schedule")
-	r.Spec.ScheduleData = raw(t, map[string]any{"speaker": "Ada"})
+	r.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"speaker": "Ada"})
 	create(t, r)
 	waitStatus(t, ns, "sched", "invalid", func(r *v1alpha1.Room) error {
 		if r.Status.Phase != v1alpha1.PhaseInvalid || condition(r, v1alpha1.ConditionReady) != "False/InvalidSpec" ||
@@ -240,7 +204,7 @@ func TestInvalidForThePool(t *testing.T) {
 	})
 	waitEvent(t, ns, "sched", "Warning/InvalidSpec")
 	// Fixing the spec makes it ready.
-	update(t, ns, "sched", func(r *v1alpha1.Room) { r.Spec.ScheduleData = raw(t, map[string]any{"title": "Ada"}) })
+	update(t, ns, "sched", func(r *v1alpha1.Room) { r.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"title": "Ada"}) })
 	waitStatus(t, ns, "sched", "ready", ready("node-a"))
 }
 
@@ -250,7 +214,7 @@ func TestDuplicateID(t *testing.T) {
 	startOperator(t, ns, []string{n.Addr()})
 	pool := poolClient(t, n.Addr())
 	ctx := context.Background()
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 
 	create(t, newRoom(ns, "first", "shared", "First"))
 	waitStatus(t, ns, "first", "ready", ready("node-a"))
@@ -293,7 +257,7 @@ func TestDuplicateID(t *testing.T) {
 	}
 	waitGone(t, ns, "first")
 	waitStatus(t, ns, "second", "took over", ready("node-a"))
-	waitWorld(t, g, "shared", "Second served", func(rc *roomConfig) bool { return rc != nil && rc.Name == "Second" })
+	waitWorld(t, g, "shared", "Second served", func(rc *nodetest.RoomConfig) bool { return rc != nil && rc.Name == "Second" })
 	if g.Has(isRoomDelete("shared")) {
 		t.Fatal("the room was closed while another Room claimed it")
 	}
@@ -344,7 +308,7 @@ func TestPoolRestartRequeues(t *testing.T) {
 	for _, name := range []string{"lobby", "stage"} {
 		waitStatus(t, ns, name, "ready on node-b", ready("node-b"))
 	}
-	g := guest(t, n2, "late")
+	g := nodetest.Guest(t, n2, "late")
 	ids, err := poolClient(t, addr).Rooms(context.Background())
 	if err != nil || !slices.Equal(ids, []string{"lobby", "stage_1"}) && !slices.Equal(ids, []string{"stage_1", "lobby"}) {
 		t.Fatalf("pool rooms = %v, %v", ids, err)
@@ -359,7 +323,7 @@ func TestPruneUnclaimedRooms(t *testing.T) {
 	n := startNode(t, "node-a", func(c *node.Config) {
 		c.RoomsFile = nodetest.Config(t, "").RoomsFile
 	})
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 	r := newRoom(ns, "main-stage", "room_1", "Main Stage")
 	create(t, r)
 	startOperator(t, ns, []string{n.Addr()}, func(c *controllers.Config) { c.PruneInterval = 200 * time.Millisecond })

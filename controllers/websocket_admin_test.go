@@ -68,7 +68,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	waitStatus(t, ns, "lounge", "ready", ready("node-a"))
 
 	adm := adminClient(t, n)
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 	g.Call("room.enter", map[string]any{"room": "room_1"})
 
 	// room.config.patch: the reply is what the Room now holds.
@@ -84,7 +84,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	if r.Spec.DisplayName != "Main Stage (live)" || r.Spec.PretalxID != 7 || r.Spec.ID != "room_1" || r.Spec.SortingPriority != 1 {
 		t.Fatalf("Room spec after patch = %+v", r.Spec)
 	}
-	waitWorld(t, g, "room_1", "renamed", func(rc *roomConfig) bool { return rc != nil && rc.Name == "Main Stage (live)" })
+	waitWorld(t, g, "room_1", "renamed", func(rc *nodetest.RoomConfig) bool { return rc != nil && rc.Name == "Main Stage (live)" })
 	waitStatus(t, ns, "main-stage", "generation 2 ready", func(r *v1alpha1.Room) error {
 		if r.Generation != 2 {
 			return fmt.Errorf("generation %d", r.Generation)

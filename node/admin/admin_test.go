@@ -12,11 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -49,41 +48,6 @@ func newClient(t *testing.T, pool ...string) *admin.Client {
 	return c
 }
 
-func guest(t *testing.T, n *nodetest.Node, id string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, n.URL())
-	c.Auth(map[string]any{"client_id": id})
-	return c
-}
-
-func raw(t *testing.T, v any) *runtime.RawExtension {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &runtime.RawExtension{Raw: b}
-}
-
-type roomConfig struct {
-	ID           string         `json:"id"`
-	Name         string         `json:"name"`
-	ScheduleData map[string]any `json:"schedule_data"`
-}
-
-type worldConfig struct {
-	Rooms []roomConfig `json:"rooms"`
-}
-
-func (w worldConfig) room(id string) *roomConfig {
-	for i := range w.Rooms {
-		if w.Rooms[i].ID == id {
-			return &w.Rooms[i]
-		}
-	}
-	return nil
-}
-
 func decode[T any](t *testing.T, b json.RawMessage) T {
 	t.Helper()
 	var v T
@@ -97,7 +61,7 @@ func TestRoomLifecycle(t *testing.T) {
 	n := startNode(t)
 	c := newClient(t, n.Addr())
 	ctx := context.Background()
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 
 	spec := &v1alpha1.RoomSpec{DisplayName: "Hall B", Description: "Second stage"}
 	st, err := c.PutRoom(ctx, "hall-b", spec)
@@ -107,7 +71,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || st.Config.Name != "Hall B" || st.Viewers != 0 {
 		t.Fatalf("PUT new room = %+v, want created, owned by node-a", st)
 	}
-	if rc := decode[roomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
+	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 
@@ -120,20 +84,20 @@ func TestRoomLifecycle(t *testing.T) {
 	if st, err = c.PutRoom(ctx, "hall-b", spec); err != nil || st.Change != "updated" {
 		t.Fatalf("PUT renamed = %+v, %v; want updated", st, err)
 	}
-	if w := decode[worldConfig](t, g.Event("world.updated")); w.room("hall-b") == nil || w.room("hall-b").Name != "Hall B (renamed)" {
+	if w := decode[nodetest.WorldConfig](t, g.Event("world.updated")); w.Room("hall-b") == nil || w.Room("hall-b").Name != "Hall B (renamed)" {
 		t.Fatalf("world.updated after rename = %+v, want hall-b renamed", w)
 	}
 
 	// Viewers are counted by the owner.
 	g.Call("room.enter", map[string]any{"room": "hall-b"})
-	g2 := guest(t, n, "second")
+	g2 := nodetest.Guest(t, n, "second")
 	g2.Call("room.enter", map[string]any{"room": "hall-b"})
 	if st, err = c.Room(ctx, "hall-b"); err != nil || st.Viewers != 2 || st.Owner != "node-a" {
 		t.Fatalf("GET = %+v, %v; want 2 viewers owned by node-a", st, err)
 	}
 
 	// New schedule data reaches the room's members as room.schedule.
-	spec.ScheduleData = raw(t, map[string]any{"title": "Panel", "session": "s-1"})
+	spec.ScheduleData = kubetest.Raw(t, map[string]any{"title": "Panel", "session": "s-1"})
 	if _, err = c.PutRoom(ctx, "hall-b", spec); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +112,7 @@ func TestRoomLifecycle(t *testing.T) {
 	// A spec the catalog rejects is 422 with the catalog's message, and
 	// changes nothing.
 	bad := *spec
-	bad.ScheduleData = raw(t, map[string]any{"speaker": "x"})
+	bad.ScheduleData = kubetest.Raw(t, map[string]any{"speaker": "x"})
 	_, err = c.PutRoom(ctx, "hall-b", &bad)
 	if !admin.IsInvalid(err) || !strings.Contains(err.Error(), "speaker") {
 		t.Fatalf("PUT bad schedule: %v, want 422 naming the key", err)
@@ -166,7 +130,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if err := c.DeleteRoom(ctx, "hall-b"); err != nil {
 		t.Fatal(err)
 	}
-	outsider := guest(t, n, "outsider")
+	outsider := nodetest.Guest(t, n, "outsider")
 	for _, cl := range []*nodetest.Client{g, g2} {
 		if d := decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
 			t.Fatalf("room.delete = %v, want hall-b", d)
@@ -347,11 +311,11 @@ func TestAdminListener(t *testing.T) {
 	if self := (admin.Member{Name: "node-a", Addr: n.AdminAddr()}); ps.Node != self || !slices.Equal(ps.Members, []admin.Member{self}) {
 		t.Fatalf("pool = %+v, want node-a at its admin address", ps)
 	}
-	g := guest(t, n, "watcher")
+	g := nodetest.Guest(t, n, "watcher")
 	if st, err := c.PutRoom(context.Background(), "hall-c", &v1alpha1.RoomSpec{DisplayName: "Hall C"}); err != nil || st.Change != "created" {
 		t.Fatalf("PUT on the admin listener: %+v, %v", st, err)
 	}
-	if rc := decode[roomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
+	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
 		t.Fatalf("room.create = %+v, want hall-c", rc)
 	}
 	if status, e := do(t, "GET", "http://"+n.AdminAddr()+admin.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != admin.CodeUnauthenticated {

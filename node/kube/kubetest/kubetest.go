@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -180,4 +181,14 @@ func (e *Env) AddUser(t testing.TB, name string) User {
 		t.Fatal(err)
 	}
 	return User{Name: name, Config: u.Config(), Kubeconfig: path}
+}
+
+// Raw encodes v as a RawExtension (a Room's scheduleData or module config).
+func Raw(t testing.TB, v any) *kruntime.RawExtension {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &kruntime.RawExtension{Raw: b}
 }
