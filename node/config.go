@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/protocol/socketio"
@@ -62,6 +63,9 @@ type Config struct {
 	Kube kube.Config
 	// Debug serves Go profiles on a loopback listener (docs/benchmarks.md).
 	Debug DebugConfig
+	// Catalog sets how long deleted rooms' tombstones are kept
+	// (docs/cluster.md#tombstones).
+	Catalog catalog.Config
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -91,6 +95,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Kube.RegisterFlags(fs)
 	c.registerStoreFlags(fs)
 	c.Debug.RegisterFlags(fs)
+	c.Catalog.RegisterFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -181,6 +186,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Debug.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Catalog.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Kube.Enabled() && c.RoomsFile != "" {

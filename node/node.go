@@ -59,6 +59,8 @@ type Node struct {
 	cluster *cluster.Router
 	// debug serves profiles (--debug-addr); nil when off.
 	debug *debugServer
+	// stopGC stops the catalog's tombstone collection.
+	stopGC func()
 }
 
 // New builds a node: opens the store, loads rooms, binds the listener.
@@ -230,6 +232,7 @@ func (n *Node) build(ctx context.Context) error {
 		n.log.Info("cluster member", "name", n.cluster.Name(), "gossip", n.cluster.GossipAddr(),
 			"peer", n.cluster.PeerAddr(), "join", cfg.Cluster.Membership.Join.String())
 	}
+	n.stopGC = cat.StartGC(cfg.Catalog, n.log.With("component", "catalog"))
 	return nil
 }
 
@@ -297,6 +300,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	_ = n.ln.Close()
 	if n.adminLn != nil {
 		_ = n.adminLn.Close()
+	}
+	if n.stopGC != nil {
+		n.stopGC()
 	}
 	if cerr := n.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))

@@ -43,6 +43,10 @@ type Catalog struct {
 	// declared is this node's --rooms file: room id → manifest hash, as
 	// last given to ApplyManifests.
 	declared map[string]string
+	// Tombstone collection (gc.go): the tombstones' time to live, and the
+	// time of the newest deletion whose tombstone was collected.
+	ttl       time.Duration
+	collected time.Time
 }
 
 // Open loads the catalog from st.
@@ -53,6 +57,12 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 	}
 	c := &Catalog{store: st, now: time.Now, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
 	for id, b := range recs {
+		if id == gcKey {
+			if err := c.loadGC(b); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		rec, err := decodeStored(id, b)
 		if err != nil {
 			return nil, err

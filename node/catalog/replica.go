@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Replication: in a cluster every node holds the whole catalog. Each write
@@ -55,6 +56,11 @@ type Record struct {
 	// the room (see ApplyManifests); every later write of the room carries
 	// it on, its tombstone included. Empty: no manifest was ever applied.
 	Manifest string `json:"manifest,omitempty"`
+	// At is when the write was made, on the clock of the node that made
+	// it; a tombstone's At is when the room was deleted, which is what its
+	// time to live counts from (gc.go). Zero in records written before
+	// this field existed.
+	At time.Time `json:"at,omitzero"`
 }
 
 // Change is what applying a record did to a room: Before and After are its
@@ -70,24 +76,34 @@ type Change struct {
 type meta struct {
 	v        Version
 	cause    Cause
-	manifest string // Record.Manifest
+	manifest string    // Record.Manifest
+	at       time.Time // Record.At
 }
 
-func metaOf(rec Record) meta { return meta{v: rec.Version, cause: rec.Cause, manifest: rec.Manifest} }
+func metaOf(rec Record) meta {
+	return meta{v: rec.Version, cause: rec.Cause, manifest: rec.Manifest, at: rec.At}
+}
+
+// record is the Record of id with this replication state and room r (nil:
+// a tombstone).
+func (m meta) record(id string, r *Room) Record {
+	return Record{ID: id, Room: r, Version: m.v, Cause: m.cause, Manifest: m.manifest, At: m.at}
+}
 
 // stored is a room as the store keeps it: the room's JSON with its
 // version, and for a tombstone only the id. Records written before
 // versions existed load as version zero, older than any write.
 type stored struct {
 	*Room
-	Version  *Version `json:"_version,omitempty"`
-	Cause    Cause    `json:"_cause,omitempty"`
-	Deleted  bool     `json:"_deleted,omitempty"`
-	Manifest string   `json:"_manifest,omitempty"`
+	Version  *Version  `json:"_version,omitempty"`
+	Cause    Cause     `json:"_cause,omitempty"`
+	Deleted  bool      `json:"_deleted,omitempty"`
+	Manifest string    `json:"_manifest,omitempty"`
+	At       time.Time `json:"_at,omitzero"`
 }
 
 func encodeStored(rec Record) ([]byte, error) {
-	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause, Manifest: rec.Manifest}
+	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause, Manifest: rec.Manifest, At: rec.At}
 	if rec.Room == nil {
 		s.Room, s.Deleted = &Room{ID: rec.ID}, true
 	}
@@ -103,7 +119,7 @@ func decodeStored(id string, b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return Record{}, fmt.Errorf("decode stored room %s: %w", id, err)
 	}
-	rec := Record{ID: id, Cause: s.Cause, Manifest: s.Manifest}
+	rec := Record{ID: id, Cause: s.Cause, Manifest: s.Manifest, At: s.At}
 	if s.Version != nil {
 		rec.Version = *s.Version
 	}
@@ -129,6 +145,7 @@ func (c *Catalog) Replicate(node string, onWrite func([]Record)) {
 // manifest hash: manifest[id] when given, else the one it had.
 func (c *Catalog) stamp(cause Cause, rooms []*Room, deleted []string, manifest map[string]string) []Record {
 	recs := make([]Record, 0, len(rooms)+len(deleted))
+	at := c.wallClock()
 	hash := func(id string) string {
 		if h, ok := manifest[id]; ok {
 			return h
@@ -137,11 +154,11 @@ func (c *Catalog) stamp(cause Cause, rooms []*Room, deleted []string, manifest m
 	}
 	for _, r := range rooms {
 		c.clock++
-		recs = append(recs, Record{ID: r.ID, Room: r, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(r.ID)})
+		recs = append(recs, Record{ID: r.ID, Room: r, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(r.ID), At: at})
 	}
 	for _, id := range deleted {
 		c.clock++
-		recs = append(recs, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(id)})
+		recs = append(recs, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, Manifest: hash(id), At: at})
 	}
 	return recs
 }
@@ -201,7 +218,7 @@ func (c *Catalog) Records(ids ...string) []Record {
 		if !ok {
 			continue
 		}
-		rec := Record{ID: id, Version: m.v, Cause: m.cause, Manifest: m.manifest}
+		rec := m.record(id, nil)
 		if r := c.rooms[id]; r != nil {
 			rec.Room = r.Clone()
 		}
@@ -221,33 +238,59 @@ func (c *Catalog) Newer(id string, v Version) bool {
 // Apply merges records from other nodes: each one newer than the catalog's
 // version of its room replaces it (and is persisted); older ones are
 // ignored. It returns what changed, in the order of recs.
+//
+// Two kinds of records of rooms the catalog does not know are not applied
+// (gc.go): the tombstone of a deletion older than the tombstone TTL (it was
+// collected here, or would be), and a live record written no later than the
+// newest deletion whose tombstone this catalog collected — a copy of a room
+// deleted since, held by a node that was away longer than the TTL. The
+// catalog deletes such a room again: it writes a fresh tombstone, newer
+// than the copy, and hands it to the replication hook, so that the node
+// holding the copy deletes it too.
 func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var (
-		apply   []Record
-		changes []Change
-		seen    = map[string]int{} // id → index in apply, for duplicates
+		newest = make(map[string]Record, len(recs))
+		ids    []string // of newest, in the order of recs
 	)
 	for _, rec := range recs {
 		c.clock = max(c.clock, rec.Version.Clock)
-		if m, ok := c.meta[rec.ID]; ok && !m.v.Less(rec.Version) {
+		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
+			return nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
+		}
+		if reservedID(rec.ID) {
 			continue
 		}
-		if i, dup := seen[rec.ID]; dup {
-			if apply[i].Version.Less(rec.Version) {
-				apply[i] = rec
+		if cur, dup := newest[rec.ID]; dup {
+			if cur.Version.Less(rec.Version) {
+				newest[rec.ID] = rec
 			}
 			continue
 		}
-		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
-			return nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
+		newest[rec.ID] = rec
+		ids = append(ids, rec.ID)
+	}
+	now := c.wallClock()
+	var apply, redelete []Record
+	for _, id := range ids {
+		rec := newest[id]
+		m, known := c.meta[id]
+		switch {
+		case known && !m.v.Less(rec.Version):
+			continue
+		case !known && rec.Room == nil && c.expired(rec.At, now):
+			continue
+		case !known && rec.Room != nil && c.collectedBefore(rec.At):
+			c.clock++
+			redelete = append(redelete, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node},
+				Cause: CauseDelete, Manifest: rec.Manifest, At: now})
+			continue
 		}
 		if rec.Room != nil {
 			rec.Room = rec.Room.Clone()
 			rec.Room.normalize()
 		}
-		seen[rec.ID] = len(apply)
 		apply = append(apply, rec)
 	}
 	for _, rec := range apply {
@@ -258,9 +301,10 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 			}
 		}
 	}
-	if err := c.storeRecords(ctx, apply); err != nil {
+	if err := c.storeRecords(ctx, append(apply[:len(apply):len(apply)], redelete...)); err != nil {
 		return nil, err
 	}
+	changes := make([]Change, 0, len(apply))
 	for _, rec := range apply {
 		ch := Change{ID: rec.ID, Before: c.rooms[rec.ID], After: rec.Room, Cause: rec.Cause}
 		if rec.Room == nil {
@@ -271,5 +315,6 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 		}
 		changes = append(changes, ch)
 	}
+	c.written(redelete)
 	return changes, nil
 }

@@ -84,6 +84,8 @@ func (r *Room) Validate() *op.Error {
 	switch {
 	case r.ID == "" || len(r.ID) > 64:
 		return op.Errorf(op.CodeConfigInvalid, "id must be 1 to 64 characters")
+	case reservedID(r.ID):
+		return op.Errorf(op.CodeConfigInvalid, "ids starting with %q are reserved", reservedPrefix)
 	case r.Name == "" || utf8.RuneCountInString(r.Name) > MaxNameLen:
 		return op.Errorf(op.CodeConfigInvalid, "name must be 1 to %d characters", MaxNameLen)
 	case utf8.RuneCountInString(r.Description) > MaxDescriptionLen:
