@@ -1,11 +1,15 @@
 package peer
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
 	"sync"
 )
+
+// inboundReadBuffer is the read buffer of an inbound peer connection.
+const inboundReadBuffer = 64 << 10
 
 // inConn is a connection a peer dialled to this node: read-only after the
 // handshake, its frames dispatched to lane workers.
@@ -80,8 +84,11 @@ func (m *Mesh) serveFrames(ic *inConn) {
 		}
 		wg.Wait()
 	}()
+	// A peer writes frames in batches; reading them through a buffer takes
+	// a batch in one system call instead of two per frame.
+	br := bufio.NewReaderSize(ic.conn, inboundReadBuffer)
 	for {
-		f, err := readFrame(ic.conn, m.cfg.MaxFrameBytes)
+		f, err := readFrame(br, m.cfg.MaxFrameBytes)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				m.log.Debug("peer connection ended", "peer", ic.peer, "err", err)
