@@ -94,15 +94,25 @@ func (r *Router) ownerSend(q *request) error {
 		return nil
 	}
 	defer unlock()
-	b, err := json.Marshal(q)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", q.Op, err)
+	var b []byte
+	if q.Op == opReact {
+		b = encodeReact(q.Room, q.UserID, q.Reaction)
+	}
+	if b == nil {
+		var err error
+		if b, err = json.Marshal(q); err != nil {
+			return fmt.Errorf("encode %s: %w", q.Op, err)
+		}
 	}
 	if err := r.mesh.Send(owner, lane(q.Room), b); err != nil {
 		r.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
 		return unavailable(err)
 	}
-	r.met.forwarded.WithLabelValues(q.Op, "sent").Inc()
+	if q.Op == opReact {
+		r.met.reactSent.Inc()
+	} else {
+		r.met.forwarded.WithLabelValues(q.Op, "sent").Inc()
+	}
 	return nil
 }
 
@@ -388,10 +398,12 @@ func (r *Router) HandleRequest(from string, payload []byte) []byte {
 
 // HandleMessage implements peer.Handler.
 func (r *Router) HandleMessage(from string, payload []byte) {
-	var q request
-	if err := json.Unmarshal(payload, &q); err != nil {
-		r.met.received.WithLabelValues("invalid").Inc()
-		return
+	q, ok := decodeReact(payload)
+	if !ok {
+		if err := json.Unmarshal(payload, &q); err != nil {
+			r.met.received.WithLabelValues("invalid").Inc()
+			return
+		}
 	}
 	switch q.Op {
 	case opDeliver:
@@ -412,7 +424,11 @@ func (r *Router) HandleMessage(from string, payload []byte) {
 		r.met.received.WithLabelValues("invalid").Inc()
 		return
 	}
-	r.met.received.WithLabelValues(q.Op).Inc()
+	if q.Op == opReact {
+		r.met.reactReceived.Inc()
+	} else {
+		r.met.received.WithLabelValues(q.Op).Inc()
+	}
 }
 
 // LinkUp implements peer.Handler: frames to peer may have been lost while

@@ -17,10 +17,14 @@ type metrics struct {
 	catalog     *prometheus.CounterVec
 	ringChanges prometheus.Counter
 	owned       prometheus.GaugeFunc
+
+	// The counters of reactions, resolved once: they count every
+	// reaction forwarded (see wire_react.go).
+	reactSent, reactReceived prometheus.Counter
 }
 
 func newMetrics(r *Router) *metrics {
-	return &metrics{
+	m := &metrics{
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_cluster_owner_ops_total",
 			Help: "Room operations by operation and outcome: local (this node owns the room), ok/sent (forwarded), retry (refused while the ring moves or the owner rebuilds the room; retried), unavailable, error.",
@@ -61,6 +65,9 @@ func newMetrics(r *Router) *metrics {
 			return float64(n)
 		}),
 	}
+	m.reactSent = m.forwarded.WithLabelValues(opReact, "sent")
+	m.reactReceived = m.received.WithLabelValues(opReact)
+	return m
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
