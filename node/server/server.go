@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"path"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,9 @@ type Server struct {
 
 	// replays answers repeated Socket.IO event ids across the node's connections.
 	replays *socketio.Replays
+
+	// poller reads the client connections (nil: a goroutine reads each).
+	poller *session.Poller
 }
 
 // New returns a Server. gatherer serves /metrics.
@@ -102,6 +106,13 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
+	}
+	if cfg.Session.Epoll {
+		p, err := session.NewPoller(runtime.GOMAXPROCS(0))
+		if err != nil {
+			log.Warn("connections are read by a goroutine each", "err", err)
+		}
+		s.poller = p
 	}
 	s.promh = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
@@ -166,6 +177,9 @@ func (s *Server) Shutdown(ctx context.Context, code int) error {
 		go func() { s.wg.Wait(); close(done) }()
 		select {
 		case <-done:
+			if s.poller != nil {
+				s.poller.Close()
+			}
 		case <-ctx.Done():
 			s.shutdownErr = fmt.Errorf("connections still open: %w", ctx.Err())
 		}
@@ -235,7 +249,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(c, "venueless", func() { c.Serve(venueless.NewHandler(s.eng, c, s.metrics, s.log)) })
+		s.serve(c, "venueless", venueless.NewHandler(s.eng, c, s.metrics, s.log))
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -257,33 +271,30 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(c, "socketio", func() {
-			h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
-				Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
-			h.Open()
-			c.Serve(h)
-		})
+		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
+			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
+		h.Open()
+		s.serve(c, "socketio", h)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
 	}
 }
 
-// serve runs a connection in a goroutine of its own and returns at once:
-// fasthttp (KeepHijackedConns) then releases the request's context and
-// the upgrade's goroutine instead of keeping them for the connection's
-// life.
-func (s *Server) serve(c *session.Conn, dialect string, run func()) {
+// serve starts a connection and returns at once: fasthttp
+// (KeepHijackedConns) then releases the request's context and the
+// upgrade's goroutine instead of keeping them for the connection's life;
+// the connection is read by the poller, or by a goroutine of its own.
+func (s *Server) serve(c *session.Conn, dialect string, h session.Handler) {
 	if !s.track(c) {
 		c.Close(session.CloseGoingAway, "server shutting down")
 	}
 	g := s.metrics.Connections.WithLabelValues(dialect)
 	g.Inc()
-	go func() {
-		defer s.untrack(c)
-		defer g.Dec()
-		run()
-	}()
+	c.Start(h, s.poller, func() {
+		g.Dec()
+		s.untrack(c)
+	})
 }
 
 // track registers a connection; false means the server is draining.

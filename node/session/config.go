@@ -34,6 +34,9 @@ type Config struct {
 	// PingInterval is how often the server sends a websocket ping; a
 	// connection that sends nothing (not even a pong) for 2×PingInterval is closed.
 	PingInterval time.Duration
+	// Epoll reads connections from epoll loops (Linux): an idle connection
+	// has no goroutine and no read buffer. Off: a reading goroutine each.
+	Epoll bool
 }
 
 // DefaultConfig returns the default limits.
@@ -46,6 +49,7 @@ func DefaultConfig() Config {
 		WriteTimeout:  10 * time.Second,
 		AuthTimeout:   30 * time.Second,
 		PingInterval:  25 * time.Second,
+		Epoll:         true,
 	}
 }
 
@@ -59,6 +63,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", d.WriteTimeout, "deadline of one socket write")
 	fs.DurationVar(&c.AuthTimeout, "auth-timeout", d.AuthTimeout, "time a connection has to authenticate")
 	fs.DurationVar(&c.PingInterval, "ping-interval", d.PingInterval, "websocket ping period; silent connections are closed after twice this")
+	fs.BoolVar(&c.Epoll, "epoll", d.Epoll, "read client connections from epoll loops (Linux): no goroutine or read buffer per idle connection; off: a reading goroutine each")
 }
 
 // Validate reports a configuration that cannot work.

@@ -61,6 +61,24 @@ type Conn struct {
 	// writer has taken from queue included: at most cfg.WriteQueueLen.
 	pending atomic.Int32
 
+	// Read by activations when the connection is polled (Start with a
+	// Poller; poll_linux.go).
+	polled       atomic.Bool
+	h            Handler
+	onDone       func()
+	idle, auth   *time.Timer
+	loop         *pollLoop
+	pollID       uint64
+	fd           int
+	rmu          sync.Mutex
+	reading      bool // an activation runs
+	ended        bool // the connection is being torn down
+	teardownOnce sync.Once
+	// Activations only (one at a time).
+	partial    []byte // a frame cut by the end of a read
+	msg        []byte // the fragments of a message so far
+	fragmented bool
+
 	mu       sync.Mutex
 	queue    [][]byte // frames to write
 	pingDue  bool     // a keep-alive ping is to be written
@@ -156,6 +174,7 @@ func (c *Conn) Close(code int, reason string) {
 		c.mu.Lock()
 		c.kickLocked() // the writer sends the close frame
 		c.mu.Unlock()
+		c.closed()
 	})
 }
 

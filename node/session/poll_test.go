@@ -1,0 +1,252 @@
+package session
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+)
+
+// maskedFrame is a client frame.
+func maskedFrame(fin bool, op byte, payload []byte) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	out := []byte{b0}
+	switch n := len(payload); {
+	case n < 126:
+		out = append(out, 0x80|byte(n))
+	case n <= 0xFFFF:
+		out = append(out, 0x80|126, byte(n>>8), byte(n))
+	default:
+		out = append(out, 0x80|127)
+		out = binary.BigEndian.AppendUint64(out, uint64(n))
+	}
+	key := [4]byte{1, 2, 3, 4}
+	out = append(out, key[:]...)
+	for i, c := range payload {
+		out = append(out, c^key[i&3])
+	}
+	return out
+}
+
+func TestParseFrame(t *testing.T) {
+	big := bytes.Repeat([]byte("x"), 70_000)
+	for _, p := range [][]byte{nil, []byte("hi"), bytes.Repeat([]byte("y"), 126), big} {
+		b := maskedFrame(true, opText, p)
+		for cut := 0; cut < len(b); cut += max(1, len(b)/7) {
+			if _, n, need, err := parseFrame(b[:cut], 1<<20); err != nil || n != 0 || need <= cut {
+				t.Fatalf("%d of %d bytes: n %d need %d err %v", cut, len(b), n, need, err)
+			}
+		}
+		f, n, need, err := parseFrame(append(b, 0x81), 1<<20)
+		if err != nil || need != 0 || n != len(b) || !f.fin || f.op != opText || !bytes.Equal(f.payload, p) {
+			t.Fatalf("%d-byte frame: n %d need %d err %v, payload %d bytes", len(p), n, need, err, len(f.payload))
+		}
+	}
+	for name, b := range map[string][]byte{
+		"unmasked":             {0x81, 0x02, 'h', 'i'},
+		"reserved bit":         {0xC1, 0x80, 0, 0, 0, 0},
+		"unknown opcode":       {0x83, 0x80, 0, 0, 0, 0},
+		"fragmented control":   {0x09, 0x80, 0, 0, 0, 0},
+		"long control payload": append([]byte{0x89, 0x80 | 126, 0, 200}, make([]byte, 4+200)...),
+	} {
+		if _, _, _, err := parseFrame(b, 1<<20); !errors.Is(err, errProtocol) {
+			t.Errorf("%s: %v, want a protocol error", name, err)
+		}
+	}
+	if _, _, _, err := parseFrame(maskedFrame(true, opText, big)[:20], 1000); !errors.Is(err, errTooBig) {
+		t.Errorf("oversized frame: %v, want errTooBig before its payload is read", err)
+	}
+}
+
+// echoHandler echoes each message and records the order of events.
+type echoHandler struct {
+	mu     sync.Mutex
+	frames []string
+	closed chan struct{}
+}
+
+func (h *echoHandler) HandleFrame(c *Conn, frame []byte) {
+	h.mu.Lock()
+	h.frames = append(h.frames, string(frame))
+	h.mu.Unlock()
+	c.Send(frame)
+}
+
+func (h *echoHandler) Closed(*Conn) { close(h.closed) }
+
+// servePolled runs a websocket server whose connections a Poller reads.
+func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) string {
+	t.Helper()
+	p, err := NewPoller(2)
+	if err != nil {
+		t.Skip("no epoll:", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := websocket.FastHTTPUpgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
+	srv := &fasthttp.Server{ReduceMemoryUsage: true, KeepHijackedConns: true, Handler: func(ctx *fasthttp.RequestCtx) {
+		_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
+			New(ws, cfg, nil).Start(h, p, func() { close(done) })
+		})
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown(); p.Close() })
+	return ln.Addr().String()
+}
+
+// TestPolledConnection: messages (whole, fragmented, large, between pings)
+// reach the handler in order and their answers come back; a client's close
+// ends the connection: the handler's Closed, then done.
+func TestPolledConnection(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("epoll is Linux only")
+	}
+	cfg := DefaultConfig()
+	h := &echoHandler{closed: make(chan struct{})}
+	done := make(chan struct{})
+	addr := servePolled(t, &cfg, h, done)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ws, _, err := websocket.NewClient(conn, mustURL("ws://"+addr+"/"), nil, 1024, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	large := strings.Repeat("z", 40_000)
+	// Raw frames, written in pieces that cut headers and payloads.
+	var raw []byte
+	raw = append(raw, maskedFrame(true, opText, []byte("one"))...)
+	raw = append(raw, maskedFrame(false, opText, []byte("tw"))...)
+	raw = append(raw, maskedFrame(true, opPing, []byte("p"))...)
+	raw = append(raw, maskedFrame(true, opContinuation, []byte("o"))...)
+	raw = append(raw, maskedFrame(true, opText, []byte(large))...)
+	for len(raw) > 0 {
+		n := min(len(raw), 777)
+		if _, err := conn.Write(raw[:n]); err != nil {
+			t.Fatal(err)
+		}
+		raw = raw[n:]
+	}
+	gotPong := make(chan struct{}, 1)
+	ws.SetPongHandler(func(string) error { gotPong <- struct{}{}; return nil })
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for _, want := range []string{"one", "two", large} {
+		_, got, err := ws.ReadMessage()
+		if err != nil || string(got) != want {
+			t.Fatalf("echo %.20q, %v; want %.20q", got, err, want)
+		}
+	}
+	select {
+	case <-gotPong:
+	default:
+		t.Error("no pong for the ping")
+	}
+	if err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("after the client's close: %v, want a 1000 close", err)
+	}
+	select {
+	case <-h.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("handler not told of the end")
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("done not called")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.frames) != 3 {
+		t.Errorf("handler got %d messages, want 3", len(h.frames))
+	}
+}
+
+// TestPolledIdleAndTooBig: a silent connection is closed after twice the
+// ping interval; an oversized frame closes with 1009.
+func TestPolledIdleAndTooBig(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("epoll is Linux only")
+	}
+	cfg := DefaultConfig()
+	cfg.PingInterval = 100 * time.Millisecond
+	cfg.MaxFrameBytes = 1024
+	for _, tc := range []struct {
+		name string
+		send []byte
+		code int
+	}{
+		{"too big", maskedFrame(true, opText, make([]byte, 2000)), CloseTooBig},
+		{"unmasked", []byte{0x81, 0x01, 'x'}, websocket.CloseProtocolError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &echoHandler{closed: make(chan struct{})}
+			addr := servePolled(t, &cfg, h, make(chan struct{}))
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ws, _, err := websocket.NewClient(conn, mustURL("ws://"+addr+"/"), nil, 1024, 1024)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Write(tc.send); err != nil {
+				t.Fatal(err)
+			}
+			_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for {
+				_, _, err := ws.ReadMessage()
+				if err == nil {
+					continue
+				}
+				if !websocket.IsCloseError(err, tc.code) {
+					t.Fatalf("got %v, want close %d", err, tc.code)
+				}
+				break
+			}
+			<-h.closed
+		})
+	}
+	t.Run("idle", func(t *testing.T) {
+		h := &echoHandler{closed: make(chan struct{})}
+		addr := servePolled(t, &cfg, h, make(chan struct{}))
+		ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		ws.SetPingHandler(func(string) error { return nil }) // a peer that never answers
+		select {
+		case <-h.closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("an idle connection was not closed")
+		}
+	})
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
