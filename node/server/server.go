@@ -51,8 +51,13 @@ type Config struct {
 	Ready func() bool
 }
 
-// readBufferSize is a websocket connection's read buffer.
-const readBufferSize = 1024
+// readBufferSize is a websocket connection's read buffer when a goroutine
+// reads it; polledReadBufferSize when the session's poller does (the
+// websocket library's minimum, the largest control frame).
+const (
+	readBufferSize       = 1024
+	polledReadBufferSize = 128
+)
 
 // Server serves one node's HTTP and websocket traffic.
 type Server struct {
@@ -101,18 +106,22 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 	// before the connection is hijacked (ReduceMemoryUsage) instead of
 	// staying under the websocket for its whole life; the request's
 	// context goes back too (KeepHijackedConns, see serve).
-	s.upgrader = websocket.FastHTTPUpgrader{
-		ReadBufferSize:  readBufferSize,
-		WriteBufferSize: 4096,
-		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
-	}
+	rbs := readBufferSize
 	if cfg.Session.Epoll {
 		p, err := session.NewPoller(runtime.GOMAXPROCS(0))
 		if err != nil {
 			log.Warn("connections are read by a goroutine each", "err", err)
+		} else {
+			// The session reads polled connections itself: the websocket
+			// library's read buffer is never used, so keep it at its minimum.
+			s.poller, rbs = p, polledReadBufferSize
 		}
-		s.poller = p
+	}
+	s.upgrader = websocket.FastHTTPUpgrader{
+		ReadBufferSize:  rbs,
+		WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
 	}
 	s.promh = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
