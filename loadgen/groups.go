@@ -24,8 +24,10 @@ import (
 // without room.reaction.
 
 // groupSpan is how long after its first receipt a receipt still belongs to
-// a broadcast; broadcasts of one room are a reaction window (1 s) apart.
-const groupSpan = 500 * time.Millisecond
+// a broadcast; broadcasts of one room are a reaction window (1 s) apart,
+// and consecutive ones usually differ in their counts too. A spread near
+// groupSpan means deliveries slower than the window itself.
+const groupSpan = 900 * time.Millisecond
 
 // maxGroupOffsets bounds one group's sparse offsets (milliseconds).
 const maxGroupOffsets = 4096
