@@ -168,7 +168,11 @@ func (c *client) closeLocked(cause error, stopping bool) {
 	if c.w.poll != nil {
 		c.w.poll.remove(c)
 	}
+	// Not under a write: a descriptor closed during one could be reused by
+	// another connection before the write reaches it.
+	c.ws.wmu.Lock()
 	_ = c.ws.close()
+	c.ws.wmu.Unlock()
 	c.w.live.open.Add(-1)
 	if !stopping {
 		c.w.live.drops.Add(1)

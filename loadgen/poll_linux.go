@@ -17,10 +17,16 @@ import (
 // On Linux a worker reads its connections from epoll loops instead of one
 // goroutine parked in Read per connection: a message then costs one read
 // system call (Go's Read tries the socket, finds it empty, parks, and
-// reads again once woken) and an idle connection costs no goroutine. The
-// sockets stay Go's: writes, deadlines and Close go through net.Conn; the
-// loops only read them, each connection under its rmu so that Close never
-// races a read.
+// reads again once woken) and an idle connection costs no goroutine.
+//
+// Once set up, a connection leaves Go's poller: the worker keeps a
+// duplicate of its descriptor and closes Go's. Otherwise every message
+// would also wake a thread of the load generator blocked in Go's own
+// epoll_wait — and on loopback that wake-up is paid by the server's write
+// system call, so the load generator would inflate the server's CPU per
+// delivery. A loop that found events looks again after pollBatch instead
+// of parking, so a burst of messages costs a handful of wake-ups.
+// Writes on such a connection are plain write system calls (fdConn).
 
 // pollSet is a worker's epoll loops; connection slot s belongs to loop
 // s mod len.
@@ -76,16 +82,25 @@ func (ps *pollSet) add(c *client) error {
 	if err != nil {
 		return fmt.Errorf("poll: %w", err)
 	}
-	fd := -1
-	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
-		return fmt.Errorf("poll: %w", err)
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(f uintptr) { fd, derr = syscall.Dup(int(f)) }); err != nil || derr != nil {
+		return fmt.Errorf("poll: dup: %w", errors.Join(err, derr))
 	}
+	syscall.CloseOnExec(fd)
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.state.Load() != stReady {
+		_ = syscall.Close(fd)
 		return nil
 	}
+	// The duplicate shares the socket (and its non-blocking mode); closing
+	// Go's descriptor takes the socket out of Go's poller. Writers hold
+	// wmu, so none is using Go's descriptor meanwhile.
+	c.ws.wmu.Lock()
+	_ = tc.Close()
 	c.fd = fd
+	c.ws.c = &fdConn{fd: fd, local: tc.LocalAddr(), remote: tc.RemoteAddr()}
+	c.ws.wmu.Unlock()
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(c.slot)}
 	if err := syscall.EpollCtl(ps.loop(c).epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return fmt.Errorf("poll: %w", err)
@@ -124,13 +139,81 @@ func (l *pollLoop) run(clients []*client) {
 		if err != nil || werr != nil {
 			return // closed
 		}
-		for i := range n {
-			if s := int(events[i].Fd); s >= 0 && s < len(clients) {
-				clients[s].readable()
+		for n > 0 {
+			for i := range n {
+				if s := int(events[i].Fd); s >= 0 && s < len(clients) {
+					clients[s].readable()
+				}
+			}
+			if n < len(events) {
+				time.Sleep(pollBatch) // let a burst gather
+			}
+			if n, werr = syscall.EpollWait(l.epfd, events, 0); werr != nil && werr != syscall.EINTR {
+				return
 			}
 		}
 	}
 }
+
+// pollBatch is how long a busy loop lets events gather before it looks
+// again; it adds at most that to a measured latency.
+const pollBatch = 500 * time.Microsecond
+
+// fdConn is a connection's socket once it has left Go's poller: the worker
+// reads it; writes (requests, pongs) are write system calls that wait out
+// a full send buffer in short sleeps.
+type fdConn struct {
+	fd            int
+	local, remote net.Addr
+	closeOnce     sync.Once
+}
+
+// fdWriteTimeout bounds a write that finds the send buffer full.
+const fdWriteTimeout = 10 * time.Second
+
+func (c *fdConn) Write(b []byte) (int, error) {
+	done := 0
+	deadline := time.Time{}
+	for done < len(b) {
+		n, err := syscall.Write(c.fd, b[done:])
+		if n > 0 {
+			done += n
+		}
+		switch {
+		case err == nil || err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			if deadline.IsZero() {
+				deadline = time.Now().Add(fdWriteTimeout)
+			} else if time.Now().After(deadline) {
+				return done, fmt.Errorf("write: %w", os.ErrDeadlineExceeded)
+			}
+			time.Sleep(pollBatch)
+		default:
+			return done, fmt.Errorf("write: %w", err)
+		}
+	}
+	return done, nil
+}
+
+func (c *fdConn) Read(b []byte) (int, error) {
+	n, err := syscall.Read(c.fd, b)
+	if n == 0 && err == nil {
+		return 0, io.EOF
+	}
+	return max(n, 0), err
+}
+
+func (c *fdConn) Close() error {
+	err := net.ErrClosed
+	c.closeOnce.Do(func() { err = syscall.Close(c.fd) })
+	return err
+}
+
+func (c *fdConn) LocalAddr() net.Addr                { return c.local }
+func (c *fdConn) RemoteAddr() net.Addr               { return c.remote }
+func (c *fdConn) SetDeadline(t time.Time) error      { return nil }
+func (c *fdConn) SetReadDeadline(t time.Time) error  { return nil }
+func (c *fdConn) SetWriteDeadline(t time.Time) error { return nil }
 
 // readable reads what the socket holds and handles the complete messages.
 func (c *client) readable() {
