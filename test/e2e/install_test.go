@@ -187,7 +187,7 @@ func TestWholeInstall(t *testing.T) {
 			t.Errorf("world.config on %s lists rooms %v, want %v", n.pod, ids, sampleIDs)
 		}
 	}
-	agent := startAgent(t, c.root)
+	agent := startAgent(t)
 	sio4 := agent.connect("valu4", 4, nodes[1].http, mint("valu-4")) // socket.io-client 4.x on node 1
 	sio2 := agent.connect("valu2", 2, nodes[2].http, mint("valu-2")) // socket.io-client 2.x on node 2
 	onNode := map[string]int{"alice": 0, "bob": 1, "carol": 2, "valu-4": 1, "valu-2": 2}

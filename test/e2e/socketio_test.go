@@ -1,15 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 	"testing"
 	"time"
 )
@@ -20,152 +14,10 @@ import (
 // into client calls and reports what the clients see on stdout (the protocol
 // is described at the top of agent.cjs).
 
-// agentMsg is one line of the agent's output.
-type agentMsg struct {
-	ID     *int              `json:"id"`
-	OK     bool              `json:"ok"`
-	Result json.RawMessage   `json:"result"`
-	Error  string            `json:"error"`
-	Client string            `json:"client"`
-	Event  string            `json:"event"`
-	Args   []json.RawMessage `json:"args"`
-}
-
+// agent is the socket.io-client agent of one test.
 type agent struct {
-	t     *testing.T
-	stdin io.WriteCloser
-
-	wmu  sync.Mutex
-	next int
-
-	mu     sync.Mutex
-	cond   *sync.Cond
-	msgs   []agentMsg
-	stderr strings.Builder
-	exited bool
-}
-
-// startAgent starts agent.cjs; node and the npm packages are required
-// (hack/setup-test-deps.sh installs them).
-func startAgent(t *testing.T, root string) *agent {
-	t.Helper()
-	dir := filepath.Join(root, "test", "socketio")
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not installed (hack/setup-test-deps.sh): %v", err)
-	}
-	for _, pkg := range []string{"sio2", "sio4"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-			t.Fatalf("test/socketio/node_modules/%s is missing (hack/setup-test-deps.sh runs npm ci there): %v", pkg, err)
-		}
-	}
-	cmd := exec.Command(nodeBin, "agent.cjs")
-	cmd.Dir = dir
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &agent{t: t, stdin: stdin}
-	a.cond = sync.NewCond(&a.mu)
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		return a.stderr.Write(p)
-	})
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start agent.cjs: %v", err)
-	}
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64*1024), 4<<20)
-		for sc.Scan() {
-			var m agentMsg
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				m = agentMsg{Event: "unparsable", Error: sc.Text()}
-			}
-			a.mu.Lock()
-			a.msgs = append(a.msgs, m)
-			a.cond.Broadcast()
-			a.mu.Unlock()
-		}
-		a.mu.Lock()
-		a.exited = true
-		a.cond.Broadcast()
-		a.mu.Unlock()
-	}()
-	t.Cleanup(func() {
-		_ = stdin.Close() // the agent closes its sockets and exits
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		<-readDone
-	})
-	return a
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// wait returns (and consumes) the first message matching pred.
-func (a *agent) wait(what string, timeout time.Duration, pred func(agentMsg) bool) agentMsg {
-	a.t.Helper()
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { a.mu.Lock(); a.cond.Broadcast(); a.mu.Unlock() })
-	defer timer.Stop()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for {
-		for i, m := range a.msgs {
-			if pred(m) {
-				a.msgs = append(a.msgs[:i:i], a.msgs[i+1:]...)
-				return m
-			}
-		}
-		if a.exited || !time.Now().Before(deadline) {
-			var seen []string
-			for _, m := range a.msgs {
-				b, _ := json.Marshal(m)
-				seen = append(seen, string(b))
-			}
-			a.t.Fatalf("socket.io agent: timed out waiting for %s (exited: %v); unconsumed:\n%s\nstderr: %s",
-				what, a.exited, strings.Join(seen, "\n"), a.stderr.String())
-		}
-		a.cond.Wait()
-	}
-}
-
-// do sends a command and returns its result.
-func (a *agent) do(cmd map[string]any) json.RawMessage {
-	a.t.Helper()
-	a.wmu.Lock()
-	a.next++
-	id := a.next
-	cmd["id"] = id
-	b, err := json.Marshal(cmd)
-	if err == nil {
-		_, err = a.stdin.Write(append(b, '\n'))
-	}
-	a.wmu.Unlock()
-	if err != nil {
-		a.t.Fatalf("socket.io agent command %s: %v", b, err)
-	}
-	m := a.wait("the reply to "+string(b), 10*time.Second, func(m agentMsg) bool { return m.ID != nil && *m.ID == id })
-	if !m.OK {
-		a.t.Fatalf("socket.io agent command %s failed: %s", b, m.Error)
-	}
-	return m.Result
+	*sioagent.Agent
+	t *testing.T
 }
 
 // sioClient is one socket.io-client socket inside the agent.
@@ -179,7 +31,7 @@ type sioClient struct {
 // server's user_info.
 func (a *agent) connect(name string, version int, httpAddr, token string) *sioClient {
 	a.t.Helper()
-	a.do(map[string]any{"cmd": "connect", "name": name, "version": version, "url": "http://" + httpAddr,
+	a.Do(map[string]any{"cmd": "connect", "name": name, "version": version, "url": "http://" + httpAddr,
 		"query": map[string]string{"sessionId": token}, "transports": []string{"websocket"},
 		"events": []string{"user_info", "invalidConnection", "resource:reactionUpdated", "resource:reactionDeleted"}})
 	c := &sioClient{a: a, name: name}
@@ -191,7 +43,7 @@ func (a *agent) connect(name string, version int, httpAddr, token string) *sioCl
 // pred and returns that argument.
 func (c *sioClient) event(ev string, timeout time.Duration, pred func(json.RawMessage) bool) json.RawMessage {
 	c.a.t.Helper()
-	m := c.a.wait(c.name+" event "+ev, timeout, func(m agentMsg) bool {
+	m := c.a.Wait(c.name+" event "+ev, timeout, func(m sioagent.Msg) bool {
 		return m.Client == c.name && m.Event == ev && len(m.Args) > 0 && pred(m.Args[0])
 	})
 	return m.Args[0]
@@ -201,7 +53,7 @@ func (c *sioClient) event(ev string, timeout time.Duration, pred func(json.RawMe
 // returns the reply's data, failing the test on an error reply.
 func (c *sioClient) call(ev string, data map[string]any) json.RawMessage {
 	c.a.t.Helper()
-	res := c.a.do(map[string]any{"cmd": "emit", "name": c.name, "event": ev, "ack": true, "timeoutMs": 8000,
+	res := c.a.Do(map[string]any{"cmd": "emit", "name": c.name, "event": ev, "ack": true, "timeoutMs": 8000,
 		"args": []any{map[string]any{"data": data}}})
 	var ack []struct {
 		Data  json.RawMessage `json:"data"`
@@ -220,3 +72,7 @@ func (c *sioClient) call(ev string, data map[string]any) json.RawMessage {
 }
 
 func (c *sioClient) String() string { return fmt.Sprintf("socket.io client %s", c.name) }
+
+// startAgent starts the agent for t (node and the npm packages are required:
+// hack/setup-test-deps.sh installs them).
+func startAgent(t *testing.T) *agent { return &agent{Agent: sioagent.Start(t), t: t} }
