@@ -41,9 +41,9 @@ type Handler struct {
 	hs   Handshake
 	sid  string // Engine.IO session id; also the namespace sid in EIO=4
 
-	// beats receives a signal for each heartbeat from the client: a ping
-	// (EIO=3) or a pong (EIO=4).
-	beats chan struct{}
+	// hb is the Engine.IO heartbeat (heartbeat.go): started by Open, told
+	// of the client's pings and pongs by HandleFrame, stopped by Closed.
+	hb heartbeat
 
 	// Read goroutine only.
 	connected bool
@@ -55,7 +55,9 @@ type Handler struct {
 
 // NewHandler returns the handler of one connection.
 func NewHandler(d Deps, conn *session.Conn, hs Handshake) *Handler {
-	return &Handler{d: d, conn: conn, hs: hs, sid: newSID(), beats: make(chan struct{}, 1)}
+	h := &Handler{d: d, conn: conn, hs: hs, sid: newSID()}
+	h.hb.init(conn, d.Config, hs.EIO)
+	return h
 }
 
 func newSID() string {
@@ -74,7 +76,7 @@ func (h *Handler) Open() {
 		PingTimeout:  h.d.Config.PingTimeout.Milliseconds(),
 		MaxPayload:   h.maxPayload(),
 	}))
-	go h.heartbeat()
+	h.hb.start()
 	if h.hs.EIO == 3 {
 		h.connect(h.hs.SessionID)
 	}
@@ -155,21 +157,14 @@ func (h *Handler) HandleFrame(c *session.Conn, frame []byte) {
 	}
 	switch typ {
 	case EIOPing:
-		h.beat()
+		h.hb.beat()
 		h.conn.Send(append([]byte{EIOPong}, payload...))
 	case EIOPong:
-		h.beat()
+		h.hb.beat()
 	case EIOClose:
 		h.conn.Close(session.CloseNormal, "client closed")
 	case EIOMessage:
 		h.handlePacket(c, payload)
-	}
-}
-
-func (h *Handler) beat() {
-	select {
-	case h.beats <- struct{}{}:
-	default:
 	}
 }
 
@@ -292,9 +287,10 @@ func (h *Handler) ack(id int64, e *op.Error) {
 	h.conn.Send(EncodeAck(id, Fail(e)))
 }
 
-// Closed implements session.Handler: disconnecting leaves every room, like
-// room:leave.
+// Closed implements session.Handler: the heartbeat stops and
+// disconnecting leaves every room, like room:leave.
 func (h *Handler) Closed(*session.Conn) {
+	h.hb.stop()
 	if h.client != nil {
 		h.client.Close(context.Background())
 	}

@@ -117,3 +117,102 @@ func TestUnconnectedEIO4ClientTimesOut(t *testing.T) {
 		t.Fatalf("frames %q: want only the open packet", got)
 	}
 }
+
+func heartbeatNode(t *testing.T, interval, timeout time.Duration) *nodetest.Node {
+	cfg := nodetest.Config(t, "")
+	cfg.SocketIO.PingInterval = interval
+	cfg.SocketIO.PingTimeout = timeout
+	return nodetest.Start(t, cfg)
+}
+
+// readFrame reads one text frame within a deadline.
+func readFrame(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return string(b)
+}
+
+func writeFrame(t *testing.T, ws *websocket.Conn, s string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// TestEIO4PongsKeepTheConnection answers the server's pings over several
+// intervals (longer than interval + timeout in all), then sends a stray
+// pong and answers no more: the stray pong must not answer the next ping,
+// so the server closes after exactly one more ping, no earlier than
+// interval + timeout after the last real pong.
+func TestEIO4PongsKeepTheConnection(t *testing.T) {
+	const interval, timeout = 150 * time.Millisecond, 150 * time.Millisecond
+	n := heartbeatNode(t, interval, timeout)
+	ws := rawDial(t, n, 4)
+	writeFrame(t, ws, "40")
+	for i, want := range []string{"0", `40{"sid":`, `42["user_info"`} {
+		if f := readFrame(t, ws); !strings.HasPrefix(f, want) {
+			t.Fatalf("frame %d is %q, want %s...", i, f, want)
+		}
+	}
+	var pong time.Time // when the last pong was sent
+	for i := range 4 {
+		if f := readFrame(t, ws); f != "2" {
+			t.Fatalf("frame %q, want ping %d", f, i+1)
+		}
+		if got := time.Since(pong); i > 0 && got < interval {
+			t.Fatalf("ping %d came %v after the pong, want at least the interval %v", i+1, got, interval)
+		}
+		pong = time.Now()
+		writeFrame(t, ws, "3")
+	}
+	writeFrame(t, ws, "3") // stray: answers no ping
+	got := readUntilClosed(t, ws, "pong timeout")
+	if len(got) != 1 || got[0] != "2" {
+		t.Fatalf("frames after the stray pong %q: want one ping, then the close", got)
+	}
+	if d := time.Since(pong); d < interval+timeout {
+		t.Fatalf("closed %v after the last pong, want at least interval + timeout = %v", d, interval+timeout)
+	}
+}
+
+// TestEIO3PingsKeepTheConnection pings as a 2.x client does, every
+// interval, for longer than interval + timeout, checks every ping is
+// answered (payload echoed), then stops: the server closes the connection
+// no earlier than interval + timeout after the last ping.
+func TestEIO3PingsKeepTheConnection(t *testing.T) {
+	const interval, timeout = 100 * time.Millisecond, 150 * time.Millisecond
+	n := heartbeatNode(t, interval, timeout)
+	ws := rawDial(t, n, 3)
+	for i, want := range []string{"0", "40", `42["user_info"`} {
+		if f := readFrame(t, ws); !strings.HasPrefix(f, want) {
+			t.Fatalf("frame %d is %q, want %s...", i, f, want)
+		}
+	}
+	tick := time.NewTicker(interval) // the client's ping period
+	defer tick.Stop()
+	start := time.Now()
+	var ping time.Time // when the last ping was sent
+	for i := 0; time.Since(start) < 3*(interval+timeout); i++ {
+		<-tick.C
+		payload := ""
+		if i%2 == 1 {
+			payload = "probe"
+		}
+		ping = time.Now()
+		writeFrame(t, ws, "2"+payload)
+		if f := readFrame(t, ws); f != "3"+payload {
+			t.Fatalf("answer to ping %d is %q, want %q", i+1, f, "3"+payload)
+		}
+	}
+	tick.Stop()
+	if got := readUntilClosed(t, ws, "ping timeout"); len(got) != 0 {
+		t.Fatalf("frames after the last ping %q: want none", got)
+	}
+	if d := time.Since(ping); d < interval+timeout {
+		t.Fatalf("closed %v after the last ping, want at least interval + timeout = %v", d, interval+timeout)
+	}
+}
