@@ -9,6 +9,7 @@ import (
 
 	"github.com/roomring/roomring/node/cluster/ring"
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // ownedBy returns a room of the world (creating rooms with admin if none
@@ -51,32 +52,32 @@ func ownedBy(t *testing.T, admin *nodetest.Client, members []string, owner strin
 // clients keep their sessions and get the next room.reaction.
 func TestOwnerKilled(t *testing.T) {
 	p0 := startProc(t, "127.0.0.2", "node-0")
-	p1 := startProc(t, "127.0.0.3", "node-1", p0.gossip)
-	p2 := startProc(t, "127.0.0.4", "node-2", p0.gossip)
-	waitProcMembers(t, 3, p0, p1, p2)
+	p1 := startProc(t, "127.0.0.3", "node-1", p0.Gossip)
+	p2 := startProc(t, "127.0.0.4", "node-2", p0.Gossip)
+	nodeproc.WaitMembers(t, 3, p0, p1, p2)
 
-	admin := user(t, p0.url(), "admin-1", "admin")
+	admin := user(t, p0.URL(), "admin-1", "admin")
 	all := []string{"node-0", "node-1", "node-2"}
 	doomed := ownedBy(t, admin, all, "node-2")   // owned by the node we kill
 	survivor := ownedBy(t, admin, all, "node-0") // owned by a node that lives
 	t.Logf("killing node-2, owner of %s; node-0 owns %s", doomed, survivor)
 
-	alice := user(t, p0.url(), "alice", "moderator")
-	bob := user(t, p1.url(), "bob", "moderator")
-	carol := user(t, p2.url(), "carol", "moderator")
+	alice := user(t, p0.URL(), "alice", "moderator")
+	bob := user(t, p1.URL(), "bob", "moderator")
+	carol := user(t, p2.URL(), "carol", "moderator")
 	for _, c := range []*nodetest.Client{alice, bob, carol} {
 		enter(t, c, doomed)
 		enter(t, c, survivor)
 	}
-	if got := enter(t, user(t, p1.url(), "check", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "carol", "check"}) {
+	if got := enter(t, user(t, p1.URL(), "check", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "carol", "check"}) {
 		t.Fatalf("before the kill %s has %v", doomed, got)
 	}
 
-	p2.kill()
+	p2.Kill()
 	if err := carol.Closed(5 * time.Second); err == nil {
 		t.Fatal("carol's socket survived its node")
 	}
-	waitProcMembers(t, 2, p0, p1)
+	nodeproc.WaitMembers(t, 2, p0, p1)
 
 	// Carol leaves both rooms in everyone's eyes: node-0, which owns
 	// survivor, drops the dead edge's users from it; doomed's new owner
@@ -93,8 +94,8 @@ func TestOwnerKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := map[string]*proc{"node-0": p0, "node-1": p1}[newOwner.Owner(doomed)]
-	t.Logf("%s re-owned by %s", doomed, owner.name)
+	owner := map[string]*nodeproc.Member{"node-0": p0, "node-1": p1}[newOwner.Owner(doomed)]
+	t.Logf("%s re-owned by %s", doomed, owner.Name)
 	eventually(t, 10*time.Second, "viewer set of "+doomed+" rebuilt", func() bool {
 		// survivor's three (alice, bob, check is not in it) + doomed's three
 		// when both rooms are on node-0; count only what the new owner holds.
@@ -102,9 +103,9 @@ func TestOwnerKilled(t *testing.T) {
 		if owner == p0 {
 			want += 2 // survivor: alice, bob
 		}
-		return owner.metric("roomring_viewers") == want
+		return owner.Metric("roomring_viewers") == want
 	})
-	if got := enter(t, user(t, p0.url(), "dave", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "check", "dave"}) {
+	if got := enter(t, user(t, p0.URL(), "dave", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "check", "dave"}) {
 		t.Fatalf("after the kill %s has %v", doomed, got)
 	}
 

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // The partition test puts each node in a network namespace of its own,
@@ -91,13 +92,13 @@ func (n *netns) wsDialer() *websocket.Dialer {
 
 // roomStatus asks a node's admin API who owns room and how many viewers it
 // has.
-func roomStatus(t *testing.T, p *proc, room string) (owner string, viewers int, err error) {
-	req, err := http.NewRequest(http.MethodGet, "http://"+p.http+"/internal/v1/rooms/"+room, nil)
+func roomStatus(t *testing.T, p *nodeproc.Member, room string) (owner string, viewers int, err error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+p.HTTP+"/internal/v1/rooms/"+room, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := p.client.Do(req)
+	resp, err := p.Client.Do(req)
 	if err != nil {
 		return "", 0, err
 	}
@@ -158,7 +159,7 @@ func TestPartition(t *testing.T) {
 		}
 		spaces, addrs = append(spaces, ns), append(addrs, addr)
 	}
-	var ps []*proc
+	var ps []*nodeproc.Member
 	for i, ns := range spaces {
 		var join []string
 		if i > 0 {
@@ -166,12 +167,14 @@ func TestPartition(t *testing.T) {
 		}
 		name := fmt.Sprintf("node-%d", i)
 		args := nodeArgs(t, name, addrs[i]+":8080", addrs[i]+":7946", addrs[i]+":7947", join...)
-		ps = append(ps, spawn(t, name, []string{"ip", "netns", "exec", ns.name}, ns.httpClient(), args))
+		m := nodeproc.StartMember(t, name, exec.Command("ip", append([]string{"netns", "exec", ns.name, nodeproc.Binary(t)}, args...)...))
+		m.Client = ns.httpClient()
+		ps = append(ps, m)
 	}
-	waitProcMembers(t, 3, ps...)
+	nodeproc.WaitMembers(t, 3, ps...)
 
 	connect := func(i int, uid string, traits ...string) *nodetest.Client {
-		c := nodetest.DialWith(t, ps[i].url(), spaces[i].wsDialer())
+		c := nodetest.DialWith(t, ps[i].URL(), spaces[i].wsDialer())
 		c.Auth(map[string]any{"token": nodetest.Token(t, uid, traits, map[string]any{"display_name": uid})})
 		return c
 	}
@@ -194,8 +197,8 @@ func TestPartition(t *testing.T) {
 	if err := ipCmd("-n", hub.name, "link", "set", "c2", "down"); err != nil {
 		t.Fatal(err)
 	}
-	waitProcMembers(t, 2, ps[0], ps[1])
-	waitProcMembers(t, 1, ps[2])
+	nodeproc.WaitMembers(t, 2, ps[0], ps[1])
+	nodeproc.WaitMembers(t, 1, ps[2])
 
 	// Each side owns the room and sees only its own viewers.
 	eventually(t, 10*time.Second, "majority re-owns the room with alice and bob", func() bool {
@@ -226,7 +229,7 @@ func TestPartition(t *testing.T) {
 	if err := ipCmd("-n", hub.name, "link", "set", "c2", "up"); err != nil {
 		t.Fatal(err)
 	}
-	waitProcMembers(t, 3, ps...)
+	nodeproc.WaitMembers(t, 3, ps...)
 
 	// One owner per room, the same in every node's view, with everyone.
 	eventually(t, 15*time.Second, "one owner of the room with all three viewers", func() bool {
@@ -252,7 +255,7 @@ func TestPartition(t *testing.T) {
 	// Both sides' catalog writes are everywhere.
 	for i := range ps {
 		c := connect(i, fmt.Sprint("check-", i), "admin")
-		eventually(t, 15*time.Second, "catalog converged on "+ps[i].name, func() bool {
+		eventually(t, 15*time.Second, "catalog converged on "+ps[i].Name, func() bool {
 			var a, b struct{ Description string }
 			if json.Unmarshal(c.Call("room.config.get", map[string]any{"room": other}), &a) != nil ||
 				json.Unmarshal(c.Call("room.config.get", map[string]any{"room": room}), &b) != nil {

@@ -52,28 +52,28 @@ func TestOwnerKilledUnderLoad(t *testing.T) {
 	l.waitEach(t, 20*time.Second, "every writer has 10 writes acknowledged", func(w *writer) bool {
 		return w.count(acked, time.Time{}) >= 10
 	})
-	t.Logf("killing %s, the owner of %s, after %v", owner.name, room, time.Since(begin).Round(time.Millisecond))
+	t.Logf("killing %s, the owner of %s, after %v", owner.Name, room, time.Since(begin).Round(time.Millisecond))
 	killed := time.Now()
-	owner.kill()
+	owner.Kill()
 
 	newOwner := agreedOwner(t, survivors...)
-	t.Logf("%s re-owned by %s", room, newOwner.name)
+	t.Logf("%s re-owned by %s", room, newOwner.Name)
 	// Every writer carries on — through a survivor for those whose node
 	// died — and is acknowledged again: by the new owner, since the dead
 	// one can answer nothing.
 	l.waitEach(t, 30*time.Second, "every writer has 10 writes acknowledged after the kill", func(w *writer) bool {
-		return w.count(acked, killed) >= 10 && w.onNode() != owner.name
+		return w.count(acked, killed) >= 10 && w.onNode() != owner.Name
 	})
 	t.Logf("service resumed for every writer %v after the kill", time.Since(killed).Round(time.Millisecond))
 	for _, w := range l.writers {
 		if w.nodes[0] == owner && w.reconnectCount() == 0 {
-			t.Errorf("%s was on %s and never reconnected", w.uid, owner.name)
+			t.Errorf("%s was on %s and never reconnected", w.uid, owner.Name)
 		}
 	}
 	// The new owner stored the writes of the room itself (not some
 	// leftover path).
-	if v := newOwner.metric(`roomring_cluster_owner_ops_total{op="resource.set",result="local"}`); v <= 0 {
-		t.Errorf("%s served no resource.set as the owner: %v", newOwner.name, v)
+	if v := newOwner.Metric(`roomring_cluster_owner_ops_total{op="resource.set",result="local"}`); v <= 0 {
+		t.Errorf("%s served no resource.set as the owner: %v", newOwner.Name, v)
 	}
 
 	st, served := check(t, l, survivors...)
@@ -101,7 +101,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	for _, p := range nodes {
 		if p != owner {
 			v := 2 + 2*len(sio)
-			sio = append(sio, a.connect(fmt.Sprintf("sio%d-%s", v, p.name), v, p, fmt.Sprintf("sio%d-user", v)))
+			sio = append(sio, a.connect(fmt.Sprintf("sio%d-%s", v, p.Name), v, p, fmt.Sprintf("sio%d-user", v)))
 		}
 	}
 	setReaction := map[string]any{"room": room, "resource": "talk-sio", "reaction": "👍"}
@@ -117,7 +117,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		return w.count(failed, stopped) >= 3
 	})
 	for _, p := range nodes {
-		waitFor(t, 10*time.Second, p.name+" reports the store down", func() bool { return p.metric("roomring_store_up") == 0 })
+		waitFor(t, 10*time.Second, p.Name+" reports the store down", func() bool { return p.Metric("roomring_store_up") == 0 })
 	}
 	for _, c := range sio {
 		if _, code := c.emit("resource:setReaction", setReaction); code != 503 {
@@ -132,7 +132,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	})
 	t.Logf("service resumed for every writer %v after the restart", time.Since(restarted).Round(time.Millisecond))
 	for _, p := range nodes {
-		waitFor(t, 10*time.Second, p.name+" reports the store up", func() bool { return p.metric("roomring_store_up") == 1 })
+		waitFor(t, 10*time.Second, p.Name+" reports the store up", func() bool { return p.Metric("roomring_store_up") == 1 })
 	}
 
 	for _, c := range sio {
@@ -159,16 +159,16 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	for _, w := range l.writers {
 		for _, wr := range w.writes {
 			if wr.outcome == failed {
-				refused[wr.node == owner.name]++
+				refused[wr.node == owner.Name]++
 			}
 		}
 	}
 	if refused[false] == 0 || refused[true] == 0 {
-		t.Errorf("writes refused through the owner %s: %d, through the other nodes: %d; want both", owner.name, refused[true], refused[false])
+		t.Errorf("writes refused through the owner %s: %d, through the other nodes: %d; want both", owner.Name, refused[true], refused[false])
 	}
 	// The owner says why it refused them (the edges pass the code on).
-	if !strings.Contains(owner.logText(), `"msg":"store unavailable"`) {
-		t.Errorf("%s logged no store unavailable warning", owner.name)
+	if !strings.Contains(owner.Output(), `"msg":"store unavailable"`) {
+		t.Errorf("%s logged no store unavailable warning", owner.Name)
 	}
 	t.Logf("%v; total %v", st, time.Since(begin).Round(time.Millisecond))
 }

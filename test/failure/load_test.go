@@ -151,7 +151,7 @@ func (w *writer) connect(t *testing.T) bool {
 
 func (w *writer) dial(t *testing.T, p *proc) bool {
 	d := websocket.Dialer{HandshakeTimeout: 2 * time.Second}
-	ws, _, err := d.Dial(p.url(), nil)
+	ws, _, err := d.Dial(p.URL(), nil)
 	if err != nil {
 		return false
 	}
@@ -168,10 +168,10 @@ func (w *writer) dial(t *testing.T, p *proc) bool {
 		if json.Unmarshal(f, &fr) == nil && len(fr) > 0 && string(fr[0]) == `"authenticated"` {
 			return true
 		}
-		w.setProblem(fmt.Errorf("authenticate on %s: %s", p.name, f))
+		w.setProblem(fmt.Errorf("authenticate on %s: %s", p.Name, f))
 	case <-w.dead:
 	case <-time.After(5 * time.Second):
-		w.setProblem(fmt.Errorf("no reply to authenticate on %s", p.name))
+		w.setProblem(fmt.Errorf("no reply to authenticate on %s", p.Name))
 	}
 	w.close()
 	return false
@@ -217,7 +217,7 @@ func (w *writer) do(wr write) bool {
 	}
 	frame, _ := json.Marshal([]any{action, id, body})
 	w.mu.Lock()
-	wr.node, wr.sent = w.nodes[w.node].name, time.Now()
+	wr.node, wr.sent = w.nodes[w.node].Name, time.Now()
 	w.writes = append(w.writes, wr)
 	i := len(w.writes) - 1
 	w.mu.Unlock()
@@ -301,7 +301,7 @@ func (w *writer) reconnectCount() int {
 func (w *writer) onNode() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.nodes[w.node].name
+	return w.nodes[w.node].Name
 }
 
 // load is a set of writers running until stopped.
@@ -427,8 +427,8 @@ func check(t *testing.T, l *load, nodes ...*proc) (stats, map[key]summary) {
 	keys := slices.SortedFunc(maps.Keys(written), func(a, b key) int { return strings.Compare(a.String(), b.String()) })
 	var served map[key]summary
 	for _, p := range nodes {
-		c := nodetest.Dial(t, p.url())
-		c.Auth(map[string]any{"token": nodetest.Token(t, "observer-"+p.name, nil, nil)})
+		c := nodetest.Dial(t, p.URL())
+		c.Auth(map[string]any{"token": nodetest.Token(t, "observer-"+p.Name, nil, nil)})
 		got := map[key]summary{}
 		for _, k := range keys {
 			var s summary
@@ -444,7 +444,7 @@ func check(t *testing.T, l *load, nodes ...*proc) (stats, map[key]summary) {
 		}
 		for _, k := range keys {
 			if a, b := served[k], got[k]; a.Total != b.Total || !slices.Equal(a.Reactions, b.Reactions) {
-				t.Errorf("%s: %s serves %+v, %s serves %+v", k, nodes[0].name, a, p.name, b)
+				t.Errorf("%s: %s serves %+v, %s serves %+v", k, nodes[0].Name, a, p.Name, b)
 			}
 		}
 	}

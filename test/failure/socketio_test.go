@@ -33,7 +33,7 @@ type sioClient struct {
 // the server's user_info.
 func (a *agent) connect(name string, version int, p *proc, uid string) *sioClient {
 	a.t.Helper()
-	a.Do(map[string]any{"cmd": "connect", "name": name, "version": version, "url": "http://" + p.http,
+	a.Do(map[string]any{"cmd": "connect", "name": name, "version": version, "url": "http://" + p.HTTP,
 		"query": map[string]string{"sessionId": nodetest.Token(a.t, uid, nil, map[string]any{"firstName": uid})}, "transports": []string{"websocket"},
 		"events": []string{"user_info", "invalidConnection"}})
 	a.Wait(name+" user_info", 10*time.Second, func(m sioagent.Msg) bool { return m.Client == name && m.Event == "user_info" })
@@ -70,18 +70,18 @@ func (c *sioClient) close() { c.a.Do(map[string]any{"cmd": "close", "name": c.na
 func sioAgrees(t *testing.T, a *agent, served map[key]summary, nodes ...*proc) {
 	t.Helper()
 	for _, p := range nodes {
-		c := a.connect("get-"+p.name, 4, p, "sio-observer-"+p.name)
+		c := a.connect("get-"+p.Name, 4, p, "sio-observer-"+p.Name)
 		for k, want := range served {
 			b, code := c.emit("resource:getReactions", map[string]any{"resourceId": k.resource, "comment": k.comment})
 			if code != 0 {
-				t.Fatalf("resource:getReactions %s on %s: error %d", k, p.name, code)
+				t.Fatalf("resource:getReactions %s on %s: error %d", k, p.Name, code)
 			}
 			var got summary
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatal(err)
 			}
 			if got.Total != want.Total || !slices.Equal(got.Reactions, want.Reactions) {
-				t.Errorf("%s: resource:getReactions on %s returns %+v, resource.reaction.get %+v", k, p.name, got, want)
+				t.Errorf("%s: resource:getReactions on %s returns %+v, resource.reaction.get %+v", k, p.Name, got, want)
 			}
 		}
 		c.close()

@@ -1,0 +1,115 @@
+package nodeproc
+
+import (
+	"bufio"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// FastFlags shorten failure detection, retries and the forward timeout: the
+// cluster's own mechanisms on a test's clock.
+var FastFlags = []string{
+	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
+	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
+	"--gossip-leave-timeout=2s", "--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
+	"--resync-retry=100ms", "--forward-timeout=3s",
+}
+
+// MemberConfig is what differs between the test members of MemberArgs.
+type MemberConfig struct {
+	Name string
+	// Listen, Gossip and Peer are the HTTP, gossip and peer-link
+	// addresses, HOST:PORT; port 0 lets the kernel choose.
+	Listen, Gossip, Peer string
+	ClusterKey           string
+	AdminToken           string
+	Join                 []string // gossip addresses of members to join
+}
+
+// MemberArgs returns the arguments (after the binary) of a dev-mode cluster
+// member of a test: JSON logs (which StartMember reads), a fresh data
+// directory, the sample rooms of config/samples/rooms.yaml,
+// nodetest.Secret as the JWT secret, and FastFlags.
+func MemberArgs(t testing.TB, c MemberConfig) []string {
+	args := append([]string{"node", "--dev", "--log-format=json", "--log-level=info",
+		"--listen=" + c.Listen, "--gossip-addr=" + c.Gossip, "--peer-addr=" + c.Peer,
+		"--name=" + c.Name, "--cluster-key=" + c.ClusterKey, "--data-dir=" + t.TempDir(),
+		"--jwt-secret=" + nodetest.Secret, "--admin-token=" + c.AdminToken,
+		"--rooms=" + filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml")}, FastFlags...)
+	if len(c.Join) > 0 {
+		args = append(args, "--join="+strings.Join(c.Join, ","))
+	}
+	return args
+}
+
+// Member is a `roomring node` process that is a cluster member.
+type Member struct {
+	*Proc
+	HTTP   string       // its HTTP listener, HOST:PORT
+	Gossip string       // its gossip address
+	Client *http.Client // reaches HTTP; StartMember sets http.DefaultClient
+}
+
+// StartMember starts cmd (as Start does), a `roomring node` with
+// --log-format=json and a gossip address, and waits up to 30 seconds until
+// it reports its HTTP listener and its gossip address.
+func StartMember(t testing.TB, name string, cmd *exec.Cmd) *Member {
+	t.Helper()
+	m := &Member{Proc: Start(t, name, cmd), Client: http.DefaultClient}
+	deadline := time.Now().Add(30 * time.Second)
+	m.HTTP, _ = m.Record("node listening", time.Until(deadline))["addr"].(string)
+	m.Gossip, _ = m.Record("cluster member", time.Until(deadline))["gossip"].(string)
+	if m.HTTP == "" || m.Gossip == "" {
+		t.Fatalf("%s: listening on %q, gossip on %q:\n%s", name, m.HTTP, m.Gossip, m.Output())
+	}
+	return m
+}
+
+// URL is the member's venueless websocket endpoint (world "default").
+func (m *Member) URL() string { return "ws://" + m.HTTP + "/ws/world/default/" }
+
+// Metric returns the value of the sample key of the member's /metrics (as
+// exposed, labels included), or -1 when it is missing or unreachable.
+func (m *Member) Metric(key string) float64 {
+	resp, err := m.Client.Get("http://" + m.HTTP + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key+" "); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// WaitMembers waits up to 20 seconds for each of ms until it counts n
+// cluster members (roomring_cluster_members).
+func WaitMembers(t testing.TB, n int, ms ...*Member) {
+	t.Helper()
+	for _, m := range ms {
+		const timeout = 20 * time.Second
+		deadline := time.Now().Add(timeout)
+		tick := time.NewTicker(25 * time.Millisecond)
+		for m.Metric("roomring_cluster_members") != float64(n) {
+			if time.Now().After(deadline) {
+				tick.Stop()
+				t.Fatalf("timed out after %v waiting until %s sees %d members", timeout, m.Name, n)
+			}
+			<-tick.C
+		}
+		tick.Stop()
+	}
+}
