@@ -131,9 +131,12 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		ReadBufferSize:     8192,
 		ReduceMemoryUsage:  true,
 		KeepHijackedConns:  true,
-		ReadTimeout:        cfg.HTTP.ReadTimeout, // fasthttp clears it when a websocket hijacks the connection
-		IdleTimeout:        cfg.HTTP.IdleTimeout,
-		Logger:             slogAdapter{log},
+		// fasthttp clears the read and write deadlines when a websocket
+		// hijacks the connection.
+		ReadTimeout:  cfg.HTTP.ReadTimeout,
+		WriteTimeout: cfg.HTTP.WriteTimeout,
+		IdleTimeout:  cfg.HTTP.IdleTimeout,
+		Logger:       slogAdapter{log},
 	}
 	if cfg.SeparateAdmin {
 		s.admin = &fasthttp.Server{
@@ -142,6 +145,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 			MaxRequestBodySize: 1 << 20,
 			ReduceMemoryUsage:  true,
 			ReadTimeout:        cfg.HTTP.ReadTimeout,
+			WriteTimeout:       cfg.HTTP.WriteTimeout,
 			IdleTimeout:        cfg.HTTP.IdleTimeout,
 			Logger:             slogAdapter{log},
 		}

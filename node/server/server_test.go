@@ -12,18 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
+
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
-// The HTTP limits (--http-read-timeout, --http-idle-timeout) are tested on
+// The HTTP limits (--http-read-timeout, --http-write-timeout,
+// --http-idle-timeout) are tested on
 // real nodes with raw TCP connections and real websocket clients, with
 // timeouts short enough for a test; waits are for the server's own actions
 // (a connection closed, a reply), bounded by a generous deadline.
 
 const (
-	readTimeout = 300 * time.Millisecond
-	idleTimeout = 700 * time.Millisecond
+	readTimeout  = 300 * time.Millisecond
+	writeTimeout = 400 * time.Millisecond
+	idleTimeout  = 700 * time.Millisecond
 	// deadline bounds every wait for something the server must do.
 	deadline = 10 * time.Second
 )
@@ -31,7 +35,7 @@ const (
 func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
 	cfg := nodetest.Config(t, "")
-	cfg.HTTP.ReadTimeout, cfg.HTTP.IdleTimeout = readTimeout, idleTimeout
+	cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = readTimeout, writeTimeout, idleTimeout
 	for _, m := range mut {
 		m(&cfg)
 	}
@@ -115,6 +119,83 @@ func TestSilentConnectionClosed(t *testing.T) {
 	ws.SendRaw(`["ping", 7]`)
 	ws.Wait(deadline, "pong", func(f nodetest.Frame) bool { return f.Kind() == "pong" })
 	ws.Call("room.enter", map[string]any{"room": "room_1"})
+}
+
+// TestSlowReaderClosed: a client that pipelines requests for the demo
+// page's script and reads none of the responses is closed once a response
+// write has been stuck for the write timeout — and websockets of both
+// dialects opened before it are still served afterwards: fasthttp clears
+// the write deadline when a websocket hijacks the connection.
+func TestSlowReaderClosed(t *testing.T) {
+	// Read and idle timeouts far beyond the test: only the write timeout
+	// can close the slow reader.
+	n := startNode(t, func(c *node.Config) { c.HTTP.ReadTimeout, c.HTTP.IdleTimeout = time.Hour, time.Hour })
+	ws := nodetest.Dial(t, n.URL())
+	ws.Auth(map[string]any{"client_id": "early"})
+	sio := dialSocketIO(t, n)
+
+	start := time.Now()
+	slow := dial(t, n.Addr())
+	errc := make(chan error, 1)
+	go func() {
+		req := []byte(strings.Repeat("GET /app.js HTTP/1.1\r\nHost: node\r\n\r\n", 16))
+		for {
+			if _, err := slow.Write(req); err != nil {
+				errc <- err // the server closed (reset) the connection
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-errc:
+		if took := time.Since(start); took < writeTimeout {
+			t.Errorf("slow reader closed after %v (%v), want at least the write timeout %v", took, err, writeTimeout)
+		}
+	case <-time.After(deadline):
+		t.Fatalf("a client reading no responses was left open for %v", deadline)
+	}
+
+	// Both websockets have been open for longer than the write timeout.
+	if age := time.Since(start); age < writeTimeout {
+		t.Fatalf("websockets only %v old", age)
+	}
+	ws.SendRaw(`["ping", 7]`)
+	ws.Wait(deadline, "pong", func(f nodetest.Frame) bool { return f.Kind() == "pong" })
+	ws.Call("room.enter", map[string]any{"room": "room_1"})
+	if err := sio.WriteMessage(websocket.TextMessage, []byte("2probe")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readText(t, sio); got != "3probe" {
+		t.Fatalf("Socket.IO ping answered %q, want 3probe", got)
+	}
+}
+
+// dialSocketIO opens an EIO=3 Socket.IO websocket and reads its opening
+// frames (open packet, namespace connect, user_info).
+func dialSocketIO(t *testing.T, n *nodetest.Node) *websocket.Conn {
+	t.Helper()
+	tok := nodetest.Token(t, "sio", nil, nil)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+n.Addr()+"/socket/?EIO=3&transport=websocket&sessionId="+tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for _, want := range []string{"0{", "40", `42["user_info"`} {
+		if got := readText(t, c); !strings.HasPrefix(got, want) {
+			t.Fatalf("Socket.IO frame %q, want %s...", got, want)
+		}
+	}
+	return c
+}
+
+func readText(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(deadline))
+	_, b, err := c.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestShutdownNotHeldBySilentConnections: connections that never complete
