@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -35,13 +36,22 @@ type Hooks struct {
 
 // Conn is a websocket connection. Send and Close are safe for concurrent use.
 //
-// An idle connection costs one goroutine (the reader) and no buffers: the
-// write queue grows only as frames are queued, and a writer goroutine runs
-// only while there is something to write — frames, a keep-alive ping or the
-// close frame.
+// An idle connection costs one goroutine (the reader; none when read from
+// a Poller) and no buffers: the write queue grows only as frames are
+// queued, and a writer goroutine runs only while there is something to
+// write that could not be written at once — frames, a keep-alive ping, a
+// pong or the close frame.
+//
+// Send writes a frame to the socket itself, without blocking, when nothing
+// is queued or being written (Linux): a broadcast to many idle connections
+// then costs one system call per connection and no goroutine. What the
+// socket does not take is left to the writer goroutine, which writes it
+// first. Every other write to the socket goes through the writer, so the
+// frames never interleave.
 type Conn struct {
 	ws    *websocket.Conn
-	raw   net.Conn // the TCP connection under ws, for dropping a slow consumer
+	raw   net.Conn        // the TCP connection under ws, for dropping a slow consumer
+	rc    syscall.RawConn // raw's descriptor, for direct writes; nil: none
 	cfg   *Config
 	hooks *Hooks
 
@@ -80,8 +90,10 @@ type Conn struct {
 	fragmented bool
 
 	mu       sync.Mutex
+	rest     []byte   // framed bytes of a direct write the socket did not take; written first
 	queue    [][]byte // frames to write
 	pingDue  bool     // a keep-alive ping is to be written
+	pong     []byte   // the payload of a pong to write; nil: none
 	writing  bool     // a writer goroutine is running
 	finished bool     // the writer has ended for good; done is closed
 	done     chan struct{}
@@ -97,9 +109,13 @@ func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
 		raw = u.UnsafeConn()
 	}
-	return &Conn{ws: ws, raw: raw, cfg: cfg, hooks: hooks,
+	c := &Conn{ws: ws, raw: raw, cfg: cfg, hooks: hooks,
 		closing: make(chan struct{}), done: make(chan struct{}),
 		tokens: float64(cfg.RateBurst), last: time.Now()}
+	if sc, ok := raw.(syscall.Conn); ok && directWrites {
+		c.rc, _ = sc.SyscallConn()
+	}
+	return c
 }
 
 // Send queues a text frame. It never blocks: when the queue is full the
@@ -116,10 +132,44 @@ func (c *Conn) Send(frame []byte) {
 		c.slowConsumer()
 		return
 	}
+	if c.rc != nil && !c.writing && !c.finished && len(c.queue) == 0 {
+		// Nothing is queued or being written: write it now.
+		if c.rest = c.tryWrite(frame); c.rest == nil {
+			c.mu.Unlock()
+			c.framesOut(1)
+			return
+		}
+		frame = nil // the writer writes c.rest, which holds the frame
+	}
 	c.pending.Add(1)
-	c.queue = append(c.queue, frame)
+	if frame != nil {
+		c.queue = append(c.queue, frame)
+	}
 	c.kickLocked()
 	c.mu.Unlock()
+}
+
+// framesOut reports n frames written.
+func (c *Conn) framesOut(n int) {
+	if c.hooks != nil && c.hooks.FrameOut != nil {
+		for range n {
+			c.hooks.FrameOut()
+		}
+	}
+}
+
+// maxPong is the largest payload of a control frame (RFC 6455 §5.5).
+const maxPong = 125
+
+// sendPong has the writer answer a ping with payload.
+func (c *Conn) sendPong(payload []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finished || c.isClosing() {
+		return
+	}
+	c.pong = append(make([]byte, 0, min(len(payload), maxPong)), payload[:min(len(payload), maxPong)]...)
+	c.kickLocked()
 }
 
 func (c *Conn) isClosing() bool {
@@ -209,6 +259,13 @@ func (c *Conn) Serve(h Handler) {
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(idle))
 	})
+	// Pongs and the close reply go through the writer (see Conn), not
+	// straight to the socket as the library's default handlers would.
+	c.ws.SetPingHandler(func(data string) error {
+		c.sendPong([]byte(data))
+		return c.ws.SetReadDeadline(time.Now().Add(idle))
+	})
+	c.ws.SetCloseHandler(func(int, string) error { return nil })
 	authTimer := time.AfterFunc(c.cfg.AuthTimeout, func() {
 		if !c.authed.Load() {
 			c.Close(ClosePolicy, "authentication timeout")
@@ -262,7 +319,7 @@ func (c *Conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		closing := c.isClosing()
-		if len(c.queue) == 0 && !c.pingDue && !closing {
+		if c.rest == nil && len(c.queue) == 0 && !c.pingDue && c.pong == nil && !closing {
 			c.writing = false
 			if cap(c.queue) > 16 {
 				c.queue = nil // give back the room a burst took
@@ -270,38 +327,56 @@ func (c *Conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
-		batch, c.queue = c.queue, batch[:0]
-		ping := c.pingDue
-		c.pingDue = false
+		rest := c.rest
+		batch, c.queue, c.rest = c.queue, batch[:0], nil
+		ping, pong := c.pingDue, c.pong
+		c.pingDue, c.pong = false, nil
 		c.mu.Unlock()
 		if closing {
-			c.finish(batch)
+			c.finish(rest, batch, pong)
 			return
 		}
-		ok := c.writeFrames(batch)
+		ok := c.writeRest(rest) && c.writeFrames(batch)
 		clear(batch)
+		if ok && pong != nil {
+			ok = c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(c.cfg.WriteTimeout)) == nil
+		}
+		if ok && ping {
+			ok = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)) == nil
+		}
 		if !ok {
 			c.end()
 			return
-		}
-		if ping {
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-				c.end()
-				return
-			}
 		}
 	}
 }
 
 // finish flushes what is queued (unless the peer is a slow consumer) and
-// sends the close frame. Frames sent after Close are dropped, so batch
-// holds everything left.
-func (c *Conn) finish(batch [][]byte) {
+// sends the close frame. Frames sent after Close are dropped, so rest,
+// batch and pong hold everything left.
+func (c *Conn) finish(rest []byte, batch [][]byte, pong []byte) {
 	defer c.end()
-	if c.closeCode.Load() != ClosePolicy && !c.writeFrames(batch) {
+	if c.closeCode.Load() != ClosePolicy && !(c.writeRest(rest) && c.writeFrames(batch)) {
 		return
 	}
+	if pong != nil && c.closeCode.Load() != ClosePolicy {
+		_ = c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(c.cfg.WriteTimeout))
+	}
 	_ = c.ws.WriteControl(websocket.CloseMessage, c.closeMsg, time.Now().Add(time.Second))
+}
+
+// writeRest writes what a direct write left: the end of one frame.
+func (c *Conn) writeRest(rest []byte) bool {
+	if rest == nil {
+		return true
+	}
+	_ = c.raw.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	if _, err := c.raw.Write(rest); err != nil {
+		return false
+	}
+	c.pending.Add(-1)
+	c.framesOut(1)
+	return true
 }
 
 // end stops writing for good: the connection is closing (or its socket
@@ -310,7 +385,7 @@ func (c *Conn) end() {
 	c.Close(CloseNormal, "")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writing, c.finished, c.queue = false, true, nil
+	c.writing, c.finished, c.queue, c.rest, c.pong = false, true, nil, nil, nil
 	if c.pinger != nil {
 		c.pinger.Stop()
 	}
@@ -358,11 +433,7 @@ func (c *Conn) writeFrames(frames [][]byte) bool {
 			return false
 		}
 		c.pending.Add(-int32(n))
-		if c.hooks != nil && c.hooks.FrameOut != nil {
-			for range n {
-				c.hooks.FrameOut()
-			}
-		}
+		c.framesOut(n)
 		frames = frames[n:]
 	}
 	return true

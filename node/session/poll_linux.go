@@ -309,7 +309,7 @@ func (c *Conn) failRead(err error) {
 func (c *Conn) onFrame(f clientFrame) bool {
 	switch f.op {
 	case opPing:
-		_ = c.ws.WriteControl(websocket.PongMessage, f.payload, time.Now().Add(c.cfg.WriteTimeout))
+		c.sendPong(f.payload)
 		return true
 	case opPong:
 		return true

@@ -1,0 +1,190 @@
+package session
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+)
+
+// blastHandler answers "go" with senders goroutines each sending count
+// frames, and "end" with "end".
+type blastHandler struct {
+	senders, count int
+	closed         chan struct{}
+}
+
+// blastFrame is frame seq of sender g: its header (g, seq), then bytes
+// derived from both, 1 to ~96 KiB long so that sockets fill and writes
+// are cut.
+func blastFrame(g, seq int) []byte {
+	n := 16 + (g*7919+seq*104729)%(96<<10)
+	f := make([]byte, n)
+	binary.BigEndian.PutUint64(f, uint64(g))
+	binary.BigEndian.PutUint64(f[8:], uint64(seq))
+	for i := 16; i < n; i++ {
+		f[i] = byte(g + seq + i)
+	}
+	return f
+}
+
+func (h *blastHandler) HandleFrame(c *Conn, frame []byte) {
+	switch string(frame) {
+	case "go":
+		var wg sync.WaitGroup
+		for g := range h.senders {
+			wg.Go(func() {
+				for seq := range h.count {
+					c.Send(blastFrame(g, seq))
+				}
+			})
+		}
+		wg.Wait()
+	case "end":
+		c.Send([]byte("end"))
+	}
+}
+
+func (h *blastHandler) Closed(*Conn) { close(h.closed) }
+
+// TestSendUnderPressure: frames sent by several goroutines at once while
+// the client is not reading — so direct writes are cut by full socket
+// buffers and the writer takes over — reach the client whole and in each
+// sender's order, and the pongs the client's pings ask for are not mixed
+// into them; with the epoll read path and with a reading goroutine.
+// Against the session before direct writes, this passes too: it guards the
+// hand-over from Send's direct write to the writer.
+func TestSendUnderPressure(t *testing.T) {
+	for _, polled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("polled=%v", polled), func(t *testing.T) {
+			if polled && runtime.GOOS != "linux" {
+				t.Skip("epoll is Linux only")
+			}
+			const senders, count = 4, 150
+			cfg := DefaultConfig()
+			cfg.WriteQueueLen = senders * count
+			h := &blastHandler{senders: senders, count: count, closed: make(chan struct{})}
+			addr := serveHandler(t, &cfg, h, polled)
+			ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			var pmu sync.Mutex
+			pongs := map[string]bool{}
+			ws.SetPongHandler(func(p string) error {
+				pmu.Lock()
+				pongs[p] = true
+				pmu.Unlock()
+				return nil
+			})
+			if err := ws.WriteMessage(websocket.TextMessage, []byte("go")); err != nil {
+				t.Fatal(err)
+			}
+			// Pings all along the blast: their pongs must come between
+			// frames, never inside one that a direct write began.
+			reading, pinged := make(chan struct{}), make(chan int)
+			go func() {
+				i := 0
+				defer func() { pinged <- i }()
+				for {
+					select {
+					case <-reading:
+						return
+					default:
+					}
+					if ws.WriteControl(websocket.PingMessage, fmt.Appendf(nil, "ping-%d", i), time.Now().Add(5*time.Second)) != nil {
+						return
+					}
+					i++
+				}
+			}()
+			_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+			next := make([]int, senders)
+			for total := 0; total < senders*count; total++ {
+				mt, got, err := ws.ReadMessage()
+				if err != nil {
+					t.Fatalf("after %d frames: %v", total, err)
+				}
+				if mt != websocket.TextMessage || len(got) < 16 {
+					t.Fatalf("frame %d: type %d, %d bytes", total, mt, len(got))
+				}
+				g, seq := int(binary.BigEndian.Uint64(got)), int(binary.BigEndian.Uint64(got[8:]))
+				if g >= senders || seq != next[g] {
+					t.Fatalf("frame %d: sender %d seq %d, want seq %v", total, g, seq, next)
+				}
+				if !bytes.Equal(got, blastFrame(g, seq)) {
+					t.Fatalf("frame %d (sender %d seq %d) damaged", total, g, seq)
+				}
+				next[g]++
+			}
+			close(reading)
+			pings := <-pinged
+			if err := ws.WriteMessage(websocket.TextMessage, []byte("end")); err != nil {
+				t.Fatal(err)
+			}
+			if _, got, err := ws.ReadMessage(); err != nil || string(got) != "end" {
+				t.Fatalf("after the frames: %q, %v; want end", got, err)
+			}
+			// The pongs come at the latest before the close reply.
+			if err := ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := ws.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				t.Fatalf("after the client's close: %v, want a 1000 close", err)
+			}
+			// A pong may answer only the latest of the pings not yet
+			// answered (RFC 6455 §5.5.3): the last one is answered, and
+			// every pong answers a ping.
+			pmu.Lock()
+			defer pmu.Unlock()
+			if !pongs[fmt.Sprintf("ping-%d", pings-1)] {
+				t.Errorf("no pong for the last ping; pongs: %v", pongs)
+			}
+			for p := range pongs {
+				var i int
+				if _, err := fmt.Sscanf(p, "ping-%d", &i); err != nil || i >= pings {
+					t.Errorf("pong %q answers no ping", p)
+				}
+			}
+		})
+	}
+}
+
+// serveHandler runs a websocket server whose connections h serves, read
+// by a Poller (polled) or by a goroutine each.
+func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
+	t.Helper()
+	var p *Poller
+	if polled {
+		var err error
+		if p, err = NewPoller(2); err != nil {
+			t.Skip("no epoll:", err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := websocket.FastHTTPUpgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
+	srv := &fasthttp.Server{ReduceMemoryUsage: true, KeepHijackedConns: true, Handler: func(ctx *fasthttp.RequestCtx) {
+		_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
+			New(ws, cfg, nil).Start(h, p, func() {})
+		})
+	}}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() {
+		_ = srv.Shutdown()
+		if p != nil {
+			p.Close()
+		}
+	})
+	return ln.Addr().String()
+}
