@@ -1,21 +1,18 @@
 package controllers_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // A pool of three nodes running as processes (the real binary, gossip on
@@ -32,80 +29,32 @@ var clusterFlags = []string{
 	"--resync-retry", "100ms", "--rebuild-window", "500ms",
 }
 
-var (
-	listeningRE = regexp.MustCompile(`msg="node listening" addr=(\S+)`)
-	gossipRE    = regexp.MustCompile(`msg="cluster member" .*gossip=(\S+)`)
-)
-
-// nodeProc is a node running as a child process.
-type nodeProc struct {
-	name, http, gossip string
-	cmd                *exec.Cmd
-	out                syncBuffer
-}
-
-// startProc starts `roomring node` named name on host, joining join.
-func startProc(t *testing.T, bin, host, name string, join ...string) *nodeProc {
+// startProc starts `roomring node` named name on host, joining join, and
+// waits until it listens.
+func startProc(t *testing.T, bin, host, name string, join ...string) *nodeproc.Member {
 	t.Helper()
-	args := append([]string{"node", "--listen", host + ":0", "--gossip-addr", host + ":0",
+	args := append([]string{"node", "--listen", host + ":0", "--gossip-addr", host + ":0", "--log-format", "json",
 		"--node-name", name, "--data-dir", t.TempDir(), "--jwt-secret", nodetest.Secret, "--allow-guests"}, clusterFlags...)
 	for _, j := range join {
 		args = append(args, "--join", j)
 	}
-	p := &nodeProc{name: name, cmd: exec.Command(bin, args...)}
-	p.cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		_ = p.cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, p.out.String())
-		}
-	})
-	ready := make(chan struct{})
-	go func() {
-		var once sync.Once
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			_, _ = p.out.Write([]byte(line + "\n"))
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				p.http = m[1]
-			}
-			if m := gossipRE.FindStringSubmatch(line); m != nil {
-				p.gossip = m[1]
-			}
-			if p.http != "" && p.gossip != "" {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(wait):
-		t.Fatalf("%s did not report its addresses:\n%s", name, p.out.String())
-	}
-	return p
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
+	return nodeproc.StartMember(t, name, cmd)
 }
 
 func TestOwnerChangeWhenANodeDies(t *testing.T) {
-	bin := roomringBinary(t)
+	bin := nodeproc.Binary(t)
 	ns := env.Namespace(t)
 	p0 := startProc(t, bin, "127.0.0.2", "node-0")
-	p1 := startProc(t, bin, "127.0.0.3", "node-1", p0.gossip)
-	p2 := startProc(t, bin, "127.0.0.4", "node-2", p0.gossip)
-	procs := []*nodeProc{p0, p1, p2}
-	pool := poolClient(t, p0.http, p1.http, p2.http)
+	p1 := startProc(t, bin, "127.0.0.3", "node-1", p0.Gossip)
+	p2 := startProc(t, bin, "127.0.0.4", "node-2", p0.Gossip)
+	procs := []*nodeproc.Member{p0, p1, p2}
+	pool := poolClient(t, p0.HTTP, p1.HTTP, p2.HTTP)
 	for _, p := range procs {
-		waitMembers(t, pool, p.http, 3)
+		waitMembers(t, pool, p.HTTP, 3)
 	}
-	startOperator(t, ns, []string{p0.http, p1.http, p2.http})
+	startOperator(t, ns, []string{p0.HTTP, p1.HTTP, p2.HTTP})
 
 	// Enough Rooms that every node owns some.
 	const rooms = 9
@@ -123,12 +72,12 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 		})
 		owners[name] = r.Status.OwnerNode
 	}
-	var doomed *nodeProc
+	var doomed *nodeproc.Member
 	var victims []string
 	for _, p := range procs[1:] { // keep node-0, the seed
 		victims = victims[:0]
 		for name, o := range owners {
-			if o == p.name {
+			if o == p.Name {
 				victims = append(victims, name)
 			}
 		}
@@ -141,10 +90,10 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 		t.Fatalf("node-1 and node-2 own no room: %v", owners)
 	}
 	slices.Sort(victims)
-	t.Logf("killing %s, owner of %v", doomed.name, victims)
+	t.Logf("killing %s, owner of %v", doomed.Name, victims)
 
 	// A viewer on a surviving node, in a room of the doomed node.
-	g := nodetest.Dial(t, "ws://"+p0.http+"/ws/world/default/")
+	g := nodetest.Dial(t, "ws://"+p0.HTTP+"/ws/world/default/")
 	g.Auth(map[string]any{"client_id": "watcher"})
 	g.Call("room.enter", map[string]any{"room": victims[0]})
 	waitStatus(t, ns, victims[0], "1 viewer", func(r *v1alpha1.Room) error {
@@ -154,12 +103,12 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 		return nil
 	})
 
-	if err := doomed.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := doomed.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range victims {
 		waitStatus(t, ns, name, "owned by a survivor", func(r *v1alpha1.Room) error {
-			if o := r.Status.OwnerNode; o == "" || o == doomed.name {
+			if o := r.Status.OwnerNode; o == "" || o == doomed.Name {
 				return fmt.Errorf("owner %q", o)
 			}
 			return ready(r.Status.OwnerNode)(r)
@@ -175,7 +124,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 	})
 	for i := range rooms {
 		waitStatus(t, ns, fmt.Sprintf("room-%d", i), "ready on a survivor", func(r *v1alpha1.Room) error {
-			if r.Status.OwnerNode == doomed.name {
+			if r.Status.OwnerNode == doomed.Name {
 				return fmt.Errorf("owner %q", r.Status.OwnerNode)
 			}
 			return ready(r.Status.OwnerNode)(r)

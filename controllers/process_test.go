@@ -1,18 +1,14 @@
 package controllers_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,66 +18,11 @@ import (
 
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // `roomring operator` as a real process: the manager with leader election,
 // health probes and metrics, reconciling Rooms against the test API server.
-
-// binary is the roomring binary the tests build once (TestMain removes it).
-var binary struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
-
-// roomringBinary builds the roomring binary (once) and returns its path.
-func roomringBinary(t *testing.T) string {
-	t.Helper()
-	binary.once.Do(func() {
-		if binary.dir, binary.err = os.MkdirTemp("", "roomring-operator-test-"); binary.err != nil {
-			return
-		}
-		binary.path = filepath.Join(binary.dir, "roomring")
-		cmd := exec.Command("go", "build", "-o", binary.path, ".")
-		cmd.Dir = kubetest.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		t.Fatal(binary.err)
-	}
-	return binary.path
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// syncBuffer collects a process's output for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func httpGet(url string) (int, string, error) {
 	resp, err := http.Get(url)
@@ -94,28 +35,16 @@ func httpGet(url string) (int, string, error) {
 }
 
 func TestOperatorProcess(t *testing.T) {
-	bin := roomringBinary(t)
+	bin := nodeproc.Binary(t)
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
-	metrics, probes := freeAddr(t), freeAddr(t)
+	metrics, probes := nodeproc.FreeAddr(t, "127.0.0.1"), nodeproc.FreeAddr(t, "127.0.0.1")
 	cmd := exec.Command(bin, "operator", "--kubeconfig", env.Kubeconfig, "--pool", n.Addr(),
 		"--watch-namespace", ns, "--leader-elect", "--leader-election-namespace", ns, "--leader-election-id", "roomring-operator",
 		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes,
 		"--status-interval", "300ms", "--pool-poll-interval", "200ms")
 	cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // a no-op once it exited
-		if t.Failed() {
-			t.Logf("operator output:\n%s", out.String())
-		}
-	})
+	op := nodeproc.Start(t, "operator", cmd)
 
 	for _, p := range []string{"/healthz", "/readyz"} {
 		kubetest.Eventually(t, wait, "operator "+p, func() error {
@@ -143,16 +72,11 @@ func TestOperatorProcess(t *testing.T) {
 	})
 
 	// SIGTERM: the leader steps down and the process exits 0.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := op.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("operator exited with %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("operator did not exit after SIGTERM")
+	if err := op.Wait(30 * time.Second); err != nil {
+		t.Fatalf("operator exited with %v", err)
 	}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "roomring-operator"}, &lease); err != nil ||
 		lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
@@ -161,7 +85,7 @@ func TestOperatorProcess(t *testing.T) {
 }
 
 func TestOperatorFlags(t *testing.T) {
-	bin := roomringBinary(t)
+	bin := nodeproc.Binary(t)
 	for _, tc := range []struct {
 		args []string
 		want string

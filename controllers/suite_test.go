@@ -24,6 +24,7 @@ import (
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // The suite runs one real kube-apiserver + etcd (kubetest) for all its
@@ -38,11 +39,7 @@ var env *kubetest.Env
 func TestMain(m *testing.M) {
 	_, log := testLogger()
 	ctrl.SetLogger(log) // controller-runtime's global logger, used by its caches
-	kubetest.Main(m, &env, func() {
-		if binary.dir != "" {
-			_ = os.RemoveAll(binary.dir)
-		}
-	})
+	kubetest.Main(m, &env, nodeproc.RemoveBinary)
 }
 
 const token = "operator-test-token-0123456789"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
 )
 
@@ -110,7 +111,7 @@ func TestWholeInstall(t *testing.T) {
 	opSA, opCtr := c.workload("deployment", full+"-operator")
 	opEnv := c.podEnv(opCtr, full+"-operator-0", "127.0.0.20")
 	opEnv["KUBECONFIG"] = c.serviceAccountKubeconfig(opSA)
-	probes := freeAddr(t, "127.0.0.20")
+	probes := nodeproc.FreeAddr(t, "127.0.0.20")
 	opArgs := podArgs(t, opCtr, opEnv, map[string]string{
 		"pool":                      nodes[0].admin + "," + nodes[1].admin + "," + nodes[2].admin,
 		"metrics-bind-address":      "127.0.0.20:0",
@@ -356,7 +357,7 @@ func TestWholeInstall(t *testing.T) {
 		}
 	}
 	t.Logf("killing %s (%s), owner of %v; %d of the lounge's viewers are elsewhere", nodes[victim].pod, nodes[victim].name, owned, survivors)
-	if err := nodes[victim].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := nodes[victim].Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	live := map[string]bool{}
@@ -403,18 +404,18 @@ var testClock = []string{
 
 // node is a running node pod.
 type node struct {
-	*proc
-	name, http, admin, gossip string // member name, HTTP listener, admin API listener, gossip address
+	*nodeproc.Proc
+	pod, name, http, admin, gossip string // pod, member name, HTTP listener, admin API listener, gossip address
 }
 
 func startNode(t *testing.T, pod, bin string, args []string, env map[string]string) *node {
 	t.Helper()
 	p := startProc(t, pod, bin, args, env)
-	n := &node{proc: p}
-	listening := p.logRecord("node listening", 30*time.Second)
+	n := &node{Proc: p, pod: pod}
+	listening := p.Record("node listening", 30*time.Second)
 	n.http, _ = listening["addr"].(string)
 	n.admin, _ = listening["admin_addr"].(string)
-	member := p.logRecord("cluster member", 30*time.Second)
+	member := p.Record("cluster member", 30*time.Second)
 	n.name, _ = member["name"].(string)
 	n.gossip, _ = member["gossip"].(string)
 	if n.http == "" || n.admin == "" || n.admin == n.http || n.name == "" || n.gossip == "" {

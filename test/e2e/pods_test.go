@@ -1,22 +1,20 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // Pods never run in the test's API server (no kubelet, no container
@@ -191,119 +189,16 @@ current-context: %s
 	return path
 }
 
-// proc is a running roomring process.
-type proc struct {
-	t    *testing.T
-	pod  string // the pod it stands for
-	cmd  *exec.Cmd
-	out  syncBuffer
-	done chan struct{} // closed when the process exited
-
-	mu   sync.Mutex
-	logs map[string]map[string]any // first JSON log record of each message
-	logc *sync.Cond
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startProc runs bin with args and exactly the environment env (a
 // container's, plus PATH and HOME), and kills it when the test ends.
-func startProc(t *testing.T, pod, bin string, args []string, env map[string]string) *proc {
+func startProc(t *testing.T, pod, bin string, args []string, env map[string]string) *nodeproc.Proc {
 	t.Helper()
-	p := &proc{t: t, pod: pod, cmd: exec.Command(bin, args...), done: make(chan struct{}), logs: map[string]map[string]any{}}
-	p.logc = sync.NewCond(&p.mu)
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v)
+		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.cmd.Stdout = &p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scanned := make(chan struct{})
-	go func() {
-		defer close(scanned)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			_, _ = p.out.Write([]byte(string(line) + "\n"))
-			var rec map[string]any
-			if json.Unmarshal(line, &rec) == nil {
-				if msg, _ := rec["msg"].(string); msg != "" {
-					p.mu.Lock()
-					if p.logs[msg] == nil {
-						p.logs[msg] = rec
-						p.logc.Broadcast()
-					}
-					p.mu.Unlock()
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	go func() {
-		<-scanned
-		_ = p.cmd.Wait()
-		p.mu.Lock()
-		close(p.done)
-		p.logc.Broadcast()
-		p.mu.Unlock()
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("%s (%s) output:\n%s", pod, filepath.Base(bin), p.out.String())
-		}
-	})
-	return p
-}
-
-// kill sends SIGKILL and waits for the process to exit.
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// logRecord waits for the process's first JSON log record with message msg.
-func (p *proc) logRecord(msg string, timeout time.Duration) map[string]any {
-	p.t.Helper()
-	timer := time.AfterFunc(timeout, func() { p.mu.Lock(); p.logc.Broadcast(); p.mu.Unlock() })
-	defer timer.Stop()
-	deadline := time.Now().Add(timeout)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.logs[msg] == nil {
-		select {
-		case <-p.done:
-			p.t.Fatalf("%s exited before logging %q:\n%s", p.pod, msg, p.out.String())
-		default:
-		}
-		if !time.Now().Before(deadline) {
-			p.t.Fatalf("%s did not log %q within %v:\n%s", p.pod, msg, timeout, p.out.String())
-		}
-		p.logc.Wait()
-	}
-	return p.logs[msg]
+	return nodeproc.Start(t, pod, cmd)
 }
 
 // eventually polls f every 50ms until it returns nil, failing the test with
@@ -339,16 +234,4 @@ func httpGet(url, token string) (int, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
-}
-
-// freeAddr returns a loopback address with a port free a moment ago (for
-// listeners whose address must be known before the process reports it).
-func freeAddr(t *testing.T, host string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", host+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
