@@ -18,6 +18,7 @@ import (
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 // TestWholeInstall installs roomring as the README's "Run on Kubernetes"
@@ -188,9 +189,9 @@ func TestWholeInstall(t *testing.T) {
 			t.Errorf("world.config on %s lists rooms %v, want %v", n.pod, ids, sampleIDs)
 		}
 	}
-	agent := startAgent(t)
-	sio4 := agent.connect("valu4", 4, nodes[1].http, mint("valu-4")) // socket.io-client 4.x on node 1
-	sio2 := agent.connect("valu2", 2, nodes[2].http, mint("valu-2")) // socket.io-client 2.x on node 2
+	agent := sioagent.Start(t)
+	sio4 := connectSio(t, agent, "valu4", 4, nodes[1].http, mint("valu-4")) // socket.io-client 4.x on node 1
+	sio2 := connectSio(t, agent, "valu2", 2, nodes[2].http, mint("valu-2")) // socket.io-client 2.x on node 2
 	onNode := map[string]int{"alice": 0, "bob": 1, "carol": 2, "valu-4": 1, "valu-2": 2}
 
 	for _, room := range []string{"room_1", "lounge"} {
@@ -277,9 +278,9 @@ func TestWholeInstall(t *testing.T) {
 				ev.Data.Reaction.Reaction == reaction && ev.Data.Reaction.FromUser.ID == uid
 		}
 	}
-	sio2.event("resource:reactionUpdated", 10*time.Second, fromUser("valu-4", "👍"))
+	sio2.EventWhere("resource:reactionUpdated", "from valu-4", fromUser("valu-4", "👍"))
 	vl[2].Call("resource.reaction.set", map[string]any{"room": "lounge", "resource": "talk-1", "reaction": "🎉"})
-	sio4.event("resource:reactionUpdated", 10*time.Second, fromUser("carol", "🎉"))
+	sio4.EventWhere("resource:reactionUpdated", "from carol", fromUser("carol", "🎉"))
 	checkReactions := func(got json.RawMessage, where string) {
 		t.Helper()
 		var d struct {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 // writePeriod is each writer's pace: one write every 60 ms, about 16 a
@@ -77,7 +78,7 @@ func TestOwnerKilledUnderLoad(t *testing.T) {
 	}
 
 	st, served := check(t, l, survivors...)
-	sioAgrees(t, startAgent(t), served, survivors...)
+	sioAgrees(t, sioagent.Start(t), served, survivors...)
 	t.Logf("%v; total %v", st, time.Since(begin).Round(time.Millisecond))
 }
 
@@ -96,12 +97,12 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	owner := agreedOwner(t, nodes...)
 	// Valu's clients (socket.io-client 2.x and 4.x) on the nodes that
 	// forward to the owner.
-	a := startAgent(t)
+	a := sioagent.Start(t)
 	var sio []*sioClient
 	for _, p := range nodes {
 		if p != owner {
 			v := 2 + 2*len(sio)
-			sio = append(sio, a.connect(fmt.Sprintf("sio%d-%s", v, p.Name), v, p, fmt.Sprintf("sio%d-user", v)))
+			sio = append(sio, connectSio(t, a, fmt.Sprintf("sio%d-%s", v, p.Name), v, p, fmt.Sprintf("sio%d-user", v)))
 		}
 	}
 	setReaction := map[string]any{"room": room, "resource": "talk-sio", "reaction": "👍"}
@@ -121,7 +122,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	}
 	for _, c := range sio {
 		if _, code := c.emit("resource:setReaction", setReaction); code != 503 {
-			t.Errorf("%s: resource:setReaction with the database down: code %d, want 503", c.name, code)
+			t.Errorf("%s: resource:setReaction with the database down: code %d, want 503", c.Name, code)
 		}
 	}
 	restarted := time.Now()
@@ -137,14 +138,14 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 
 	for _, c := range sio {
 		if _, code := c.emit("resource:setReaction", setReaction); code != 0 {
-			t.Errorf("%s: resource:setReaction after the restart: code %d", c.name, code)
+			t.Errorf("%s: resource:setReaction after the restart: code %d", c.Name, code)
 		}
 		b, code := c.emit("resource:getUserOwnReaction", map[string]any{"resourceId": "talk-sio"})
 		var own struct {
 			OwnReaction string `json:"ownReaction"`
 		}
 		if err := json.Unmarshal(b, &own); err != nil || code != 0 || own.OwnReaction != "👍" {
-			t.Errorf("%s: resource:getUserOwnReaction after the restart: %s, code %d", c.name, b, code)
+			t.Errorf("%s: resource:getUserOwnReaction after the restart: %s, code %d", c.Name, b, code)
 		}
 	}
 

@@ -46,25 +46,25 @@ func TestBadInputGetsErrorAcks(t *testing.T) {
 				{"binary payload", "resource:setReaction", map[string]any{"$binary": "AQID"}, 400, "binary payloads are not supported"},
 				{"delete without room", "resource:deleteReaction", req(map[string]any{"resource": "r"}, ""), 400, "room is required"},
 			} {
-				r := c.fail(tc.endpoint, tc.arg)
+				r := c.CallErr(tc.endpoint, tc.arg)
 				if r.Error.Code != tc.code || !strings.Contains(r.Error.Message, tc.msg) || string(r.Data) != "null" {
-					t.Errorf("%s: got %s, want code %d with %q and data null", tc.name, r.raw, tc.code, tc.msg)
+					t.Errorf("%s: got %s, want code %d with %q and data null", tc.name, r.Raw, tc.code, tc.msg)
 				}
 			}
 			// Unknown endpoints without an ack, and malformed packets, are
 			// dropped without closing the socket.
-			c.emitNoAck("resource:frobnicate", req(map[string]any{}, ""))
-			c.raw(`2["room:join"`)    // broken JSON, no ack id
-			c.raw(`2{"not":"array"}`) // not an event array
-			c.raw(`21234567890123456789["room:join",{}]`)
-			c.raw(`2/nowhere,["room:join",{}]`)
+			c.Emit("resource:frobnicate", req(map[string]any{}, ""))
+			c.Raw(`2["room:join"`)    // broken JSON, no ack id
+			c.Raw(`2{"not":"array"}`) // not an event array
+			c.Raw(`21234567890123456789["room:join",{}]`)
+			c.Raw(`2/nowhere,["room:join",{}]`)
 			// Still usable: a real request works and gets its event.
 			c.ok("resource:setReaction", map[string]any{"resource": "bad-input", "room": "room_1", "reaction": "👍"})
-			c.event("resource:reactionUpdated")
-			if c.hasEvent("disconnect") {
+			c.Event("resource:reactionUpdated")
+			if c.Has("disconnect") {
 				t.Fatal("the socket was disconnected by bad input")
 			}
-			c.close()
+			c.Close()
 		})
 	}
 	// The node survived and still serves a fresh client.

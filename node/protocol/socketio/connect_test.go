@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 var versions = []int{2, 4}
@@ -41,9 +42,9 @@ func TestConnectSendsUserInfo(t *testing.T) {
 			avatar3D := map[string]any{"assetId": "a-1", "assetSkins": map[string]any{"hair": "red"},
 				"avatarUrl": "https://rpm.example/x.glb", "avatarUserId": "rpm-1"}
 			tok := nodetest.Token(t, "alice", nil, profile("Alice", "Liddell", map[string]any{"avatar3D": avatar3D}))
-			c := a.connect(t, fmt.Sprintf("alice%d", v), v, n, map[string]string{"sessionId": tok}, nil)
-			c.event("connect")
-			args := c.event("user_info")
+			c := connect(t, a, fmt.Sprintf("alice%d", v), v, n, map[string]string{"sessionId": tok}, nil)
+			c.Event("connect")
+			args := c.Event("user_info")
 			var info struct {
 				Data struct {
 					User userSimple `json:"user"`
@@ -69,13 +70,13 @@ func TestConnectSendsUserInfo(t *testing.T) {
 
 			// avatar3D is omitted when empty.
 			tok = nodetest.Token(t, "bob", nil, profile("Bob", "B", nil))
-			b := a.connect(t, fmt.Sprintf("bob%d", v), v, n, map[string]string{"sessionId": tok}, nil)
-			args = b.event("user_info")
+			b := connect(t, a, fmt.Sprintf("bob%d", v), v, n, map[string]string{"sessionId": tok}, nil)
+			args = b.Event("user_info")
 			if strings.Contains(string(args[0]), "avatar3D") {
 				t.Fatalf("user_info with an empty avatar3D: %s", args[0])
 			}
-			c.close()
-			b.close()
+			c.Close()
+			b.Close()
 		})
 	}
 }
@@ -89,17 +90,17 @@ func TestInvalidSessionIsDisconnected(t *testing.T) {
 			"missing":   {},
 		} {
 			t.Run(fmt.Sprintf("v%d/%s", v, name), func(t *testing.T) {
-				c := a.connect(t, fmt.Sprintf("bad%d%s", v, name), v, n, query, nil)
-				args := c.event("invalidConnection")
-				r := decodeReply(t, args[0])
+				c := connect(t, a, fmt.Sprintf("bad%d%s", v, name), v, n, query, nil)
+				args := c.Event("invalidConnection")
+				r := sioagent.DecodeReply(t, args[0])
 				if !r.Error.Status || r.Error.Code != 401 || r.Error.Message == "" {
 					t.Fatalf("invalidConnection = %s, want a 401 error", args[0])
 				}
-				d := c.event("disconnect")
+				d := c.Event("disconnect")
 				if string(d[0]) != `"io server disconnect"` {
 					t.Fatalf("disconnect reason %s, want the server's disconnect", d[0])
 				}
-				if c.hasEvent("user_info") {
+				if c.Has("user_info") {
 					t.Fatal("an invalid session got user_info")
 				}
 			})
@@ -137,11 +138,10 @@ func TestPollingIsRefused(t *testing.T) {
 	// The real clients, asked for polling, fail to connect.
 	a := startAgent(t)
 	for _, v := range versions {
-		a.do(t, map[string]any{"cmd": "connect", "name": fmt.Sprintf("poll%d", v), "version": v, "url": "http://" + n.Addr(),
-			"query": map[string]string{"sessionId": "x"}, "transports": []string{"polling"}})
-		c := &client{t: t, a: a, name: fmt.Sprintf("poll%d", v), version: v}
-		c.event("connect_error")
-		if c.hasEvent("connect") {
+		c := a.Connect(t, sioagent.ClientConfig{Name: fmt.Sprintf("poll%d", v), Version: v, URL: "http://" + n.Addr(),
+			Query: map[string]string{"sessionId": "x"}, Transports: []string{"polling"}})
+		c.Event("connect_error")
+		if c.Has("connect") {
 			t.Fatalf("v%d connected over polling", v)
 		}
 	}
@@ -159,7 +159,7 @@ func TestReplacedConnectionIsDisconnected(t *testing.T) {
 	old.ok("room:join", map[string]any{"room": "room_1"})
 	v := nodetest.Dial(t, n.URL())
 	v.Auth(map[string]any{"token": nodetest.Token(t, "jo", nil, nil)})
-	if d := old.event("disconnect"); string(d[0]) != `"io server disconnect"` {
+	if d := old.Event("disconnect"); string(d[0]) != `"io server disconnect"` {
 		t.Fatalf("replaced socket: disconnect %s", d[0])
 	}
 	newer := connected(t, a, n, "new", 4, "jo", nil, profile("Jo", "J", nil))

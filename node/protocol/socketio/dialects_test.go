@@ -55,7 +55,7 @@ func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 
 	// venueless → Valu.
 	mod.Call("resource.reaction.set", map[string]any{"room": "room_1", "resource": "poster-3", "reaction": "👍"})
-	e := decodeEvent(t, valu.event("resource:reactionUpdated")[0])
+	e := decodeEvent(t, valu.Event("resource:reactionUpdated")[0])
 	if e.Data.Resource != "poster-3" || e.Data.Reaction.Reaction != "👍" || e.Data.Reaction.FromUser.ID != "mod" ||
 		e.Data.Reaction.FromUser.FirstName != "Mo" {
 		t.Fatalf("Valu client saw %+v", e.Data)
@@ -80,7 +80,7 @@ func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 	if ve.Room != "room_1" || ve.Resource != "poster-3" || ve.Reaction != "❤️" || ve.User == nil || ve.User.ID != "hank" || ve.Updated == "" {
 		t.Fatalf("venueless client saw %+v", ve)
 	}
-	valu.event("resource:reactionUpdated")
+	valu.Event("resource:reactionUpdated")
 
 	// Both read the same reactions.
 	var s summary
@@ -102,7 +102,7 @@ func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 
 	// Delete in venueless, seen by Valu.
 	mod.Call("resource.reaction.delete", map[string]any{"room": "room_1", "resource": "poster-3"})
-	if e := decodeEvent(t, valu.event("resource:reactionDeleted")[0]); e.Data.Reaction.FromUser.ID != "mod" || e.Data.Reaction.Reaction != "👍" {
+	if e := decodeEvent(t, valu.Event("resource:reactionDeleted")[0]); e.Data.Reaction.FromUser.ID != "mod" || e.Data.Reaction.Reaction != "👍" {
 		t.Fatalf("Valu saw delete %+v", e.Data)
 	}
 	mod.Event("resource.reaction.deleted")
@@ -122,7 +122,7 @@ func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 	}
 	valu.ok("room:join", map[string]any{"room": "room_1"})
 	mod.Event("room.viewer.added")
-	valu.close()
+	valu.Close()
 	if err := json.Unmarshal(mod.Event("room.viewer.removed"), &removed); err != nil || removed.UserID != "hank" {
 		t.Fatalf("viewer removed on disconnect = %+v, %v", removed, err)
 	}
@@ -140,8 +140,8 @@ func TestReactionsSurviveRestart(t *testing.T) {
 	g := connected(t, a, n, "ghost-before", 4, "ghost", nil, profile("G", "H", map[string]any{"privacyMode": 1}))
 	g.ok("resource:setReaction", map[string]any{"resource": "keynote", "room": "room_1", "reaction": "😮"})
 	n.Stop(t)
-	c.event("disconnect")
-	g.event("disconnect")
+	c.Event("disconnect")
+	g.Event("disconnect")
 
 	n2 := nodetest.Start(t, nodetest.Config(t, dir))
 	c2 := connected(t, a, n2, "after", 4, "ivy", nil, profile("Ivy", "I", nil))

@@ -29,10 +29,10 @@ func TestHeartbeatKeepsRealClientsConnected(t *testing.T) {
 	for _, v := range versions {
 		c := connected(t, a, n, fmt.Sprintf("hb%d", v), v, fmt.Sprintf("hb%d", v), nil, profile("H", "B", nil))
 		for range 4 {
-			c.event("heartbeat")
+			c.Event("heartbeat")
 		}
 		c.ok("room:join", map[string]any{"room": "room_1"})
-		if c.hasEvent("disconnect") {
+		if c.Has("disconnect") {
 			t.Fatalf("v%d disconnected during heartbeats", v)
 		}
 	}

@@ -6,14 +6,15 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 // connected connects a client of version v as uid and waits for user_info.
-func connected(t *testing.T, a *agent, n *nodetest.Node, name string, v int, uid string, traits []string, prof map[string]any) *client {
+func connected(t *testing.T, a *sioagent.Agent, n *nodetest.Node, name string, v int, uid string, traits []string, prof map[string]any) *client {
 	t.Helper()
 	tok := nodetest.Token(t, uid, traits, prof)
-	c := a.connect(t, name, v, n, map[string]string{"sessionId": tok}, nil)
-	c.event("user_info")
+	c := connect(t, a, name, v, n, map[string]string{"sessionId": tok}, nil)
+	c.Event("user_info")
 	return c
 }
 
@@ -106,26 +107,26 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 	// alice (2.x) reacts; everyone joined to room_1 hears it, the lounge does not.
 	alice.ok("resource:setReaction", map[string]any{"resource": "talk-1", "comment": "", "room": "room_1", "reaction": "👍"})
 	for _, c := range []*client{alice, bob, ghost} {
-		e := decodeEvent(t, c.event("resource:reactionUpdated")[0])
+		e := decodeEvent(t, c.Event("resource:reactionUpdated")[0])
 		u := e.Data.Reaction.FromUser
 		if e.Data.Room != "room_1" || e.Data.Resource != "talk-1" || e.Data.Reaction.Reaction != "👍" ||
 			e.Data.Reaction.Updated == "" || u.ID != "alice" || u.FirstName != "Alice" || u.CompanyName != "ACME" {
-			t.Fatalf("%s got %+v", c.name, e.Data)
+			t.Fatalf("%s got %+v", c.Name, e.Data)
 		}
 	}
 	bob.ok("resource:setReaction", map[string]any{"resource": "talk-1", "room": "room_1", "reaction": "❤️"})
-	bob.event("resource:reactionUpdated")
-	alice.event("resource:reactionUpdated")
-	ghost.event("resource:reactionUpdated")
+	bob.Event("resource:reactionUpdated")
+	alice.Event("resource:reactionUpdated")
+	ghost.Event("resource:reactionUpdated")
 
 	// The incognito user is counted, never identified.
 	ghost.ok("resource:setReaction", map[string]any{"resource": "talk-1", "room": "room_1", "reaction": "😮"})
-	e := decodeEvent(t, alice.event("resource:reactionUpdated")[0])
+	e := decodeEvent(t, alice.Event("resource:reactionUpdated")[0])
 	if u := e.Data.Reaction.FromUser; u.ID != "" || u.FirstName != "" || u.PrivacyMode != 1 || e.Data.Reaction.Reaction != "😮" {
 		t.Fatalf("incognito event reveals the user: %+v", e.Data)
 	}
-	bob.event("resource:reactionUpdated")
-	ghost.event("resource:reactionUpdated")
+	bob.Event("resource:reactionUpdated")
+	ghost.Event("resource:reactionUpdated")
 
 	s := getReactions(t, alice, "talk-1")
 	if s.Total != 3 || len(s.Reactions) != 2 || s.OwnReaction != "👍" ||
@@ -139,13 +140,13 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 	if s := getReactions(t, outsider, "talk-1"); s.Total != 3 || s.OwnReaction != "" {
 		t.Fatalf("outsider's view = %+v", s)
 	}
-	if outsider.hasEvent("resource:reactionUpdated") {
+	if outsider.Has("resource:reactionUpdated") {
 		t.Fatal("a client joined to another room got room_1's reaction event")
 	}
 
 	// Set replaces: one reaction per user per resource.
 	alice.ok("resource:setReaction", map[string]any{"resource": "talk-1", "room": "room_1", "reaction": "👏"})
-	bob.event("resource:reactionUpdated")
+	bob.Event("resource:reactionUpdated")
 	if own := ownReaction(t, alice, "talk-1"); own != "👏" {
 		t.Fatalf("own after replace = %q", own)
 	}
@@ -155,7 +156,7 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 
 	// Reactions to a comment are separate from the resource's.
 	alice.ok("resource:setReaction", map[string]any{"resource": "talk-1", "comment": "c-7", "room": "room_1", "reaction": "🤣"})
-	if e := decodeEvent(t, bob.event("resource:reactionUpdated")[0]); e.Data.Comment != "c-7" {
+	if e := decodeEvent(t, bob.Event("resource:reactionUpdated")[0]); e.Data.Comment != "c-7" {
 		t.Fatalf("comment event = %+v", e.Data)
 	}
 	if s := getReactions(t, bob, "talk-1"); s.Total != 3 {
@@ -164,7 +165,7 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 
 	// Delete removes and tells the room.
 	alice.ok("resource:deleteReaction", map[string]any{"resource": "talk-1", "comment": "", "room": "room_1", "reaction": "👏"})
-	e = decodeEvent(t, bob.event("resource:reactionDeleted")[0])
+	e = decodeEvent(t, bob.Event("resource:reactionDeleted")[0])
 	if e.Data.Reaction.Reaction != "👏" || e.Data.Reaction.FromUser.ID != "alice" || e.Data.Resource != "talk-1" {
 		t.Fatalf("deleted event = %+v", e.Data)
 	}
@@ -178,9 +179,9 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 	// room:leave stops the room's events.
 	alice.ok("room:leave", map[string]any{"room": "room_1"})
 	bob.ok("resource:setReaction", map[string]any{"resource": "talk-2", "room": "room_1", "reaction": "👍"})
-	bob.event("resource:reactionUpdated") // bob's own event arrived, so alice's would have too
-	ghost.event("resource:reactionUpdated")
-	if alice.hasEventWhere("resource:reactionUpdated", func(raw json.RawMessage) bool {
+	bob.Event("resource:reactionUpdated") // bob's own event arrived, so alice's would have too
+	ghost.Event("resource:reactionUpdated")
+	if alice.HasWhere("resource:reactionUpdated", func(raw json.RawMessage) bool {
 		var e reactionEvent
 		return json.Unmarshal(raw, &e) == nil && e.Data.Resource == "talk-2"
 	}) {
@@ -193,17 +194,17 @@ func TestReactionPermissions(t *testing.T) {
 	a := startAgent(t)
 	c := connected(t, a, n, "c", 4, "carol", nil, profile("Carol", "C", nil))
 	// Unknown room: 404; missing room on a write: 400.
-	r := c.fail("resource:setReaction", req(map[string]any{"resource": "x", "room": "nope", "reaction": "👍"}, ""))
+	r := c.CallErr("resource:setReaction", req(map[string]any{"resource": "x", "room": "nope", "reaction": "👍"}, ""))
 	if r.Error.Code != 404 {
-		t.Fatalf("unknown room: %s", r.raw)
+		t.Fatalf("unknown room: %s", r.Raw)
 	}
-	r = c.fail("room:join", req(map[string]any{"room": "nope"}, ""))
+	r = c.CallErr("room:join", req(map[string]any{"room": "nope"}, ""))
 	if r.Error.Code != 404 {
-		t.Fatalf("join unknown room: %s", r.raw)
+		t.Fatalf("join unknown room: %s", r.Raw)
 	}
-	r = c.fail("resource:setReaction", req(map[string]any{"resource": "x", "reaction": "👍"}, ""))
+	r = c.CallErr("resource:setReaction", req(map[string]any{"resource": "x", "reaction": "👍"}, ""))
 	if r.Error.Code != 400 {
-		t.Fatalf("missing room: %s", r.raw)
+		t.Fatalf("missing room: %s", r.Raw)
 	}
 	// A read that names a room checks that room.
 	c.ok("resource:getReactions", map[string]any{"resourceId": "x", "room": "room_1"})
