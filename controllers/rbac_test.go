@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -17,7 +16,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/kube/kubetest"
 )
@@ -67,26 +65,10 @@ func TestRBACSuffices(t *testing.T) {
 	n := startNode(t, "node-a", func(c *node.Config) {
 		c.Kube.Namespace, c.Kube.Kubeconfig = ns, nd.Kubeconfig
 	})
-	cfg := controllers.ManagerConfig{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true,
-		LeaderElect: true, LeaderElectionID: "roomring-operator", LeaderElectionNamespace: ns,
-		Controllers: controllers.DefaultConfig()}
-	cfg.Controllers.Namespaces = []string{ns}
-	cfg.Controllers.StatusInterval = 300 * time.Millisecond
-	cfg.Controllers.PoolPollInterval = 200 * time.Millisecond
-	_, log := testLogger()
-	mgr, err := controllers.NewManager(op.Config, cfg, poolClient(t, n.Addr()), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("operator: %v", err)
-		}
-	})
+	cfg := operatorConfig(ns)
+	cfg.LeaderElect, cfg.LeaderElectionID, cfg.LeaderElectionNamespace = true, "roomring-operator", ns
+	runOperator(t, op.Config, cfg, n.Addr())
+	ctx := context.Background()
 
 	// The operator elects itself, reconciles, records events.
 	create(t, newRoom(ns, "hall", "", "Hall"))

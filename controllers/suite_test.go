@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -84,6 +85,15 @@ func poolClient(t *testing.T, addrs ...string) *admin.Client {
 // addrs until the test ends.
 func startOperator(t *testing.T, ns string, addrs []string, mut ...func(*controllers.Config)) {
 	t.Helper()
+	cfg := operatorConfig(ns)
+	for _, m := range mut {
+		m(&cfg.Controllers)
+	}
+	runOperator(t, env.Config, cfg, addrs...)
+}
+
+// operatorConfig is the tests' manager configuration for namespace ns.
+func operatorConfig(ns string) controllers.ManagerConfig {
 	cfg := controllers.ManagerConfig{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true,
 		Controllers: controllers.DefaultConfig()}
 	cfg.Controllers.Namespaces = []string{ns}
@@ -91,11 +101,15 @@ func startOperator(t *testing.T, ns string, addrs []string, mut ...func(*control
 	// settings --status-interval and --pool-poll-interval.
 	cfg.Controllers.StatusInterval = 300 * time.Millisecond
 	cfg.Controllers.PoolPollInterval = 200 * time.Millisecond
-	for _, m := range mut {
-		m(&cfg.Controllers)
-	}
+	return cfg
+}
+
+// runOperator runs a manager with cfg, as the API server's user of rc,
+// against the pool at addrs until the test ends.
+func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) {
+	t.Helper()
 	_, log := testLogger()
-	mgr, err := controllers.NewManager(env.Config, cfg, poolClient(t, addrs...), log)
+	mgr, err := controllers.NewManager(rc, cfg, poolClient(t, addrs...), log)
 	if err != nil {
 		t.Fatal(err)
 	}
