@@ -4,6 +4,7 @@
 package edge
 
 import (
+	"runtime"
 	"sort"
 	"sync"
 
@@ -22,9 +23,9 @@ const (
 
 // Subscriber is a session as the edge sees it.
 //
-// Send and SendPersonal are called with the edge's read lock held and from
-// several goroutines at once: they must not block and must not call back
-// into the Edge. Send's frame is shared between sessions and must not be
+// Send and SendPersonal are called with the edge's read lock held, from
+// several goroutines at once (a big room's fan-out is split among
+// goroutines): they must not block and must not call back into the Edge. Send's frame is shared between sessions and must not be
 // modified.
 type Subscriber interface {
 	UserID() string
@@ -282,49 +283,86 @@ func (e *Edge) Deliver(ev *op.Event) {
 		}
 		e.mu.Unlock()
 	}
-	var frames [numDialects][]byte
-	var tried [numDialects]bool
-	send := func(s Subscriber) {
-		if ev.Personal {
-			s.SendPersonal(ev)
-			return
+	e.deliverLocked(ev)
+	if ev.Audience == op.ToWorld && ev.Kind == op.EvRoomDelete {
+		e.mu.Lock()
+		delete(e.rooms, ev.Room)
+		e.mu.Unlock()
+	}
+}
+
+// deliverLocked fans ev out to its audience under the read lock.
+func (e *Edge) deliverLocked(ev *op.Event) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	subs := fanouts.Get().(*[]Subscriber)
+	defer func() { clear(*subs); *subs = (*subs)[:0]; fanouts.Put(subs) }()
+	if ev.Audience == op.ToWorld {
+		for s := range e.world {
+			*subs = append(*subs, s)
 		}
-		d := s.Dialect()
-		if !tried[d] {
-			tried[d] = true
-			if enc := e.encoders[d]; enc != nil {
+	} else if l := e.rooms[ev.Room]; l != nil && (ev.Audience != op.ToRoomViewers || l.viewerSubs > 0) {
+		// (viewer events of a big room nobody here may see cost nothing)
+		for s, seesViewers := range l.subs {
+			if ev.Audience == op.ToRoomViewers && (!seesViewers || s.UserID() == ev.Subject) {
+				continue
+			}
+			*subs = append(*subs, s)
+		}
+	}
+	e.fanOut(ev, *subs)
+}
+
+// fanoutChunk is the least number of sessions a fan-out goroutine serves:
+// a broadcast to more than twice as many is written to the sockets by
+// several goroutines at once (up to GOMAXPROCS), since each delivery is a
+// system call.
+const fanoutChunk = 1024
+
+var fanouts = sync.Pool{New: func() any { s := make([]Subscriber, 0, 64); return &s }}
+
+// fanOut sends ev to subs, encoding it once per dialect among them, and
+// returns when every session has it: two events fanned out one after the
+// other reach each session in that order.
+func (e *Edge) fanOut(ev *op.Event, subs []Subscriber) {
+	if len(subs) == 0 {
+		return
+	}
+	var frames [numDialects][]byte
+	if !ev.Personal {
+		var present [numDialects]bool
+		for _, s := range subs {
+			present[s.Dialect()] = true
+		}
+		for d, enc := range e.encoders {
+			if present[d] && enc != nil {
 				if f, ok := enc(ev); ok {
 					frames[d] = f
 				}
 			}
 		}
-		if frames[d] != nil {
-			s.Send(frames[d])
+	}
+	send := func(part []Subscriber) {
+		for _, s := range part {
+			if ev.Personal {
+				s.SendPersonal(ev)
+			} else if f := frames[s.Dialect()]; f != nil {
+				s.Send(f)
+			}
 		}
 	}
-	if ev.Audience == op.ToWorld {
-		e.mu.RLock()
-		for s := range e.world {
-			send(s)
-		}
-		e.mu.RUnlock()
-		if ev.Kind == op.EvRoomDelete {
-			e.mu.Lock()
-			delete(e.rooms, ev.Room)
-			e.mu.Unlock()
-		}
+	workers := min(runtime.GOMAXPROCS(0), len(subs)/fanoutChunk)
+	if workers < 2 {
+		send(subs)
 		return
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	l := e.rooms[ev.Room]
-	if l == nil || (ev.Audience == op.ToRoomViewers && l.viewerSubs == 0) {
-		return // viewer events of a big room nobody here may see cost nothing
+	var wg sync.WaitGroup
+	per := (len(subs) + workers - 1) / workers
+	for len(subs) > per {
+		part := subs[:per]
+		subs = subs[per:]
+		wg.Go(func() { send(part) })
 	}
-	for s, seesViewers := range l.subs {
-		if ev.Audience == op.ToRoomViewers && (!seesViewers || s.UserID() == ev.Subject) {
-			continue
-		}
-		send(s)
-	}
+	send(subs)
+	wg.Wait()
 }
