@@ -31,6 +31,9 @@ type Subscriber interface {
 	UserID() string
 	Dialect() Dialect
 	Send(frame []byte)
+	// SendFrames sends frames in order, like as many Sends; it must not
+	// keep the slice.
+	SendFrames(frames [][]byte)
 	SendPersonal(ev *op.Event)
 }
 
@@ -57,6 +60,8 @@ type local struct {
 	seen map[string]struct{}
 	// viewerSubs counts the subs that see viewer events.
 	viewerSubs int
+	// lane orders the room's fan-outs (Deliver).
+	lane lane
 }
 
 // New returns an Edge named id (the node's name in the cluster).
@@ -265,6 +270,14 @@ func (e *Edge) Sessions() int {
 // Deliver fans ev out to the local sessions of its audience. A room.delete
 // event also drops the room's local subscriptions; a viewer snapshot is
 // delivered as the viewer events it implies.
+//
+// A room's events go out through the room's lane, one batch at a time and
+// in the order they were delivered: an event delivered while a fan-out of
+// the room runs is taken by that fan-out's caller once it is done, with
+// every other event that arrived meanwhile, and a session gets the whole
+// batch with one write. Under load a broadcast thus costs fewer than one
+// system call per session; when idle, Deliver fans ev out itself and
+// returns when every session has it. World events go out at once.
 func (e *Edge) Deliver(ev *op.Event) {
 	switch ev.Kind {
 	case op.EvViewerSnapshot:
@@ -283,57 +296,178 @@ func (e *Edge) Deliver(ev *op.Event) {
 		}
 		e.mu.Unlock()
 	}
-	e.deliverLocked(ev)
-	if ev.Audience == op.ToWorld && ev.Kind == op.EvRoomDelete {
-		e.mu.Lock()
-		delete(e.rooms, ev.Room)
-		e.mu.Unlock()
+	if ev.Audience == op.ToWorld {
+		e.deliverWorld(ev)
+		if ev.Kind == op.EvRoomDelete {
+			e.mu.Lock()
+			delete(e.rooms, ev.Room)
+			e.mu.Unlock()
+		}
+		return
+	}
+	e.mu.RLock()
+	l := e.rooms[ev.Room]
+	e.mu.RUnlock()
+	if l == nil || !l.lane.add(ev) {
+		return // nobody here, or the running fan-out takes it
+	}
+	for batch := l.lane.next(nil); batch != nil; batch = l.lane.next(batch) {
+		e.fanOutRoom(l, batch)
 	}
 }
 
-// deliverLocked fans ev out to its audience under the read lock.
-func (e *Edge) deliverLocked(ev *op.Event) {
+// laneMax bounds the events a room's lane holds: a caller of Deliver waits
+// while it is full. laneBatch is the most events one fan-out takes.
+const (
+	laneMax   = 4096
+	laneBatch = 64
+)
+
+// lane orders a room's fan-outs and gathers the events that arrive while
+// one runs. Its caller that finds it idle runs it until it is empty.
+type lane struct {
+	mu      sync.Mutex
+	space   sync.Cond // signalled when events are taken
+	pending []*op.Event
+	spare   []*op.Event
+	running bool
+}
+
+// add queues ev, waiting while the lane is full; true means the caller
+// runs the lane (it was idle).
+func (ln *lane) add(ev *op.Event) bool {
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
+	if ln.space.L == nil {
+		ln.space.L = &ln.mu
+	}
+	for ln.running && len(ln.pending) >= laneMax {
+		ln.space.Wait()
+	}
+	ln.pending = append(ln.pending, ev)
+	if ln.running {
+		return false
+	}
+	ln.running = true
+	return true
+}
+
+// next gives back a batch that has gone out and takes the next one, up to
+// laneBatch events; nil means the lane is empty and idle again.
+func (ln *lane) next(done []*op.Event) []*op.Event {
+	ln.mu.Lock()
+	defer ln.mu.Unlock()
+	if done != nil {
+		clear(done)
+		ln.spare = done[:0]
+	}
+	if len(ln.pending) == 0 {
+		ln.running = false
+		return nil
+	}
+	n := min(len(ln.pending), laneBatch)
+	batch := append(ln.spare, ln.pending[:n]...)
+	ln.spare = nil
+	rest := copy(ln.pending, ln.pending[n:])
+	clear(ln.pending[rest:])
+	ln.pending = ln.pending[:rest]
+	if ln.space.L != nil {
+		ln.space.Broadcast()
+	}
+	return batch
+}
+
+// member is a session of a room being fanned out to.
+type member struct {
+	s           Subscriber
+	seesViewers bool
+}
+
+// fanOutRoom sends a batch of the room's events to its local sessions:
+// each event encoded once per dialect, each session's share of the batch
+// in one SendFrames, in order.
+func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	subs := fanouts.Get().(*[]Subscriber)
-	defer func() { clear(*subs); *subs = (*subs)[:0]; fanouts.Put(subs) }()
-	if ev.Audience == op.ToWorld {
-		for s := range e.world {
-			*subs = append(*subs, s)
-		}
-	} else if l := e.rooms[ev.Room]; l != nil && (ev.Audience != op.ToRoomViewers || l.viewerSubs > 0) {
-		// (viewer events of a big room nobody here may see cost nothing)
-		for s, seesViewers := range l.subs {
-			if ev.Audience == op.ToRoomViewers && (!seesViewers || s.UserID() == ev.Subject) {
-				continue
-			}
-			*subs = append(*subs, s)
+	// Viewer events of a big room nobody here may see cost nothing.
+	evs := batch[:0:0]
+	for _, ev := range batch {
+		if ev.Audience != op.ToRoomViewers || l.viewerSubs > 0 {
+			evs = append(evs, ev)
 		}
 	}
-	e.fanOut(ev, *subs)
+	if len(evs) == 0 || len(l.subs) == 0 {
+		return
+	}
+	ms := members.Get().(*[]member)
+	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
+	var present [numDialects]bool
+	for s, sees := range l.subs {
+		*ms = append(*ms, member{s, sees})
+		present[s.Dialect()] = true
+	}
+	frames := make([][numDialects][]byte, len(evs))
+	for i, ev := range evs {
+		if ev.Personal {
+			continue
+		}
+		for d, enc := range e.encoders {
+			if present[d] && enc != nil {
+				if f, ok := enc(ev); ok {
+					frames[i][d] = f
+				}
+			}
+		}
+	}
+	parallel(*ms, func(part []member) {
+		out := make([][]byte, 0, len(evs))
+		for _, m := range part {
+			out = out[:0]
+			d := m.s.Dialect()
+			for i, ev := range evs {
+				if ev.Audience == op.ToRoomViewers && (!m.seesViewers || m.s.UserID() == ev.Subject) {
+					continue
+				}
+				if ev.Personal {
+					send(m.s, out)
+					out = out[:0]
+					m.s.SendPersonal(ev)
+				} else if f := frames[i][d]; f != nil {
+					out = append(out, f)
+				}
+			}
+			send(m.s, out)
+		}
+	})
 }
 
-// fanoutChunk is the least number of sessions a fan-out goroutine serves:
-// a broadcast to more than twice as many is written to the sockets by
-// several goroutines at once (up to GOMAXPROCS), since each delivery is a
-// system call.
-const fanoutChunk = 1024
+// send hands a session its frames of a batch.
+func send(s Subscriber, frames [][]byte) {
+	switch len(frames) {
+	case 0:
+	case 1:
+		s.Send(frames[0])
+	default:
+		s.SendFrames(frames)
+	}
+}
 
-var fanouts = sync.Pool{New: func() any { s := make([]Subscriber, 0, 64); return &s }}
-
-// fanOut sends ev to subs, encoding it once per dialect among them, and
-// returns when every session has it: two events fanned out one after the
-// other reach each session in that order.
-func (e *Edge) fanOut(ev *op.Event, subs []Subscriber) {
-	if len(subs) == 0 {
+// deliverWorld fans a world event out to every attached session.
+func (e *Edge) deliverWorld(ev *op.Event) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if len(e.world) == 0 {
 		return
+	}
+	ms := members.Get().(*[]member)
+	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
+	var present [numDialects]bool
+	for s := range e.world {
+		*ms = append(*ms, member{s: s})
+		present[s.Dialect()] = true
 	}
 	var frames [numDialects][]byte
 	if !ev.Personal {
-		var present [numDialects]bool
-		for _, s := range subs {
-			present[s.Dialect()] = true
-		}
 		for d, enc := range e.encoders {
 			if present[d] && enc != nil {
 				if f, ok := enc(ev); ok {
@@ -342,27 +476,40 @@ func (e *Edge) fanOut(ev *op.Event, subs []Subscriber) {
 			}
 		}
 	}
-	send := func(part []Subscriber) {
-		for _, s := range part {
+	parallel(*ms, func(part []member) {
+		for _, m := range part {
 			if ev.Personal {
-				s.SendPersonal(ev)
-			} else if f := frames[s.Dialect()]; f != nil {
-				s.Send(f)
+				m.s.SendPersonal(ev)
+			} else if f := frames[m.s.Dialect()]; f != nil {
+				m.s.Send(f)
 			}
 		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(subs)/fanoutChunk)
+	})
+}
+
+// fanoutChunk is the least number of sessions a fan-out goroutine serves:
+// a fan-out to more than twice as many is written to the sockets by
+// several goroutines at once (up to GOMAXPROCS), since each delivery is a
+// system call.
+const fanoutChunk = 1024
+
+var members = sync.Pool{New: func() any { s := make([]member, 0, 64); return &s }}
+
+// parallel runs fn over ms, split among goroutines when ms is big, and
+// returns when every part is done.
+func parallel(ms []member, fn func([]member)) {
+	workers := min(runtime.GOMAXPROCS(0), len(ms)/fanoutChunk)
 	if workers < 2 {
-		send(subs)
+		fn(ms)
 		return
 	}
 	var wg sync.WaitGroup
-	per := (len(subs) + workers - 1) / workers
-	for len(subs) > per {
-		part := subs[:per]
-		subs = subs[per:]
-		wg.Go(func() { send(part) })
+	per := (len(ms) + workers - 1) / workers
+	for len(ms) > per {
+		part := ms[:per]
+		ms = ms[per:]
+		wg.Go(func() { fn(part) })
 	}
-	send(subs)
+	fn(ms)
 	wg.Wait()
 }

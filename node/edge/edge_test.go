@@ -25,6 +25,11 @@ func (s *sub) Send(frame []byte) {
 	s.frames = append(s.frames, string(frame))
 	s.mu.Unlock()
 }
+func (s *sub) SendFrames(frames [][]byte) {
+	for _, f := range frames {
+		s.Send(f)
+	}
+}
 func (s *sub) SendPersonal(ev *op.Event) {
 	s.mu.Lock()
 	s.personal = append(s.personal, ev.Kind)

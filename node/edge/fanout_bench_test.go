@@ -25,6 +25,11 @@ type queueSub struct {
 func (s *queueSub) UserID() string         { return s.id }
 func (s *queueSub) Dialect() edge.Dialect  { return edge.Venueless }
 func (s *queueSub) SendPersonal(*op.Event) {}
+func (s *queueSub) SendFrames(frames [][]byte) {
+	for _, f := range frames {
+		s.Send(f)
+	}
+}
 func (s *queueSub) Send(frame []byte) {
 	select {
 	case s.out <- frame:

@@ -1,9 +1,11 @@
 package edge
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/roomring/roomring/node/op"
@@ -49,6 +51,117 @@ func TestBigRoomFanOut(t *testing.T) {
 		}
 		if got := s.take(); !slices.Equal(got, want) {
 			t.Fatalf("session %d (dialect %d) got %q, want %q", i, s.d, got, want)
+		}
+	}
+}
+
+// gateSub is a session whose first Send waits for the gate, as a fan-out
+// busy writing sockets would; it records its Send and SendFrames calls.
+type gateSub struct {
+	sub
+	gate    chan struct{}
+	entered chan struct{}
+	once    sync.Once
+	batches [][]string
+}
+
+func (s *gateSub) Send(frame []byte) {
+	s.once.Do(func() { close(s.entered); <-s.gate })
+	s.sub.Send(frame)
+}
+
+func (s *gateSub) SendFrames(frames [][]byte) {
+	s.mu.Lock()
+	var b []string
+	for _, f := range frames {
+		b = append(b, string(f))
+	}
+	s.batches = append(s.batches, b)
+	s.mu.Unlock()
+	for _, f := range frames {
+		s.sub.Send(f)
+	}
+}
+
+// TestLaneGathersEventsDuringFanOut: events delivered to a room while its
+// fan-out runs return at once and go out after it, in order, each session
+// getting them with one SendFrames; an event for viewers in the batch
+// reaches only the sessions that see viewers.
+func TestLaneGathersEventsDuringFanOut(t *testing.T) {
+	e := New("n1")
+	e.SetEncoder(Venueless, func(ev *op.Event) ([]byte, bool) {
+		return []byte(string(ev.Kind) + ":" + ev.Subject), true
+	})
+	slow := &gateSub{sub: sub{uid: "slow"}, gate: make(chan struct{}), entered: make(chan struct{})}
+	other := &gateSub{sub: sub{uid: "other"}, gate: make(chan struct{}), entered: make(chan struct{})}
+	close(other.gate)
+	e.Join("r", slow, false)
+	e.Join("r", other, true)
+	first := make(chan struct{})
+	go func() {
+		e.Deliver(&op.Event{Kind: op.EvSchedule, Room: "r", Audience: op.ToRoom, Subject: "0"})
+		close(first)
+	}()
+	<-slow.entered
+	var want []string
+	for i := 1; i <= 5; i++ {
+		e.Deliver(&op.Event{Kind: op.EvSchedule, Room: "r", Audience: op.ToRoom, Subject: strconv.Itoa(i)})
+		want = append(want, string(op.EvSchedule)+":"+strconv.Itoa(i))
+	}
+	// (a viewer audience; not a viewer event, whose bookkeeping would
+	// wait for the running fan-out)
+	e.Deliver(&op.Event{Kind: op.EvReaction, Room: "r", Audience: op.ToRoomViewers, Subject: "x"})
+	select {
+	case <-first:
+		t.Fatal("the first fan-out ended before its session took the frame")
+	default:
+	}
+	close(slow.gate)
+	<-first
+	if got := slow.take(); !slices.Equal(got, append([]string{string(op.EvSchedule) + ":0"}, want...)) {
+		t.Errorf("slow session got %q", got)
+	}
+	if len(slow.batches) != 1 || len(slow.batches[0]) != 5 {
+		t.Errorf("slow session's SendFrames calls: %q, want one of 5 frames", slow.batches)
+	}
+	wantOther := append(append([]string{string(op.EvSchedule) + ":0"}, want...), string(op.EvReaction)+":x")
+	if got := other.take(); !slices.Equal(got, wantOther) {
+		t.Errorf("viewer-seeing session got %q, want %q", got, wantOther)
+	}
+}
+
+// TestLaneConcurrentDeliveries: events delivered by many goroutines at
+// once reach every session exactly once, each goroutine's in its order.
+func TestLaneConcurrentDeliveries(t *testing.T) {
+	e := New("n1")
+	e.SetEncoder(Venueless, func(ev *op.Event) ([]byte, bool) { return []byte(ev.Subject), true })
+	subs := make([]*sub, 50)
+	for i := range subs {
+		subs[i] = &sub{uid: "u" + strconv.Itoa(i)}
+		e.Join("r", subs[i], false)
+	}
+	const producers, each = 8, 300
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for i := range each {
+				e.Deliver(&op.Event{Kind: op.EvSchedule, Room: "r", Audience: op.ToRoom, Subject: fmt.Sprintf("%d/%d", p, i)})
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range subs {
+		got := s.take()
+		if len(got) != producers*each {
+			t.Fatalf("session %s got %d frames, want %d", s.uid, len(got), producers*each)
+		}
+		next := make([]int, producers)
+		for _, f := range got {
+			var p, i int
+			if _, err := fmt.Sscanf(f, "%d/%d", &p, &i); err != nil || i != next[p] {
+				t.Fatalf("session %s: frame %q out of order (want %d/%d)", s.uid, f, p, next[p])
+			}
+			next[p]++
 		}
 	}
 }

@@ -122,29 +122,43 @@ func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 // connection is closed as a slow consumer. The frame may be shared with
 // other connections and must not be modified afterwards.
 func (c *Conn) Send(frame []byte) {
+	one := [1][]byte{frame}
+	c.SendFrames(one[:])
+}
+
+// SendFrames queues text frames, in order, like Send; when nothing is
+// queued they go out with one system call.
+func (c *Conn) SendFrames(frames [][]byte) {
 	c.mu.Lock()
 	if c.isClosing() {
 		c.mu.Unlock()
 		return
 	}
-	if int(c.pending.Load()) >= c.cfg.WriteQueueLen {
+	if c.rc != nil && !c.writing && !c.finished && len(c.queue) == 0 {
+		// Nothing is queued or being written: write them now.
+		whole, rest := c.tryWrite(frames)
+		frames = frames[whole:]
+		if whole > 0 {
+			defer c.framesOut(whole)
+		}
+		if rest != nil {
+			c.rest = rest // the writer writes it first
+			frames = frames[1:]
+			c.pending.Add(1)
+			c.kickLocked()
+		}
+		if len(frames) == 0 {
+			c.mu.Unlock()
+			return
+		}
+	}
+	if int(c.pending.Load())+len(frames) > c.cfg.WriteQueueLen {
 		c.mu.Unlock()
 		c.slowConsumer()
 		return
 	}
-	if c.rc != nil && !c.writing && !c.finished && len(c.queue) == 0 {
-		// Nothing is queued or being written: write it now.
-		if c.rest = c.tryWrite(frame); c.rest == nil {
-			c.mu.Unlock()
-			c.framesOut(1)
-			return
-		}
-		frame = nil // the writer writes c.rest, which holds the frame
-	}
-	c.pending.Add(1)
-	if frame != nil {
-		c.queue = append(c.queue, frame)
-	}
+	c.pending.Add(int32(len(frames)))
+	c.queue = append(c.queue, frames...)
 	c.kickLocked()
 	c.mu.Unlock()
 }

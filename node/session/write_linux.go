@@ -11,15 +11,17 @@ import (
 // directWrites says whether Send may write to the socket itself.
 const directWrites = true
 
-// directWrite is the state of one non-blocking vectored write of a frame:
-// its header and its payload. It is pooled, with the function handed to
-// syscall.RawConn.Write made once, so a direct write allocates nothing.
+// directWrite is the state of one non-blocking vectored write of up to
+// maxWriteBatch frames, each a header and a payload. It is pooled, with
+// the function handed to syscall.RawConn.Write made once, so a direct
+// write allocates nothing.
 type directWrite struct {
-	iov [2]syscall.Iovec
-	hdr [10]byte
-	n   int
-	err syscall.Errno
-	fn  func(fd uintptr) bool
+	iov  [2 * maxWriteBatch]syscall.Iovec
+	niov int
+	hdr  [maxWriteBatch * 10]byte
+	n    int
+	err  syscall.Errno
+	fn   func(fd uintptr) bool
 }
 
 var directPool = sync.Pool{New: func() any {
@@ -33,7 +35,7 @@ var directPool = sync.Pool{New: func() any {
 // waits: the descriptor is non-blocking.
 func (d *directWrite) write(fd uintptr) bool {
 	for {
-		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(len(d.iov)))
+		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(d.niov))
 		if e == syscall.EINTR {
 			continue
 		}
@@ -45,38 +47,54 @@ func (d *directWrite) write(fd uintptr) bool {
 	}
 }
 
-// tryWrite writes frame's header and payload to the socket without
-// blocking. It returns the framed bytes not written (nil: all of them), or
-// the whole frame when the socket cannot be written now. c.mu is held.
-func (c *Conn) tryWrite(frame []byte) (rest []byte) {
+// tryWrite writes frames (headers and payloads; at most maxWriteBatch of
+// them) to the socket with one non-blocking system call. It returns how
+// many frames went out whole and the framed bytes of the next one that
+// the socket did not take (nil when it took none of it). c.mu is held.
+func (c *Conn) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	d := directPool.Get().(*directWrite)
-	hdr := appendTextHeader(d.hdr[:0], len(frame))
-	d.iov[0] = syscall.Iovec{Base: &hdr[0]}
-	d.iov[0].SetLen(len(hdr))
-	d.iov[1] = syscall.Iovec{}
-	if len(frame) > 0 {
-		d.iov[1] = syscall.Iovec{Base: &frame[0]}
-		d.iov[1].SetLen(len(frame))
+	defer directPool.Put(d)
+	frames = frames[:min(len(frames), maxWriteBatch)]
+	hdr := d.hdr[:0]
+	d.niov = 0
+	for _, f := range frames {
+		start := len(hdr)
+		hdr = appendTextHeader(hdr, len(f))
+		d.iov[d.niov] = syscall.Iovec{Base: &hdr[start]}
+		d.iov[d.niov].SetLen(len(hdr) - start)
+		d.niov++
+		if len(f) > 0 {
+			d.iov[d.niov] = syscall.Iovec{Base: &f[0]}
+			d.iov[d.niov].SetLen(len(f))
+			d.niov++
+		}
 	}
 	d.n, d.err = 0, 0
 	err := c.rc.Write(d.fn)
-	n, werr := d.n, d.err
-	d.iov = [2]syscall.Iovec{}
-	if err != nil || werr != 0 {
+	n := d.n
+	clear(d.iov[:d.niov])
+	if err != nil || d.err != 0 {
 		n = 0
 	}
-	if n == len(hdr)+len(frame) {
-		directPool.Put(d)
-		return nil
+	hdr = hdr[:0]
+	for i, f := range frames {
+		h := appendTextHeader(hdr, len(f))
+		size := len(h) + len(f)
+		if n >= size {
+			n -= size
+			continue
+		}
+		if n == 0 {
+			return i, nil
+		}
+		rest = make([]byte, 0, size-n)
+		if n < len(h) {
+			rest = append(rest, h[n:]...)
+			n = 0
+		} else {
+			n -= len(h)
+		}
+		return i, append(rest, f[n:]...)
 	}
-	rest = make([]byte, 0, len(hdr)+len(frame)-n)
-	if n < len(hdr) {
-		rest = append(rest, hdr[n:]...)
-		n = 0
-	} else {
-		n -= len(hdr)
-	}
-	rest = append(rest, frame[n:]...)
-	directPool.Put(d)
-	return rest
+	return len(frames), nil
 }

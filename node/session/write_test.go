@@ -41,8 +41,19 @@ func (h *blastHandler) HandleFrame(c *Conn, frame []byte) {
 		var wg sync.WaitGroup
 		for g := range h.senders {
 			wg.Go(func() {
-				for seq := range h.count {
-					c.Send(blastFrame(g, seq))
+				// Sender 0 sends one frame at a time; sender g, g+1
+				// frames per SendFrames.
+				for seq := 0; seq < h.count; {
+					if g == 0 {
+						c.Send(blastFrame(g, seq))
+						seq++
+						continue
+					}
+					var batch [][]byte
+					for ; seq < h.count && len(batch) <= g; seq++ {
+						batch = append(batch, blastFrame(g, seq))
+					}
+					c.SendFrames(batch)
 				}
 			})
 		}
@@ -54,7 +65,8 @@ func (h *blastHandler) HandleFrame(c *Conn, frame []byte) {
 
 func (h *blastHandler) Closed(*Conn) { close(h.closed) }
 
-// TestSendUnderPressure: frames sent by several goroutines at once while
+// TestSendUnderPressure: frames sent by several goroutines at once (one
+// by one, and in batches of SendFrames) while
 // the client is not reading — so direct writes are cut by full socket
 // buffers and the writer takes over — reach the client whole and in each
 // sender's order, and the pongs the client's pings ask for are not mixed

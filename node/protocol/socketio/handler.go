@@ -100,6 +100,9 @@ func (h *Handler) Dialect() edge.Dialect { return edge.SocketIO }
 // Send implements edge.Subscriber.
 func (h *Handler) Send(frame []byte) { h.conn.Send(frame) }
 
+// SendFrames implements edge.Subscriber.
+func (h *Handler) SendFrames(frames [][]byte) { h.conn.SendFrames(frames) }
+
 // SendPersonal implements edge.Subscriber: Valu clients receive no personal
 // (world configuration) events.
 func (h *Handler) SendPersonal(*op.Event) {}

@@ -45,6 +45,9 @@ func (h *Handler) Dialect() edge.Dialect { return edge.Venueless }
 // Send implements edge.Subscriber.
 func (h *Handler) Send(frame []byte) { h.conn.Send(frame) }
 
+// SendFrames implements edge.Subscriber.
+func (h *Handler) SendFrames(frames [][]byte) { h.conn.SendFrames(frames) }
+
 // SendPersonal implements edge.Subscriber.
 func (h *Handler) SendPersonal(ev *op.Event) {
 	if data, ok := h.client.Personalize(ev); ok {
