@@ -67,6 +67,7 @@ func (s nopSink) UserID() string         { return s.uid }
 func (s nopSink) Dialect() edge.Dialect  { return edge.Venueless }
 func (s nopSink) Send([]byte)            {}
 func (s nopSink) SendPersonal(*op.Event) {}
+func (s nopSink) SendFrames([][]byte)    {}
 func (s nopSink) Replaced()              {}
 
 // TestReloadRace: a user's old connection leaving a room while their new
