@@ -316,7 +316,7 @@ type localPublisher struct{ e *edge.Edge }
 
 func (p localPublisher) Publish(edges []string, ev *op.Event) {
 	if slices.Contains(edges, p.e.ID()) {
-		p.e.Deliver(ev)
+		p.e.Post(ev) // under the room's lock: never wait for a fan-out
 	}
 }
 

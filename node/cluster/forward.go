@@ -348,7 +348,7 @@ func (r *Router) Publish(edges []string, ev *op.Event) {
 	var payload []byte
 	for _, e := range edges {
 		if e == r.name {
-			r.edge.Deliver(ev)
+			r.edge.Post(ev) // under the room's lock
 			continue
 		}
 		if payload == nil {
@@ -412,7 +412,7 @@ func (r *Router) HandleMessage(from string, payload []byte) {
 			r.met.received.WithLabelValues("invalid").Inc()
 			return
 		}
-		r.edge.Deliver(ev)
+		r.edge.Post(ev)
 	case opSynced:
 		r.synced(from, q.Ring)
 	case opReact:

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/roomring/roomring/node/op"
 )
@@ -23,9 +24,10 @@ const (
 
 // Subscriber is a session as the edge sees it.
 //
-// Send and SendPersonal are called with the edge's read lock held, from
-// several goroutines at once (a big room's fan-out is split among
-// goroutines): they must not block and must not call back into the Edge. Send's frame is shared between sessions and must not be
+// Send, SendFrames and SendPersonal are called from several goroutines at
+// once (a big room's fan-out is split among goroutines), sometimes with the
+// edge's read lock held: they must not block and must not call back into
+// the Edge. Send's frame is shared between sessions and must not be
 // modified.
 type Subscriber interface {
 	UserID() string
@@ -52,16 +54,27 @@ type Edge struct {
 }
 
 type local struct {
-	subs     map[Subscriber]bool // value: may see viewer events
-	users    map[string]int      // user id -> local sessions in the room
-	profiles map[string]op.User  // user id -> public identity, when known (Enter)
-	// seen is the room's viewers as this edge's sessions were told of them
-	// (enter replies, viewer events), for viewer snapshots.
-	seen map[string]struct{}
+	subs     map[Subscriber]*membership
+	users    map[string]int     // user id -> local sessions in the room
+	profiles map[string]op.User // user id -> public identity, when known (Enter)
 	// viewerSubs counts the subs that see viewer events.
 	viewerSubs int
-	// lane orders the room's fan-outs (Deliver).
+	// lane orders the room's fan-outs (Deliver, Post).
 	lane lane
+
+	// seen is the room's viewers as this edge's sessions were told of them
+	// (enter replies, viewer events), for viewer snapshots. seenMu guards
+	// it, under either of the edge's locks.
+	seenMu sync.Mutex
+	seen   map[string]struct{}
+}
+
+// membership is a session's subscription to a room. A fan-out works on a
+// copy of the room's subscriptions made under the read lock and skips
+// those that have ended since.
+type membership struct {
+	seesViewers bool // may see viewer events; written under the write lock
+	gone        atomic.Bool
 }
 
 // New returns an Edge named id (the node's name in the cluster).
@@ -89,7 +102,7 @@ func (e *Edge) Detach(s Subscriber) (lastIn []string) {
 	defer e.mu.Unlock()
 	delete(e.world, s)
 	for id, l := range e.rooms {
-		if _, ok := l.subs[s]; ok && e.partLocked(id, l, s) {
+		if l.subs[s] != nil && e.partLocked(id, l, s) {
 			lastIn = append(lastIn, id)
 		}
 	}
@@ -116,20 +129,22 @@ func (e *Edge) Enter(room string, s Subscriber, u op.User, seesViewers bool) {
 func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
-		l = &local{subs: map[Subscriber]bool{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
+		l = &local{subs: map[Subscriber]*membership{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
 		e.rooms[room] = l
 	}
-	was, ok := l.subs[s]
-	if !ok {
+	m := l.subs[s]
+	if m == nil {
+		m = &membership{}
+		l.subs[s] = m
 		l.users[s.UserID()]++
 	}
 	switch {
-	case seesViewers && (!ok || !was):
+	case seesViewers && !m.seesViewers:
 		l.viewerSubs++
-	case !seesViewers && ok && was:
+	case !seesViewers && m.seesViewers:
 		l.viewerSubs--
 	}
-	l.subs[s] = seesViewers
+	m.seesViewers = seesViewers
 	return l
 }
 
@@ -143,16 +158,18 @@ func (e *Edge) Part(room string, s Subscriber) (last bool) {
 	if l == nil {
 		return false
 	}
-	if _, ok := l.subs[s]; !ok {
+	if l.subs[s] == nil {
 		return false
 	}
 	return e.partLocked(room, l, s)
 }
 
 func (e *Edge) partLocked(room string, l *local, s Subscriber) bool {
-	if l.subs[s] {
+	m := l.subs[s]
+	if m.seesViewers {
 		l.viewerSubs--
 	}
+	m.gone.Store(true)
 	delete(l.subs, s)
 	uid := s.UserID()
 	l.users[uid]--
@@ -218,12 +235,14 @@ func (e *Edge) Roster(room string) []op.User {
 // Saw records that the room's viewers include users, as an owner's reply
 // to an enter told a local session.
 func (e *Edge) Saw(room string, users []op.User) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if l := e.rooms[room]; l != nil {
+		l.seenMu.Lock()
 		for _, u := range users {
 			l.seen[u.ID] = struct{}{}
 		}
+		l.seenMu.Unlock()
 	}
 }
 
@@ -235,12 +254,14 @@ func (e *Edge) snapshot(ev *op.Event) []*op.Event {
 	if !ok {
 		return nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	l := e.rooms[ev.Room]
 	if l == nil {
 		return nil
 	}
+	l.seenMu.Lock()
+	defer l.seenMu.Unlock()
 	now := make(map[string]struct{}, len(snap.Users))
 	var out []*op.Event
 	for _, u := range snap.Users {
@@ -273,28 +294,38 @@ func (e *Edge) Sessions() int {
 //
 // A room's events go out through the room's lane, one batch at a time and
 // in the order they were delivered: an event delivered while a fan-out of
-// the room runs is taken by that fan-out's caller once it is done, with
+// the room runs is taken by that fan-out's runner once it is done, with
 // every other event that arrived meanwhile, and a session gets the whole
 // batch with one write. Under load a broadcast thus costs fewer than one
-// system call per session; when idle, Deliver fans ev out itself and
-// returns when every session has it. World events go out at once.
-func (e *Edge) Deliver(ev *op.Event) {
+// system call per session. When the lane is idle, Deliver fans ev out
+// itself and returns when every session has it. World events go out at
+// once.
+func (e *Edge) Deliver(ev *op.Event) { e.deliver(ev, true) }
+
+// Post is Deliver for callers that must not wait for a fan-out — an owner
+// publishing under its room's lock, a peer link's reader: when the room's
+// lane is idle, a goroutine of its own runs it.
+func (e *Edge) Post(ev *op.Event) { e.deliver(ev, false) }
+
+func (e *Edge) deliver(ev *op.Event, wait bool) {
 	switch ev.Kind {
 	case op.EvViewerSnapshot:
 		for _, d := range e.snapshot(ev) {
-			e.Deliver(d)
+			e.deliver(d, wait)
 		}
 		return
 	case op.EvViewerAdded, op.EvViewerRemoved:
-		e.mu.Lock()
+		e.mu.RLock()
 		if l := e.rooms[ev.Room]; l != nil {
+			l.seenMu.Lock()
 			if ev.Kind == op.EvViewerAdded {
 				l.seen[ev.Subject] = struct{}{}
 			} else {
 				delete(l.seen, ev.Subject)
 			}
+			l.seenMu.Unlock()
 		}
-		e.mu.Unlock()
+		e.mu.RUnlock()
 	}
 	if ev.Audience == op.ToWorld {
 		e.deliverWorld(ev)
@@ -309,8 +340,17 @@ func (e *Edge) Deliver(ev *op.Event) {
 	l := e.rooms[ev.Room]
 	e.mu.RUnlock()
 	if l == nil || !l.lane.add(ev) {
-		return // nobody here, or the running fan-out takes it
+		return // nobody here, or the lane's runner takes it
 	}
+	if wait {
+		e.runLane(l)
+	} else {
+		go e.runLane(l)
+	}
+}
+
+// runLane fans the room's queued events out until its lane is empty.
+func (e *Edge) runLane(l *local) {
 	for batch := l.lane.next(nil); batch != nil; batch = l.lane.next(batch) {
 		e.fanOutRoom(l, batch)
 	}
@@ -377,18 +417,23 @@ func (ln *lane) next(done []*op.Event) []*op.Event {
 	return batch
 }
 
-// member is a session of a room being fanned out to.
+// member is a session being fanned out to.
 type member struct {
 	s           Subscriber
 	seesViewers bool
+	m           *membership // nil for world events
 }
 
 // fanOutRoom sends a batch of the room's events to its local sessions:
 // each event encoded once per dialect, each session's share of the batch
-// in one SendFrames, in order.
+// in one SendFrames, in order. The sessions are those subscribed when the
+// batch is taken, less those that part meanwhile; the edge is not locked
+// while the sockets are written.
 func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
+	ms := members.Get().(*[]member)
+	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
+	var present [numDialects]bool
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	// Viewer events of a big room nobody here may see cost nothing.
 	evs := batch[:0:0]
 	for _, ev := range batch {
@@ -396,15 +441,15 @@ func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
 			evs = append(evs, ev)
 		}
 	}
-	if len(evs) == 0 || len(l.subs) == 0 {
-		return
+	if len(evs) > 0 {
+		for s, m := range l.subs {
+			*ms = append(*ms, member{s: s, seesViewers: m.seesViewers, m: m})
+			present[s.Dialect()] = true
+		}
 	}
-	ms := members.Get().(*[]member)
-	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
-	var present [numDialects]bool
-	for s, sees := range l.subs {
-		*ms = append(*ms, member{s, sees})
-		present[s.Dialect()] = true
+	e.mu.RUnlock()
+	if len(*ms) == 0 {
+		return
 	}
 	frames := make([][numDialects][]byte, len(evs))
 	for i, ev := range evs {
@@ -422,6 +467,9 @@ func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
 	parallel(*ms, func(part []member) {
 		out := make([][]byte, 0, len(evs))
 		for _, m := range part {
+			if m.m.gone.Load() {
+				continue
+			}
 			out = out[:0]
 			d := m.s.Dialect()
 			for i, ev := range evs {
@@ -452,19 +500,20 @@ func send(s Subscriber, frames [][]byte) {
 	}
 }
 
-// deliverWorld fans a world event out to every attached session.
+// deliverWorld fans a world event out to every attached session (those
+// attached when it starts; the edge is not locked while it writes).
 func (e *Edge) deliverWorld(ev *op.Event) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if len(e.world) == 0 {
-		return
-	}
 	ms := members.Get().(*[]member)
 	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
 	var present [numDialects]bool
+	e.mu.RLock()
 	for s := range e.world {
 		*ms = append(*ms, member{s: s})
 		present[s.Dialect()] = true
+	}
+	e.mu.RUnlock()
+	if len(*ms) == 0 {
+		return
 	}
 	var frames [numDialects][]byte
 	if !ev.Personal {

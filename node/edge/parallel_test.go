@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomring/roomring/node/op"
 )
@@ -163,5 +164,60 @@ func TestLaneConcurrentDeliveries(t *testing.T) {
 			}
 			next[p]++
 		}
+	}
+}
+
+// firstGate blocks the first Send of any of its sessions until opened.
+type firstGate struct {
+	once    sync.Once
+	entered chan *gatedSub
+	open    chan struct{}
+}
+
+// gatedSub tells got of each frame it is sent.
+type gatedSub struct {
+	sub
+	g   *firstGate
+	got chan string
+}
+
+func (s *gatedSub) Send(frame []byte) {
+	s.g.once.Do(func() { s.g.entered <- s; <-s.g.open })
+	s.sub.Send(frame)
+	s.got <- string(frame)
+}
+
+// TestPostDoesNotWait: Post returns while the fan-out it started is still
+// writing, and the edge is not locked meanwhile: a session can part, and
+// then gets nothing of the batch.
+func TestPostDoesNotWait(t *testing.T) {
+	e, _ := newEdge()
+	g := &firstGate{entered: make(chan *gatedSub, 1), open: make(chan struct{})}
+	a := &gatedSub{sub: sub{uid: "a"}, g: g, got: make(chan string, 4)}
+	b := &gatedSub{sub: sub{uid: "b"}, g: g, got: make(chan string, 4)}
+	e.Join("r", a, false)
+	e.Join("r", b, false)
+	e.Post(&op.Event{Kind: op.EvSchedule, Room: "r", Audience: op.ToRoom})
+	first := <-g.entered // the fan-out is writing to first; Post has returned
+	other := a
+	if first == a {
+		other = b
+	}
+	e.Part("r", other)
+	// Queued behind the running batch: once first has it, that batch is done.
+	e.Post(&op.Event{Kind: op.EvReaction, Room: "r", Audience: op.ToRoom})
+	close(g.open)
+	for _, want := range []op.EventKind{op.EvSchedule, op.EvReaction} {
+		select {
+		case f := <-first.got:
+			if f != "v:"+string(want) {
+				t.Fatalf("session %s got %q, want v:%s", first.uid, f, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("session %s did not get %s", first.uid, want)
+		}
+	}
+	if got := other.take(); len(got) != 0 {
+		t.Errorf("session %s, parted during the fan-out, got %q", other.uid, got)
 	}
 }
