@@ -176,6 +176,7 @@ func (c *client) closeLocked(cause error, stopping bool) {
 	c.w.live.open.Add(-1)
 	if !stopping {
 		c.w.live.drops.Add(1)
+		c.w.live.firstDrop.CompareAndSwap(0, time.Now().UnixNano())
 		c.w.live.fail("drop: " + errCause(cause))
 	}
 }

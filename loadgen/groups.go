@@ -113,6 +113,20 @@ type groupMerger struct {
 	pending []*mergedGroup
 	// last first receipt per room, for gaps.
 	last map[string]int64
+	// firsts are the first receipts of every broadcast, in order, for the
+	// recovery after a drop (one a room and reaction window: small).
+	firsts []int64
+}
+
+// after returns the first receipt of the first broadcast after t (unix
+// ns), 0 when none came.
+func (m *groupMerger) after(t int64) int64 {
+	for _, f := range m.firsts {
+		if f > t {
+			return f
+		}
+	}
+	return 0
 }
 
 type mergedGroup struct {
@@ -166,6 +180,7 @@ func (m *groupMerger) flush(now int64, settle time.Duration, from, to time.Time,
 			}
 		}
 		m.last[p.room] = p.first
+		m.firsts = append(m.firsts, p.first)
 	}
 	m.pending = keep
 }

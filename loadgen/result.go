@@ -54,6 +54,9 @@ type Result struct {
 	// room.reaction broadcasts.
 	ReactionSpread Summary `json:"reaction_spread"`
 	ReactionGap    Summary `json:"reaction_gap"`
+	// ReactionRecovery is the time from the first dropped connection (a
+	// node killed) to the next room.reaction broadcast's first receipt.
+	ReactionRecovery time.Duration `json:"reaction_recovery,omitempty"`
 
 	Servers []ServerResult `json:"servers,omitempty"`
 	// LoadgenCPU is the load generator's CPU (all its processes) over the
@@ -153,6 +156,9 @@ func (res *Result) Print(w io.Writer) {
 	if res.ReactionSpread.Count > 0 {
 		fmt.Fprintf(&b, "room.reaction %s/s received; spread after first receipt %s; gap between broadcasts p50 %s max %s\n",
 			fmtRate(res.ReactionsPerSec), fmtSummary(res.ReactionSpread), fmtDur(res.ReactionGap.P50), fmtDur(res.ReactionGap.Max))
+	}
+	if res.ReactionRecovery > 0 {
+		fmt.Fprintf(&b, "recovery     first room.reaction %s after the first dropped connection\n", fmtDur(res.ReactionRecovery))
 	}
 	if len(res.Counters.Errors) > 0 {
 		keys := make([]string, 0, len(res.Counters.Errors))

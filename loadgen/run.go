@@ -362,6 +362,11 @@ func (r *runner) loop(ctx context.Context, events <-chan sampleOrEnd) (*Result, 
 	res := r.result(rampTime, mStart, mEnd, startSamples, endSamples, latest)
 	res.Delivery, res.RTT, res.Sched = tDelivery.Summary(), tRTT.Summary(), tSched.Summary()
 	res.ReactionSpread, res.ReactionGap = spread.Summary(), gaps.Summary()
+	if d := res.Total.FirstDrop; d != 0 {
+		if f := merger.after(d); f != 0 {
+			res.ReactionRecovery = time.Duration(f - d)
+		}
+	}
 	return res, workerErr
 }
 

@@ -17,6 +17,9 @@ type Counters struct {
 	DialErrors  int64 `json:"dial_errors"`
 	SetupErrors int64 `json:"setup_errors"`
 	Drops       int64 `json:"drops"` // set-up connections that ended before the run did
+	// FirstDrop is when the first drop happened (unix ns; 0: none): after
+	// a server is killed, the time its connections learnt it.
+	FirstDrop int64 `json:"first_drop,omitempty"`
 
 	MsgsIn  int64 `json:"msgs_in"`
 	MsgsOut int64 `json:"msgs_out"`
@@ -45,7 +48,7 @@ type Counters struct {
 func (c Counters) sub(o Counters) Counters {
 	r := Counters{
 		Target: c.Target, Attempted: c.Attempted, Open: c.Open, Dialing: c.Dialing,
-		DialErrors: c.DialErrors - o.DialErrors, SetupErrors: c.SetupErrors - o.SetupErrors, Drops: c.Drops - o.Drops,
+		DialErrors: c.DialErrors - o.DialErrors, SetupErrors: c.SetupErrors - o.SetupErrors, Drops: c.Drops - o.Drops, FirstDrop: c.FirstDrop,
 		MsgsIn: c.MsgsIn - o.MsgsIn, MsgsOut: c.MsgsOut - o.MsgsOut, BytesIn: c.BytesIn - o.BytesIn,
 		Deliveries: c.Deliveries - o.Deliveries, Reactions: c.Reactions - o.Reactions, Viewer: c.Viewer - o.Viewer,
 		OtherIn: c.OtherIn - o.OtherIn, Requests: c.Requests - o.Requests, ReactSent: c.ReactSent - o.ReactSent, BroadcastSent: c.BroadcastSent - o.BroadcastSent,
@@ -67,7 +70,7 @@ func (c Counters) sub(o Counters) Counters {
 func (c Counters) add(o Counters) Counters {
 	r := Counters{
 		Target: c.Target + o.Target, Attempted: c.Attempted + o.Attempted, Open: c.Open + o.Open, Dialing: c.Dialing + o.Dialing,
-		DialErrors: c.DialErrors + o.DialErrors, SetupErrors: c.SetupErrors + o.SetupErrors, Drops: c.Drops + o.Drops,
+		DialErrors: c.DialErrors + o.DialErrors, SetupErrors: c.SetupErrors + o.SetupErrors, Drops: c.Drops + o.Drops, FirstDrop: earliest(c.FirstDrop, o.FirstDrop),
 		MsgsIn: c.MsgsIn + o.MsgsIn, MsgsOut: c.MsgsOut + o.MsgsOut, BytesIn: c.BytesIn + o.BytesIn,
 		Deliveries: c.Deliveries + o.Deliveries, Reactions: c.Reactions + o.Reactions, Viewer: c.Viewer + o.Viewer,
 		OtherIn: c.OtherIn + o.OtherIn, Requests: c.Requests + o.Requests, ReactSent: c.ReactSent + o.ReactSent, BroadcastSent: c.BroadcastSent + o.BroadcastSent,
@@ -95,10 +98,18 @@ func (c Counters) errorTotal() int64 {
 	return n
 }
 
+// earliest is the earlier of two times in unix ns, 0 meaning none.
+func earliest(a, b int64) int64 {
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
 // liveCounters is the concurrently updated form of Counters.
 type liveCounters struct {
 	target, attempted, open, dialing                           atomic.Int64
-	dialErrors, setupErrors, drops                             atomic.Int64
+	dialErrors, setupErrors, drops, firstDrop                  atomic.Int64
 	msgsIn, msgsOut, bytesIn                                   atomic.Int64
 	deliveries, reactions, viewer, otherIn                     atomic.Int64
 	requests, reactSent, broadcastSent, broadcastOK, floodSent atomic.Int64
@@ -128,7 +139,7 @@ func (l *liveCounters) fail(key string) {
 func (l *liveCounters) snapshot() Counters {
 	c := Counters{
 		Target: l.target.Load(), Attempted: l.attempted.Load(), Open: l.open.Load(), Dialing: l.dialing.Load(),
-		DialErrors: l.dialErrors.Load(), SetupErrors: l.setupErrors.Load(), Drops: l.drops.Load(),
+		DialErrors: l.dialErrors.Load(), SetupErrors: l.setupErrors.Load(), Drops: l.drops.Load(), FirstDrop: l.firstDrop.Load(),
 		MsgsIn: l.msgsIn.Load(), MsgsOut: l.msgsOut.Load(), BytesIn: l.bytesIn.Load(),
 		Deliveries: l.deliveries.Load(), Reactions: l.reactions.Load(), Viewer: l.viewer.Load(), OtherIn: l.otherIn.Load(),
 		Requests: l.requests.Load(), ReactSent: l.reactSent.Load(), BroadcastSent: l.broadcastSent.Load(), BroadcastOK: l.broadcastOK.Load(),

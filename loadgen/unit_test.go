@@ -290,3 +290,30 @@ func TestReadProc(t *testing.T) {
 		t.Errorf("a reaped process reads as %+v", st)
 	}
 }
+
+// TestRecoveryAfterDrop: the first drop is the earliest over workers, and
+// recovery is measured to the first broadcast after it.
+func TestRecoveryAfterDrop(t *testing.T) {
+	a, b := Counters{FirstDrop: 500}, Counters{}
+	if got := a.add(b).FirstDrop; got != 500 {
+		t.Errorf("earliest of 500 and none = %d", got)
+	}
+	if got := b.add(Counters{FirstDrop: 700}).add(a).FirstDrop; got != 500 {
+		t.Errorf("earliest of 700 and 500 = %d", got)
+	}
+	if got := a.sub(Counters{FirstDrop: 500}).FirstDrop; got != 500 {
+		t.Errorf("a difference keeps the first drop: %d", got)
+	}
+	var m groupMerger
+	var spread, gaps Dist
+	for _, first := range []int64{100, 1100, 2100, 4300, 5300} {
+		m.add(Group{Room: "r", Hash: uint64(first), First: first * int64(time.Millisecond)})
+	}
+	m.flush(0, 0, time.Time{}, time.Time{}, &spread, &gaps)
+	if got := m.after(2500 * int64(time.Millisecond)); got != 4300*int64(time.Millisecond) {
+		t.Errorf("first broadcast after 2.5 s = %v", time.Duration(got))
+	}
+	if got := m.after(6000 * int64(time.Millisecond)); got != 0 {
+		t.Errorf("none after the last: %d", got)
+	}
+}
