@@ -47,7 +47,11 @@ type Hooks struct {
 // then costs one system call per connection and no goroutine. What the
 // socket does not take is left to the writer goroutine, which writes it
 // first. Every other write to the socket goes through the writer, so the
-// frames never interleave.
+// frames never interleave. While an activation (poll_linux.go) handles the
+// frames of one read, what is sent to its connection is held and written
+// together when it ends: a pipelining client's replies cost one system
+// call per read, not one each (a frame sent meanwhile by another goroutine
+// waits for the activation too).
 type Conn struct {
 	ws    *websocket.Conn
 	raw   net.Conn        // the TCP connection under ws, for dropping a slow consumer
@@ -90,6 +94,7 @@ type Conn struct {
 	fragmented bool
 
 	mu       sync.Mutex
+	corked   bool     // an activation is handling frames: their replies are written together after it
 	rest     []byte   // framed bytes of a direct write the socket did not take; written first
 	queue    [][]byte // frames to write
 	pingDue  bool     // a keep-alive ping is to be written
@@ -134,7 +139,7 @@ func (c *Conn) SendFrames(frames [][]byte) {
 		c.mu.Unlock()
 		return
 	}
-	if c.rc != nil && !c.writing && !c.finished && len(c.queue) == 0 {
+	if c.rc != nil && !c.corked && !c.writing && !c.finished && len(c.queue) == 0 {
 		// Nothing is queued or being written: write them now.
 		whole, rest := c.tryWrite(frames)
 		frames = frames[whole:]
@@ -159,8 +164,49 @@ func (c *Conn) SendFrames(frames [][]byte) {
 	}
 	c.pending.Add(int32(len(frames)))
 	c.queue = append(c.queue, frames...)
-	c.kickLocked()
+	if !c.corked {
+		c.kickLocked()
+	}
 	c.mu.Unlock()
+}
+
+// cork holds what is sent until uncork: an activation handling the frames
+// of one read answers them with one write.
+func (c *Conn) cork() {
+	c.mu.Lock()
+	c.corked = true
+	c.mu.Unlock()
+}
+
+// uncork writes what was sent since cork: directly when the socket takes
+// it, else through the writer.
+func (c *Conn) uncork() {
+	c.mu.Lock()
+	c.corked = false
+	written := 0
+	for c.rc != nil && !c.writing && !c.finished && len(c.queue) > 0 {
+		whole, rest := c.tryWrite(c.queue)
+		written += whole
+		c.pending.Add(-int32(whole))
+		n := whole
+		if rest != nil {
+			c.rest = rest // still counted in pending until the writer writes it
+			n++
+		}
+		clear(c.queue[:n])
+		c.queue = c.queue[n:]
+		if rest != nil || whole == 0 {
+			break
+		}
+	}
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	if len(c.queue) > 0 || c.rest != nil {
+		c.kickLocked()
+	}
+	c.mu.Unlock()
+	c.framesOut(written)
 }
 
 // framesOut reports n frames written.

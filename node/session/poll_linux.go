@@ -228,6 +228,7 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, readBufSize); retur
 // activate reads what the socket holds, hands the complete messages to the
 // handler, and arms the socket again — or ends the connection.
 func (c *Conn) activate() {
+	c.cork()
 	bp := readBufs.Get().(*[]byte)
 	buf := append((*bp)[:0], c.partial...)
 	c.partial = nil
@@ -277,6 +278,7 @@ func (c *Conn) activate() {
 		c.partial = bytes.Clone(buf[r:])
 	}
 	readBufs.Put(bp)
+	c.uncork()
 	c.rmu.Lock()
 	c.reading = false
 	if end {
