@@ -51,7 +51,7 @@ type Hooks struct {
 // frames of one read, what is sent to its connection is held and written
 // together when it ends: a pipelining client's replies cost one system
 // call per read, not one each (a frame sent meanwhile by another goroutine
-// waits for the activation too).
+// waits for it too, unless it is a Push).
 type Conn struct {
 	ws    *websocket.Conn
 	raw   net.Conn        // the TCP connection under ws, for dropping a slow consumer
@@ -128,12 +128,25 @@ func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 // other connections and must not be modified afterwards.
 func (c *Conn) Send(frame []byte) {
 	one := [1][]byte{frame}
-	c.SendFrames(one[:])
+	c.sendFrames(one[:], false)
 }
 
 // SendFrames queues text frames, in order, like Send; when nothing is
 // queued they go out with one system call.
-func (c *Conn) SendFrames(frames [][]byte) {
+func (c *Conn) SendFrames(frames [][]byte) { c.sendFrames(frames, false) }
+
+// Push is Send for a frame that does not answer the connection's own
+// frames — a room's fan-out, a world event: a running activation's cork
+// does not hold it back (the writer takes what is queued at once).
+func (c *Conn) Push(frame []byte) {
+	one := [1][]byte{frame}
+	c.sendFrames(one[:], true)
+}
+
+// PushFrames is SendFrames as Push.
+func (c *Conn) PushFrames(frames [][]byte) { c.sendFrames(frames, true) }
+
+func (c *Conn) sendFrames(frames [][]byte, push bool) {
 	c.mu.Lock()
 	if c.isClosing() {
 		c.mu.Unlock()
@@ -164,7 +177,7 @@ func (c *Conn) SendFrames(frames [][]byte) {
 	}
 	c.pending.Add(int32(len(frames)))
 	c.queue = append(c.queue, frames...)
-	if !c.corked {
+	if !c.corked || push {
 		c.kickLocked()
 	}
 	c.mu.Unlock()

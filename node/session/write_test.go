@@ -200,3 +200,52 @@ func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
 	})
 	return ln.Addr().String()
 }
+
+// holdHandler answers "hold" only once release is closed, as a handler
+// waiting for a room's owner does; it hands its connection to conns.
+type holdHandler struct {
+	conns   chan *Conn
+	release chan struct{}
+}
+
+func (h *holdHandler) HandleFrame(c *Conn, frame []byte) {
+	if string(frame) == "hold" {
+		h.conns <- c
+		<-h.release
+		c.Send([]byte("held reply"))
+	}
+}
+
+func (h *holdHandler) Closed(*Conn) {}
+
+// TestPushNotHeldByCork: while an activation waits inside its handler, a
+// frame pushed from elsewhere (a fan-out) reaches the client at once; the
+// reply comes after it.
+func TestPushNotHeldByCork(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("epoll is Linux only")
+	}
+	cfg := DefaultConfig()
+	h := &holdHandler{conns: make(chan *Conn, 1), release: make(chan struct{})}
+	addr := serveHandler(t, &cfg, h, true)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("hold")); err != nil {
+		t.Fatal(err)
+	}
+	var c *Conn
+	select {
+	case c = <-h.conns:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not get the frame")
+	}
+	defer close(h.release)
+	c.Push([]byte("pushed"))
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "pushed" {
+		t.Fatalf("while the handler waits: %q, %v; want the pushed frame", got, err)
+	}
+}

@@ -98,10 +98,10 @@ func (h *Handler) UserID() string { return h.uid }
 func (h *Handler) Dialect() edge.Dialect { return edge.SocketIO }
 
 // Send implements edge.Subscriber.
-func (h *Handler) Send(frame []byte) { h.conn.Send(frame) }
+func (h *Handler) Send(frame []byte) { h.conn.Push(frame) }
 
 // SendFrames implements edge.Subscriber.
-func (h *Handler) SendFrames(frames [][]byte) { h.conn.SendFrames(frames) }
+func (h *Handler) SendFrames(frames [][]byte) { h.conn.PushFrames(frames) }
 
 // SendPersonal implements edge.Subscriber: Valu clients receive no personal
 // (world configuration) events.

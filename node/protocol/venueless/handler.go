@@ -43,22 +43,22 @@ func (h *Handler) UserID() string { return h.uid }
 func (h *Handler) Dialect() edge.Dialect { return edge.Venueless }
 
 // Send implements edge.Subscriber.
-func (h *Handler) Send(frame []byte) { h.conn.Send(frame) }
+func (h *Handler) Send(frame []byte) { h.conn.Push(frame) }
 
 // SendFrames implements edge.Subscriber.
-func (h *Handler) SendFrames(frames [][]byte) { h.conn.SendFrames(frames) }
+func (h *Handler) SendFrames(frames [][]byte) { h.conn.PushFrames(frames) }
 
 // SendPersonal implements edge.Subscriber.
 func (h *Handler) SendPersonal(ev *op.Event) {
 	if data, ok := h.client.Personalize(ev); ok {
-		h.conn.Send(Push(string(ev.Kind), data))
+		h.conn.Push(Push(string(ev.Kind), data))
 	}
 }
 
 // Replaced implements engine.Sink: a newer connection of the same user took
 // this one's place.
 func (h *Handler) Replaced() {
-	h.conn.Send(Error(nil, &op.Error{Code: op.CodeConnectionReplaced, Message: "Connection replaced"}))
+	h.conn.Push(Error(nil, &op.Error{Code: op.CodeConnectionReplaced, Message: "Connection replaced"}))
 	h.conn.Close(session.CloseNormal, "connection replaced")
 }
 
