@@ -166,7 +166,7 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 			// rebuild is never judged on a ring only one side has.
 			return &response{Rebuilding: true}
 		}
-		r.sync(q.Room, from, fromWireUsers(q.Users))
+		r.sync(q.Room, from, fromWireUsers(q.Users), q.Blind)
 	case opViewers:
 		return &response{Count: r.rooms.Viewers(q.Room)}
 	default:
@@ -179,14 +179,19 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 // room is rebuilt they are added silently and the rebuild's snapshot
 // follows; after that, new members are announced and the edge gets a
 // snapshot of its own, so an edge that announces late still learns of the
-// viewers it missed. Called with the room's lock held.
-func (r *Router) sync(room, edge string, users []op.User) {
+// viewers it missed — unless it is blind (no session there may see them:
+// a big room's snapshot would be its whole viewer list for nobody; a
+// session that may see them gets the list with its enter). Called with
+// the room's lock held.
+func (r *Router) sync(room, edge string, users []op.User, blind bool) {
 	if r.rebuilding(room) {
 		r.rooms.SyncEdge(room, edge, users, false)
 		return
 	}
 	r.rooms.SyncEdge(room, edge, users, true)
-	r.rooms.Snapshot(room, edge)
+	if !blind {
+		r.rooms.Snapshot(room, edge)
+	}
 }
 
 func (r *Router) serveResource(ctx context.Context, q *request) *response {

@@ -110,13 +110,14 @@ func (r *Router) resync() (failed int) {
 		cur := r.ringNow()
 		owner := cur.Owner(id)
 		users := r.edge.Roster(id)
+		blind := !r.edge.SeesViewers(id)
 		if owner == r.name {
-			r.sync(id, r.name, users)
+			r.sync(id, r.name, users, blind)
 			unlock()
 			r.met.resyncs.WithLabelValues("local").Inc()
 			continue
 		}
-		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users), Ring: ringHashOf(cur)})
+		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users), Ring: ringHashOf(cur), Blind: blind})
 		var call *peer.Call
 		if err == nil {
 			call, err = r.mesh.Start(owner, lane(id), b)

@@ -45,6 +45,9 @@ type request struct {
 	Target   *reaction.Target `json:"target,omitempty"`
 	IDs      []string         `json:"ids,omitempty"`
 	Ring     uint64           `json:"ring,omitempty"`
+	// Blind says, on a sync, that no session of the announcing edge may
+	// see the room's viewers: the owner sends it no viewer snapshot.
+	Blind bool `json:"blind,omitempty"`
 	// NoViewers asks an enter not to answer the room's viewer list (the
 	// session may not see it; building and sending it costs the room's
 	// size). Owners that do not know the field answer the list anyway.

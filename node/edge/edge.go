@@ -232,6 +232,15 @@ func (e *Edge) Roster(room string) []op.User {
 	return out
 }
 
+// SeesViewers reports whether a local session of room may see its
+// viewers.
+func (e *Edge) SeesViewers(room string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	l := e.rooms[room]
+	return l != nil && l.viewerSubs > 0
+}
+
 // Saw records that the room's viewers include users, as an owner's reply
 // to an enter told a local session.
 func (e *Edge) Saw(room string, users []op.User) {
