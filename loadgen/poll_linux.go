@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -25,7 +26,11 @@ import (
 // epoll_wait — and on loopback that wake-up is paid by the server's write
 // system call, so the load generator would inflate the server's CPU per
 // delivery. A loop that found events looks again after pollBatch instead
-// of parking, so a burst of messages costs a handful of wake-ups.
+// of parking, so a burst of messages costs a handful of wake-ups. The
+// epoll descriptors are not in Go's poller either: a loop waits in
+// epoll_wait itself (a thread blocked in a system call), because an epoll
+// descriptor registered in another epoll — Go's — makes every event on its
+// sockets run the outer one's callback too, inside the server's write.
 // Writes on such a connection are plain write system calls (fdConn).
 
 // pollSet is a worker's epoll loops; connection slot s belongs to loop
@@ -37,28 +42,27 @@ type pollSet struct {
 }
 
 // pollLoop is one epoll instance and the goroutine that reads its ready
-// sockets. The loop never blocks a thread in epoll_wait: it looks with a
-// zero timeout and, when nothing is ready, waits for the epoll descriptor
-// itself to become readable through Go's poller, parked like any
-// goroutine blocked on a socket.
+// sockets, blocking its thread in epoll_wait for at most pollWait at a
+// time so that it sees stop.
 type pollLoop struct {
 	epfd int
-	f    *os.File // epfd, registered with Go's poller
+	stop atomic.Bool
 }
+
+// pollWait bounds one blocking epoll_wait (how long close waits for a
+// loop to notice).
+const pollWait = 50 * time.Millisecond
 
 // newPollSet starts one loop per core.
 func newPollSet(clients []*client) (*pollSet, error) {
 	ps := &pollSet{clients: clients}
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-		if err == nil {
-			err = syscall.SetNonblock(fd, true)
-		}
 		if err != nil {
 			ps.close()
 			return nil, fmt.Errorf("epoll: %w", err)
 		}
-		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll")}
+		l := &pollLoop{epfd: fd}
 		ps.loops = append(ps.loops, l)
 		ps.wg.Add(1)
 		go func() {
@@ -114,43 +118,35 @@ func (ps *pollSet) remove(c *client) {
 	_ = syscall.EpollCtl(ps.loop(c).epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 }
 
-// close stops the loops (after the connections are closed): closing an
-// epoll descriptor wakes its parked loop.
+// close stops the loops (after the connections are closed) and closes
+// their epoll descriptors.
 func (ps *pollSet) close() {
 	for _, l := range ps.loops {
-		_ = l.f.Close()
+		l.stop.Store(true)
 	}
 	ps.wg.Wait()
+	for _, l := range ps.loops {
+		_ = syscall.Close(l.epfd)
+	}
 }
 
 func (l *pollLoop) run(clients []*client) {
-	rc, err := l.f.SyscallConn()
-	if err != nil {
-		return
-	}
 	events := make([]syscall.EpollEvent, 512)
-	for {
-		var n int
-		var werr error
-		err := rc.Read(func(fd uintptr) bool {
-			n, werr = syscall.EpollWait(int(fd), events, 0)
-			return n > 0 || (werr != nil && werr != syscall.EINTR)
-		})
-		if err != nil || werr != nil {
-			return // closed
+	for !l.stop.Load() {
+		n, err := syscall.EpollWait(l.epfd, events, int(pollWait/time.Millisecond))
+		if err == syscall.EINTR {
+			continue
 		}
-		for n > 0 {
-			for i := range n {
-				if s := int(events[i].Fd); s >= 0 && s < len(clients) {
-					clients[s].readable()
-				}
+		if err != nil {
+			return
+		}
+		for i := range n {
+			if s := int(events[i].Fd); s >= 0 && s < len(clients) {
+				clients[s].readable()
 			}
-			if n < len(events) {
-				time.Sleep(pollBatch) // let a burst gather
-			}
-			if n, werr = syscall.EpollWait(l.epfd, events, 0); werr != nil && werr != syscall.EINTR {
-				return
-			}
+		}
+		if n > 0 && n < len(events) {
+			time.Sleep(pollBatch) // let a burst gather
 		}
 	}
 }
