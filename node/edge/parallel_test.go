@@ -221,3 +221,55 @@ func TestPostDoesNotWait(t *testing.T) {
 		t.Errorf("session %s, parted during the fan-out, got %q", other.uid, got)
 	}
 }
+
+// TestLaneBackPressure: while a fan-out is stuck, a room's lane takes
+// laneMax events; the next Post waits for room instead of growing the
+// queue, and once the fan-out moves on every event arrives, in order.
+func TestLaneBackPressure(t *testing.T) {
+	e := New("n1")
+	e.SetEncoder(Venueless, func(ev *op.Event) ([]byte, bool) { return []byte(ev.Subject), true })
+	s := &gateSub{sub: sub{uid: "s"}, gate: make(chan struct{}), entered: make(chan struct{})}
+	e.Join("r", s, false)
+	ev := func(i int) *op.Event {
+		return &op.Event{Kind: op.EvSchedule, Room: "r", Audience: op.ToRoom, Subject: strconv.Itoa(i)}
+	}
+	e.Post(ev(0))
+	<-s.entered // the fan-out of event 0 is stuck in Send
+	for i := 1; i <= laneMax; i++ {
+		e.Post(ev(i)) // queued: returns at once
+	}
+	done := make(chan struct{})
+	go func() {
+		e.Post(ev(laneMax + 1))
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("a Post into a full lane returned while the fan-out was stuck")
+	case <-time.After(100 * time.Millisecond): // a wait that should not end; the bound of a negative check
+	}
+	close(s.gate)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting Post did not return once the lane drained")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.frames)
+		s.mu.Unlock()
+		if n == laneMax+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d frames, want %d", n, laneMax+2)
+		}
+		time.Sleep(time.Millisecond) // poll interval of a condition wait with a deadline
+	}
+	for i, f := range s.take() {
+		if f != strconv.Itoa(i) {
+			t.Fatalf("frame %d is %q", i, f)
+		}
+	}
+}
