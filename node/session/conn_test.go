@@ -17,9 +17,9 @@ type nopHandler struct{}
 func (nopHandler) HandleFrame(*Conn, []byte) {}
 func (nopHandler) Closed(*Conn)              {}
 
-// serve runs a websocket server whose connections get frames queued by
-// send before they are served, and returns its address.
-func serve(t *testing.T, cfg *Config, send func(c *Conn)) string {
+// serveWS runs a websocket server that hands each upgraded connection to
+// start, and returns its address; it is shut down when the test ends.
+func serveWS(t *testing.T, start func(ws *websocket.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,15 +27,22 @@ func serve(t *testing.T, cfg *Config, send func(c *Conn)) string {
 	}
 	up := websocket.FastHTTPUpgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
 	srv := &fasthttp.Server{ReduceMemoryUsage: true, KeepHijackedConns: true, Handler: func(ctx *fasthttp.RequestCtx) {
-		_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
-			c := New(ws, cfg, nil)
-			send(c)
-			go c.Serve(nopHandler{})
-		})
+		_ = up.Upgrade(ctx, start)
 	}}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// serve runs a websocket server whose connections get frames queued by
+// send before they are served, and returns its address.
+func serve(t *testing.T, cfg *Config, send func(c *Conn)) string {
+	t.Helper()
+	return serveWS(t, func(ws *websocket.Conn) {
+		c := New(ws, cfg, nil)
+		send(c)
+		go c.Serve(nopHandler{})
+	})
 }
 
 // TestFramesOfEverySize: frames written by the session's own framing

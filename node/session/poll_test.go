@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/valyala/fasthttp"
 )
 
 // maskedFrame is a client frame.
@@ -93,19 +92,10 @@ func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) 
 	if err != nil {
 		t.Skip("no epoll:", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := websocket.FastHTTPUpgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
-	srv := &fasthttp.Server{ReduceMemoryUsage: true, KeepHijackedConns: true, Handler: func(ctx *fasthttp.RequestCtx) {
-		_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
-			New(ws, cfg, nil).Start(h, p, func() { close(done) })
-		})
-	}}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Shutdown(); p.Close() })
-	return ln.Addr().String()
+	t.Cleanup(p.Close) // after the server's shutdown (cleanups run last first)
+	return serveWS(t, func(ws *websocket.Conn) {
+		New(ws, cfg, nil).Start(h, p, func() { close(done) })
+	})
 }
 
 // TestPolledConnection: messages (whole, fragmented, large, between pings)

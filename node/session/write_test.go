@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"net"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/valyala/fasthttp"
 )
 
 // blastHandler answers "go" with senders goroutines each sending count
@@ -180,25 +178,11 @@ func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
 		if p, err = NewPoller(2); err != nil {
 			t.Skip("no epoll:", err)
 		}
+		t.Cleanup(p.Close) // after the server's shutdown
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	up := websocket.FastHTTPUpgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
-	srv := &fasthttp.Server{ReduceMemoryUsage: true, KeepHijackedConns: true, Handler: func(ctx *fasthttp.RequestCtx) {
-		_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
-			New(ws, cfg, nil).Start(h, p, func() {})
-		})
-	}}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() {
-		_ = srv.Shutdown()
-		if p != nil {
-			p.Close()
-		}
+	return serveWS(t, func(ws *websocket.Conn) {
+		New(ws, cfg, nil).Start(h, p, func() {})
 	})
-	return ln.Addr().String()
 }
 
 // holdHandler answers "hold" only once release is closed, as a handler
