@@ -60,6 +60,7 @@ type Conn struct {
 	hooks *Hooks
 
 	closing   chan struct{}
+	shut      atomic.Bool // set just before closing is closed: isClosing without a channel operation (per delivery)
 	closeOnce sync.Once
 	slowOnce  sync.Once
 	closeCode atomic.Int32
@@ -245,14 +246,7 @@ func (c *Conn) sendPong(payload []byte) {
 	c.kickLocked()
 }
 
-func (c *Conn) isClosing() bool {
-	select {
-	case <-c.closing:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Conn) isClosing() bool { return c.shut.Load() }
 
 // kickLocked starts the writer unless it runs or has ended. c.mu is held.
 func (c *Conn) kickLocked() {
@@ -291,6 +285,7 @@ func (c *Conn) Close(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeCode.Store(int32(code))
 		c.closeMsg = websocket.FormatCloseMessage(code, reason)
+		c.shut.Store(true)
 		close(c.closing)
 		// Unblock the reader promptly; the peer's close reply may never come.
 		_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
