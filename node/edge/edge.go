@@ -130,6 +130,7 @@ func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
 		l = &local{subs: map[Subscriber]*membership{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
+		l.lane.space.L = &l.lane.mu
 		e.rooms[room] = l
 	}
 	m := l.subs[s]
@@ -376,7 +377,7 @@ const (
 // one runs. Its caller that finds it idle runs it until it is empty.
 type lane struct {
 	mu      sync.Mutex
-	space   sync.Cond // signalled when events are taken
+	space   sync.Cond // on mu (set when the room's local is made); signalled when events are taken
 	pending []*op.Event
 	spare   []*op.Event
 	running bool
@@ -387,9 +388,6 @@ type lane struct {
 func (ln *lane) add(ev *op.Event) bool {
 	ln.mu.Lock()
 	defer ln.mu.Unlock()
-	if ln.space.L == nil {
-		ln.space.L = &ln.mu
-	}
 	for ln.running && len(ln.pending) >= laneMax {
 		ln.space.Wait()
 	}
@@ -420,9 +418,7 @@ func (ln *lane) next(done []*op.Event) []*op.Event {
 	rest := copy(ln.pending, ln.pending[n:])
 	clear(ln.pending[rest:])
 	ln.pending = ln.pending[:rest]
-	if ln.space.L != nil {
-		ln.space.Broadcast()
-	}
+	ln.space.Broadcast()
 	return batch
 }
 
@@ -439,8 +435,8 @@ type member struct {
 // batch is taken, less those that part meanwhile; the edge is not locked
 // while the sockets are written.
 func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
-	ms := members.Get().(*[]member)
-	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
+	ms := getMembers()
+	defer putMembers(ms)
 	var present [numDialects]bool
 	e.mu.RLock()
 	// Viewer events of a big room nobody here may see cost nothing.
@@ -462,16 +458,7 @@ func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
 	}
 	frames := make([][numDialects][]byte, len(evs))
 	for i, ev := range evs {
-		if ev.Personal {
-			continue
-		}
-		for d, enc := range e.encoders {
-			if present[d] && enc != nil {
-				if f, ok := enc(ev); ok {
-					frames[i][d] = f
-				}
-			}
-		}
+		frames[i] = e.encode(ev, &present)
 	}
 	parallel(*ms, func(part []member) {
 		out := make([][]byte, 0, len(evs))
@@ -498,6 +485,22 @@ func (e *Edge) fanOutRoom(l *local, batch []*op.Event) {
 	})
 }
 
+// encode encodes ev once for each dialect present (none for a personal
+// event: each session encodes its own).
+func (e *Edge) encode(ev *op.Event, present *[numDialects]bool) (frames [numDialects][]byte) {
+	if ev.Personal {
+		return frames
+	}
+	for d, enc := range e.encoders {
+		if present[d] && enc != nil {
+			if f, ok := enc(ev); ok {
+				frames[d] = f
+			}
+		}
+	}
+	return frames
+}
+
 // send hands a session its frames of a batch.
 func send(s Subscriber, frames [][]byte) {
 	switch len(frames) {
@@ -512,8 +515,8 @@ func send(s Subscriber, frames [][]byte) {
 // deliverWorld fans a world event out to every attached session (those
 // attached when it starts; the edge is not locked while it writes).
 func (e *Edge) deliverWorld(ev *op.Event) {
-	ms := members.Get().(*[]member)
-	defer func() { clear(*ms); *ms = (*ms)[:0]; members.Put(ms) }()
+	ms := getMembers()
+	defer putMembers(ms)
 	var present [numDialects]bool
 	e.mu.RLock()
 	for s := range e.world {
@@ -524,16 +527,7 @@ func (e *Edge) deliverWorld(ev *op.Event) {
 	if len(*ms) == 0 {
 		return
 	}
-	var frames [numDialects][]byte
-	if !ev.Personal {
-		for d, enc := range e.encoders {
-			if present[d] && enc != nil {
-				if f, ok := enc(ev); ok {
-					frames[d] = f
-				}
-			}
-		}
-	}
+	frames := e.encode(ev, &present)
 	parallel(*ms, func(part []member) {
 		for _, m := range part {
 			if ev.Personal {
@@ -551,7 +545,16 @@ func (e *Edge) deliverWorld(ev *op.Event) {
 // system call.
 const fanoutChunk = 1024
 
+// members recycles the copies of subscriptions fan-outs work on.
 var members = sync.Pool{New: func() any { s := make([]member, 0, 64); return &s }}
+
+func getMembers() *[]member { return members.Get().(*[]member) }
+
+func putMembers(ms *[]member) {
+	clear(*ms)
+	*ms = (*ms)[:0]
+	members.Put(ms)
+}
 
 // parallel runs fn over ms, split among goroutines when ms is big, and
 // returns when every part is done.
