@@ -153,35 +153,51 @@ func (c *Conn) sendFrames(frames [][]byte, push bool) {
 		c.mu.Unlock()
 		return
 	}
-	if c.rc != nil && !c.corked && !c.writing && !c.finished && len(c.queue) == 0 {
-		// Nothing is queued or being written: write them now.
-		whole, rest := c.tryWrite(frames)
-		frames = frames[whole:]
-		if whole > 0 {
-			defer c.framesOut(whole)
-		}
-		if rest != nil {
-			c.rest = rest // the writer writes it first
+	written := 0
+	if !c.corked && len(c.queue) == 0 {
+		// Nothing is queued: write them now, as far as the socket takes them.
+		var cut bool
+		written, cut = c.writeNowLocked(frames)
+		frames = frames[written:]
+		if cut {
 			frames = frames[1:]
-			c.pending.Add(1)
-			c.kickLocked()
+			c.pending.Add(1) // c.rest, until the writer writes it
 		}
-		if len(frames) == 0 {
+	}
+	if len(frames) > 0 {
+		if int(c.pending.Load())+len(frames) > c.cfg.WriteQueueLen {
 			c.mu.Unlock()
+			c.framesOut(written)
+			c.slowConsumer()
 			return
 		}
+		c.pending.Add(int32(len(frames)))
+		c.queue = append(c.queue, frames...)
 	}
-	if int(c.pending.Load())+len(frames) > c.cfg.WriteQueueLen {
-		c.mu.Unlock()
-		c.slowConsumer()
-		return
-	}
-	c.pending.Add(int32(len(frames)))
-	c.queue = append(c.queue, frames...)
-	if !c.corked || push {
+	if (len(c.queue) > 0 && (!c.corked || push)) || c.rest != nil {
 		c.kickLocked()
 	}
 	c.mu.Unlock()
+	c.framesOut(written)
+}
+
+// writeNowLocked writes frames to the socket without blocking, unless a
+// writer runs (or has ended) or direct writes are not possible. It returns
+// how many went out whole; cut says the next one went out in part, and
+// c.rest holds the rest of it for the writer. c.mu is held.
+func (c *Conn) writeNowLocked(frames [][]byte) (written int, cut bool) {
+	for c.rc != nil && !c.writing && !c.finished && c.rest == nil && written < len(frames) {
+		whole, rest := c.tryWrite(frames[written:])
+		written += whole
+		if rest != nil {
+			c.rest = rest
+			return written, true
+		}
+		if whole == 0 {
+			break // the socket is full
+		}
+	}
+	return written, false
 }
 
 // cork holds what is sent until uncork: an activation handling the frames
@@ -197,22 +213,14 @@ func (c *Conn) cork() {
 func (c *Conn) uncork() {
 	c.mu.Lock()
 	c.corked = false
-	written := 0
-	for c.rc != nil && !c.writing && !c.finished && len(c.queue) > 0 {
-		whole, rest := c.tryWrite(c.queue)
-		written += whole
-		c.pending.Add(-int32(whole))
-		n := whole
-		if rest != nil {
-			c.rest = rest // still counted in pending until the writer writes it
-			n++
-		}
-		clear(c.queue[:n])
-		c.queue = c.queue[n:]
-		if rest != nil || whole == 0 {
-			break
-		}
+	written, cut := c.writeNowLocked(c.queue)
+	c.pending.Add(-int32(written)) // a cut frame stays counted until the writer writes c.rest
+	n := written
+	if cut {
+		n++
 	}
+	clear(c.queue[:n])
+	c.queue = c.queue[n:]
 	if len(c.queue) == 0 {
 		c.queue = nil
 	}
