@@ -109,15 +109,7 @@ func TestPolledConnection(t *testing.T) {
 	h := &echoHandler{closed: make(chan struct{})}
 	done := make(chan struct{})
 	addr := servePolled(t, &cfg, h, done)
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ws, _, err := websocket.NewClient(conn, mustURL("ws://"+addr+"/"), nil, 1024, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, ws := dialRaw(t, addr)
 	large := strings.Repeat("z", 40_000)
 	// Raw frames, written in pieces that cut headers and payloads.
 	var raw []byte
@@ -192,15 +184,7 @@ func TestPolledIdleAndTooBig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &echoHandler{closed: make(chan struct{})}
 			addr := servePolled(t, &cfg, h, make(chan struct{}))
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			ws, _, err := websocket.NewClient(conn, mustURL("ws://"+addr+"/"), nil, 1024, 1024)
-			if err != nil {
-				t.Fatal(err)
-			}
+			conn, ws := dialRaw(t, addr)
 			if _, err := conn.Write(tc.send); err != nil {
 				t.Fatal(err)
 			}
@@ -233,6 +217,22 @@ func TestPolledIdleAndTooBig(t *testing.T) {
 			t.Fatal("an idle connection was not closed")
 		}
 	})
+}
+
+// dialRaw opens a websocket to addr and returns its TCP connection too,
+// for writing raw frames; both close when the test ends.
+func dialRaw(t *testing.T, addr string) (net.Conn, *websocket.Conn) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ws, _, err := websocket.NewClient(conn, mustURL("ws://"+addr+"/"), nil, 1024, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, ws
 }
 
 func mustURL(s string) *url.URL {
