@@ -8,11 +8,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/roomring/roomring/controllers"
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube"
 )
 
@@ -22,7 +23,7 @@ func runOperator(args []string) error {
 	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
 	var cfg controllers.ManagerConfig
 	cfg.RegisterFlags(fs)
-	var pool admin.ClientConfig
+	var pool poolclient.Config
 	pool.RegisterFlags(fs)
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -40,7 +41,7 @@ func runOperator(args []string) error {
 	}
 	lr := logr.FromSlogHandler(log.Handler())
 	ctrl.SetLogger(lr)
-	pc, err := admin.NewClient(pool)
+	pc, err := poolclient.New(pool)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,10 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/roomring/roomring/api/adminapi"
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
@@ -39,7 +41,7 @@ func startProc(t *testing.T, bin, host, name string, join ...string) *nodeproc.M
 		args = append(args, "--join", j)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
+	cmd.Env = append(os.Environ(), adminapi.TokenEnv+"="+token)
 	return nodeproc.StartMember(t, name, cmd)
 }
 
@@ -133,7 +135,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 }
 
 // waitMembers waits until the node at addr sees n members.
-func waitMembers(t *testing.T, pool *admin.Client, addr string, n int) {
+func waitMembers(t *testing.T, pool *poolclient.Client, addr string, n int) {
 	t.Helper()
 	kubetest.Eventually(t, wait, addr+" sees "+fmt.Sprint(n)+" members", func() error {
 		ps, err := pool.PoolAt(t.Context(), addr)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -11,7 +13,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
 )
 
 // finalize closes a deleted Room's room on the pool — its members get
@@ -33,7 +34,7 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 		switch {
 		case err == nil:
 			r.Recorder.Eventf(room, corev1.EventTypeNormal, "Closed", "closed room %q on the pool", id)
-		case admin.IsNotFound(err): // closed already (a websocket room.delete, or never pushed)
+		case adminapi.IsNotFound(err): // closed already (a websocket room.delete, or never pushed)
 		default:
 			r.Recorder.Eventf(room, corev1.EventTypeWarning, "CloseFailed", "closing room %q on the pool: %v", id, err)
 			if room.Status.Phase != v1alpha1.PhaseDeleting {

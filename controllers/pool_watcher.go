@@ -7,12 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
 )
 
 // PoolWatcher follows the pool's membership. Every PoolPollInterval it asks
@@ -146,7 +147,7 @@ func (w *PoolWatcher) prune(ctx context.Context) error {
 		if claimed[id] {
 			continue
 		}
-		if err := w.Pool.DeleteRoom(ctx, id); err != nil && !admin.IsNotFound(err) {
+		if err := w.Pool.DeleteRoom(ctx, id); err != nil && !adminapi.IsNotFound(err) {
 			return fmt.Errorf("close unclaimed room %q: %w", id, err)
 		}
 		w.Log.Info("closed a room no Room claims", "room", id)

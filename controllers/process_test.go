@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -43,7 +44,7 @@ func TestOperatorProcess(t *testing.T) {
 		"--watch-namespace", ns, "--leader-elect", "--leader-election-namespace", ns, "--leader-election-id", "roomring-operator",
 		"--metrics-bind-address", metrics, "--health-probe-bind-address", probes,
 		"--status-interval", "300ms", "--pool-poll-interval", "200ms")
-	cmd.Env = append(os.Environ(), admin.TokenEnv+"="+token)
+	cmd.Env = append(os.Environ(), adminapi.TokenEnv+"="+token)
 	op := nodeproc.Start(t, "operator", cmd)
 
 	for _, p := range []string{"/healthz", "/readyz"} {
@@ -96,7 +97,7 @@ func TestOperatorFlags(t *testing.T) {
 		{[]string{"operator", "--pool", "127.0.0.1:1", "--pool-token", token, "--status-interval", "0s"}, "--status-interval"},
 	} {
 		cmd := exec.Command(bin, tc.args...)
-		cmd.Env = append(os.Environ(), admin.TokenEnv+"=")
+		cmd.Env = append(os.Environ(), adminapi.TokenEnv+"=")
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || !strings.Contains(string(out), tc.want) {

@@ -9,6 +9,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/roomring/roomring/api/adminapi"
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/manifest"
+
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -23,19 +27,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
-	"github.com/roomring/roomring/node/catalog"
 )
 
 // Pool is the node pool as the operator reaches it: its admin API
-// (*admin.Client).
+// (*poolclient.Client).
 type Pool interface {
-	Room(ctx context.Context, id string) (admin.RoomStatus, error)
-	PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (admin.RoomStatus, error)
+	Room(ctx context.Context, id string) (adminapi.RoomStatus, error)
+	PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error)
 	DeleteRoom(ctx context.Context, id string) error
 	Rooms(ctx context.Context) ([]string, error)
 	Endpoints(ctx context.Context) ([]string, error)
-	PoolAt(ctx context.Context, addr string) (admin.PoolStatus, error)
+	PoolAt(ctx context.Context, addr string) (adminapi.PoolStatus, error)
 }
 
 // RoomReconciler reconciles Rooms onto the pool.
@@ -107,12 +109,12 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 // one). It reports gone when the Room turned out to be deleted meanwhile.
 func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) (gone bool) {
 	id := room.RoomID()
-	desired, invalid := catalog.FromSpec(id, &room.Spec)
+	desired, invalid := manifest.FromSpec(id, &room.Spec)
 	cur, err := r.Pool.Room(ctx, id)
 	switch {
 	case err == nil:
 		obs.pool = &cur
-	case !admin.IsNotFound(err):
+	case !adminapi.IsNotFound(err):
 		obs.poolErr = err
 		return false
 	}
@@ -120,7 +122,7 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 		obs.invalid = invalid
 		return false
 	}
-	if obs.pool != nil && obs.pool.Config.Equal(desired) {
+	if obs.pool != nil && serves(obs.pool, desired) {
 		return false
 	}
 	if obs.pool == nil && r.APIReader != nil {
@@ -134,7 +136,7 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	}
 	st, err := r.Pool.PutRoom(ctx, id, &room.Spec)
 	switch {
-	case admin.IsInvalid(err):
+	case adminapi.IsInvalid(err):
 		obs.invalid = err
 	case err != nil:
 		obs.poolErr = err
@@ -170,4 +172,11 @@ func (r *RoomReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		b = b.WatchesRawSource(source.Channel(r.Resync, &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r)
+}
+
+// serves reports whether the pool's answer st shows it serving the
+// configuration desired.
+func serves(st *adminapi.RoomStatus, desired *catalog.Room) bool {
+	cur, err := catalog.DecodeRoom(st.Config)
+	return err == nil && cur.Equal(desired)
 }

@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -124,7 +126,7 @@ func TestRoomLifecycle(t *testing.T) {
 		c.Wait(wait, "room.delete hall-b", isRoomDelete("hall-b"))
 	}
 	waitGone(t, ns, "hall-b")
-	if _, err := poolClient(t, n.Addr()).Room(ctx, "hall-b"); !admin.IsNotFound(err) {
+	if _, err := poolClient(t, n.Addr()).Room(ctx, "hall-b"); !adminapi.IsNotFound(err) {
 		t.Fatalf("pool still serves the deleted room: %v", err)
 	}
 	if code := g.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "room.unknown" {
@@ -245,8 +247,8 @@ func TestDuplicateID(t *testing.T) {
 		}
 		return nil
 	})
-	if st, err := pool.Room(ctx, "shared"); err != nil || st.Config.Name != "First" {
-		t.Fatalf("pool serves %+v, %v; want First", st.Config, err)
+	if st, err := pool.Room(ctx, "shared"); err != nil || served(t, st).Name != "First" {
+		t.Fatalf("pool serves %s, %v; want First", st.Config, err)
 	}
 
 	// When the served Room goes, the next claimant takes the room over
@@ -341,4 +343,14 @@ func TestPruneUnclaimedRooms(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// served is the configuration a room status shows the pool serving.
+func served(t *testing.T, st adminapi.RoomStatus) *catalog.Room {
+	t.Helper()
+	r, err := catalog.DecodeRoom(st.Config)
+	if err != nil {
+		t.Fatalf("room status %s: %v", st.ID, err)
+	}
+	return r
 }

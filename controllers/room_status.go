@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
 )
 
 // Condition reasons of a Room's status.
@@ -33,7 +34,7 @@ type observation struct {
 	// invalid is why the catalog rejects the spec (nil: valid).
 	invalid error
 	// pool is the room as the pool serves it; nil when it does not.
-	pool *admin.RoomStatus
+	pool *adminapi.RoomStatus
 	// poolErr is why the pool could not be asked (nil: it answered).
 	poolErr error
 }
@@ -103,7 +104,7 @@ func desiredStatus(room *v1alpha1.Room, obs observation) v1alpha1.RoomStatus {
 
 // placed sets ownerNode, viewers and the Placed condition from the pool's
 // answer (nil: the pool does not serve the room).
-func placed(st *v1alpha1.RoomStatus, pool *admin.RoomStatus, set func(string, metav1.ConditionStatus, string, string)) {
+func placed(st *v1alpha1.RoomStatus, pool *adminapi.RoomStatus, set func(string, metav1.ConditionStatus, string, string)) {
 	switch {
 	case pool == nil:
 		st.OwnerNode, st.Viewers = "", 0

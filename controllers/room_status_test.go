@@ -6,11 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/admin"
 )
 
 func room(name string, created time.Time) *v1alpha1.Room {
@@ -29,7 +30,7 @@ func cond(st v1alpha1.RoomStatus, typ string) string {
 func TestDesiredStatus(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a, b := room("a", t0), room("b", t0.Add(time.Second))
-	served := &admin.RoomStatus{ID: "shared", Owner: "node-1", Viewers: 7}
+	served := &adminapi.RoomStatus{ID: "shared", Owner: "node-1", Viewers: 7}
 	for _, tc := range []struct {
 		name   string
 		r      *v1alpha1.Room
@@ -53,7 +54,7 @@ func TestDesiredStatus(t *testing.T) {
 			v1alpha1.PhaseInvalid, "False/InvalidSpec", "True/Placed", "False/Unique", "node-1", 7},
 		{"invalid, not served", a, observation{claims: []*v1alpha1.Room{a}, invalid: errors.New("bad key")},
 			v1alpha1.PhaseInvalid, "False/InvalidSpec", "False/NotServed", "False/Unique", "", 0},
-		{"no owner", a, observation{claims: []*v1alpha1.Room{a}, pool: &admin.RoomStatus{ID: "shared"}},
+		{"no owner", a, observation{claims: []*v1alpha1.Room{a}, pool: &adminapi.RoomStatus{ID: "shared"}},
 			v1alpha1.PhasePending, "False/NoOwner", "False/NoOwner", "False/Unique", "", 0},
 	} {
 		st := desiredStatus(tc.r, tc.obs)
@@ -77,7 +78,7 @@ func TestDesiredStatus(t *testing.T) {
 
 func TestTransitions(t *testing.T) {
 	a := room("a", time.Now())
-	served := &admin.RoomStatus{ID: "shared", Owner: "node-1"}
+	served := &adminapi.RoomStatus{ID: "shared", Owner: "node-1"}
 	ready := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, pool: served})
 	reasons := func(es []roomEvent) string {
 		var out []string
@@ -94,7 +95,7 @@ func TestTransitions(t *testing.T) {
 	if got := reasons(transitions(&a.Status, &again)); got != "" {
 		t.Errorf("no change recorded %s", got)
 	}
-	moved := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, pool: &admin.RoomStatus{ID: "shared", Owner: "node-2"}})
+	moved := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, pool: &adminapi.RoomStatus{ID: "shared", Owner: "node-2"}})
 	if got := reasons(transitions(&a.Status, &moved)); got != "Normal/OwnerChanged" {
 		t.Errorf("owner change: %s", got)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -22,7 +24,6 @@ import (
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
@@ -69,11 +70,11 @@ func startNode(t *testing.T, name string, mut ...func(*node.Config)) *nodetest.N
 	return nodetest.Start(t, cfg)
 }
 
-func poolClient(t *testing.T, addrs ...string) *admin.Client {
+func poolClient(t *testing.T, addrs ...string) *poolclient.Client {
 	t.Helper()
-	cfg := admin.DefaultClientConfig()
+	cfg := poolclient.DefaultConfig()
 	cfg.Pool, cfg.Token = addrs, token
-	c, err := admin.NewClient(cfg)
+	c, err := poolclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

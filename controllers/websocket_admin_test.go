@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -152,7 +153,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	adm.Call("room.delete", map[string]any{"room": "lounge"})
 	g.Wait(wait, "room.delete lounge", isRoomDelete("lounge"))
 	waitGone(t, ns, "lounge")
-	if _, err := poolClient(t, n.Addr()).Room(context.Background(), "lounge"); !admin.IsNotFound(err) {
+	if _, err := poolClient(t, n.Addr()).Room(context.Background(), "lounge"); !adminapi.IsNotFound(err) {
 		t.Fatalf("pool still serves lounge: %v", err)
 	}
 	if g.Has(isRoomDelete("lounge")) {
@@ -183,7 +184,7 @@ func TestWebsocketDeleteRemovesEveryClaim(t *testing.T) {
 	waitGone(t, ns, "a")
 	waitGone(t, ns, "b")
 	kubetest.Eventually(t, wait, "dup closed", func() error {
-		if _, err := poolClient(t, n.Addr()).Room(context.Background(), "dup"); !admin.IsNotFound(err) {
+		if _, err := poolClient(t, n.Addr()).Room(context.Background(), "dup"); !adminapi.IsNotFound(err) {
 			return fmt.Errorf("pool answers %v", err)
 		}
 		return nil

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/roomring/roomring/node/manifest"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -120,7 +122,7 @@ func (n *Node) build(ctx context.Context) error {
 		return err
 	}
 	if cfg.RoomsFile != "" {
-		rooms, err := catalog.LoadManifests(cfg.RoomsFile)
+		rooms, err := manifest.Load(cfg.RoomsFile)
 		if err != nil {
 			return fmt.Errorf("rooms file %s: %w", cfg.RoomsFile, err)
 		}

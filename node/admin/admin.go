@@ -1,14 +1,8 @@
-// Package admin is a node's control surface for the operator: an HTTP API
+// Package admin serves a node's admin API (the contract is api/adminapi)
 // under /internal/v1/ on the node's admin listener (--admin-listen; without
-// it, the client listener), authenticated with a shared
-// bearer token, through which the operator pushes Room specs onto the pool,
-// closes rooms, and reads where each room lives and how many viewers it has.
-//
-//	GET    /internal/v1/pool         this node, its incarnation and the live members
-//	GET    /internal/v1/rooms        the ids of the rooms the node serves
-//	GET    /internal/v1/rooms/{id}   the room's config, owner node and viewer count
-//	PUT    /internal/v1/rooms/{id}   {"spec": <Room spec>}: create or replace the room
-//	DELETE /internal/v1/rooms/{id}   close the room: its members get room.delete
+// it, the client listener), authenticated with a shared bearer token,
+// through which the operator pushes Room specs onto the pool, closes rooms,
+// and reads where each room lives and how many viewers it has.
 //
 // Any node of a pool accepts every request: a standalone node is a pool of
 // one, and in a cluster the catalog is gossiped to every node while owners
@@ -20,17 +14,9 @@ import (
 	"errors"
 	"flag"
 	"os"
+
+	"github.com/roomring/roomring/api/adminapi"
 )
-
-// PathPrefix is where the admin API is served.
-const PathPrefix = "/internal/v1/"
-
-// TokenEnv is the environment variable that supplies the admin token to
-// both the node (--admin-token) and the operator (--pool-token).
-const TokenEnv = "ROOMRING_ADMIN_TOKEN"
-
-// MinTokenLen is the shortest admin token accepted.
-const MinTokenLen = 16
 
 // Config configures a node's admin API.
 type Config struct {
@@ -46,20 +32,20 @@ type Config struct {
 
 // RegisterFlags registers the admin API's flags on fs.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Token, "admin-token", "", "bearer token of the operator's admin API under "+PathPrefix+" (env "+TokenEnv+"; empty: the admin API is off)")
+	fs.StringVar(&c.Token, "admin-token", "", "bearer token of the operator's admin API under "+adminapi.PathPrefix+" (env "+adminapi.TokenEnv+"; empty: the admin API is off)")
 	fs.StringVar(&c.Listen, "admin-listen", "", "serve the admin API on this address only, and not on --listen (empty: on --listen, which exposes it wherever clients reach the node)")
 }
 
 // Complete fills the token from the environment when no flag gave one.
 func (c *Config) Complete() {
 	if c.Token == "" {
-		c.Token = os.Getenv(TokenEnv)
+		c.Token = os.Getenv(adminapi.TokenEnv)
 	}
 }
 
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
-	if c.Token != "" && len(c.Token) < MinTokenLen {
+	if c.Token != "" && len(c.Token) < adminapi.MinTokenLen {
 		return errors.New("--admin-token must be at least 16 characters")
 	}
 	return nil

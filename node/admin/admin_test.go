@@ -12,9 +12,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/roomring/roomring/api/adminapi"
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -36,11 +40,11 @@ func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	return nodetest.Start(t, cfg)
 }
 
-func newClient(t *testing.T, pool ...string) *admin.Client {
+func newClient(t *testing.T, pool ...string) *poolclient.Client {
 	t.Helper()
-	cfg := admin.DefaultClientConfig()
+	cfg := poolclient.DefaultConfig()
 	cfg.Pool, cfg.Token = pool, token
-	c, err := admin.NewClient(cfg)
+	c, err := poolclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +72,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || st.Config.Name != "Hall B" || st.Viewers != 0 {
+	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || served(t, st).Name != "Hall B" || st.Viewers != 0 {
 		t.Fatalf("PUT new room = %+v, want created, owned by node-a", st)
 	}
 	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
@@ -114,11 +118,11 @@ func TestRoomLifecycle(t *testing.T) {
 	bad := *spec
 	bad.ScheduleData = kubetest.Raw(t, map[string]any{"speaker": "x"})
 	_, err = c.PutRoom(ctx, "hall-b", &bad)
-	if !admin.IsInvalid(err) || !strings.Contains(err.Error(), "speaker") {
+	if !adminapi.IsInvalid(err) || !strings.Contains(err.Error(), "speaker") {
 		t.Fatalf("PUT bad schedule: %v, want 422 naming the key", err)
 	}
-	if st, _ := c.Room(ctx, "hall-b"); st.Config.ScheduleData["title"] != "Panel" {
-		t.Fatalf("rejected PUT changed the room: %+v", st.Config)
+	if st, _ := c.Room(ctx, "hall-b"); served(t, st).ScheduleData["title"] != "Panel" {
+		t.Fatalf("rejected PUT changed the room: %s", st.Config)
 	}
 
 	ids, err := c.Rooms(ctx)
@@ -139,10 +143,10 @@ func TestRoomLifecycle(t *testing.T) {
 	if code := outsider.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "room.unknown" {
 		t.Fatalf("enter closed room: %s, want room.unknown", code)
 	}
-	if _, err := c.Room(ctx, "hall-b"); !admin.IsNotFound(err) {
+	if _, err := c.Room(ctx, "hall-b"); !adminapi.IsNotFound(err) {
 		t.Fatalf("GET closed room: %v, want 404", err)
 	}
-	if err := c.DeleteRoom(ctx, "hall-b"); !admin.IsNotFound(err) {
+	if err := c.DeleteRoom(ctx, "hall-b"); !adminapi.IsNotFound(err) {
 		t.Fatalf("DELETE closed room: %v, want 404", err)
 	}
 }
@@ -155,8 +159,8 @@ func TestPool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self := admin.Member{Name: "node-a", Addr: a.Addr()}
-	if ps.Node != self || !slices.Equal(ps.Members, []admin.Member{self}) || ps.Incarnation == "" {
+	self := adminapi.Member{Name: "node-a", Addr: a.Addr()}
+	if ps.Node != self || !slices.Equal(ps.Members, []adminapi.Member{self}) || ps.Incarnation == "" {
 		t.Fatalf("pool = %+v, want node-a alone", ps)
 	}
 	pb, err := c.PoolAt(context.Background(), b.Addr())
@@ -181,7 +185,7 @@ func TestClientFailover(t *testing.T) {
 	c := newClient(t, deadAddr(t), n.Addr())
 	for range 2 { // the second request goes straight to the node that answered
 		st, err := c.Room(context.Background(), "room_1")
-		if err != nil || st.Config.Name != "Main Stage" {
+		if err != nil || served(t, st).Name != "Main Stage" {
 			t.Fatalf("GET through a dead address first: %+v, %v", st, err)
 		}
 	}
@@ -204,7 +208,7 @@ func TestClientResolvesNames(t *testing.T) {
 	}
 }
 
-func do(t *testing.T, method, url, auth, body string) (int, admin.Error) {
+func do(t *testing.T, method, url, auth, body string) (int, adminapi.Error) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -219,7 +223,7 @@ func do(t *testing.T, method, url, auth, body string) (int, admin.Error) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var e admin.Error
+	var e adminapi.Error
 	_ = json.Unmarshal(b, &e)
 	return resp.StatusCode, e
 }
@@ -227,23 +231,23 @@ func do(t *testing.T, method, url, auth, body string) (int, admin.Error) {
 func TestHTTPErrors(t *testing.T) {
 	n := startNode(t)
 	off := startNode(t, func(c *node.Config) { c.Admin.Token = "" })
-	base := n.HTTPURL() + admin.PathPrefix
+	base := n.HTTPURL() + adminapi.PathPrefix
 	bearer := "Bearer " + token
 	for _, tc := range []struct {
 		name, method, url, auth, body string
 		status                        int
 		code                          string
 	}{
-		{"off", "GET", off.HTTPURL() + admin.PathPrefix + "pool", bearer, "", 403, admin.CodeDisabled},
-		{"no token", "GET", base + "pool", "", "", 401, admin.CodeUnauthenticated},
-		{"wrong token", "GET", base + "pool", "Bearer " + token + "x", "", 401, admin.CodeUnauthenticated},
-		{"not bearer", "GET", base + "pool", "Basic " + token, "", 401, admin.CodeUnauthenticated},
-		{"unknown endpoint", "GET", base + "nodes", bearer, "", 404, admin.CodeNotFound},
-		{"method", "POST", base + "rooms/room_1", bearer, "{}", 405, admin.CodeMethod},
+		{"off", "GET", off.HTTPURL() + adminapi.PathPrefix + "pool", bearer, "", 403, adminapi.CodeDisabled},
+		{"no token", "GET", base + "pool", "", "", 401, adminapi.CodeUnauthenticated},
+		{"wrong token", "GET", base + "pool", "Bearer " + token + "x", "", 401, adminapi.CodeUnauthenticated},
+		{"not bearer", "GET", base + "pool", "Basic " + token, "", 401, adminapi.CodeUnauthenticated},
+		{"unknown endpoint", "GET", base + "nodes", bearer, "", 404, adminapi.CodeNotFound},
+		{"method", "POST", base + "rooms/room_1", bearer, "{}", 405, adminapi.CodeMethod},
 		{"bad id", "GET", base + "rooms/bad%20id", bearer, "", 404, "room.unknown"},
 		{"unknown room", "GET", base + "rooms/nope", bearer, "", 404, "room.unknown"},
-		{"bad body", "PUT", base + "rooms/x", bearer, `{"spec": 1}`, 400, admin.CodeBadRequest},
-		{"unknown field", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": "X"}, "extra": 1}`, 400, admin.CodeBadRequest},
+		{"bad body", "PUT", base + "rooms/x", bearer, `{"spec": 1}`, 400, adminapi.CodeBadRequest},
+		{"unknown field", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": "X"}, "extra": 1}`, 400, adminapi.CodeBadRequest},
 		{"empty name", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": ""}}`, 422, "config.invalid"},
 		{"bad reaction", "PUT", base + "rooms/x", bearer, `{"spec": {"displayName": "X", "reactions": ["💩"]}}`, 422, "config.invalid"},
 	} {
@@ -263,7 +267,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := short.Validate(); err == nil {
 		t.Fatal("short token accepted")
 	}
-	cc := admin.DefaultClientConfig()
+	cc := poolclient.DefaultConfig()
 	if err := cc.Validate(); err == nil || !strings.Contains(err.Error(), "--pool is required") {
 		t.Fatalf("empty client config: %v", err)
 	}
@@ -290,7 +294,7 @@ func TestAdminListener(t *testing.T) {
 		{"GET", "pool", ""}, {"GET", "rooms", ""}, {"GET", "rooms/room_1", ""},
 		{"PUT", "rooms/hall-c", `{"spec": {"displayName": "Hall C"}}`}, {"DELETE", "rooms/room_1", ""},
 	} {
-		if status, e := do(t, tc.method, n.HTTPURL()+admin.PathPrefix+tc.path, bearer, tc.body); status != http.StatusNotFound || e.Code != "" {
+		if status, e := do(t, tc.method, n.HTTPURL()+adminapi.PathPrefix+tc.path, bearer, tc.body); status != http.StatusNotFound || e.Code != "" {
 			t.Errorf("%s %s on the client listener: %d %+v, want a plain 404", tc.method, tc.path, status, e)
 		}
 	}
@@ -308,7 +312,7 @@ func TestAdminListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if self := (admin.Member{Name: "node-a", Addr: n.AdminAddr()}); ps.Node != self || !slices.Equal(ps.Members, []admin.Member{self}) {
+	if self := (adminapi.Member{Name: "node-a", Addr: n.AdminAddr()}); ps.Node != self || !slices.Equal(ps.Members, []adminapi.Member{self}) {
 		t.Fatalf("pool = %+v, want node-a at its admin address", ps)
 	}
 	g := nodetest.Guest(t, n, "watcher")
@@ -318,7 +322,7 @@ func TestAdminListener(t *testing.T) {
 	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
 		t.Fatalf("room.create = %+v, want hall-c", rc)
 	}
-	if status, e := do(t, "GET", "http://"+n.AdminAddr()+admin.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != admin.CodeUnauthenticated {
+	if status, e := do(t, "GET", "http://"+n.AdminAddr()+adminapi.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != adminapi.CodeUnauthenticated {
 		t.Errorf("admin listener without a token: %d %+v, want 401", status, e)
 	}
 	for _, p := range []string{"/healthz", "/metrics", "/ws/world/default/", "/"} {
@@ -375,4 +379,14 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// served is the configuration a room status shows the pool serving.
+func served(t *testing.T, st adminapi.RoomStatus) *catalog.Room {
+	t.Helper()
+	r, err := catalog.DecodeRoom(st.Config)
+	if err != nil {
+		t.Fatalf("room status %s: %v", st.ID, err)
+	}
+	return r
 }

@@ -6,10 +6,14 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/roomring/roomring/api/adminapi"
+	"github.com/roomring/roomring/node/manifest"
 
 	"github.com/valyala/fasthttp"
 
@@ -43,18 +47,18 @@ func NewHandler(cfg Config, eng Engine, pool Pool, log *slog.Logger) *Handler {
 // roomIDPattern is the Room API's id pattern (spec.id, or a Kubernetes name).
 var roomIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
-// ServeHTTP serves a request whose path starts with PathPrefix.
+// ServeHTTP serves a request whose path starts with adminapi.PathPrefix.
 func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	if !h.on {
-		writeError(ctx, http.StatusForbidden, CodeDisabled, "the admin API is off on this node (no --admin-token)")
+		writeError(ctx, http.StatusForbidden, adminapi.CodeDisabled, "the admin API is off on this node (no --admin-token)")
 		return
 	}
 	if !h.authorized(ctx) {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="roomring-admin"`)
-		writeError(ctx, http.StatusUnauthorized, CodeUnauthenticated, "missing or wrong bearer token")
+		writeError(ctx, http.StatusUnauthorized, adminapi.CodeUnauthenticated, "missing or wrong bearer token")
 		return
 	}
-	rest := strings.TrimPrefix(string(ctx.Path()), PathPrefix)
+	rest := strings.TrimPrefix(string(ctx.Path()), adminapi.PathPrefix)
 	method := string(ctx.Method())
 	switch {
 	case rest == "pool":
@@ -83,7 +87,7 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 			h.deleteRoom(ctx, id)
 		}
 	default:
-		writeError(ctx, http.StatusNotFound, CodeNotFound, "no such admin endpoint")
+		writeError(ctx, http.StatusNotFound, adminapi.CodeNotFound, "no such admin endpoint")
 	}
 }
 
@@ -104,29 +108,33 @@ func allow(ctx *fasthttp.RequestCtx, method string, allowed ...string) bool {
 		}
 	}
 	ctx.Response.Header.Set("Allow", strings.Join(allowed, ", "))
-	writeError(ctx, http.StatusMethodNotAllowed, CodeMethod, method+" is not allowed here")
+	writeError(ctx, http.StatusMethodNotAllowed, adminapi.CodeMethod, method+" is not allowed here")
 	return false
 }
 
 func (h *Handler) getPool(ctx *fasthttp.RequestCtx) {
-	writeJSON(ctx, http.StatusOK, PoolStatus{Node: h.pool.Self(), Incarnation: h.pool.Incarnation(), Members: h.pool.Members()})
+	writeJSON(ctx, http.StatusOK, adminapi.PoolStatus{Node: h.pool.Self(), Incarnation: h.pool.Incarnation(), Members: h.pool.Members()})
 }
 
 func (h *Handler) listRooms(ctx *fasthttp.RequestCtx) {
 	rooms := h.eng.Catalog().List()
-	out := RoomList{Rooms: make([]string, 0, len(rooms))}
+	out := adminapi.RoomList{Rooms: make([]string, 0, len(rooms))}
 	for _, r := range rooms {
 		out.Rooms = append(out.Rooms, r.ID)
 	}
 	writeJSON(ctx, http.StatusOK, out)
 }
 
-func (h *Handler) status(ctx context.Context, r *catalog.Room) (RoomStatus, error) {
+func (h *Handler) status(ctx context.Context, r *catalog.Room) (adminapi.RoomStatus, error) {
 	viewers, err := h.pool.Viewers(ctx, r.ID)
 	if err != nil {
-		return RoomStatus{}, err
+		return adminapi.RoomStatus{}, err
 	}
-	return RoomStatus{ID: r.ID, Config: r, Owner: h.pool.Owner(r.ID), Viewers: viewers, Node: h.pool.Self().Name}, nil
+	cfg, err := json.Marshal(r)
+	if err != nil {
+		return adminapi.RoomStatus{}, fmt.Errorf("encode room %s: %w", r.ID, err)
+	}
+	return adminapi.RoomStatus{ID: r.ID, Config: cfg, Owner: h.pool.Owner(r.ID), Viewers: viewers, Node: h.pool.Self().Name}, nil
 }
 
 func (h *Handler) getRoom(ctx *fasthttp.RequestCtx, id string) {
@@ -144,14 +152,14 @@ func (h *Handler) getRoom(ctx *fasthttp.RequestCtx, id string) {
 }
 
 func (h *Handler) putRoom(ctx *fasthttp.RequestCtx, id string) {
-	var body PutRoom
+	var body adminapi.PutRoom
 	d := json.NewDecoder(strings.NewReader(string(ctx.PostBody())))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&body); err != nil {
-		writeError(ctx, http.StatusBadRequest, CodeBadRequest, "invalid body: "+err.Error())
+		writeError(ctx, http.StatusBadRequest, adminapi.CodeBadRequest, "invalid body: "+err.Error())
 		return
 	}
-	r, err := catalog.FromSpec(id, &body.Spec)
+	r, err := manifest.FromSpec(id, &body.Spec)
 	if err != nil {
 		writeError(ctx, http.StatusUnprocessableEntity, string(op.CodeConfigInvalid), err.Error())
 		return
@@ -199,7 +207,7 @@ func (h *Handler) deleteRoom(ctx *fasthttp.RequestCtx, id string) {
 
 func (h *Handler) internal(ctx *fasthttp.RequestCtx, what, id string, err error) {
 	h.log.Error("admin API request failed", "op", what, "room", id, "err", err)
-	writeError(ctx, http.StatusInternalServerError, CodeInternal, what+" failed: "+err.Error())
+	writeError(ctx, http.StatusInternalServerError, adminapi.CodeInternal, what+" failed: "+err.Error())
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
@@ -213,5 +221,5 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 }
 
 func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
-	writeJSON(ctx, status, Error{Code: code, Message: msg})
+	writeJSON(ctx, status, adminapi.Error{Code: code, Message: msg})
 }

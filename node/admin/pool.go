@@ -4,16 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-)
 
-// Member is a node of the pool.
-type Member struct {
-	// Name is the member's name: status.ownerNode of the rooms it owns.
-	Name string `json:"name"`
-	// Addr is the HOST:PORT where the member's admin API answers: its
-	// --admin-listen listener, else its HTTP listener.
-	Addr string `json:"addr"`
-}
+	"github.com/roomring/roomring/api/adminapi"
+)
 
 // Pool is a node's view of the pool it serves in, as the admin API reports
 // it: who this node is, who is alive, which member owns a room and how many
@@ -22,11 +15,11 @@ type Member struct {
 // ring, asking a room's owner for its viewer count.
 type Pool interface {
 	// Self is this node.
-	Self() Member
+	Self() adminapi.Member
 	// Incarnation identifies this run of the node; it changes on restart.
 	Incarnation() string
 	// Members are the live members, this node included, sorted by name.
-	Members() []Member
+	Members() []adminapi.Member
 	// Owner is the member that owns room ("" when none can).
 	Owner(room string) string
 	// Viewers is the number of distinct users in room, as its owner
@@ -42,7 +35,7 @@ type ViewerCounter interface {
 
 // LocalPool is the pool of a node that is alone: it owns every room.
 type LocalPool struct {
-	self        Member
+	self        adminapi.Member
 	incarnation string
 	rooms       ViewerCounter
 }
@@ -50,7 +43,7 @@ type LocalPool struct {
 // NewLocalPool returns the pool of one node named name whose admin API
 // answers at addr, counting viewers with rooms.
 func NewLocalPool(name, addr string, rooms ViewerCounter) *LocalPool {
-	return &LocalPool{self: Member{Name: name, Addr: addr}, incarnation: NewIncarnation(), rooms: rooms}
+	return &LocalPool{self: adminapi.Member{Name: name, Addr: addr}, incarnation: NewIncarnation(), rooms: rooms}
 }
 
 // NewIncarnation returns a random incarnation id.
@@ -61,13 +54,13 @@ func NewIncarnation() string {
 }
 
 // Self implements Pool.
-func (p *LocalPool) Self() Member { return p.self }
+func (p *LocalPool) Self() adminapi.Member { return p.self }
 
 // Incarnation implements Pool.
 func (p *LocalPool) Incarnation() string { return p.incarnation }
 
 // Members implements Pool.
-func (p *LocalPool) Members() []Member { return []Member{p.self} }
+func (p *LocalPool) Members() []adminapi.Member { return []adminapi.Member{p.self} }
 
 // Owner implements Pool: this node owns every room.
 func (p *LocalPool) Owner(string) string { return p.self.Name }

@@ -170,7 +170,7 @@ func (c *Catalog) persistManifest(ctx context.Context, cause Cause, manifest map
 // had: Upsert is not the application of a --rooms file (ApplyManifests).
 func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
 	for _, r := range rooms {
-		r.normalize()
+		r.Normalize()
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("room %s: %w", r.ID, err)
 		}
@@ -211,7 +211,7 @@ func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) 
 	}
 	r := &Room{ID: id, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
 		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
-	r.normalize()
+	r.Normalize()
 	if verr := r.Validate(); verr != nil {
 		return nil, verr
 	}

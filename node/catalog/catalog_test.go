@@ -132,7 +132,7 @@ func raw(t *testing.T, m map[string]any) map[string]json.RawMessage {
 func TestApplyPatch(t *testing.T) {
 	base := &Room{ID: "r", Name: "Room", Description: "d", SortingPriority: 3, ShowViewers: true,
 		ScheduleData: map[string]any{"title": "T"}}
-	base.normalize()
+	base.Normalize()
 
 	ok := []struct {
 		name  string

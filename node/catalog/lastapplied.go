@@ -29,7 +29,7 @@ const manifestHashLen = 16
 // keys in the YAML do not count as changes.
 func ManifestHash(r *Room) (string, error) {
 	n := r.Clone()
-	n.normalize()
+	n.Normalize()
 	b, err := json.Marshal(n)
 	if err != nil {
 		return "", fmt.Errorf("hash manifest of room %s: %w", r.ID, err)
@@ -47,7 +47,7 @@ func ManifestHash(r *Room) (string, error) {
 func (c *Catalog) ApplyManifests(ctx context.Context, rooms ...*Room) ([]string, error) {
 	hashes := make(map[string]string, len(rooms))
 	for _, r := range rooms {
-		r.normalize()
+		r.Normalize()
 		if err := r.Validate(); err != nil {
 			return nil, fmt.Errorf("room %s: %w", r.ID, err)
 		}

@@ -51,7 +51,7 @@ func ApplyPatch(r *Room, body map[string]json.RawMessage) (*Room, *op.Error) {
 			return nil, op.Errorf(op.CodeConfigInvalid, "%s: %v", key, err)
 		}
 	}
-	n.normalize()
+	n.Normalize()
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func decodeStored(id string, b []byte) (Record, error) {
 		rec.Version = *s.Version
 	}
 	if !s.Deleted && s.Room != nil {
-		s.Room.normalize()
+		s.Room.Normalize()
 		rec.Room = s.Room
 	}
 	return rec, nil
@@ -289,7 +289,7 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 		}
 		if rec.Room != nil {
 			rec.Room = rec.Room.Clone()
-			rec.Room.normalize()
+			rec.Room.Normalize()
 		}
 		apply = append(apply, rec)
 	}

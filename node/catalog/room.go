@@ -67,7 +67,7 @@ func (r *Room) Reacts(reaction string) bool {
 }
 
 // normalize fills defaults so every stored room is complete.
-func (r *Room) normalize() {
+func (r *Room) Normalize() {
 	if r.ModuleConfig == nil {
 		r.ModuleConfig = []map[string]any{}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/roomring/roomring/api/adminapi"
+
 	"github.com/roomring/roomring/node/admin"
 )
 
@@ -11,19 +13,19 @@ import (
 var _ admin.Pool = (*Router)(nil)
 
 // Self implements admin.Pool.
-func (r *Router) Self() admin.Member { return admin.Member{Name: r.name, Addr: r.adminAddr} }
+func (r *Router) Self() adminapi.Member { return adminapi.Member{Name: r.name, Addr: r.adminAddr} }
 
 // Incarnation implements admin.Pool.
 func (r *Router) Incarnation() string { return r.incarnation }
 
 // Members implements admin.Pool: the live members with their admin API
 // addresses, sorted by name.
-func (r *Router) Members() []admin.Member {
-	var out []admin.Member
+func (r *Router) Members() []adminapi.Member {
+	var out []adminapi.Member
 	for _, m := range r.ml.Members() {
 		var md meta
 		if json.Unmarshal(m.Meta, &md) == nil {
-			out = append(out, admin.Member{Name: m.Name, Addr: md.Admin})
+			out = append(out, adminapi.Member{Name: m.Name, Addr: md.Admin})
 		}
 	}
 	return out

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/roomring/roomring/node/manifest"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -79,7 +81,7 @@ func (w *Writer) served(ctx context.Context, id string) (*v1alpha1.Room, error) 
 
 // specOf converts r to a spec that keeps the Room's spec.id.
 func specOf(r *catalog.Room, cr *v1alpha1.Room) (v1alpha1.RoomSpec, error) {
-	s, oerr := catalog.ToSpec(r)
+	s, oerr := manifest.ToSpec(r)
 	if oerr != nil {
 		return s, oerr
 	}
@@ -91,7 +93,7 @@ func specOf(r *catalog.Room, cr *v1alpha1.Room) (v1alpha1.RoomSpec, error) {
 func (w *Writer) apply(ctx context.Context, crs ...*v1alpha1.Room) ([]*catalog.Room, error) {
 	rooms := make([]*catalog.Room, 0, len(crs))
 	for _, cr := range crs {
-		r, err := catalog.FromSpec(cr.RoomID(), &cr.Spec)
+		r, err := manifest.FromSpec(cr.RoomID(), &cr.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("Room %s/%s as written: %w", cr.Namespace, cr.Name, err)
 		}
@@ -143,11 +145,11 @@ func (w *Writer) Create(ctx context.Context, req catalog.CreateRequest) (*catalo
 	id := string(uuid.NewUUID())
 	r := &catalog.Room{ID: id, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
 		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
-	spec, oerr := catalog.ToSpec(r)
+	spec, oerr := manifest.ToSpec(r)
 	if oerr != nil {
 		return nil, oerr
 	}
-	if _, err := catalog.FromSpec(id, &spec); err != nil {
+	if _, err := manifest.FromSpec(id, &spec); err != nil {
 		return nil, err
 	}
 	cr := &v1alpha1.Room{ObjectMeta: metav1.ObjectMeta{Namespace: w.cfg.Namespace, Name: id}, Spec: spec}
@@ -171,7 +173,7 @@ func (w *Writer) update(ctx context.Context, id string, mut func(cur *catalog.Ro
 		if cr, err = w.served(ctx, id); err != nil {
 			return err
 		}
-		cur, err := catalog.FromSpec(id, &cr.Spec)
+		cur, err := manifest.FromSpec(id, &cr.Spec)
 		if err != nil {
 			return op.Errorf(op.CodeConfigInvalid, "Room %s/%s is invalid: %v", cr.Namespace, cr.Name, err)
 		}

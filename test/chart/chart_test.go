@@ -22,11 +22,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"sigs.k8s.io/yaml"
 
 	"github.com/roomring/roomring/controllers"
 	roomnode "github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/admin"
 )
 
 const (
@@ -1257,7 +1258,7 @@ func TestArgsAreRealFlags(t *testing.T) {
 			ofs.SetOutput(io.Discard)
 			var mc controllers.ManagerConfig
 			mc.RegisterFlags(ofs)
-			var pool admin.ClientConfig
+			var pool poolclient.Config
 			pool.RegisterFlags(ofs)
 			if err := ofs.Parse(oa[1:]); err != nil {
 				t.Fatalf("roomring operator %v: %v", oa[1:], err)

@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/controllers/poolclient"
+
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
@@ -42,7 +43,7 @@ var storeFlags = []string{"--store-op-timeout=2s", "--store-connect-timeout=1s",
 // proc is a node running as a child process.
 type proc struct {
 	*nodeproc.Member
-	admin *admin.Client
+	admin *poolclient.Client
 }
 
 // startNode starts a node named name on host (ports chosen by the kernel)
@@ -57,10 +58,10 @@ func startNode(t *testing.T, host, name, dsn string, join ...string) *proc {
 	cmd.Env = append(os.Environ(), "ROOMRING_STORE="+dsn)
 	p := &proc{Member: nodeproc.StartMember(t, name, cmd)}
 	p.Client = &http.Client{Timeout: 2 * time.Second}
-	cfg := admin.DefaultClientConfig()
+	cfg := poolclient.DefaultConfig()
 	cfg.Pool, cfg.Token, cfg.Timeout = []string{p.HTTP}, adminToken, 2*time.Second
 	var err error
-	if p.admin, err = admin.NewClient(cfg); err != nil {
+	if p.admin, err = poolclient.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	return p

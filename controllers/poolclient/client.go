@@ -1,4 +1,8 @@
-package admin
+// Package poolclient is the operator's client of the pool's admin API
+// (api/adminapi): it finds the nodes behind the --pool addresses, sends each
+// request to a node that answers, and returns the API's errors as
+// *adminapi.Error.
+package poolclient
 
 import (
 	"bytes"
@@ -17,11 +21,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/roomring/roomring/api/adminapi"
 	"github.com/roomring/roomring/api/v1alpha1"
 )
 
-// ClientConfig configures the operator's client of the pool's admin API.
-type ClientConfig struct {
+// Config configures the operator's client of the pool's admin API.
+type Config struct {
 	// Pool lists HOST:PORT addresses of nodes' admin API listeners
 	// (--admin-listen, else their HTTP listeners). Each host is resolved to
 	// all of its addresses, so the name of a headless Service
@@ -39,24 +44,24 @@ type ClientConfig struct {
 	MaxResponseBytes int64
 }
 
-// DefaultClientConfig returns the defaults of the client's settings.
-func DefaultClientConfig() ClientConfig {
-	return ClientConfig{Timeout: 5 * time.Second, ResolveInterval: 5 * time.Second, MaxResponseBytes: 4 << 20}
+// DefaultConfig returns the defaults of the client's settings.
+func DefaultConfig() Config {
+	return Config{Timeout: 5 * time.Second, ResolveInterval: 5 * time.Second, MaxResponseBytes: 4 << 20}
 }
 
 // RegisterFlags registers the client's flags on fs, with their defaults.
-func (c *ClientConfig) RegisterFlags(fs *flag.FlagSet) {
-	d := DefaultClientConfig()
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultConfig()
 	*c = d
 	fs.Func("pool", "nodes' admin API listeners (--admin-listen, else --listen) HOST:PORT[,HOST:PORT...]; a host is resolved to all its addresses, so a headless Service name reaches every node (repeatable; also --join)", c.addPool)
 	fs.Func("join", "alias of --pool", c.addPool)
-	fs.StringVar(&c.Token, "pool-token", "", "the nodes' --admin-token (env "+TokenEnv+")")
+	fs.StringVar(&c.Token, "pool-token", "", "the nodes' --admin-token (env "+adminapi.TokenEnv+")")
 	fs.DurationVar(&c.Timeout, "pool-timeout", d.Timeout, "timeout of each admin API request to a node")
 	fs.DurationVar(&c.ResolveInterval, "pool-resolve-interval", d.ResolveInterval, "how long resolved pool addresses are reused before DNS is asked again")
 	fs.Int64Var(&c.MaxResponseBytes, "pool-max-response-bytes", d.MaxResponseBytes, "largest admin API response read from a node")
 }
 
-func (c *ClientConfig) addPool(s string) error {
+func (c *Config) addPool(s string) error {
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.Pool = append(c.Pool, p)
@@ -66,14 +71,14 @@ func (c *ClientConfig) addPool(s string) error {
 }
 
 // Complete fills the token from the environment when no flag gave one.
-func (c *ClientConfig) Complete() {
+func (c *Config) Complete() {
 	if c.Token == "" {
-		c.Token = os.Getenv(TokenEnv)
+		c.Token = os.Getenv(adminapi.TokenEnv)
 	}
 }
 
 // Validate reports configuration errors.
-func (c *ClientConfig) Validate() error {
+func (c *Config) Validate() error {
 	var errs []error
 	if len(c.Pool) == 0 {
 		errs = append(errs, errors.New("--pool is required: the nodes' HOST:PORT (or a headless Service's)"))
@@ -83,8 +88,8 @@ func (c *ClientConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("--pool %q: want HOST:PORT", p))
 		}
 	}
-	if len(c.Token) < MinTokenLen {
-		errs = append(errs, fmt.Errorf("--pool-token (or %s) must be at least %d characters", TokenEnv, MinTokenLen))
+	if len(c.Token) < adminapi.MinTokenLen {
+		errs = append(errs, fmt.Errorf("--pool-token (or %s) must be at least %d characters", adminapi.TokenEnv, adminapi.MinTokenLen))
 	}
 	if c.Timeout <= 0 || c.ResolveInterval <= 0 || c.MaxResponseBytes <= 0 {
 		errs = append(errs, errors.New("--pool-timeout, --pool-resolve-interval and --pool-max-response-bytes must be positive"))
@@ -96,7 +101,7 @@ func (c *ClientConfig) Validate() error {
 // last; when it cannot be reached the others are tried in turn. It is safe
 // for concurrent use.
 type Client struct {
-	cfg  ClientConfig
+	cfg  Config
 	http *http.Client
 	res  *net.Resolver
 
@@ -106,8 +111,8 @@ type Client struct {
 	last       string
 }
 
-// NewClient returns a client of the pool cfg describes.
-func NewClient(cfg ClientConfig) (*Client, error) {
+// New returns a client of the pool cfg describes.
+func New(cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -164,48 +169,48 @@ func (c *Client) Endpoints(ctx context.Context) ([]string, error) {
 }
 
 // Pool returns the pool as one node sees it.
-func (c *Client) Pool(ctx context.Context) (PoolStatus, error) {
-	var out PoolStatus
+func (c *Client) Pool(ctx context.Context) (adminapi.PoolStatus, error) {
+	var out adminapi.PoolStatus
 	err := c.do(ctx, http.MethodGet, "pool", nil, &out)
 	return out, err
 }
 
 // PoolAt returns the pool as the node at addr sees it.
-func (c *Client) PoolAt(ctx context.Context, addr string) (PoolStatus, error) {
-	var out PoolStatus
+func (c *Client) PoolAt(ctx context.Context, addr string) (adminapi.PoolStatus, error) {
+	var out adminapi.PoolStatus
 	err := c.doAt(ctx, addr, http.MethodGet, "pool", nil, &out)
 	return out, err
 }
 
 // Rooms lists the ids of the rooms the pool serves.
 func (c *Client) Rooms(ctx context.Context) ([]string, error) {
-	var out RoomList
+	var out adminapi.RoomList
 	err := c.do(ctx, http.MethodGet, "rooms", nil, &out)
 	return out.Rooms, err
 }
 
-// Room returns a room's status; IsNotFound(err) when the pool lacks it.
-func (c *Client) Room(ctx context.Context, id string) (RoomStatus, error) {
-	var out RoomStatus
+// Room returns a room's status; adminapi.IsNotFound(err) when the pool lacks it.
+func (c *Client) Room(ctx context.Context, id string) (adminapi.RoomStatus, error) {
+	var out adminapi.RoomStatus
 	err := c.do(ctx, http.MethodGet, "rooms/"+url.PathEscape(id), nil, &out)
 	return out, err
 }
 
-// PutRoom creates or replaces a room; IsInvalid(err) when the node rejects
+// PutRoom creates or replaces a room; adminapi.IsInvalid(err) when the node rejects
 // its configuration.
-func (c *Client) PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (RoomStatus, error) {
-	var out RoomStatus
-	err := c.do(ctx, http.MethodPut, "rooms/"+url.PathEscape(id), PutRoom{Spec: *spec}, &out)
+func (c *Client) PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error) {
+	var out adminapi.RoomStatus
+	err := c.do(ctx, http.MethodPut, "rooms/"+url.PathEscape(id), adminapi.PutRoom{Spec: *spec}, &out)
 	return out, err
 }
 
-// DeleteRoom closes a room; IsNotFound(err) when the pool lacks it.
+// DeleteRoom closes a room; adminapi.IsNotFound(err) when the pool lacks it.
 func (c *Client) DeleteRoom(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "rooms/"+url.PathEscape(id), nil, nil)
 }
 
 // do sends the request to the node that answered last, then to the others
-// until one answers. An answer with an error status is returned as *Error
+// until one answers. An answer with an error status is returned as *adminapi.Error
 // without trying other nodes.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	addrs, err := c.Endpoints(ctx)
@@ -221,7 +226,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	var errs []error
 	for _, a := range addrs {
 		err := c.doAt(ctx, a, method, path, in, out)
-		var ae *Error
+		var ae *adminapi.Error
 		if err == nil || errors.As(err, &ae) {
 			c.mu.Lock()
 			c.last = a
@@ -245,7 +250,7 @@ func (c *Client) doAt(ctx context.Context, addr, method, path string, in, out an
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+PathPrefix+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+adminapi.PathPrefix+path, body)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
@@ -263,7 +268,7 @@ func (c *Client) doAt(ctx context.Context, addr, method, path string, in, out an
 		return fmt.Errorf("%s %s: read response: %w", method, addr, err)
 	}
 	if resp.StatusCode >= 300 {
-		e := &Error{Status: resp.StatusCode}
+		e := &adminapi.Error{Status: resp.StatusCode}
 		if json.Unmarshal(b, e) != nil || e.Code == "" {
 			e.Code, e.Message = http.StatusText(resp.StatusCode), strings.TrimSpace(string(b))
 		}

@@ -1,4 +1,4 @@
-package catalog
+package manifest
 
 import (
 	"encoding/json"
@@ -10,15 +10,16 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/op"
 )
 
-// ToSpec converts a room to a Room spec, the inverse of FromSpec: for every
+// ToSpec converts a catalog room to a Room spec, the inverse of FromSpec: for every
 // valid room r, FromSpec(r.ID, ToSpec(r)) equals r, except that keys of a
 // module other than type and config are not kept (the Room API has no place
 // for them). spec.id is left empty: the caller decides whether the room id
 // needs it. Values the Room API cannot hold are config.invalid.
-func ToSpec(r *Room) (v1alpha1.RoomSpec, *op.Error) {
+func ToSpec(r *catalog.Room) (v1alpha1.RoomSpec, *op.Error) {
 	if r.SortingPriority < math.MinInt32 || r.SortingPriority > math.MaxInt32 {
 		return v1alpha1.RoomSpec{}, op.Errorf(op.CodeConfigInvalid, "sorting_priority %d is out of range", r.SortingPriority)
 	}

@@ -1,17 +1,50 @@
-package admin
+// Package adminapi is the contract of a node's admin API, the operator's
+// way into the pool: its paths, the wire types of its requests and
+// answers, and its errors. The node serves it (node/admin) and the operator
+// calls it (controllers/poolclient); neither side's code is linked by the
+// other, and this package imports no part of the node.
+//
+//	GET    /internal/v1/pool         this node, its incarnation and the live members
+//	GET    /internal/v1/rooms        the ids of the rooms the node serves
+//	GET    /internal/v1/rooms/{id}   the room's config, owner node and viewer count
+//	PUT    /internal/v1/rooms/{id}   {"spec": <Room spec>}: create or replace the room
+//	DELETE /internal/v1/rooms/{id}   close the room: its members get room.delete
+//
+// Requests carry "Authorization: Bearer <token>"; errors are an Error body
+// with an HTTP status. See docs/operator.md.
+package adminapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/catalog"
 )
 
+// PathPrefix is where the admin API is served.
+const PathPrefix = "/internal/v1/"
+
+// TokenEnv is the environment variable that supplies the admin token to
+// both the node (--admin-token) and the operator (--pool-token).
+const TokenEnv = "ROOMRING_ADMIN_TOKEN"
+
+// MinTokenLen is the shortest admin token accepted.
+const MinTokenLen = 16
+
+// Member is a node of the pool.
+type Member struct {
+	// Name is the member's name: status.ownerNode of the rooms it owns.
+	Name string `json:"name"`
+	// Addr is the HOST:PORT where the member's admin API answers: its
+	// --admin-listen listener, else its HTTP listener.
+	Addr string `json:"addr"`
+}
+
 // PutRoom is the body of PUT /internal/v1/rooms/{id}: the Room's spec as
-// the API server holds it (defaults applied). The node converts it with
-// catalog.FromSpec, so a spec the catalog rejects is 422 config.invalid.
+// the API server holds it (defaults applied). A spec the node rejects is
+// 422 config.invalid.
 type PutRoom struct {
 	Spec v1alpha1.RoomSpec `json:"spec"`
 }
@@ -19,8 +52,10 @@ type PutRoom struct {
 // RoomStatus is what a node reports of a room.
 type RoomStatus struct {
 	ID string `json:"id"`
-	// Config is the room's configuration as the pool serves it.
-	Config *catalog.Room `json:"config"`
+	// Config is the room's configuration as the pool serves it, in the
+	// JSON form of the node's room catalog (venueless' room config plus
+	// roomring's fields; see docs/operator.md).
+	Config json.RawMessage `json:"config"`
 	// Owner is the member that owns the room's soft state ("" when the
 	// pool has no members that can own it).
 	Owner string `json:"owner"`

@@ -1,4 +1,10 @@
-package catalog
+// Package manifest is the bridge between the Room API (api/v1alpha1: the
+// Room custom resource and the YAML manifests of a --rooms file) and the
+// catalog's room configuration: it parses manifests and converts specs to
+// catalog rooms and back. It is the only package of the node's core path
+// that links the Kubernetes API types, so the catalog, the engine, the
+// owners and the codecs do not.
+package manifest
 
 import (
 	"bufio"
@@ -12,21 +18,22 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node/auth"
+	"github.com/roomring/roomring/node/catalog"
 )
 
-// LoadManifests reads a YAML file of Room manifests (documents separated by
+// Load reads a YAML file of Room manifests (documents separated by
 // ---) and returns them as catalog rooms. Documents of other kinds are an error.
-func LoadManifests(path string) ([]*Room, error) {
+func Load(path string) ([]*catalog.Room, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read rooms file: %w", err)
 	}
-	return ParseManifests(b)
+	return Parse(b)
 }
 
-// ParseManifests parses Room manifests from YAML.
-func ParseManifests(b []byte) ([]*Room, error) {
-	var out []*Room
+// Parse parses Room manifests from YAML into catalog rooms.
+func Parse(b []byte) ([]*catalog.Room, error) {
+	var out []*catalog.Room
 	seen := map[string]bool{}
 	for i, doc := range splitYAML(b) {
 		var obj v1alpha1.Room
@@ -86,8 +93,8 @@ func stripComments(b []byte) []byte {
 }
 
 // FromSpec converts a Room spec to the catalog's form.
-func FromSpec(id string, s *v1alpha1.RoomSpec) (*Room, error) {
-	r := &Room{
+func FromSpec(id string, s *v1alpha1.RoomSpec) (*catalog.Room, error) {
+	r := &catalog.Room{
 		ID:               id,
 		Name:             s.DisplayName,
 		Description:      s.Description,
@@ -126,7 +133,7 @@ func FromSpec(id string, s *v1alpha1.RoomSpec) (*Room, error) {
 			return nil, fmt.Errorf("scheduleData: %w", err)
 		}
 	}
-	r.normalize()
+	r.Normalize()
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}

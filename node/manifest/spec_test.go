@@ -1,16 +1,16 @@
-package catalog
+package manifest
 
 import (
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/roomring/roomring/node/auth"
+	"github.com/roomring/roomring/node/catalog"
 )
 
 func TestToSpecRoundTrip(t *testing.T) {
 	pic := "https://example.org/p.png"
-	for _, r := range []*Room{
+	for _, r := range []*catalog.Room{
 		{ID: "plain", Name: "Plain"},
 		{ID: "room_1", Name: "Main Stage", Description: "Keynotes", Picture: &pic, SortingPriority: -3, PretalxID: 42,
 			ForceJoin: true, ShowViewers: false, AnonymousInvites: true,
@@ -22,7 +22,7 @@ func TestToSpecRoundTrip(t *testing.T) {
 			ScheduleData:     map[string]any{"title": "Opening", "session": "s-1"},
 			AllowedReactions: []string{"👏", "😮"}},
 	} {
-		r.normalize()
+		r.Normalize()
 		if err := r.Validate(); err != nil {
 			t.Fatal(err)
 		}
@@ -41,23 +41,12 @@ func TestToSpecRoundTrip(t *testing.T) {
 }
 
 func TestToSpecOutOfRange(t *testing.T) {
-	for _, r := range []*Room{
+	for _, r := range []*catalog.Room{
 		{ID: "a", Name: "A", SortingPriority: math.MaxInt32 + 1},
 		{ID: "b", Name: "B", PretalxID: -1},
 	} {
 		if _, err := ToSpec(r); err == nil || err.Code != "config.invalid" {
 			t.Errorf("%s: %v, want config.invalid", r.ID, err)
 		}
-	}
-}
-
-func TestReordered(t *testing.T) {
-	rooms := []*Room{{ID: "c", Name: "C", SortingPriority: 3}, {ID: "a", Name: "A", SortingPriority: 1}, {ID: "b", Name: "B", SortingPriority: 2}}
-	got := Reordered(rooms, []string{"c", "nope", "c"})
-	if o := strings.Join(order(got), ","); o != "c,a,b" {
-		t.Fatalf("order %s, want c,a,b", o)
-	}
-	if rooms[0].ID != "c" || rooms[1].ID != "a" {
-		t.Fatal("Reordered modified its argument")
 	}
 }
