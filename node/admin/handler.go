@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/roomring/roomring/api/adminapi"
@@ -113,7 +114,13 @@ func allow(ctx *fasthttp.RequestCtx, method string, allowed ...string) bool {
 }
 
 func (h *Handler) getPool(ctx *fasthttp.RequestCtx) {
-	writeJSON(ctx, http.StatusOK, adminapi.PoolStatus{Node: h.pool.Self(), Incarnation: h.pool.Incarnation(), Members: h.pool.Members()})
+	name, addr := h.pool.Self()
+	st := adminapi.PoolStatus{Node: adminapi.Member{Name: name, Addr: addr}, Incarnation: h.pool.Incarnation()}
+	for name, addr := range h.pool.Members() {
+		st.Members = append(st.Members, adminapi.Member{Name: name, Addr: addr})
+	}
+	slices.SortFunc(st.Members, func(a, b adminapi.Member) int { return strings.Compare(a.Name, b.Name) })
+	writeJSON(ctx, http.StatusOK, st)
 }
 
 func (h *Handler) listRooms(ctx *fasthttp.RequestCtx) {
@@ -134,7 +141,12 @@ func (h *Handler) status(ctx context.Context, r *catalog.Room) (adminapi.RoomSta
 	if err != nil {
 		return adminapi.RoomStatus{}, fmt.Errorf("encode room %s: %w", r.ID, err)
 	}
-	return adminapi.RoomStatus{ID: r.ID, Config: cfg, Owner: h.pool.Owner(r.ID), Viewers: viewers, Node: h.pool.Self().Name}, nil
+	return adminapi.RoomStatus{ID: r.ID, Config: cfg, Owner: h.pool.Owner(r.ID), Viewers: viewers, Node: h.name()}, nil
+}
+
+func (h *Handler) name() string {
+	name, _ := h.pool.Self()
+	return name
 }
 
 func (h *Handler) getRoom(ctx *fasthttp.RequestCtx, id string) {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 
-	"github.com/roomring/roomring/api/adminapi"
 )
 
 // Pool is a node's view of the pool it serves in, as the admin API reports
@@ -14,12 +13,13 @@ import (
 // cluster implements Pool over gossip membership and the consistent-hash
 // ring, asking a room's owner for its viewer count.
 type Pool interface {
-	// Self is this node.
-	Self() adminapi.Member
+	// Self is this node's name and the address of its admin API.
+	Self() (name, addr string)
 	// Incarnation identifies this run of the node; it changes on restart.
 	Incarnation() string
-	// Members are the live members, this node included, sorted by name.
-	Members() []adminapi.Member
+	// Members are the live members, this node included: each member's
+	// name and the address of its admin API.
+	Members() map[string]string
 	// Owner is the member that owns room ("" when none can).
 	Owner(room string) string
 	// Viewers is the number of distinct users in room, as its owner
@@ -35,7 +35,7 @@ type ViewerCounter interface {
 
 // LocalPool is the pool of a node that is alone: it owns every room.
 type LocalPool struct {
-	self        adminapi.Member
+	name, addr  string
 	incarnation string
 	rooms       ViewerCounter
 }
@@ -43,7 +43,7 @@ type LocalPool struct {
 // NewLocalPool returns the pool of one node named name whose admin API
 // answers at addr, counting viewers with rooms.
 func NewLocalPool(name, addr string, rooms ViewerCounter) *LocalPool {
-	return &LocalPool{self: adminapi.Member{Name: name, Addr: addr}, incarnation: NewIncarnation(), rooms: rooms}
+	return &LocalPool{name: name, addr: addr, incarnation: NewIncarnation(), rooms: rooms}
 }
 
 // NewIncarnation returns a random incarnation id.
@@ -54,16 +54,16 @@ func NewIncarnation() string {
 }
 
 // Self implements Pool.
-func (p *LocalPool) Self() adminapi.Member { return p.self }
+func (p *LocalPool) Self() (name, addr string) { return p.name, p.addr }
 
 // Incarnation implements Pool.
 func (p *LocalPool) Incarnation() string { return p.incarnation }
 
 // Members implements Pool.
-func (p *LocalPool) Members() []adminapi.Member { return []adminapi.Member{p.self} }
+func (p *LocalPool) Members() map[string]string { return map[string]string{p.name: p.addr} }
 
 // Owner implements Pool: this node owns every room.
-func (p *LocalPool) Owner(string) string { return p.self.Name }
+func (p *LocalPool) Owner(string) string { return p.name }
 
 // Viewers implements Pool.
 func (p *LocalPool) Viewers(_ context.Context, room string) (int, error) {

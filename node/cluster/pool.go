@@ -3,29 +3,24 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/roomring/roomring/api/adminapi"
-
-	"github.com/roomring/roomring/node/admin"
 )
 
-// The Router is the operator's view of the pool (admin.Pool).
-var _ admin.Pool = (*Router)(nil)
+// The Router is the operator's view of the pool (node/admin's Pool).
 
-// Self implements admin.Pool.
-func (r *Router) Self() adminapi.Member { return adminapi.Member{Name: r.name, Addr: r.adminAddr} }
+// Self implements admin.Pool: this node's name and admin API address.
+func (r *Router) Self() (name, addr string) { return r.name, r.adminAddr }
 
 // Incarnation implements admin.Pool.
 func (r *Router) Incarnation() string { return r.incarnation }
 
-// Members implements admin.Pool: the live members with their admin API
-// addresses, sorted by name.
-func (r *Router) Members() []adminapi.Member {
-	var out []adminapi.Member
+// Members implements admin.Pool: the live members' names and admin API
+// addresses.
+func (r *Router) Members() map[string]string {
+	out := map[string]string{}
 	for _, m := range r.ml.Members() {
 		var md meta
 		if json.Unmarshal(m.Meta, &md) == nil {
-			out = append(out, adminapi.Member{Name: m.Name, Addr: md.Admin})
+			out[m.Name] = md.Admin
 		}
 	}
 	return out
