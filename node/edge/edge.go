@@ -130,7 +130,7 @@ func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
 		l = &local{subs: map[Subscriber]*membership{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
-		l.lane.space.L = &l.lane.mu
+		l.lane.init()
 		e.rooms[room] = l
 	}
 	m := l.subs[s]
@@ -359,67 +359,10 @@ func (e *Edge) deliver(ev *op.Event, wait bool) {
 	}
 }
 
-// runLane fans the room's queued events out until its lane is empty.
+// runLane is the runner of l's lane: it fans the room's queued events out
+// until the lane is empty.
 func (e *Edge) runLane(l *local) {
-	for batch := l.lane.next(nil); batch != nil; batch = l.lane.next(batch) {
-		e.fanOutRoom(l, batch)
-	}
-}
-
-// laneMax bounds the events a room's lane holds: a caller of Deliver waits
-// while it is full. laneBatch is the most events one fan-out takes.
-const (
-	laneMax   = 4096
-	laneBatch = 64
-)
-
-// lane orders a room's fan-outs and gathers the events that arrive while
-// one runs. Its caller that finds it idle runs it until it is empty.
-type lane struct {
-	mu      sync.Mutex
-	space   sync.Cond // on mu (set when the room's local is made); signalled when events are taken
-	pending []*op.Event
-	spare   []*op.Event
-	running bool
-}
-
-// add queues ev, waiting while the lane is full; true means the caller
-// runs the lane (it was idle).
-func (ln *lane) add(ev *op.Event) bool {
-	ln.mu.Lock()
-	defer ln.mu.Unlock()
-	for ln.running && len(ln.pending) >= laneMax {
-		ln.space.Wait()
-	}
-	ln.pending = append(ln.pending, ev)
-	if ln.running {
-		return false
-	}
-	ln.running = true
-	return true
-}
-
-// next gives back a batch that has gone out and takes the next one, up to
-// laneBatch events; nil means the lane is empty and idle again.
-func (ln *lane) next(done []*op.Event) []*op.Event {
-	ln.mu.Lock()
-	defer ln.mu.Unlock()
-	if done != nil {
-		clear(done)
-		ln.spare = done[:0]
-	}
-	if len(ln.pending) == 0 {
-		ln.running = false
-		return nil
-	}
-	n := min(len(ln.pending), laneBatch)
-	batch := append(ln.spare, ln.pending[:n]...)
-	ln.spare = nil
-	rest := copy(ln.pending, ln.pending[n:])
-	clear(ln.pending[rest:])
-	ln.pending = ln.pending[:rest]
-	ln.space.Broadcast()
-	return batch
+	l.lane.drain(func(batch []*op.Event) { e.fanOutRoom(l, batch) })
 }
 
 // member is a session being fanned out to.
