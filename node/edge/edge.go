@@ -62,11 +62,9 @@ type local struct {
 	// lane orders the room's fan-outs (Deliver, Post).
 	lane lane
 
-	// seen is the room's viewers as this edge's sessions were told of them
-	// (enter replies, viewer events), for viewer snapshots. seenMu guards
-	// it, under either of the edge's locks.
-	seenMu sync.Mutex
-	seen   map[string]struct{}
+	// told is what the room's sessions were told of its viewers, for
+	// viewer snapshots; it has its own lock.
+	told toldViewers
 }
 
 // membership is a session's subscription to a room. A fan-out works on a
@@ -129,8 +127,9 @@ func (e *Edge) Enter(room string, s Subscriber, u op.User, seesViewers bool) {
 func (e *Edge) joinLocked(room string, s Subscriber, seesViewers bool) *local {
 	l := e.rooms[room]
 	if l == nil {
-		l = &local{subs: map[Subscriber]*membership{}, users: map[string]int{}, profiles: map[string]op.User{}, seen: map[string]struct{}{}}
+		l = &local{subs: map[Subscriber]*membership{}, users: map[string]int{}, profiles: map[string]op.User{}}
 		l.lane.init()
+		l.told.init()
 		e.rooms[room] = l
 	}
 	m := l.subs[s]
@@ -246,49 +245,28 @@ func (e *Edge) SeesViewers(room string) bool {
 // to an enter told a local session.
 func (e *Edge) Saw(room string, users []op.User) {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if l := e.rooms[room]; l != nil {
-		l.seenMu.Lock()
-		for _, u := range users {
-			l.seen[u.ID] = struct{}{}
-		}
-		l.seenMu.Unlock()
+	l := e.rooms[room]
+	e.mu.RUnlock()
+	if l != nil {
+		l.told.saw(users)
 	}
 }
 
-// snapshot turns an owner's viewer snapshot into the viewer events this
-// edge's sessions missed: removals of viewers they were told of that are
-// gone, additions of viewers they were not told of.
-func (e *Edge) snapshot(ev *op.Event) []*op.Event {
+// snapshot delivers an owner's viewer snapshot as the viewer events the
+// room's local sessions missed.
+func (e *Edge) snapshot(ev *op.Event, wait bool) {
 	snap, ok := ev.Data.(op.ViewerSnapshot)
 	if !ok {
-		return nil
+		return
 	}
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	l := e.rooms[ev.Room]
-	if l == nil {
-		return nil
-	}
-	l.seenMu.Lock()
-	defer l.seenMu.Unlock()
-	now := make(map[string]struct{}, len(snap.Users))
-	var out []*op.Event
-	for _, u := range snap.Users {
-		now[u.ID] = struct{}{}
-		if _, ok := l.seen[u.ID]; !ok {
-			out = append(out, &op.Event{Kind: op.EvViewerAdded, Room: ev.Room, Audience: op.ToRoomViewers,
-				Subject: u.ID, Data: op.ViewerAdded{User: u}})
+	e.mu.RUnlock()
+	if l != nil {
+		for _, d := range l.told.missed(ev.Room, snap) {
+			e.deliver(d, wait)
 		}
 	}
-	for uid := range l.seen {
-		if _, ok := now[uid]; !ok {
-			out = append(out, &op.Event{Kind: op.EvViewerRemoved, Room: ev.Room, Audience: op.ToRoomViewers,
-				Subject: uid, Data: op.ViewerRemoved{UserID: uid}})
-		}
-	}
-	l.seen = now
-	return out
 }
 
 // Sessions is the number of attached sessions.
@@ -318,24 +296,9 @@ func (e *Edge) Deliver(ev *op.Event) { e.deliver(ev, true) }
 func (e *Edge) Post(ev *op.Event) { e.deliver(ev, false) }
 
 func (e *Edge) deliver(ev *op.Event, wait bool) {
-	switch ev.Kind {
-	case op.EvViewerSnapshot:
-		for _, d := range e.snapshot(ev) {
-			e.deliver(d, wait)
-		}
+	if ev.Kind == op.EvViewerSnapshot {
+		e.snapshot(ev, wait)
 		return
-	case op.EvViewerAdded, op.EvViewerRemoved:
-		e.mu.RLock()
-		if l := e.rooms[ev.Room]; l != nil {
-			l.seenMu.Lock()
-			if ev.Kind == op.EvViewerAdded {
-				l.seen[ev.Subject] = struct{}{}
-			} else {
-				delete(l.seen, ev.Subject)
-			}
-			l.seenMu.Unlock()
-		}
-		e.mu.RUnlock()
 	}
 	if ev.Audience == op.ToWorld {
 		e.deliverWorld(ev)
@@ -349,8 +312,14 @@ func (e *Edge) deliver(ev *op.Event, wait bool) {
 	e.mu.RLock()
 	l := e.rooms[ev.Room]
 	e.mu.RUnlock()
-	if l == nil || !l.lane.add(ev) {
-		return // nobody here, or the lane's runner takes it
+	if l == nil {
+		return // nobody here
+	}
+	if ev.Kind == op.EvViewerAdded || ev.Kind == op.EvViewerRemoved {
+		l.told.told(ev)
+	}
+	if !l.lane.add(ev) {
+		return // the lane's runner takes it
 	}
 	if wait {
 		e.runLane(l)
