@@ -211,9 +211,9 @@ func TestViewerSubsCount(t *testing.T) {
 	e, _ := newEdge()
 	a, b := &sub{uid: "a"}, &sub{uid: "b"}
 	count := func() int {
-		e.mu.RLock()
-		defer e.mu.RUnlock()
-		if l := e.rooms["r"]; l != nil {
+		e.subs.mu.RLock()
+		defer e.subs.mu.RUnlock()
+		if l := e.subs.rooms["r"]; l != nil {
 			return l.viewerSubs
 		}
 		return -1
