@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-
 )
 
 // Pool is a node's view of the pool it serves in, as the admin API reports

@@ -35,22 +35,22 @@ type row struct {
 // imports) down to the contracts at the bottom. The README's layout table
 // says the same in words (TestREADMECoversPackages keeps them together).
 var layers = []row{
-	{[]string{"", "cmd"}, 12},                                                     // the binary
-	{[]string{"node/nodetest/...", "test/...", "loadgen/..."}, 11},               // test kit, tests, load generator
-	{[]string{"node"}, 10},                                                        // composition root
-	{[]string{"controllers/..."}, 9},                                              // the operator
-	{[]string{"node/server"}, 8},                                                  // HTTP listeners
-	{[]string{"node/protocol/venueless", "node/protocol/socketio"}, 7},            // wire formats
-	{[]string{"node/admin", "node/kube/..."}, 7},                                  // operator-facing surfaces
-	{[]string{"node/engine"}, 6},                                                  // one client's operations
-	{[]string{"node/cluster/..."}, 6},                                             // cluster plumbing
+	{[]string{"", "cmd"}, 12},                                                      // the binary
+	{[]string{"node/nodetest/...", "test/...", "loadgen/..."}, 11},                 // test kit, tests, load generator
+	{[]string{"node"}, 10},                                                         // composition root
+	{[]string{"controllers/..."}, 9},                                               // the operator
+	{[]string{"node/server"}, 8},                                                   // HTTP listeners
+	{[]string{"node/protocol/venueless", "node/protocol/socketio"}, 7},             // wire formats
+	{[]string{"node/admin", "node/kube/..."}, 7},                                   // operator-facing surfaces
+	{[]string{"node/engine"}, 6},                                                   // one client's operations
+	{[]string{"node/cluster/..."}, 6},                                              // cluster plumbing
 	{[]string{"node/owner/...", "node/room", "node/reaction", "node/edge/..."}, 5}, // owners and fan-out
-	{[]string{"node/manifest"}, 4},                                                // Room manifests ↔ catalog
-	{[]string{"node/catalog"}, 3},                                                 // room configuration
-	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},   // connections, identities
-	{[]string{"node/store/..."}, 2},                                               // durable storage
-	{[]string{"node/op", "node/wsframe"}, 1},                                      // shared vocabulary, frames
-	{[]string{"api/..."}, 0},                                                      // API types and contracts
+	{[]string{"node/manifest"}, 4},                                                 // Room manifests ↔ catalog
+	{[]string{"node/catalog"}, 3},                                                  // room configuration
+	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},    // connections, identities
+	{[]string{"node/store/..."}, 2},                                                // durable storage
+	{[]string{"node/op", "node/wsframe"}, 1},                                       // shared vocabulary, frames
+	{[]string{"api/..."}, 0},                                                       // API types and contracts
 }
 
 // core is the node's request path: none of it may link Kubernetes.
