@@ -56,7 +56,7 @@ func (p Perm) RoomNames() []string { return (p &^ WorldRoomsCreate).Names() }
 // Roles maps a role name to its permissions.
 type Roles map[string]Perm
 
-// DefaultRoles are the roles of DESIGN §3, plus participant: a viewer who
+// DefaultRoles are venueless' default roles (docs/protocol.md, "Permissions"), plus participant: a viewer who
 // also sees who else is in the room (for rooms where attendees meet, granted
 // per room).
 func DefaultRoles() Roles {

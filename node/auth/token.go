@@ -31,7 +31,7 @@ func NewVerifier(secrets []Secret) *Verifier {
 	return &Verifier{secrets: secrets, now: time.Now}
 }
 
-// Claims are the session token's claims (DESIGN §3).
+// Claims are the session token's claims (docs/protocol.md, "authenticate").
 type Claims struct {
 	UID     string         `json:"uid"`
 	Traits  []string       `json:"traits"`
