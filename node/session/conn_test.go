@@ -78,17 +78,3 @@ func TestFramesOfEverySize(t *testing.T) {
 		}
 	}
 }
-
-func TestTextHeader(t *testing.T) {
-	for n, want := range map[int][]byte{
-		0:     {0x81, 0},
-		125:   {0x81, 125},
-		126:   {0x81, 126, 0, 126},
-		65535: {0x81, 126, 0xFF, 0xFF},
-		65536: {0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0},
-	} {
-		if got := appendTextHeader(nil, n); !bytes.Equal(got, want) {
-			t.Errorf("header of %d bytes = %x, want %x", n, got, want)
-		}
-	}
-}
