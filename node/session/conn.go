@@ -17,14 +17,6 @@ const (
 	CloseServiceRestart = wsframe.CloseServiceRestart // node leaving a cluster
 )
 
-// Handler handles a connection's inbound frames. HandleFrame is called from
-// the connection's reader, one frame at a time; Closed once, after the last
-// HandleFrame.
-type Handler interface {
-	HandleFrame(c *Conn, frame []byte)
-	Closed(c *Conn)
-}
-
 // Hooks are optional observers of connection events (metrics).
 type Hooks struct {
 	SlowConsumer func()
@@ -44,8 +36,8 @@ type Hooks struct {
 //     and reason, the authentication deadline, the slow-consumer drop, and
 //     the end of Serve.
 //
-// Send, Push, Close and the other exported methods are safe for concurrent
-// use; Allow is the reader's (call it from HandleFrame only).
+// Conn is the Transport its Handler is given: see Transport for the
+// concurrency rules of its methods.
 //
 // An idle connection costs one goroutine (the reader; none when read from
 // a Poller) and no buffers: the write queue grows only as frames are
@@ -128,3 +120,5 @@ func (c *Conn) Allow() bool { return c.r.allow() }
 // goroutine; writes happen in a writer goroutine started on demand. It
 // returns after h.Closed.
 func (c *Conn) Serve(h Handler) { c.r.serve(h) }
+
+var _ Transport = (*Conn)(nil)

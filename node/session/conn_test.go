@@ -14,8 +14,8 @@ import (
 
 type nopHandler struct{}
 
-func (nopHandler) HandleFrame(*Conn, []byte) {}
-func (nopHandler) Closed(*Conn)              {}
+func (nopHandler) HandleFrame(Transport, []byte) {}
+func (nopHandler) Closed(Transport)              {}
 
 // serveWS runs a websocket server that hands each upgraded connection to
 // start, and returns its address; it is shut down when the test ends.

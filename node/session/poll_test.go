@@ -27,14 +27,14 @@ type echoHandler struct {
 	closed chan struct{}
 }
 
-func (h *echoHandler) HandleFrame(c *Conn, frame []byte) {
+func (h *echoHandler) HandleFrame(c Transport, frame []byte) {
 	h.mu.Lock()
 	h.frames = append(h.frames, string(frame))
 	h.mu.Unlock()
 	c.Send(frame)
 }
 
-func (h *echoHandler) Closed(*Conn) { close(h.closed) }
+func (h *echoHandler) Closed(Transport) { close(h.closed) }
 
 // servePolled runs a websocket server whose connections a Poller reads.
 func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) string {
