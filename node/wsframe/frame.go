@@ -152,28 +152,29 @@ func AppendHeader(dst []byte, h Header) []byte {
 	if h.Fin {
 		b0 |= 0x80
 	}
-	var m byte
-	if h.Masked {
-		m = 0x80
+	if !h.Masked {
+		return appendStart(dst, b0, 0, h.Len)
 	}
-	switch n := h.Len; {
-	case n < 126:
-		dst = append(dst, b0, m|byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, b0, m|126, byte(n>>8), byte(n))
-	default:
-		dst = binary.BigEndian.AppendUint64(append(dst, b0, m|127), n)
-	}
-	if h.Masked {
-		dst = append(dst, h.Key[:]...)
-	}
-	return dst
+	return append(appendStart(dst, b0, 0x80, h.Len), h.Key[:]...)
 }
 
 // AppendTextHeader appends the header of a final, unmasked text frame (a
-// server's) of n payload bytes.
+// server's) of n payload bytes: AppendHeader for the hot path of the
+// node's writes.
 func AppendTextHeader(dst []byte, n int) []byte {
-	return AppendHeader(dst, Header{Fin: true, Op: OpText, Len: uint64(n)})
+	return appendStart(dst, 0x80|OpText, 0, uint64(n))
+}
+
+// appendStart appends a header's first byte b0, then the payload length n
+// in its shortest encoding with the mask bit m (0x80 or 0).
+func appendStart(dst []byte, b0, m byte, n uint64) []byte {
+	switch {
+	case n < 126:
+		return append(dst, b0, m|byte(n))
+	case n <= 0xFFFF:
+		return append(dst, b0, m|126, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, b0, m|127), n)
 }
 
 // AppendFrame appends a frame of header h carrying payload: h.Len is set to
