@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -76,5 +77,33 @@ func TestFramesOfEverySize(t *testing.T) {
 		if mt != websocket.TextMessage || !bytes.Equal(got, want) {
 			t.Fatalf("frame %d: type %d, %d bytes, want text of %d", i, mt, len(got), len(want))
 		}
+	}
+}
+
+// TestCloseOnce: the first close decides the code and reason; later ones
+// (a handler's, the reader's end) do nothing; Closing is closed.
+func TestCloseOnce(t *testing.T) {
+	cfg := DefaultConfig()
+	closing := make(chan (<-chan struct{}), 1)
+	addr := serve(t, &cfg, func(c *Conn) {
+		c.Close(ClosePolicy, "first")
+		c.Close(CloseNormal, "second")
+		closing <- c.Closing()
+	})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != ClosePolicy || ce.Text != "first" {
+		t.Fatalf("got %v, want the first close (1008 first)", err)
+	}
+	select {
+	case <-<-closing:
+	default:
+		t.Error("Closing not closed after Close")
 	}
 }
