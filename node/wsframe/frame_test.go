@@ -142,3 +142,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestNoAllocations: parsing a frame and framing a header into a buffer
+// with room allocate nothing (the node does both per frame).
+func TestNoAllocations(t *testing.T) {
+	b := clientFrame(true, OpText, bytes.Repeat([]byte("p"), 300))
+	hdr := make([]byte, 0, MaxHeaderLen)
+	if n := testing.AllocsPerRun(100, func() {
+		if _, _, _, err := Parse(b, true, 1<<20); err != nil {
+			t.Fatal(err)
+		}
+		hdr = AppendTextHeader(hdr[:0], 70_000)
+	}); n != 0 {
+		t.Errorf("%v allocations per frame, want 0", n)
+	}
+}
