@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"bytes"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/roomring/roomring/node/wsframe"
 )
 
 func TestHistogramBucketsKeepValuesWithinOneSixtyFourth(t *testing.T) {
@@ -154,52 +155,33 @@ func TestListsAndWorkerArgsRoundTrip(t *testing.T) {
 
 // serverFrame is an unmasked server frame.
 func serverFrame(fin bool, op byte, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	out := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, byte(n))
-	case n <= 0xFFFF:
-		out = append(out, 126, byte(n>>8), byte(n))
-	default:
-		out = append(out, 127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
-	return append(out, payload...)
+	return wsframe.AppendFrame(nil, wsframe.Header{Fin: fin, Op: op}, payload)
 }
 
 // readClientFrame reads one masked client frame and unmasks it.
 func readClientFrame(t *testing.T, r io.Reader) (byte, []byte) {
 	t.Helper()
-	h := make([]byte, 2)
-	if _, err := io.ReadFull(r, h); err != nil {
+	b := make([]byte, 2, wsframe.MaxHeaderLen)
+	if _, err := io.ReadFull(r, b); err != nil {
 		t.Fatal(err)
 	}
-	if h[1]&0x80 == 0 {
+	h, _, need := wsframe.ParseHeader(b)
+	if !h.Masked {
 		t.Fatal("client frame not masked")
 	}
-	n := int(h[1] & 0x7F)
-	switch n {
-	case 126:
-		var e [2]byte
-		_, _ = io.ReadFull(r, e[:])
-		n = int(binary.BigEndian.Uint16(e[:]))
-	case 127:
-		var e [8]byte
-		_, _ = io.ReadFull(r, e[:])
-		n = int(binary.BigEndian.Uint64(e[:]))
+	if need > 0 {
+		b = b[:need]
+		if _, err := io.ReadFull(r, b[2:]); err != nil {
+			t.Fatal(err)
+		}
+		h, _, _ = wsframe.ParseHeader(b)
 	}
-	var mk [4]byte
-	_, _ = io.ReadFull(r, mk[:])
-	p := make([]byte, n)
+	p := make([]byte, h.Len)
 	if _, err := io.ReadFull(r, p); err != nil {
 		t.Fatal(err)
 	}
-	maskBytes(p, mk, 0)
-	return h[0] & 0x0F, p
+	wsframe.Mask(p, h.Key, 0)
+	return h.Op, p
 }
 
 func TestWebsocketFramesFragmentsPingsAndBufferReuse(t *testing.T) {
@@ -210,18 +192,18 @@ func TestWebsocketFramesFragmentsPingsAndBufferReuse(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 3*readBufSmall)
 	go func() {
 		var out []byte
-		out = append(out, serverFrame(true, opText, []byte(`["a"]`))...)
-		out = append(out, serverFrame(true, opPing, []byte("hi"))...)
-		out = append(out, serverFrame(false, opText, []byte(`["frag`))...)
-		out = append(out, serverFrame(true, opContinuation, []byte(`mented"]`))...)
-		out = append(out, serverFrame(true, opText, big)...)
-		out = append(out, serverFrame(true, opText, []byte(`["after"]`))...)
+		out = append(out, serverFrame(true, wsframe.OpText, []byte(`["a"]`))...)
+		out = append(out, serverFrame(true, wsframe.OpPing, []byte("hi"))...)
+		out = append(out, serverFrame(false, wsframe.OpText, []byte(`["frag`))...)
+		out = append(out, serverFrame(true, wsframe.OpContinuation, []byte(`mented"]`))...)
+		out = append(out, serverFrame(true, wsframe.OpText, big)...)
+		out = append(out, serverFrame(true, wsframe.OpText, []byte(`["after"]`))...)
 		_, _ = srv.Write(out)
 	}()
 	pongs := make(chan []byte, 1)
 	go func() {
 		op, p := readClientFrame(t, srv)
-		if op != opPong {
+		if op != wsframe.OpPong {
 			t.Errorf("client answered a ping with opcode %d", op)
 		}
 		pongs <- p
@@ -242,7 +224,7 @@ func TestWebsocketFramesFragmentsPingsAndBufferReuse(t *testing.T) {
 	if len(ws.buf) != readBufSmall && ws.r != ws.w {
 		t.Errorf("read buffer still %d bytes after the large message was read", len(ws.buf))
 	}
-	go func() { _, _ = srv.Write(serverFrame(true, opText, []byte(`["next"]`))) }()
+	go func() { _, _ = srv.Write(serverFrame(true, wsframe.OpText, []byte(`["next"]`))) }()
 	if _, err := ws.readMessage(); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +236,7 @@ func TestWebsocketFramesFragmentsPingsAndBufferReuse(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if op, p := readClientFrame(t, srv); op != opText || string(p) != `["room.react",1,{}]` {
+	if op, p := readClientFrame(t, srv); op != wsframe.OpText || string(p) != `["room.react",1,{}]` {
 		t.Errorf("client frame %d %q", op, p)
 	}
 }

@@ -6,13 +6,14 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/roomring/roomring/node/wsframe"
 )
 
 // The load generator speaks websocket (RFC 6455) itself: one small read
@@ -20,16 +21,6 @@ import (
 // per-message allocation, frames masked in place. That keeps its own memory
 // and CPU per connection low, so the machine's cores go to the server
 // under test rather than to the client.
-
-// Websocket opcodes.
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opBinary       = 0x2
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
-)
 
 const (
 	// readBufSmall is a connection's resting read buffer: every push of the
@@ -190,74 +181,36 @@ func (ws *wsConn) readMessage() ([]byte, error) {
 // handled on the way. The message is valid until the next call.
 func (ws *wsConn) next() (msg []byte, need int, err error) {
 	for {
-		avail := ws.w - ws.r
-		if avail < 2 {
-			return nil, 2, nil
-		}
-		b0, b1 := ws.buf[ws.r], ws.buf[ws.r+1]
-		fin, op := b0&0x80 != 0, b0&0x0F
-		masked := b1&0x80 != 0
-		hlen := 2
-		plen := int(b1 & 0x7F)
-		switch plen {
-		case 126:
-			hlen += 2
-		case 127:
-			hlen += 8
-		}
-		if masked {
-			hlen += 4
-		}
-		if avail < hlen {
-			return nil, hlen, nil
-		}
-		h := ws.buf[ws.r : ws.r+hlen]
-		switch plen {
-		case 126:
-			plen = int(binary.BigEndian.Uint16(h[2:]))
-		case 127:
-			l := binary.BigEndian.Uint64(h[2:])
-			if l > maxMessage {
-				return nil, 0, fmt.Errorf("websocket frame of %d bytes", l)
+		f, n, need, err := wsframe.Parse(ws.buf[ws.r:ws.w], false, maxMessage)
+		if err != nil || need > 0 {
+			if err != nil {
+				err = fmt.Errorf("websocket frame: %w", err)
 			}
-			plen = int(l)
+			return nil, need, err
 		}
-		if plen > maxMessage {
-			return nil, 0, fmt.Errorf("websocket frame of %d bytes", plen)
-		}
-		if avail < hlen+plen {
-			return nil, hlen + plen, nil
-		}
-		var mk [4]byte
-		if masked {
-			copy(mk[:], h[hlen-4:])
-		}
-		p := ws.buf[ws.r+hlen : ws.r+hlen+plen]
-		ws.r += hlen + plen
-		if masked {
-			maskBytes(p, mk, 0)
-		}
-		switch op {
-		case opPing:
-			if err := ws.writeControl(opPong, p); err != nil {
+		ws.r += n
+		p := f.Payload
+		switch f.Op {
+		case wsframe.OpPing:
+			if err := ws.writeControl(wsframe.OpPong, p); err != nil {
 				return nil, 0, err
 			}
 			continue
-		case opPong:
+		case wsframe.OpPong:
 			continue
-		case opClose:
-			_ = ws.writeControl(opClose, p[:min(len(p), 2)])
+		case wsframe.OpClose:
+			_ = ws.writeControl(wsframe.OpClose, p[:min(len(p), 2)])
 			return nil, 0, errClosed
-		case opText, opBinary:
+		case wsframe.OpText, wsframe.OpBinary:
 			if ws.fragmented {
 				return nil, 0, errors.New("websocket: new message inside a fragmented one")
 			}
-			if fin {
+			if f.Fin {
 				return p, 0, nil
 			}
 			ws.fragmented = true
 			ws.msg = append(ws.msg[:0], p...)
-		case opContinuation:
+		default: // wsframe.OpContinuation: Parse lets no other opcode through
 			if !ws.fragmented {
 				return nil, 0, errors.New("websocket: continuation frame without a start")
 			}
@@ -265,10 +218,8 @@ func (ws *wsConn) next() (msg []byte, need int, err error) {
 			if len(ws.msg) > maxMessage {
 				return nil, 0, errors.New("websocket: message too large")
 			}
-		default:
-			return nil, 0, fmt.Errorf("websocket: unknown opcode %d", op)
 		}
-		if fin {
+		if f.Fin {
 			ws.fragmented = false
 			ws.lastLarge = ws.lastLarge || cap(ws.msg) > readBufSmall
 			return ws.msg, 0, nil
@@ -289,7 +240,7 @@ func (ws *wsConn) writeControl(op byte, payload []byte) error {
 func (ws *wsConn) writeText(payload []byte) error {
 	ws.wmu.Lock()
 	defer ws.wmu.Unlock()
-	ws.wbuf = appendFrame(ws.wbuf[:0], opText, payload, ws.mask)
+	ws.wbuf = appendFrame(ws.wbuf[:0], wsframe.OpText, payload, ws.mask)
 	_, err := ws.c.Write(ws.wbuf)
 	if cap(ws.wbuf) > 4096 {
 		ws.wbuf = nil
@@ -299,26 +250,5 @@ func (ws *wsConn) writeText(payload []byte) error {
 
 // appendFrame appends a final, masked client frame carrying payload.
 func appendFrame(dst []byte, op byte, payload []byte, mask [4]byte) []byte {
-	dst = append(dst, 0x80|op)
-	switch n := len(payload); {
-	case n < 126:
-		dst = append(dst, 0x80|byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 0x80|126, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0x80|127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	dst = append(dst, mask[:]...)
-	start := len(dst)
-	dst = append(dst, payload...)
-	maskBytes(dst[start:], mask, 0)
-	return dst
-}
-
-// maskBytes XORs b with the mask key, starting at key position pos.
-func maskBytes(b []byte, key [4]byte, pos int) {
-	for i := range b {
-		b[i] ^= key[(pos+i)&3]
-	}
+	return wsframe.AppendFrame(dst, wsframe.Header{Fin: true, Op: op, Masked: true, Key: mask}, payload)
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -14,8 +15,8 @@ import (
 
 type nopHandler struct{}
 
-func (nopHandler) HandleFrame(*Conn, []byte) {}
-func (nopHandler) Closed(*Conn)              {}
+func (nopHandler) HandleFrame(Transport, []byte) {}
+func (nopHandler) Closed(Transport)              {}
 
 // serveWS runs a websocket server that hands each upgraded connection to
 // start, and returns its address; it is shut down when the test ends.
@@ -79,16 +80,30 @@ func TestFramesOfEverySize(t *testing.T) {
 	}
 }
 
-func TestTextHeader(t *testing.T) {
-	for n, want := range map[int][]byte{
-		0:     {0x81, 0},
-		125:   {0x81, 125},
-		126:   {0x81, 126, 0, 126},
-		65535: {0x81, 126, 0xFF, 0xFF},
-		65536: {0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0},
-	} {
-		if got := appendTextHeader(nil, n); !bytes.Equal(got, want) {
-			t.Errorf("header of %d bytes = %x, want %x", n, got, want)
-		}
+// TestCloseOnce: the first close decides the code and reason; later ones
+// (a handler's, the reader's end) do nothing; Closing is closed.
+func TestCloseOnce(t *testing.T) {
+	cfg := DefaultConfig()
+	closing := make(chan (<-chan struct{}), 1)
+	addr := serve(t, &cfg, func(c *Conn) {
+		c.Close(ClosePolicy, "first")
+		c.Close(CloseNormal, "second")
+		closing <- c.Closing()
+	})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != ClosePolicy || ce.Text != "first" {
+		t.Fatalf("got %v, want the first close (1008 first)", err)
+	}
+	select {
+	case <-<-closing:
+	default:
+		t.Error("Closing not closed after Close")
 	}
 }

@@ -19,9 +19,10 @@ func (*Poller) Close() {}
 // called after h.Closed.
 func (c *Conn) Start(h Handler, _ *Poller, done func()) {
 	go func() {
-		c.Serve(h)
+		c.r.serve(h)
 		done()
 	}()
 }
 
-func (c *Conn) closed() {}
+// closed is called once by the lifecycle's close.
+func (r *reader) closed() {}

@@ -1,9 +1,6 @@
 package session
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"net"
 	"net/url"
 	"runtime"
@@ -13,61 +10,15 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/roomring/roomring/node/wsframe"
 )
 
 // maskedFrame is a client frame.
 func maskedFrame(fin bool, op byte, payload []byte) []byte {
-	b0 := op
-	if fin {
-		b0 |= 0x80
-	}
-	out := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, 0x80|byte(n))
-	case n <= 0xFFFF:
-		out = append(out, 0x80|126, byte(n>>8), byte(n))
-	default:
-		out = append(out, 0x80|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
-	key := [4]byte{1, 2, 3, 4}
-	out = append(out, key[:]...)
-	for i, c := range payload {
-		out = append(out, c^key[i&3])
-	}
-	return out
+	return wsframe.AppendFrame(nil, wsframe.Header{Fin: fin, Op: op, Masked: true, Key: [4]byte{1, 2, 3, 4}}, payload)
 }
 
-func TestParseFrame(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), 70_000)
-	for _, p := range [][]byte{nil, []byte("hi"), bytes.Repeat([]byte("y"), 126), big} {
-		b := maskedFrame(true, opText, p)
-		for cut := 0; cut < len(b); cut += max(1, len(b)/7) {
-			if _, n, need, err := parseFrame(b[:cut], 1<<20); err != nil || n != 0 || need <= cut {
-				t.Fatalf("%d of %d bytes: n %d need %d err %v", cut, len(b), n, need, err)
-			}
-		}
-		f, n, need, err := parseFrame(append(b, 0x81), 1<<20)
-		if err != nil || need != 0 || n != len(b) || !f.fin || f.op != opText || !bytes.Equal(f.payload, p) {
-			t.Fatalf("%d-byte frame: n %d need %d err %v, payload %d bytes", len(p), n, need, err, len(f.payload))
-		}
-	}
-	for name, b := range map[string][]byte{
-		"unmasked":             {0x81, 0x02, 'h', 'i'},
-		"reserved bit":         {0xC1, 0x80, 0, 0, 0, 0},
-		"unknown opcode":       {0x83, 0x80, 0, 0, 0, 0},
-		"fragmented control":   {0x09, 0x80, 0, 0, 0, 0},
-		"long control payload": append([]byte{0x89, 0x80 | 126, 0, 200}, make([]byte, 4+200)...),
-	} {
-		if _, _, _, err := parseFrame(b, 1<<20); !errors.Is(err, errProtocol) {
-			t.Errorf("%s: %v, want a protocol error", name, err)
-		}
-	}
-	if _, _, _, err := parseFrame(maskedFrame(true, opText, big)[:20], 1000); !errors.Is(err, errTooBig) {
-		t.Errorf("oversized frame: %v, want errTooBig before its payload is read", err)
-	}
-}
+// The frame parser's tests (TestParse) are in node/wsframe.
 
 // echoHandler echoes each message and records the order of events.
 type echoHandler struct {
@@ -76,14 +27,14 @@ type echoHandler struct {
 	closed chan struct{}
 }
 
-func (h *echoHandler) HandleFrame(c *Conn, frame []byte) {
+func (h *echoHandler) HandleFrame(c Transport, frame []byte) {
 	h.mu.Lock()
 	h.frames = append(h.frames, string(frame))
 	h.mu.Unlock()
 	c.Send(frame)
 }
 
-func (h *echoHandler) Closed(*Conn) { close(h.closed) }
+func (h *echoHandler) Closed(Transport) { close(h.closed) }
 
 // servePolled runs a websocket server whose connections a Poller reads.
 func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) string {
@@ -113,11 +64,11 @@ func TestPolledConnection(t *testing.T) {
 	large := strings.Repeat("z", 40_000)
 	// Raw frames, written in pieces that cut headers and payloads.
 	var raw []byte
-	raw = append(raw, maskedFrame(true, opText, []byte("one"))...)
-	raw = append(raw, maskedFrame(false, opText, []byte("tw"))...)
-	raw = append(raw, maskedFrame(true, opPing, []byte("p"))...)
-	raw = append(raw, maskedFrame(true, opContinuation, []byte("o"))...)
-	raw = append(raw, maskedFrame(true, opText, []byte(large))...)
+	raw = append(raw, maskedFrame(true, wsframe.OpText, []byte("one"))...)
+	raw = append(raw, maskedFrame(false, wsframe.OpText, []byte("tw"))...)
+	raw = append(raw, maskedFrame(true, wsframe.OpPing, []byte("p"))...)
+	raw = append(raw, maskedFrame(true, wsframe.OpContinuation, []byte("o"))...)
+	raw = append(raw, maskedFrame(true, wsframe.OpText, []byte(large))...)
 	for len(raw) > 0 {
 		n := min(len(raw), 777)
 		if _, err := conn.Write(raw[:n]); err != nil {
@@ -178,7 +129,7 @@ func TestPolledIdleAndTooBig(t *testing.T) {
 		send []byte
 		code int
 	}{
-		{"too big", maskedFrame(true, opText, make([]byte, 2000)), CloseTooBig},
+		{"too big", maskedFrame(true, wsframe.OpText, make([]byte, 2000)), CloseTooBig},
 		{"unmasked", []byte{0x81, 0x01, 'x'}, websocket.CloseProtocolError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/roomring/roomring/node/wsframe"
 )
 
 // directWrites says whether Send may write to the socket itself.
@@ -50,8 +52,8 @@ func (d *directWrite) write(fd uintptr) bool {
 // tryWrite writes frames (headers and payloads; at most maxWriteBatch of
 // them) to the socket with one non-blocking system call. It returns how
 // many frames went out whole and the framed bytes of the next one that
-// the socket did not take (nil when it took none of it). c.mu is held.
-func (c *Conn) tryWrite(frames [][]byte) (whole int, rest []byte) {
+// the socket did not take (nil when it took none of it). w.mu is held.
+func (w *writer) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	d := directPool.Get().(*directWrite)
 	defer directPool.Put(d)
 	frames = frames[:min(len(frames), maxWriteBatch)]
@@ -59,7 +61,7 @@ func (c *Conn) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	d.niov = 0
 	for _, f := range frames {
 		start := len(hdr)
-		hdr = appendTextHeader(hdr, len(f))
+		hdr = wsframe.AppendTextHeader(hdr, len(f))
 		d.iov[d.niov] = syscall.Iovec{Base: &hdr[start]}
 		d.iov[d.niov].SetLen(len(hdr) - start)
 		d.niov++
@@ -70,7 +72,7 @@ func (c *Conn) tryWrite(frames [][]byte) (whole int, rest []byte) {
 		}
 	}
 	d.n, d.err = 0, 0
-	err := c.rc.Write(d.fn)
+	err := w.rc.Write(d.fn)
 	n := d.n
 	clear(d.iov[:d.niov])
 	if err != nil || d.err != 0 {
@@ -78,7 +80,7 @@ func (c *Conn) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	}
 	hdr = hdr[:0]
 	for i, f := range frames {
-		h := appendTextHeader(hdr, len(f))
+		h := wsframe.AppendTextHeader(hdr, len(f))
 		size := len(h) + len(f)
 		if n >= size {
 			n -= size

@@ -5,4 +5,4 @@ package session
 // directWrites says whether Send may write to the socket itself.
 const directWrites = false
 
-func (c *Conn) tryWrite([][]byte) (int, []byte) { return 0, nil }
+func (w *writer) tryWrite([][]byte) (int, []byte) { return 0, nil }

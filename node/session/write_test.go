@@ -33,7 +33,7 @@ func blastFrame(g, seq int) []byte {
 	return f
 }
 
-func (h *blastHandler) HandleFrame(c *Conn, frame []byte) {
+func (h *blastHandler) HandleFrame(c Transport, frame []byte) {
 	switch string(frame) {
 	case "go":
 		var wg sync.WaitGroup
@@ -61,7 +61,7 @@ func (h *blastHandler) HandleFrame(c *Conn, frame []byte) {
 	}
 }
 
-func (h *blastHandler) Closed(*Conn) { close(h.closed) }
+func (h *blastHandler) Closed(Transport) { close(h.closed) }
 
 // TestSendUnderPressure: frames sent by several goroutines at once (one
 // by one, and in batches of SendFrames) while
@@ -188,11 +188,11 @@ func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
 // holdHandler answers "hold" only once release is closed, as a handler
 // waiting for a room's owner does; it hands its connection to conns.
 type holdHandler struct {
-	conns   chan *Conn
+	conns   chan Transport
 	release chan struct{}
 }
 
-func (h *holdHandler) HandleFrame(c *Conn, frame []byte) {
+func (h *holdHandler) HandleFrame(c Transport, frame []byte) {
 	if string(frame) == "hold" {
 		h.conns <- c
 		<-h.release
@@ -200,7 +200,7 @@ func (h *holdHandler) HandleFrame(c *Conn, frame []byte) {
 	}
 }
 
-func (h *holdHandler) Closed(*Conn) {}
+func (h *holdHandler) Closed(Transport) {}
 
 // TestPushNotHeldByCork: while an activation waits inside its handler, a
 // frame pushed from elsewhere (a fan-out) reaches the client at once; the
@@ -210,7 +210,7 @@ func TestPushNotHeldByCork(t *testing.T) {
 		t.Skip("epoll is Linux only")
 	}
 	cfg := DefaultConfig()
-	h := &holdHandler{conns: make(chan *Conn, 1), release: make(chan struct{})}
+	h := &holdHandler{conns: make(chan Transport, 1), release: make(chan struct{})}
 	addr := serveHandler(t, &cfg, h, true)
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
 	if err != nil {
@@ -220,7 +220,7 @@ func TestPushNotHeldByCork(t *testing.T) {
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("hold")); err != nil {
 		t.Fatal(err)
 	}
-	var c *Conn
+	var c Transport
 	select {
 	case c = <-h.conns:
 	case <-time.After(10 * time.Second):

@@ -37,7 +37,7 @@ type Deps struct {
 // Open, then pass it to session.Conn.Serve.
 type Handler struct {
 	d    Deps
-	conn *session.Conn
+	conn session.Transport
 	hs   Handshake
 	sid  string // Engine.IO session id; also the namespace sid in EIO=4
 
@@ -54,7 +54,7 @@ type Handler struct {
 }
 
 // NewHandler returns the handler of one connection.
-func NewHandler(d Deps, conn *session.Conn, hs Handshake) *Handler {
+func NewHandler(d Deps, conn session.Transport, hs Handshake) *Handler {
 	h := &Handler{d: d, conn: conn, hs: hs, sid: newSID()}
 	h.hb.init(conn, d.Config, hs.EIO)
 	return h
@@ -147,7 +147,7 @@ func (h *Handler) authenticate(ctx context.Context, sessionID string) (*auth.Use
 }
 
 // HandleFrame implements session.Handler.
-func (h *Handler) HandleFrame(c *session.Conn, frame []byte) {
+func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
 	if h.skip > 0 { // a binary attachment of a refused packet
 		h.skip--
 		return
@@ -171,7 +171,7 @@ func (h *Handler) HandleFrame(c *session.Conn, frame []byte) {
 	}
 }
 
-func (h *Handler) handlePacket(c *session.Conn, b []byte) {
+func (h *Handler) handlePacket(c session.Transport, b []byte) {
 	p, err := DecodePacket(b)
 	if err != nil {
 		h.d.Observer.FrameIn("invalid")
@@ -212,7 +212,7 @@ func (h *Handler) sessionFromAuth(data json.RawMessage) string {
 	return a.SessionID
 }
 
-func (h *Handler) event(c *session.Conn, p Packet) {
+func (h *Handler) event(c session.Transport, p Packet) {
 	name, args, _ := p.EventArgs() // DecodePacket validated events
 	kind, known := endpoints[name]
 	if known {
@@ -292,7 +292,7 @@ func (h *Handler) ack(id int64, e *op.Error) {
 
 // Closed implements session.Handler: the heartbeat stops and
 // disconnecting leaves every room, like room:leave.
-func (h *Handler) Closed(*session.Conn) {
+func (h *Handler) Closed(session.Transport) {
 	h.hb.stop()
 	if h.client != nil {
 		h.client.Close(context.Background())

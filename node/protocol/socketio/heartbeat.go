@@ -49,7 +49,7 @@ type heartbeat struct {
 }
 
 // heartbeatConn is what the heartbeat needs of its connection
-// (*session.Conn; a fake in unit tests).
+// (its session.Transport; a fake in unit tests).
 type heartbeatConn interface {
 	Send(frame []byte)
 	Close(code int, reason string)

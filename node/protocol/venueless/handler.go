@@ -24,13 +24,13 @@ type Handler struct {
 	eng    *engine.Engine
 	obs    Observer
 	log    *slog.Logger
-	conn   *session.Conn
+	conn   session.Transport
 	client *engine.Client // set once authenticated; read goroutine only
 	uid    string
 }
 
 // NewHandler returns the handler of one connection.
-func NewHandler(eng *engine.Engine, conn *session.Conn, obs Observer, log *slog.Logger) *Handler {
+func NewHandler(eng *engine.Engine, conn session.Transport, obs Observer, log *slog.Logger) *Handler {
 	return &Handler{eng: eng, obs: obs, log: log, conn: conn}
 }
 
@@ -68,7 +68,7 @@ func (h *Handler) fail(id json.RawMessage, e *op.Error) {
 }
 
 // HandleFrame implements session.Handler.
-func (h *Handler) HandleFrame(c *session.Conn, raw []byte) {
+func (h *Handler) HandleFrame(c session.Transport, raw []byte) {
 	f, err := Decode(raw)
 	if err != nil {
 		h.obs.FrameIn("invalid")
@@ -128,7 +128,7 @@ func (h *Handler) authenticate(ctx context.Context, f Frame) {
 
 // Closed implements session.Handler: disconnecting leaves every room, like
 // room.leave.
-func (h *Handler) Closed(*session.Conn) {
+func (h *Handler) Closed(session.Transport) {
 	if h.client != nil {
 		h.client.Close(context.Background())
 	}

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/roomring/roomring/node/wsframe"
+)
+
+// lifecycle is how a connection ends. Its one rule: the connection closes
+// once, with the code and reason of the first close — a handler's, the
+// authentication deadline's, a slow consumer's, a reader's or writer's
+// failure, or a server shutting down.
+//
+// Concurrency: close, slowConsumer and the flags are safe for concurrent
+// use. close sets shut and then closes closing, after msg is written: a
+// goroutine that sees either may read code and msg. Once closing, the
+// writer sends what was queued (not for a slow consumer) and the close
+// frame, then ends; the reader stops handing frames to the Handler; end
+// then tells the Handler and closes the socket.
+type lifecycle struct {
+	c *Conn // its socket and hooks; its writer (asked for the close frame) and reader (told of the close)
+
+	closing   chan struct{}
+	shut      atomic.Bool // set just before closing is closed: isClosing without a channel operation (per delivery)
+	closeOnce sync.Once
+	slowOnce  sync.Once
+	code      atomic.Int32
+	msg       []byte // the close frame's payload; written before closing is closed
+
+	authed atomic.Bool
+}
+
+func (l *lifecycle) init(c *Conn) {
+	l.c = c
+	l.closing = make(chan struct{})
+}
+
+// close starts closing the connection with code and reason; calls after
+// the first do nothing.
+func (l *lifecycle) close(code int, reason string) {
+	l.closeOnce.Do(func() {
+		l.code.Store(int32(code))
+		l.msg = wsframe.ClosePayload(code, reason)
+		l.shut.Store(true)
+		close(l.closing)
+		// Unblock the reader promptly; the peer's close reply may never come.
+		_ = l.c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		l.c.w.kick() // the writer sends the close frame
+		l.c.r.closed()
+	})
+}
+
+func (l *lifecycle) isClosing() bool { return l.shut.Load() }
+
+// authDeadline closes the connection after d unless it authenticated by
+// then; the caller stops the timer when the connection ends.
+func (l *lifecycle) authDeadline(d time.Duration) *time.Timer {
+	return time.AfterFunc(d, func() {
+		if !l.authed.Load() {
+			l.close(ClosePolicy, "authentication timeout")
+		}
+	})
+}
+
+// slowCloseGrace is how long a slow consumer's close frame may take before
+// its TCP connection is dropped.
+const slowCloseGrace = 100 * time.Millisecond
+
+// slowConsumer closes a connection whose write queue is full. Its peer is
+// not reading, so the writer is likely blocked on full socket buffers until
+// WriteTimeout: the close frame gets a short grace, then the TCP connection
+// is dropped, which unblocks the writer and the reader at once. It never
+// blocks the caller (Send runs under the edge's fan-out).
+func (l *lifecycle) slowConsumer() {
+	l.slowOnce.Do(func() {
+		if l.c.hooks != nil && l.c.hooks.SlowConsumer != nil {
+			l.c.hooks.SlowConsumer()
+		}
+		l.close(ClosePolicy, "slow consumer")
+		go func() {
+			_ = l.c.ws.WriteControl(websocket.CloseMessage, wsframe.ClosePayload(ClosePolicy, "slow consumer"),
+				time.Now().Add(slowCloseGrace))
+			_ = l.c.raw.Close()
+		}()
+	})
+}
+
+// end is the end of a connection, once its reader has stopped: it closes
+// (if nothing did), waits for the writer to finish (the close frame), tells
+// h and closes the socket.
+func (l *lifecycle) end(h Handler, c *Conn) {
+	l.close(CloseNormal, "")
+	l.c.w.wait()
+	h.Closed(c)
+	_ = l.c.ws.Close()
+}

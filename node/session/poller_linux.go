@@ -1,0 +1,149 @@
+//go:build linux
+
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// A Poller reads many connections from a few epoll loops, so that an idle
+// connection has no goroutine at all (a goroutine parked in a websocket
+// read keeps an 8 KiB stack) and no read buffer. When a connection's
+// socket has data, the loop starts an activation: a goroutine that reads
+// what is there (one read system call where a parked Go reader needs two),
+// frames it and hands each message to the Handler in order, then arms the
+// socket again and ends. The sockets stay Go's for everything else:
+// writes, deadlines and Close go through net.Conn.
+type Poller struct {
+	loops []*pollLoop
+	ids   atomic.Uint64
+	wg    sync.WaitGroup
+}
+
+type pollLoop struct {
+	epfd int
+	f    *os.File // epfd, registered with Go's poller
+
+	mu    sync.RWMutex
+	conns map[uint64]*reader
+}
+
+// NewPoller starts n epoll loops.
+func NewPoller(n int) (*Poller, error) {
+	p := &Poller{}
+	for range max(1, n) {
+		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err == nil {
+			if err = syscall.SetNonblock(fd, true); err != nil {
+				_ = syscall.Close(fd)
+			}
+		}
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("epoll: %w", err)
+		}
+		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll"), conns: map[uint64]*reader{}}
+		p.loops = append(p.loops, l)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			l.run()
+		}()
+	}
+	return p, nil
+}
+
+// Close stops the loops; the connections must have ended.
+func (p *Poller) Close() {
+	for _, l := range p.loops {
+		_ = l.f.Close()
+	}
+	p.wg.Wait()
+}
+
+const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+
+func pollEvent(id uint64) *syscall.EpollEvent {
+	return &syscall.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
+}
+
+// add registers r, reading raw, armed for one readiness event.
+func (p *Poller) add(r *reader, raw net.Conn) error {
+	sc, ok := raw.(syscall.Conn)
+	if !ok {
+		return errors.New("poll: the connection has no file descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("poll: %w", err)
+	}
+	fd := -1
+	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
+		return fmt.Errorf("poll: %w", err)
+	}
+	r.pollID, r.fd = p.ids.Add(1), fd
+	r.loop = p.loops[r.pollID%uint64(len(p.loops))]
+	r.loop.mu.Lock()
+	r.loop.conns[r.pollID] = r
+	r.loop.mu.Unlock()
+	if err := syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_ADD, fd, pollEvent(r.pollID)); err != nil {
+		r.loop.mu.Lock()
+		delete(r.loop.conns, r.pollID)
+		r.loop.mu.Unlock()
+		return fmt.Errorf("poll: %w", err)
+	}
+	return nil
+}
+
+// rearm arms r for its next readiness event; r.rmu is held.
+func (r *reader) rearm() error {
+	return syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_MOD, r.fd, pollEvent(r.pollID))
+}
+
+// unregister removes r from its loop, before its socket is closed.
+func (r *reader) unregister() {
+	_ = syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_DEL, r.fd, nil)
+	r.loop.mu.Lock()
+	delete(r.loop.conns, r.pollID)
+	r.loop.mu.Unlock()
+}
+
+func (l *pollLoop) run() {
+	rc, err := l.f.SyscallConn()
+	if err != nil {
+		return
+	}
+	events := make([]syscall.EpollEvent, 256)
+	ready := make([]*reader, 0, len(events))
+	for {
+		var n int
+		var werr error
+		// Look without blocking; when nothing is ready, park until the
+		// epoll descriptor is readable, like a goroutine on a socket.
+		err := rc.Read(func(fd uintptr) bool {
+			n, werr = syscall.EpollWait(int(fd), events, 0)
+			return n > 0 || (werr != nil && werr != syscall.EINTR)
+		})
+		if err != nil || werr != nil {
+			return // closed
+		}
+		ready = ready[:0]
+		l.mu.RLock()
+		for _, ev := range events[:n] {
+			if r := l.conns[uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32]; r != nil {
+				ready = append(ready, r)
+			}
+		}
+		l.mu.RUnlock()
+		for i, r := range ready {
+			r.readable()
+			ready[i] = nil
+		}
+	}
+}

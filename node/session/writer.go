@@ -1,0 +1,336 @@
+package session
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/roomring/roomring/node/wsframe"
+)
+
+// writer writes a connection's frames from a bounded queue: at most
+// cfg.WriteQueueLen frames wait; one more makes the peer a slow consumer.
+//
+// send writes the frames to the socket itself, without blocking, when
+// nothing is queued or being written (Linux): a broadcast to many idle
+// connections then costs one system call per connection and no goroutine.
+// What the socket does not take is left to the writer goroutine, which
+// writes it first. Every other write to the socket goes through the
+// writer goroutine, so the frames never interleave. While the reader is
+// corked (an activation handling the frames of one read), what is sent is
+// held and written together at uncork: a pipelining client's replies cost
+// one system call per read, not one each (a frame sent meanwhile by
+// another goroutine waits for it too, unless it is pushed).
+//
+// Concurrency: send, cork, uncork, sendPong, ping and kick are safe for
+// concurrent use; mu guards the queue and the writer goroutine's state.
+// One writer goroutine at most runs (writing), started on demand and
+// ending when nothing is left; once the connection is closing it sends the
+// close frame and ends for good (finished; done is closed).
+type writer struct {
+	c  *Conn           // its socket, limits and hooks; its lifecycle
+	rc syscall.RawConn // c.raw's descriptor, for direct writes; nil: none
+
+	// pending counts the frames queued and not yet written, those the
+	// writer has taken from queue included: at most cfg.WriteQueueLen.
+	pending atomic.Int32
+
+	mu       sync.Mutex
+	corked   bool     // an activation is handling frames: their replies are written together after it
+	pingDue  bool     // a keep-alive ping is to be written
+	writing  bool     // a writer goroutine is running
+	finished bool     // the writer has ended for good; done is closed
+	rest     []byte   // framed bytes of a direct write the socket did not take; written first
+	queue    [][]byte // frames to write
+	pong     []byte   // the payload of a pong to write; nil: none
+	done     chan struct{}
+	pinger   *time.Timer
+}
+
+func (w *writer) init(c *Conn, rc syscall.RawConn) {
+	w.c, w.rc = c, rc
+	w.done = make(chan struct{})
+}
+
+// send writes or queues text frames, in order; push says they do not
+// answer the reader's frames, so a cork does not hold them back.
+func (w *writer) send(frames [][]byte, push bool) {
+	w.mu.Lock()
+	if w.c.life.isClosing() {
+		w.mu.Unlock()
+		return
+	}
+	written := 0
+	if !w.corked && len(w.queue) == 0 {
+		// Nothing is queued: write them now, as far as the socket takes them.
+		var cut bool
+		written, cut = w.writeNowLocked(frames)
+		frames = frames[written:]
+		if cut {
+			frames = frames[1:]
+			w.pending.Add(1) // w.rest, until the writer writes it
+		}
+	}
+	if len(frames) > 0 {
+		if int(w.pending.Load())+len(frames) > w.c.cfg.WriteQueueLen {
+			w.mu.Unlock()
+			w.framesOut(written)
+			w.c.life.slowConsumer()
+			return
+		}
+		w.pending.Add(int32(len(frames)))
+		w.queue = append(w.queue, frames...)
+	}
+	if (len(w.queue) > 0 && (!w.corked || push)) || w.rest != nil {
+		w.kickLocked()
+	}
+	w.mu.Unlock()
+	w.framesOut(written)
+}
+
+// writeNowLocked writes frames to the socket without blocking, unless a
+// writer runs (or has ended) or direct writes are not possible. It returns
+// how many went out whole; cut says the next one went out in part, and
+// w.rest holds the rest of it for the writer. w.mu is held.
+func (w *writer) writeNowLocked(frames [][]byte) (written int, cut bool) {
+	for w.rc != nil && !w.writing && !w.finished && w.rest == nil && written < len(frames) {
+		whole, rest := w.tryWrite(frames[written:])
+		written += whole
+		if rest != nil {
+			w.rest = rest
+			return written, true
+		}
+		if whole == 0 {
+			break // the socket is full
+		}
+	}
+	return written, false
+}
+
+// cork holds what is sent until uncork: an activation handling the frames
+// of one read answers them with one write.
+func (w *writer) cork() {
+	w.mu.Lock()
+	w.corked = true
+	w.mu.Unlock()
+}
+
+// uncork writes what was sent since cork: directly when the socket takes
+// it, else through the writer.
+func (w *writer) uncork() {
+	w.mu.Lock()
+	w.corked = false
+	written, cut := w.writeNowLocked(w.queue)
+	w.pending.Add(-int32(written)) // a cut frame stays counted until the writer writes w.rest
+	n := written
+	if cut {
+		n++
+	}
+	clear(w.queue[:n])
+	w.queue = w.queue[n:]
+	if len(w.queue) == 0 {
+		w.queue = nil
+	}
+	if len(w.queue) > 0 || w.rest != nil {
+		w.kickLocked()
+	}
+	w.mu.Unlock()
+	w.framesOut(written)
+}
+
+// framesOut reports n frames written.
+func (w *writer) framesOut(n int) {
+	if w.c.hooks != nil && w.c.hooks.FrameOut != nil {
+		for range n {
+			w.c.hooks.FrameOut()
+		}
+	}
+}
+
+// sendPong has the writer answer a ping with payload.
+func (w *writer) sendPong(payload []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished || w.c.life.isClosing() {
+		return
+	}
+	n := min(len(payload), wsframe.MaxControlPayload)
+	w.pong = append(make([]byte, 0, n), payload[:n]...)
+	w.kickLocked()
+}
+
+// startPinger schedules the keep-alive pings.
+func (w *writer) startPinger() {
+	w.mu.Lock()
+	w.pinger = time.AfterFunc(w.c.cfg.PingInterval, w.ping)
+	w.mu.Unlock()
+}
+
+// stopPinger stops the keep-alive pings of a writer that was never used.
+func (w *writer) stopPinger() {
+	w.mu.Lock()
+	w.pinger.Stop()
+	w.mu.Unlock()
+}
+
+// ping asks the writer for a keep-alive ping and schedules the next one.
+func (w *writer) ping() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.finished || w.c.life.isClosing() {
+		return
+	}
+	w.pingDue = true
+	w.kickLocked()
+	w.pinger.Reset(w.c.cfg.PingInterval)
+}
+
+// kick starts the writer unless it runs or has ended: the connection is
+// closing, and the writer sends the close frame.
+func (w *writer) kick() {
+	w.mu.Lock()
+	w.kickLocked()
+	w.mu.Unlock()
+}
+
+// kickLocked is kick with w.mu held.
+func (w *writer) kickLocked() {
+	if !w.writing && !w.finished {
+		w.writing = true
+		go w.writeLoop()
+	}
+}
+
+// wait returns once the writer has ended for good.
+func (w *writer) wait() { <-w.done }
+
+// writeLoop writes what is queued, then exits; once the connection is
+// closing it finishes it.
+func (w *writer) writeLoop() {
+	var batch [][]byte
+	for {
+		w.mu.Lock()
+		closing := w.c.life.isClosing()
+		if w.rest == nil && len(w.queue) == 0 && !w.pingDue && w.pong == nil && !closing {
+			w.writing = false
+			if cap(w.queue) > 16 {
+				w.queue = nil // give back the room a burst took
+			}
+			w.mu.Unlock()
+			return
+		}
+		rest := w.rest
+		batch, w.queue, w.rest = w.queue, batch[:0], nil
+		ping, pong := w.pingDue, w.pong
+		w.pingDue, w.pong = false, nil
+		w.mu.Unlock()
+		if closing {
+			w.finish(rest, batch, pong)
+			return
+		}
+		ok := w.writeRest(rest) && w.writeFrames(batch)
+		clear(batch)
+		if ok && pong != nil {
+			ok = w.c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(w.c.cfg.WriteTimeout)) == nil
+		}
+		if ok && ping {
+			ok = w.c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.c.cfg.WriteTimeout)) == nil
+		}
+		if !ok {
+			w.end()
+			return
+		}
+	}
+}
+
+// finish flushes what is queued (unless the peer is a slow consumer) and
+// sends the close frame. Frames sent after Close are dropped, so rest,
+// batch and pong hold everything left.
+func (w *writer) finish(rest []byte, batch [][]byte, pong []byte) {
+	defer w.end()
+	slow := w.c.life.code.Load() == ClosePolicy
+	if !slow && !(w.writeRest(rest) && w.writeFrames(batch)) {
+		return
+	}
+	if pong != nil && !slow {
+		_ = w.c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(w.c.cfg.WriteTimeout))
+	}
+	_ = w.c.ws.WriteControl(websocket.CloseMessage, w.c.life.msg, time.Now().Add(time.Second))
+}
+
+// writeRest writes what a direct write left: the end of one frame.
+func (w *writer) writeRest(rest []byte) bool {
+	if rest == nil {
+		return true
+	}
+	_ = w.c.raw.SetWriteDeadline(time.Now().Add(w.c.cfg.WriteTimeout))
+	if _, err := w.c.raw.Write(rest); err != nil {
+		return false
+	}
+	w.pending.Add(-1)
+	w.framesOut(1)
+	return true
+}
+
+// end stops writing for good: the connection is closing (or its socket
+// failed) and Serve may return.
+func (w *writer) end() {
+	w.c.life.close(CloseNormal, "")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writing, w.finished, w.queue, w.rest, w.pong = false, true, nil, nil, nil
+	if w.pinger != nil {
+		w.pinger.Stop()
+	}
+	close(w.done)
+}
+
+// maxWriteBatch bounds the frames of one write system call.
+const maxWriteBatch = 64
+
+// writeScratch is a writer's reusable vectored-write state.
+type writeScratch struct {
+	hdr  []byte
+	bufs net.Buffers
+	iov  net.Buffers
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &writeScratch{hdr: make([]byte, 0, maxWriteBatch*10), iov: make(net.Buffers, 0, 2*maxWriteBatch)}
+}}
+
+// writeFrames writes text frames to the socket, up to maxWriteBatch of
+// them with one vectored write. The frames are framed here rather than by
+// the websocket library: a server's frames are not masked, so the shared
+// frame of a broadcast goes out as it is, behind a header of 2 to 10
+// bytes, without being copied.
+func (w *writer) writeFrames(frames [][]byte) bool {
+	if len(frames) == 0 {
+		return true
+	}
+	ws := scratchPool.Get().(*writeScratch)
+	defer scratchPool.Put(ws)
+	for len(frames) > 0 {
+		n := min(len(frames), maxWriteBatch)
+		ws.hdr, ws.iov = ws.hdr[:0], ws.iov[:0]
+		for _, f := range frames[:n] {
+			start := len(ws.hdr)
+			ws.hdr = wsframe.AppendTextHeader(ws.hdr, len(f))
+			ws.iov = append(ws.iov, ws.hdr[start:], f)
+		}
+		ws.bufs = ws.iov // WriteTo consumes its receiver
+		_ = w.c.raw.SetWriteDeadline(time.Now().Add(w.c.cfg.WriteTimeout))
+		_, err := ws.bufs.WriteTo(w.c.raw)
+		clear(ws.iov[:cap(ws.iov)])
+		if err != nil {
+			return false
+		}
+		w.pending.Add(-int32(n))
+		w.framesOut(n)
+		frames = frames[n:]
+	}
+	return true
+}

@@ -1,0 +1,26 @@
+package wsframe
+
+import "encoding/binary"
+
+// Close status codes (RFC 6455 §7.4.1) used by the node.
+const (
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001 // node shutting down
+	CloseProtocolError   = 1002
+	CloseNoStatus        = 1005 // never sent: a close frame without a code
+	ClosePolicyViolation = 1008 // slow consumer, authentication timeout
+	CloseMessageTooBig   = 1009
+	CloseServiceRestart  = 1012 // node leaving a cluster
+)
+
+// ClosePayload is the payload of a close frame with code and reason: the
+// code, big-endian, then the reason; empty for CloseNoStatus. The reason is
+// not cut: a control frame's payload is at most MaxControlPayload bytes.
+func ClosePayload(code int, reason string) []byte {
+	if code == CloseNoStatus {
+		return []byte{}
+	}
+	b := make([]byte, 2, 2+len(reason))
+	binary.BigEndian.PutUint16(b, uint16(code))
+	return append(b, reason...)
+}
