@@ -10,8 +10,8 @@ import (
 )
 
 // Client is one authenticated connection's state in the engine. Do may be
-// called from the connection's read goroutine only; SendPersonal-driven
-// methods (Personalize) from any goroutine.
+// called from the connection's read goroutine only; World and Room (which
+// personal events call) from any goroutine.
 type Client struct {
 	eng    *Engine
 	user   *auth.User

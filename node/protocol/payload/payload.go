@@ -122,3 +122,21 @@ func Invalid(err error) *op.Error {
 	}
 	return op.Errorf(op.CodeBadRequest, "invalid payload: %s", msg)
 }
+
+// String decodes the JSON string s; ok is false when s is not a string.
+func String(s []byte) (v string, ok bool) {
+	if b, plain := Plain(s); plain {
+		return string(b), true
+	}
+	return unquote(s)
+}
+
+// unquote is String's slow path, kept apart so that only escaped strings
+// pay for the heap-allocated target.
+func unquote(s []byte) (string, bool) {
+	var v string
+	if json.Unmarshal(s, &v) != nil || len(s) == 0 || s[0] != '"' {
+		return "", false
+	}
+	return v, true
+}

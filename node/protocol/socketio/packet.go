@@ -168,7 +168,8 @@ func DecodePacket(b []byte) (Packet, error) {
 		}
 		p.Data = json.RawMessage(rest)
 	}
-	return p, p.validate()
+	err := p.validate() // before p is copied out: it records the event's split
+	return p, err
 }
 
 // validate checks the payload shape each packet type requires.
@@ -205,7 +206,7 @@ func (p *Packet) EventArgs() (name string, args []json.RawMessage, err error) {
 	if len(p.Data) == 0 || p.Data[0] != '[' {
 		return "", nil, fmt.Errorf("%w: event payload must be an array", ErrPacket)
 	}
-	all, err := payload.Elements(nil, p.Data)
+	all, err := payload.Elements(make([]json.RawMessage, 0, 4), p.Data)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: event payload: %v", ErrPacket, err)
 	}
@@ -218,8 +219,8 @@ func (p *Packet) EventArgs() (name string, args []json.RawMessage, err error) {
 		} else {
 			name = string(s)
 		}
-	} else if json.Unmarshal(all[0], &name) != nil {
-		name = ""
+	} else {
+		name, _ = payload.String(all[0])
 	}
 	if name == "" {
 		return "", nil, fmt.Errorf("%w: the event name must be a non-empty string", ErrPacket)

@@ -64,7 +64,7 @@ func Decode(b []byte) (Frame, error) {
 		if !ok {
 			f.Action = string(name)
 		}
-	} else if err := json.Unmarshal(parts[0], &f.Action); err == nil {
+	} else if f.Action, ok = payload.String(parts[0]); ok {
 		act = actions[f.Action]
 	}
 	if f.Action == "" {
