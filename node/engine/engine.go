@@ -9,10 +9,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/roomring/roomring/node/auth"
@@ -122,16 +120,8 @@ type Sink interface {
 	Replaced()
 }
 
-// Credentials is the body of authenticate.
-type Credentials struct {
-	Token       string         `json:"token"`
-	ClientID    string         `json:"client_id"`
-	InviteToken string         `json:"invite_token"`
-	Profile     map[string]any `json:"profile"` // guests only: roomring extension
-}
-
 // Authenticate turns credentials into a user.
-func (e *Engine) Authenticate(ctx context.Context, cred Credentials) (*auth.User, *op.Error) {
+func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.User, *op.Error) {
 	var u *auth.User
 	switch {
 	case cred.Token != "":
@@ -199,7 +189,7 @@ func guestProfile(p map[string]any) map[string]any {
 // internal maps a non-protocol error to server.error, logging it once here;
 // a store that cannot be reached is server.unavailable (503): the write was
 // not acknowledged and nothing was announced, so the client may retry.
-func (e *Engine) internal(ctx context.Context, what string, err error) *op.Error {
+func (e *Engine) internal(ctx context.Context, what op.Kind, err error) *op.Error {
 	var oe *op.Error
 	if errors.As(err, &oe) {
 		return oe
@@ -233,18 +223,4 @@ func (e *Engine) view(u *auth.User, roomID string) (roomView, *op.Error) {
 		return v, op.Errorf(op.CodeRoomUnknown, "unknown room %q", roomID)
 	}
 	return v, nil
-}
-
-func decode(body json.RawMessage, v any) *op.Error {
-	if len(body) == 0 || string(body) == "null" {
-		return op.Errorf(op.CodeBadRequest, "missing payload")
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		msg := err.Error()
-		if i := strings.Index(msg, "Go struct field "); i >= 0 {
-			msg = "wrong type for field " + msg[i+len("Go struct field "):]
-		}
-		return op.Errorf(op.CodeBadRequest, "invalid payload: %s", msg)
-	}
-	return nil
 }

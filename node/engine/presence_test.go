@@ -100,7 +100,7 @@ func TestReloadRace(t *testing.T) {
 	if verr != nil {
 		t.Fatal(verr)
 	}
-	if _, err := old.Enter(ctx, v); err != nil {
+	if _, err := old.Do(ctx, op.Enter{Room: v.id}); err != nil {
 		t.Fatal(err)
 	}
 	<-owner.entered
@@ -114,7 +114,7 @@ func TestReloadRace(t *testing.T) {
 
 	entered := make(chan struct{})
 	go func() {
-		if _, err := fresh.Enter(ctx, v); err != nil {
+		if _, err := fresh.Do(ctx, op.Enter{Room: v.id}); err != nil {
 			t.Error(err)
 		}
 		close(entered)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 
-	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/reaction"
 )
@@ -21,77 +20,41 @@ type ResourceReactions interface {
 	Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error)
 }
 
-// resourceBody is the payload of the resource.reaction.* operations in both
-// dialects. Valu names the resource "resource" in writes and "resourceId" in
-// reads; either is accepted everywhere.
-type resourceBody struct {
-	Room       string `json:"room"`
-	Resource   string `json:"resource"`
-	ResourceID string `json:"resourceId"`
-	Comment    string `json:"comment"`
-	Reaction   string `json:"reaction"`
+// The handlers of the resource reaction operations. Their routes
+// (dispatch.go) check that the node serves resource reactions and, when
+// the operation names a room, room:view in it; writes must name a room and
+// need room:react too (the room's members hear of the change).
+
+func target(t op.ResourceTarget) reaction.Target {
+	return reaction.Target{Room: t.Room, Resource: t.Resource, Comment: t.Comment}
 }
 
-func (b *resourceBody) resource() string {
-	if b.Resource != "" {
-		return b.Resource
+func (c *Client) setResourceReaction(ctx context.Context, o op.SetResourceReaction, _ roomView) (op.Result, *op.Error) {
+	if err := c.eng.resources.Set(ctx, target(o.Target), c.public, o.Reaction); err != nil {
+		return nil, c.eng.internal(ctx, op.KindSetResourceReaction, err)
 	}
-	return b.ResourceID
+	return op.Done{}, nil
 }
 
-// resourceOp dispatches the resource.reaction.* operations.
-//
-// Permissions: set and delete name a room and need room:view and room:react
-// in it (the room's members hear of the change); get and own need nothing
-// beyond authentication unless they name a room, which then needs room:view.
-func (c *Client) resourceOp(ctx context.Context, req op.Request) (any, *op.Error) {
-	res := c.eng.resources
-	if res == nil {
-		return nil, op.Errorf(op.CodeUnavailable, "resource reactions are not available on this node")
+func (c *Client) deleteResourceReaction(ctx context.Context, o op.DeleteResourceReaction, _ roomView) (op.Result, *op.Error) {
+	if err := c.eng.resources.Delete(ctx, target(o.Target), c.public); err != nil {
+		return nil, c.eng.internal(ctx, op.KindDeleteResourceReaction, err)
 	}
-	var b resourceBody
-	if err := decode(req.Body, &b); err != nil {
-		return nil, err
+	return op.Done{}, nil
+}
+
+func (c *Client) resourceReactions(ctx context.Context, o op.GetResourceReactions, _ roomView) (op.Result, *op.Error) {
+	s, err := c.eng.resources.Summary(ctx, o.Target.Resource, o.Target.Comment, c.user.ID)
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindGetResourceReactions, err)
 	}
-	write := req.Kind == op.ResourceReactionSet || req.Kind == op.ResourceReactionDel
-	if write && b.Room == "" {
-		return nil, op.Errorf(op.CodeBadRequest, "room is required")
+	return op.ResourceReactions{Reactions: s.Reactions, Total: s.Total, Own: s.OwnReaction}, nil
+}
+
+func (c *Client) ownResourceReaction(ctx context.Context, o op.GetOwnResourceReaction, _ roomView) (op.Result, *op.Error) {
+	own, err := c.eng.resources.Own(ctx, o.Target.Resource, o.Target.Comment, c.user.ID)
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindGetOwnResourceReaction, err)
 	}
-	if b.Room != "" {
-		v, err := c.eng.view(c.user, b.Room)
-		if err != nil {
-			return nil, err
-		}
-		if !v.perms.Has(auth.RoomView) {
-			return nil, denied("room:view")
-		}
-		if write && !v.perms.Has(auth.RoomReact) {
-			return nil, denied("room:react")
-		}
-	}
-	t := reaction.Target{Room: b.Room, Resource: b.resource(), Comment: b.Comment}
-	switch req.Kind {
-	case op.ResourceReactionSet:
-		if err := res.Set(ctx, t, c.public, b.Reaction); err != nil {
-			return nil, c.eng.internal(ctx, string(req.Kind), err)
-		}
-		return Empty{}, nil
-	case op.ResourceReactionDel:
-		if err := res.Delete(ctx, t, c.public); err != nil {
-			return nil, c.eng.internal(ctx, string(req.Kind), err)
-		}
-		return Empty{}, nil
-	case op.ResourceReactionGet:
-		s, err := res.Summary(ctx, t.Resource, t.Comment, c.user.ID)
-		if err != nil {
-			return nil, c.eng.internal(ctx, string(req.Kind), err)
-		}
-		return s, nil
-	default: // op.ResourceReactionOwn
-		o, err := res.Own(ctx, t.Resource, t.Comment, c.user.ID)
-		if err != nil {
-			return nil, c.eng.internal(ctx, string(req.Kind), err)
-		}
-		return o, nil
-	}
+	return op.OwnResourceReaction{Reaction: own.OwnReaction}, nil
 }

@@ -10,107 +10,59 @@ import (
 	"github.com/roomring/roomring/node/room"
 )
 
-// RoomConfig is a room as one user sees it in world.config (venueless'
-// get_room_config), plus roomring's allowed_reactions: the reactions
-// room.react accepts in this room, so clients offer only those.
-type RoomConfig struct {
-	ID           string           `json:"id"`
-	Name         string           `json:"name"`
-	Description  string           `json:"description"`
-	Picture      *string          `json:"picture"`
-	ImportID     *string          `json:"import_id"`
-	PretalxID    int              `json:"pretalx_id"`
-	Permissions  []string         `json:"permissions"`
-	ForceJoin    bool             `json:"force_join"`
-	Modules      []map[string]any `json:"modules"`
-	ScheduleData map[string]any   `json:"schedule_data"`
-	// AllowedReactions is a roomring extension (venueless clients ignore it).
-	AllowedReactions []string `json:"allowed_reactions"`
+// WorldView is the world as one client may see it: what venueless sends
+// as world.config.
+type WorldView struct {
+	ID, Title string
+	// Permissions are the client's world permissions by name.
+	Permissions []string
+	Rooms       []VisibleRoom
 }
 
-// WorldConfig is the world.config of the authenticated event.
-type WorldConfig struct {
-	World       WorldInfo    `json:"world"`
-	Permissions []string     `json:"permissions"`
-	Rooms       []RoomConfig `json:"rooms"`
+// VisibleRoom is a room the client may view, as it sees it.
+type VisibleRoom struct {
+	// Room is the catalog's configuration; callers must not modify it.
+	Room *catalog.Room
+	// Permissions are the client's room permissions by name (room:viewers
+	// only where the room shows its viewers).
+	Permissions []string
+	// AllowedReactions are the reactions React accepts in the room, never
+	// empty.
+	AllowedReactions []string
 }
 
-// WorldInfo is world.config.world.
-type WorldInfo struct {
-	ID             string         `json:"id"`
-	Title          string         `json:"title"`
-	Pretalx        map[string]any `json:"pretalx"`
-	ProfileFields  []any          `json:"profile_fields"`
-	SocialLogins   []any          `json:"social_logins"`
-	IframeBlockers map[string]any `json:"iframe_blockers"`
-	OnsiteTraits   []any          `json:"onsite_traits"`
-}
-
-// UserConfig is user.config of the authenticated reply.
-type UserConfig struct {
-	ID          string         `json:"id"`
-	Profile     map[string]any `json:"profile"`
-	Badges      []string       `json:"badges"`
-	ClientState map[string]any `json:"client_state"`
-}
-
-// Authenticated is the payload of the "authenticated" push.
-type Authenticated struct {
-	UserConfig            UserConfig     `json:"user.config"`
-	WorldConfig           WorldConfig    `json:"world.config"`
-	ChatChannels          []any          `json:"chat.channels"`
-	ChatReadPointers      map[string]any `json:"chat.read_pointers"`
-	ChatNotificationCount map[string]any `json:"chat.notification_counts"`
-	Exhibition            map[string]any `json:"exhibition"`
-	Announcements         []any          `json:"announcements"`
-}
-
-// Welcome builds the authenticated payload for the client.
-func (c *Client) Welcome() Authenticated {
-	return Authenticated{
-		UserConfig:            UserConfig{ID: c.user.ID, Profile: c.user.Profile, Badges: []string{}, ClientState: map[string]any{}},
-		WorldConfig:           c.WorldConfig(),
-		ChatChannels:          []any{},
-		ChatReadPointers:      map[string]any{},
-		ChatNotificationCount: map[string]any{},
-		Exhibition:            map[string]any{},
-		Announcements:         []any{},
-	}
-}
-
-// WorldConfig is the world as this client may see it.
-func (c *Client) WorldConfig() WorldConfig {
+// World is the world as this client may see it.
+func (c *Client) World() WorldView {
 	e := c.eng
-	wc := WorldConfig{
-		World: WorldInfo{ID: e.cfg.WorldID, Title: e.cfg.WorldTitle, Pretalx: map[string]any{},
-			ProfileFields: []any{}, SocialLogins: []any{}, OnsiteTraits: []any{},
-			IframeBlockers: map[string]any{"default": map[string]any{"enabled": false, "policy_url": nil}}},
-		Permissions: e.policy.World(c.user).Names(),
-		Rooms:       []RoomConfig{},
-	}
+	w := WorldView{ID: e.cfg.WorldID, Title: e.cfg.WorldTitle, Permissions: e.policy.World(c.user).Names(),
+		Rooms: []VisibleRoom{}}
 	for _, r := range e.catalog.List() {
-		if rc, ok := c.roomConfig(r); ok {
-			wc.Rooms = append(wc.Rooms, rc)
+		if vr, ok := c.visible(r); ok {
+			w.Rooms = append(w.Rooms, vr)
 		}
 	}
-	return wc
+	return w
 }
 
-func (c *Client) roomConfig(r *catalog.Room) (RoomConfig, bool) {
+// Room is room id as this client sees it; ok is false when the room does
+// not exist or the client may not view it.
+func (c *Client) Room(id string) (VisibleRoom, bool) {
+	r := c.eng.catalog.Get(id)
+	if r == nil {
+		return VisibleRoom{}, false
+	}
+	return c.visible(r)
+}
+
+func (c *Client) visible(r *catalog.Room) (VisibleRoom, bool) {
 	perms := c.eng.policy.Room(c.user, r.ID, r.TraitGrants)
 	if !perms.Has(auth.RoomView) {
-		return RoomConfig{}, false
+		return VisibleRoom{}, false
 	}
 	if !r.ShowViewers {
 		perms &^= auth.RoomViewers
 	}
-	var sched map[string]any
-	if len(r.ScheduleData) > 0 {
-		sched = r.ScheduleData
-	}
-	return RoomConfig{ID: r.ID, Name: r.Name, Description: r.Description, Picture: r.Picture,
-		PretalxID: r.PretalxID, Permissions: perms.RoomNames(), ForceJoin: r.ForceJoin,
-		Modules: r.ModuleConfig, ScheduleData: sched, AllowedReactions: reactionsOf(r)}, true
+	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: reactionsOf(r)}, true
 }
 
 // reactionsOf is the room's allowed reaction set, never empty.
@@ -119,22 +71,6 @@ func reactionsOf(r *catalog.Room) []string {
 		return slices.Clone(catalog.DefaultReactions)
 	}
 	return slices.Clone(r.AllowedReactions)
-}
-
-// Personalize builds a personal event's payload for this client; ok false
-// means the client does not receive it.
-func (c *Client) Personalize(ev *op.Event) (data any, ok bool) {
-	switch ev.Kind {
-	case op.EvWorldUpdated:
-		return c.WorldConfig(), true
-	case op.EvRoomCreate:
-		r := c.eng.catalog.Get(ev.Room)
-		if r == nil {
-			return nil, false
-		}
-		return c.roomConfig(r)
-	}
-	return ev.Data, true
 }
 
 // LocalOwner adapts a room.Manager on this node to the Owner interface.

@@ -2,11 +2,12 @@ package op
 
 import "fmt"
 
-// Code is a venueless-style error code. Codecs for other dialects map it to
-// their own representation (see Code.Status).
+// Code is a dialect-neutral error code. Its values are venueless' code
+// strings, which the venueless codec sends as they are; other dialects map
+// them to their own representation (socketio.Status).
 type Code string
 
-// Error codes as venueless uses them (DESIGN §3).
+// Error codes.
 const (
 	CodeUnauthenticated    Code = "protocol.unauthenticated"
 	CodeUnknownCommand     Code = "protocol.unknown_command"
@@ -27,28 +28,6 @@ const (
 	CodeInternal           Code = "server.error"
 	CodeUnavailable        Code = "server.unavailable"
 )
-
-// Status maps a code to the numeric status of the Valu dialect
-// (400 bad request, 401 unauthenticated, 403 denied, 404 unknown,
-// 429 rate limited, 500 internal, 503 unavailable).
-func (c Code) Status() int {
-	switch c {
-	case CodeUnauthenticated, CodeInvalidToken, CodeExpiredToken, CodeMissingToken:
-		return 401
-	case CodeDenied, CodeAuthDenied:
-		return 403
-	case CodeRoomUnknown, CodeUnknownCommand, CodeUnknownResource:
-		return 404
-	case CodeRateLimited:
-		return 429
-	case CodeInternal:
-		return 500
-	case CodeUnavailable:
-		return 503
-	default:
-		return 400
-	}
-}
 
 // Error is an operation's failure as the client sees it.
 type Error struct {

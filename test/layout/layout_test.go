@@ -49,7 +49,7 @@ var layers = []row{
 	{[]string{"node/catalog"}, 3},                                                  // room configuration
 	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},    // connections, identities
 	{[]string{"node/store/..."}, 2},                                                // durable storage
-	{[]string{"node/op", "node/wsframe"}, 1},                                       // shared vocabulary, frames
+	{[]string{"node/op", "node/wsframe", "node/protocol/payload"}, 1},              // shared vocabulary, frames
 	{[]string{"api/..."}, 0},                                                       // API types and contracts
 }
 
@@ -57,7 +57,7 @@ var layers = []row{
 var core = []string{
 	"node/op", "node/auth", "node/catalog", "node/store", "node/room", "node/reaction",
 	"node/owner/...", "node/edge/...", "node/engine", "node/session/...", "node/wsframe",
-	"node/protocol/venueless", "node/protocol/socketio", "node/cluster/...",
+	"node/protocol/venueless", "node/protocol/socketio", "node/protocol/payload", "node/cluster/...",
 }
 
 // kubernetes are the import paths the core must not link.

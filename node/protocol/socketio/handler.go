@@ -143,7 +143,7 @@ func (h *Handler) authenticate(ctx context.Context, sessionID string) (*auth.Use
 	if sessionID == "" {
 		return nil, op.Errorf(op.CodeMissingToken, "missing sessionId")
 	}
-	return h.d.Engine.Authenticate(ctx, engine.Credentials{Token: sessionID})
+	return h.d.Engine.Authenticate(ctx, op.Credentials{Token: sessionID})
 }
 
 // HandleFrame implements session.Handler.
@@ -214,7 +214,7 @@ func (h *Handler) sessionFromAuth(data json.RawMessage) string {
 
 func (h *Handler) event(c session.Transport, p Packet) {
 	name, args, _ := p.EventArgs() // DecodePacket validated events
-	kind, known := endpoints[name]
+	ep, known := endpoints[name]
 	if known {
 		h.d.Observer.FrameIn(name)
 	} else {
@@ -236,7 +236,7 @@ func (h *Handler) event(c session.Transport, p Packet) {
 		h.fail(p, op.Errorf(op.CodeUnknownCommand, "unknown endpoint %q", name))
 		return
 	}
-	req, rerr := parseRequest(args)
+	req, rerr := decodeRequest(ep, args)
 	if rerr != nil {
 		h.fail(p, rerr)
 		return
@@ -252,8 +252,8 @@ func (h *Handler) event(c session.Transport, p Packet) {
 		}
 		ticket = t
 	}
-	res, oerr := h.client.Do(context.Background(), op.Request{Kind: kind, Body: req.Data})
-	reply := OK(resultData(kind, res))
+	res, oerr := h.client.Do(context.Background(), req.Op)
+	reply := OK(resultData(res))
 	if oerr != nil {
 		h.d.Observer.Error(oerr.Code)
 		reply = Fail(oerr)

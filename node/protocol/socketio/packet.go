@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/roomring/roomring/node/protocol/payload"
 )
 
 // Engine.IO packet types, as the digit that starts a websocket message.
@@ -86,6 +88,10 @@ type Packet struct {
 	HasID bool
 	// Data is the JSON payload as sent, nil when absent.
 	Data json.RawMessage
+
+	// name and args are an event's, split once by DecodePacket.
+	name string
+	args []json.RawMessage
 }
 
 // SplitEngine splits a websocket text message into its Engine.IO packet
@@ -162,16 +168,19 @@ func DecodePacket(b []byte) (Packet, error) {
 		}
 		p.Data = json.RawMessage(rest)
 	}
-	return p, p.validate()
+	err := p.validate() // before p is copied out: it records the event's split
+	return p, err
 }
 
 // validate checks the payload shape each packet type requires.
 func (p *Packet) validate() error {
 	switch p.Type {
 	case Event, BinaryEvent:
-		if _, _, err := p.EventArgs(); err != nil {
+		name, args, err := p.EventArgs()
+		if err != nil {
 			return err
 		}
+		p.name, p.args = name, args
 	case Ack, BinaryAck:
 		if !p.HasID {
 			return fmt.Errorf("%w: ack without id", ErrPacket)
@@ -187,19 +196,33 @@ func (p *Packet) validate() error {
 	return nil
 }
 
-// EventArgs returns an event packet's name and arguments.
+// EventArgs returns an event packet's name and arguments. The arguments
+// are the raw JSON elements of the event array, not decoded yet: each
+// endpoint decodes its argument once, into its own type.
 func (p *Packet) EventArgs() (name string, args []json.RawMessage, err error) {
+	if p.name != "" {
+		return p.name, p.args, nil
+	}
 	if len(p.Data) == 0 || p.Data[0] != '[' {
 		return "", nil, fmt.Errorf("%w: event payload must be an array", ErrPacket)
 	}
-	var all []json.RawMessage
-	if err := json.Unmarshal(p.Data, &all); err != nil {
+	all, err := payload.Elements(make([]json.RawMessage, 0, 4), p.Data)
+	if err != nil {
 		return "", nil, fmt.Errorf("%w: event payload: %v", ErrPacket, err)
 	}
 	if len(all) == 0 {
 		return "", nil, fmt.Errorf("%w: event without a name", ErrPacket)
 	}
-	if err := json.Unmarshal(all[0], &name); err != nil || name == "" {
+	if s, ok := payload.Plain(all[0]); ok {
+		if ep, known := endpoints[string(s)]; known {
+			name = ep.name // no copy for the names the node serves
+		} else {
+			name = string(s)
+		}
+	} else {
+		name, _ = payload.String(all[0])
+	}
+	if name == "" {
 		return "", nil, fmt.Errorf("%w: the event name must be a non-empty string", ErrPacket)
 	}
 	return name, all[1:], nil

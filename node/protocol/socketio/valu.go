@@ -1,12 +1,6 @@
 package socketio
 
 import (
-	"bytes"
-	"encoding/json"
-	"unicode/utf8"
-
-	"github.com/roomring/roomring/node/auth"
-	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/reaction"
 )
@@ -18,20 +12,6 @@ const (
 	EvReactionUpdated   = "resource:reactionUpdated"
 	EvReactionDeleted   = "resource:reactionDeleted"
 )
-
-// endpoints maps Valu's endpoint names onto the engine's operations; each is
-// served by the same engine code as its venueless twin.
-var endpoints = map[string]op.Kind{
-	"room:join":                   op.RoomEnter,
-	"room:leave":                  op.RoomLeave,
-	"resource:setReaction":        op.ResourceReactionSet,
-	"resource:deleteReaction":     op.ResourceReactionDel,
-	"resource:getReactions":       op.ResourceReactionGet,
-	"resource:getUserOwnReaction": op.ResourceReactionOwn,
-}
-
-// MaxEventIDBytes bounds event.id, which becomes part of an idempotency key.
-const MaxEventIDBytes = 128
 
 // Status is the "error" object of every Valu reply and event; Status true
 // means failure.
@@ -50,55 +30,31 @@ type Reply struct {
 // OK wraps a successful result.
 func OK(data any) Reply { return Reply{Data: data} }
 
-// Fail wraps an error; the numeric code is op.Code.Status.
+// Fail wraps an error; the numeric code is StatusCode's.
 func Fail(e *op.Error) Reply {
-	return Reply{Error: Status{Status: true, Code: e.Code.Status(), Message: e.Message}}
+	return Reply{Error: Status{Status: true, Code: StatusCode(e.Code), Message: e.Message}}
 }
 
-// request is the argument of every endpoint: {"data": {...}, "event":
-// {"id": string, "date": timestamp}}.
-type request struct {
-	Data    json.RawMessage
-	EventID string
-}
-
-func parseRequest(args []json.RawMessage) (request, *op.Error) {
-	if len(args) == 0 {
-		return request{}, op.Errorf(op.CodeBadRequest, `missing request: emit {"data": {...}, "event": {"id": ..., "date": ...}}`)
+// StatusCode maps an error code to Valu's numeric status (400 bad request,
+// 401 unauthenticated, 403 denied, 404 unknown, 429 rate limited, 500
+// internal, 503 unavailable).
+func StatusCode(c op.Code) int {
+	switch c {
+	case op.CodeUnauthenticated, op.CodeInvalidToken, op.CodeExpiredToken, op.CodeMissingToken:
+		return 401
+	case op.CodeDenied, op.CodeAuthDenied:
+		return 403
+	case op.CodeRoomUnknown, op.CodeUnknownCommand, op.CodeUnknownResource:
+		return 404
+	case op.CodeRateLimited:
+		return 429
+	case op.CodeInternal:
+		return 500
+	case op.CodeUnavailable:
+		return 503
+	default:
+		return 400
 	}
-	var env struct {
-		Data  json.RawMessage `json:"data"`
-		Event json.RawMessage `json:"event"`
-	}
-	if a := bytes.TrimSpace(args[0]); len(a) == 0 || a[0] != '{' || json.Unmarshal(a, &env) != nil {
-		return request{}, op.Errorf(op.CodeBadRequest, `the request must be an object {"data": {...}, "event": {...}}`)
-	}
-	if len(env.Data) == 0 || env.Data[0] != '{' {
-		return request{}, op.Errorf(op.CodeBadRequest, "data must be an object")
-	}
-	r := request{Data: env.Data}
-	if len(env.Event) == 0 || string(env.Event) == "null" {
-		return r, nil
-	}
-	var ev struct {
-		ID   json.RawMessage `json:"id"`
-		Date json.RawMessage `json:"date"`
-	}
-	if env.Event[0] != '{' || json.Unmarshal(env.Event, &ev) != nil {
-		return request{}, op.Errorf(op.CodeBadRequest, "event must be an object {\"id\": string, \"date\": timestamp}")
-	}
-	if len(ev.ID) > 0 && string(ev.ID) != "null" {
-		if json.Unmarshal(ev.ID, &r.EventID) != nil {
-			return request{}, op.Errorf(op.CodeBadRequest, "event.id must be a string")
-		}
-		if len(r.EventID) > MaxEventIDBytes || !utf8.ValidString(r.EventID) {
-			return request{}, op.Errorf(op.CodeBadRequest, "event.id must be UTF-8 of at most %d bytes", MaxEventIDBytes)
-		}
-	}
-	if d := ev.Date; len(d) > 0 && d[0] != '"' && (d[0] < '0' || d[0] > '9') && string(d) != "null" {
-		return request{}, op.Errorf(op.CodeBadRequest, "event.date must be a timestamp (string or number)")
-	}
-	return r, nil
 }
 
 // Permissions is room:join's reply, mapped from roomring's room
@@ -118,27 +74,41 @@ type Permissions struct {
 }
 
 // MapPermissions maps roomring permissions onto Valu's.
-func MapPermissions(p auth.Perm) Permissions {
-	return Permissions{
-		View:       p.Has(auth.RoomView),
-		Comment:    p.Has(auth.RoomReact),
-		Contribute: p.Has(auth.RoomAnnounce),
-		Edit:       p.Has(auth.RoomUpdate),
-		Manage:     p.Has(auth.RoomUpdate | auth.RoomDelete),
-	}
+func MapPermissions(p op.RoomPerms) Permissions {
+	return Permissions{View: p.View, Comment: p.React, Contribute: p.Announce, Edit: p.Update, Manage: p.Update && p.Delete}
 }
 
+// joinReply is room:join's reply data.
+type joinReply struct {
+	Permissions Permissions `json:"permissions"`
+}
+
+// reactionsReply is resource:getReactions' reply data.
+type reactionsReply struct {
+	Reactions   [][2]string `json:"reactions"`
+	Total       int         `json:"total"`
+	OwnReaction string      `json:"ownReaction"`
+}
+
+// ownReactionReply is resource:getUserOwnReaction's reply data.
+type ownReactionReply struct {
+	OwnReaction string `json:"ownReaction"`
+}
+
+// emptyReply is the {} data of endpoints that answer nothing but success.
+type emptyReply struct{}
+
 // resultData shapes an engine result as Valu's reply data.
-func resultData(kind op.Kind, res any) any {
-	switch kind {
-	case op.RoomEnter:
-		if r, ok := res.(engine.EnterResult); ok {
-			return struct {
-				Permissions Permissions `json:"permissions"`
-			}{MapPermissions(r.Perms)}
-		}
+func resultData(res op.Result) any {
+	switch r := res.(type) {
+	case op.EnterResult:
+		return joinReply{MapPermissions(r.Perms)}
+	case op.ResourceReactions:
+		return reactionsReply{Reactions: r.Reactions, Total: r.Total, OwnReaction: r.Own}
+	case op.OwnResourceReaction:
+		return ownReactionReply{OwnReaction: r.Reaction}
 	}
-	return res
+	return emptyReply{}
 }
 
 // reactionEvent is the data of resource:reactionUpdated and

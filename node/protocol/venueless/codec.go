@@ -13,14 +13,25 @@ import (
 	"fmt"
 
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/protocol/payload"
 )
 
-// Frame is a decoded client frame. ID is the raw JSON id (any JSON value)
-// when the frame had three elements.
+// Frame is a decoded client frame. ID and Body alias the decoded bytes:
+// they are valid while those are.
 type Frame struct {
+	// Action is the frame's action as sent.
 	Action string
-	ID     json.RawMessage
-	Body   json.RawMessage
+	// ID is the raw JSON id (any JSON value) when the frame had three
+	// elements, nil otherwise.
+	ID json.RawMessage
+	// Body is the payload as sent (ping's echo), nil when absent.
+	Body json.RawMessage
+	// Op is the operation of an engine action, decoded from Body (an
+	// op.Invalid when Body did not fit); nil for ping, authenticate and
+	// unknown actions.
+	Op op.Operation
+	// Credentials are authenticate's payload; nil when it did not decode.
+	Credentials *op.Credentials
 }
 
 // HasID reports whether the frame carried an id.
@@ -29,21 +40,34 @@ func (f *Frame) HasID() bool { return f.ID != nil }
 // ErrFrame is wrapped by every decoding error.
 var ErrFrame = errors.New("invalid frame")
 
-// Decode parses one client frame.
+// Decode parses one client frame, payload included, in one pass: the
+// array is split into its raw elements, then the action picks the type its
+// payload is decoded into.
 func Decode(b []byte) (Frame, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '[' {
 		return Frame{}, fmt.Errorf("%w: expected a JSON array", ErrFrame)
 	}
-	var parts []json.RawMessage
-	if err := json.Unmarshal(b, &parts); err != nil {
-		return Frame{}, fmt.Errorf("%w: %v", ErrFrame, err)
+	if !json.Valid(b) {
+		return Frame{}, fmt.Errorf("%w: not valid JSON", ErrFrame)
 	}
-	if len(parts) < 1 || len(parts) > 3 {
+	var buf [3]json.RawMessage
+	parts, err := payload.Elements(buf[:0], b)
+	if err != nil || len(parts) < 1 || len(parts) > 3 {
 		return Frame{}, fmt.Errorf("%w: expected [action, id, payload]", ErrFrame)
 	}
 	var f Frame
-	if err := json.Unmarshal(parts[0], &f.Action); err != nil || f.Action == "" {
+	var act action
+	if name, ok := payload.Plain(parts[0]); ok {
+		act, ok = actions[string(name)]
+		f.Action = act.name
+		if !ok {
+			f.Action = string(name)
+		}
+	} else if f.Action, ok = payload.String(parts[0]); ok {
+		act = actions[f.Action]
+	}
+	if f.Action == "" {
 		return Frame{}, fmt.Errorf("%w: the action must be a non-empty string", ErrFrame)
 	}
 	switch len(parts) {
@@ -52,6 +76,12 @@ func Decode(b []byte) (Frame, error) {
 	case 3:
 		f.ID = parts[1]
 		f.Body = parts[2]
+	}
+	switch {
+	case act.decode != nil:
+		f.Op = act.decode(f.Body)
+	case f.Action == actionAuthenticate:
+		f.Credentials = decodeCredentials(f.Body)
 	}
 	return f, nil
 }

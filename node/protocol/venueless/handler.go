@@ -50,8 +50,15 @@ func (h *Handler) SendFrames(frames [][]byte) { h.conn.PushFrames(frames) }
 
 // SendPersonal implements edge.Subscriber.
 func (h *Handler) SendPersonal(ev *op.Event) {
-	if data, ok := h.client.Personalize(ev); ok {
-		h.conn.Push(Push(string(ev.Kind), data))
+	switch ev.Kind {
+	case op.EvWorldUpdated:
+		h.conn.Push(Push(string(ev.Kind), newWorldConfig(h.client.World())))
+	case op.EvRoomCreate:
+		if r, ok := h.client.Room(ev.Room); ok {
+			h.conn.Push(Push(string(ev.Kind), newRoomConfig(r)))
+		}
+	default:
+		h.conn.Push(Push(string(ev.Kind), ev.Data))
 	}
 }
 
@@ -80,7 +87,7 @@ func (h *Handler) HandleFrame(c session.Transport, raw []byte) {
 		h.fail(f.ID, op.Errorf(op.CodeRateLimited, "too many frames; slow down"))
 		return
 	}
-	if f.Action == string(op.Ping) {
+	if f.Action == actionPing {
 		// venueless echoes the frame's second element: the payload of
 		// ["ping", x], the id of a three-element ping.
 		echo := f.Body
@@ -92,35 +99,38 @@ func (h *Handler) HandleFrame(c session.Transport, raw []byte) {
 	}
 	ctx := context.Background()
 	if h.client == nil {
-		if f.Action != string(op.Authenticate) {
+		if f.Action != actionAuthenticate {
 			h.fail(f.ID, op.Errorf(op.CodeUnauthenticated, "authenticate first"))
 			return
 		}
 		h.authenticate(ctx, f)
 		return
 	}
-	res, oerr := h.client.Do(ctx, op.Request{Kind: op.Kind(f.Action), Body: f.Body})
+	if f.Op == nil {
+		h.fail(f.ID, op.Errorf(op.CodeUnknownCommand, "unknown command %q", f.Action))
+		return
+	}
+	res, oerr := h.client.Do(ctx, f.Op)
 	if oerr != nil {
 		h.fail(f.ID, oerr)
 		return
 	}
-	h.conn.Send(Success(f.ID, res))
+	h.conn.Send(Reply(f.ID, res))
 }
 
 func (h *Handler) authenticate(ctx context.Context, f Frame) {
-	var cred engine.Credentials
-	if len(f.Body) == 0 || json.Unmarshal(f.Body, &cred) != nil {
+	if f.Credentials == nil {
 		h.fail(f.ID, op.Errorf(op.CodeMissingToken, "authenticate needs an object with a token or a client_id"))
 		return
 	}
-	u, err := h.eng.Authenticate(ctx, cred)
+	u, err := h.eng.Authenticate(ctx, *f.Credentials)
 	if err != nil {
 		h.fail(f.ID, err)
 		return
 	}
 	h.uid = u.ID
 	client := h.eng.NewClient(u, h)
-	h.conn.Send(Push("authenticated", client.Welcome()))
+	h.conn.Send(Push("authenticated", welcome(u, client.World())))
 	h.client = client
 	h.conn.MarkAuthenticated()
 	client.Start()
@@ -136,11 +146,7 @@ func (h *Handler) Closed(session.Transport) {
 
 // metricAction bounds the label values of the frames-in metric.
 func metricAction(a string) string {
-	switch op.Kind(a) {
-	case op.Ping, op.Authenticate, op.RoomEnter, op.RoomLeave, op.RoomReact, op.RoomDelete, op.RoomCreate,
-		op.RoomSchedule, op.RoomConfigGet, op.RoomConfigPatch, op.RoomConfigList, op.RoomConfigReorder,
-		op.RoomInviteAnonymous, op.ResourceReactionSet, op.ResourceReactionDel, op.ResourceReactionGet,
-		op.ResourceReactionOwn:
+	if _, ok := actions[a]; ok || a == actionPing || a == actionAuthenticate {
 		return a
 	}
 	return "other"

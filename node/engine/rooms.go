@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/op"
+)
+
+// The handlers of the room operations. Each runs after its route's checks
+// (dispatch.go): v is the named room as the client sees it.
+
+func (c *Client) react(ctx context.Context, o op.React, v roomView) (op.Result, *op.Error) {
+	if !slices.Contains(v.reactions, o.Reaction) {
+		return nil, op.Errorf(op.CodeUnknownReaction, "Unknown reaction")
+	}
+	if err := c.eng.owner.React(ctx, v.id, c.user.ID, o.Reaction); err != nil {
+		return nil, c.eng.internal(ctx, op.KindReact, err)
+	}
+	return op.Done{}, nil
+}
+
+func (c *Client) schedule(ctx context.Context, o op.SetSchedule, v roomView) (op.Result, *op.Error) {
+	if err := catalog.ValidateSchedule(o.Data); err != nil {
+		return nil, err
+	}
+	if err := c.eng.rooms.SetSchedule(ctx, v.id, o.Data); err != nil {
+		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
+	}
+	ev := &op.Event{Kind: op.EvSchedule, Room: v.id, Audience: op.ToRoom,
+		Data: op.Schedule{Room: v.id, ScheduleData: o.Data}}
+	if err := c.eng.owner.Announce(ctx, v.id, ev); err != nil {
+		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
+	}
+	return op.Done{}, nil
+}
+
+func (c *Client) deleteRoom(ctx context.Context, _ op.DeleteRoom, v roomView) (op.Result, *op.Error) {
+	if err := c.eng.rooms.Delete(ctx, v.id); err != nil {
+		return nil, c.eng.internal(ctx, op.KindDeleteRoom, err)
+	}
+	c.eng.roomDeleted(ctx, v.id)
+	return op.Done{}, nil
+}
+
+// DeleteRoom removes a room from the catalog, drops its owner state and
+// tells every client of the world.
+func (e *Engine) DeleteRoom(ctx context.Context, id string) error {
+	if err := e.catalog.Delete(ctx, id); err != nil {
+		return err
+	}
+	e.roomDeleted(ctx, id)
+	return nil
+}
+
+// roomDeleted drops a deleted room's owner state and tells every client.
+func (e *Engine) roomDeleted(ctx context.Context, id string) {
+	if err := e.owner.Forget(ctx, id); err != nil {
+		e.log.WarnContext(ctx, "owner did not forget deleted room", "room", id, "err", err)
+	}
+	e.bcast.PublishAll(&op.Event{Kind: op.EvRoomDelete, Room: id, Audience: op.ToWorld, Data: op.RoomDeleted{ID: id}})
+}
+
+func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
+	name := strings.TrimSpace(o.Name)
+	if name == "" {
+		return nil, op.Errorf(op.CodeConfigInvalid, "name is required")
+	}
+	r, err := c.eng.rooms.Create(ctx, catalog.CreateRequest{Name: name, Description: o.Description, Modules: o.Modules})
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindCreateRoom, err)
+	}
+	c.eng.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
+	return op.RoomCreated{Room: r.ID}, nil
+}
+
+// RoomConfigResult is the result of op.GetRoomConfig and
+// op.PatchRoomConfig: the room's full configuration.
+type RoomConfigResult struct{ Room *catalog.Room }
+
+// RoomConfigsResult is the result of op.ListRoomConfigs and
+// op.ReorderRooms: every room's configuration, in order.
+type RoomConfigsResult struct{ Rooms []*catalog.Room }
+
+// OpResult implements op.Result.
+func (RoomConfigResult) OpResult() {}
+
+// OpResult implements op.Result.
+func (RoomConfigsResult) OpResult() {}
+
+func (c *Client) configGet(_ context.Context, _ op.GetRoomConfig, v roomView) (op.Result, *op.Error) {
+	r := c.eng.catalog.Get(v.id)
+	if r == nil {
+		return nil, op.Errorf(op.CodeRoomUnknown, "unknown room %q", v.id)
+	}
+	return RoomConfigResult{Room: r}, nil
+}
+
+func (c *Client) configPatch(ctx context.Context, o op.PatchRoomConfig, v roomView) (op.Result, *op.Error) {
+	r, err := c.eng.rooms.Patch(ctx, v.id, o.Fields)
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindPatchRoomConfig, err)
+	}
+	c.eng.NotifyWorldChanged()
+	return RoomConfigResult{Room: r}, nil
+}
+
+// NotifyWorldChanged sends every client its new world config.
+func (e *Engine) NotifyWorldChanged() {
+	e.bcast.PublishAll(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
+}
+
+func (c *Client) configList(context.Context, op.ListRoomConfigs, roomView) (op.Result, *op.Error) {
+	return RoomConfigsResult{Rooms: c.eng.catalog.List()}, nil
+}
+
+func (c *Client) configReorder(ctx context.Context, o op.ReorderRooms, _ roomView) (op.Result, *op.Error) {
+	rooms, err := c.eng.rooms.Reorder(ctx, o.IDs)
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindReorderRooms, err)
+	}
+	c.eng.NotifyWorldChanged()
+	return RoomConfigsResult{Rooms: rooms}, nil
+}
+
+func (c *Client) inviteLink(ctx context.Context, _ op.InviteLink, v roomView) (op.Result, *op.Error) {
+	if !v.invites {
+		return nil, op.Errorf(op.CodeDenied, "anonymous invites are disabled for this room")
+	}
+	code, err := c.eng.catalog.InviteCode(ctx, v.id)
+	if err != nil {
+		return nil, c.eng.internal(ctx, op.KindInviteLink, err)
+	}
+	return op.InviteLinkResult{URL: strings.TrimRight(c.eng.cfg.InviteBaseURL, "/") + "/" + code}, nil
+}
