@@ -55,6 +55,7 @@ import (
 	"github.com/roomring/roomring/node/cluster/peer"
 	"github.com/roomring/roomring/node/cluster/ring"
 	"github.com/roomring/roomring/node/edge"
+	"github.com/roomring/roomring/node/owner"
 	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/room"
 	"github.com/roomring/roomring/node/store"
@@ -253,10 +254,10 @@ type Router struct {
 	log         *slog.Logger
 	met         *metrics
 
-	edge      *edge.Edge
-	catalog   *catalog.Catalog
-	rooms     *room.Manager
-	reactions *reaction.Owner
+	edge    *edge.Edge
+	catalog *catalog.Catalog
+	owner   *owner.Local
+	rooms   *room.Manager // owner's
 
 	ml   *membership.Membership
 	mesh *peer.Mesh
@@ -321,18 +322,18 @@ func New(cfg Config, d Deps) (*Router, error) {
 		return nil, err
 	}
 	r.ring.Store(alone)
-	r.rooms = room.NewManager(d.Room, r)
-	r.reactions = reaction.NewOwner(d.Reaction, d.Reactions, r.rooms)
+	r.owner = owner.New(owner.Config{Room: d.Room, Reaction: d.Reaction}, d.Reactions, r)
+	r.rooms = r.owner.Rooms()
 
 	r.mesh, err = peer.New(cfg.Peer, r.name, keys.Peer, r, r.log, d.Registry)
 	if err != nil {
-		r.rooms.Close()
+		r.owner.Close()
 		return nil, err
 	}
 	m, err := json.Marshal(meta{Peer: r.mesh.Addr(), Admin: d.AdminAddr})
 	if err != nil {
 		_ = r.mesh.Close()
-		r.rooms.Close()
+		r.owner.Close()
 		return nil, fmt.Errorf("encode member metadata: %w", err)
 	}
 	// Gossip may call the delegate as soon as it exists: everything it
@@ -340,7 +341,7 @@ func New(cfg Config, d Deps) (*Router, error) {
 	r.ml, err = membership.New(cfg.Membership, r.name, keys.Gossip, m, (*gossip)(r), r.log, d.Registry)
 	if err != nil {
 		_ = r.mesh.Close()
-		r.rooms.Close()
+		r.owner.Close()
 		return nil, err
 	}
 	r.catalog.Replicate(r.name, r.catalogWritten)
@@ -376,7 +377,10 @@ func (r *Router) GossipAddr() string { return r.ml.Addr() }
 // PeerAddr is the peer-link address other nodes dial.
 func (r *Router) PeerAddr() string { return r.mesh.Addr() }
 
-// Rooms is the local owner of the rooms this node owns.
+// Local is the local owner of the rooms this node owns.
+func (r *Router) Local() *owner.Local { return r.owner }
+
+// Rooms is the soft state of the rooms this node owns.
 func (r *Router) Rooms() *room.Manager { return r.rooms }
 
 // MemberNames returns the names of the live members, this node included.
@@ -431,7 +435,7 @@ func (r *Router) Close() error {
 			r.rebuildTimer.Stop()
 		}
 		r.ringMu.Unlock()
-		r.rooms.Close()
+		r.owner.Close()
 	})
 	return err
 }

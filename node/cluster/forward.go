@@ -142,11 +142,11 @@ func (r *Router) serveOwner(ctx context.Context, from string, q *request) *respo
 		if r.rebuilding(q.Room) {
 			return &response{Rebuilding: true} // the edge retries: no half-built viewer list
 		}
+		viewers, _ := r.owner.Enter(ctx, q.Room, q.User.user(), from, !q.NoViewers)
 		if q.NoViewers {
-			r.rooms.Join(q.Room, q.User.user(), from)
 			return &response{}
 		}
-		return &response{Viewers: toWireUsers(r.rooms.Enter(q.Room, q.User.user(), from))}
+		return &response{Viewers: toWireUsers(viewers)}
 	case opLeave:
 		r.rooms.Leave(q.Room, q.UserID, from)
 	case opReact:
@@ -200,9 +200,9 @@ func (r *Router) serveResource(ctx context.Context, q *request) *response {
 	}
 	var err error
 	if q.Op == opResourceSet {
-		err = r.reactions.Set(ctx, *q.Target, q.User.user(), q.Reaction)
+		err = r.owner.Set(ctx, *q.Target, q.User.user(), q.Reaction)
 	} else {
-		err = r.reactions.Delete(ctx, *q.Target, q.User.user())
+		err = r.owner.Delete(ctx, *q.Target, q.User.user())
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrUnavailable) {
@@ -233,37 +233,20 @@ func userRequest(opName, room string, u op.User) *request {
 }
 
 // Enter implements engine.Owner.
-func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string) ([]op.User, error) {
-	resp, err := r.ownerCall(ctx, userRequest(opEnter, room, u))
+func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string, withViewers bool) ([]op.User, error) {
+	q := userRequest(opEnter, room, u)
+	q.NoViewers = !withViewers
+	resp, err := r.ownerCall(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	if err := resp.err(); err != nil {
 		return nil, err
 	}
-	viewers := fromWireUsers(resp.Viewers)
-	visible := make([]op.User, 0, len(viewers))
-	for _, v := range viewers {
-		if !v.Incognito {
-			visible = append(visible, v)
-		}
+	if !withViewers {
+		return nil, nil
 	}
-	r.edge.Saw(room, visible) // what this edge's sessions now know, for snapshots
-	return viewers, nil
-}
-
-// Join implements engine.Joiner: Enter without the viewer list, for a
-// session that may not see it. This edge's record of what its sessions
-// were told (Saw) needs nothing: the user's own room.viewer.added reaches
-// it like every edge with members.
-func (r *Router) Join(ctx context.Context, room string, u op.User, _ string) error {
-	q := userRequest(opEnter, room, u)
-	q.NoViewers = true
-	resp, err := r.ownerCall(ctx, q)
-	if err != nil {
-		return err
-	}
-	return resp.err()
+	return fromWireUsers(resp.Viewers), nil
 }
 
 // Leave implements engine.Owner. A leave that cannot be delivered is
@@ -337,12 +320,12 @@ func (r *Router) Delete(ctx context.Context, t reaction.Target, u op.User) error
 // Summary implements engine.ResourceReactions: reads come from the store,
 // which a cluster shares (PostgreSQL).
 func (r *Router) Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error) {
-	return r.reactions.Summary(ctx, resource, comment, viewerID)
+	return r.owner.Summary(ctx, resource, comment, viewerID)
 }
 
 // Own implements engine.ResourceReactions.
 func (r *Router) Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error) {
-	return r.reactions.Own(ctx, resource, comment, userID)
+	return r.owner.Own(ctx, resource, comment, userID)
 }
 
 // Publish implements room.Publisher for the rooms this node owns: this

@@ -243,14 +243,21 @@ func (e *Edge) SeesViewers(room string) bool {
 }
 
 // Saw records that the room's viewers include users, as an owner's reply
-// to an enter told a local session.
+// to an enter told a local session. Incognito users are skipped: an
+// owner's snapshot never lists them (an enter's reply lists the entering
+// user even when incognito).
 func (e *Edge) Saw(room string, users []op.User) {
+	if len(users) == 0 {
+		return
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if l := e.rooms[room]; l != nil {
 		l.seenMu.Lock()
 		for _, u := range users {
-			l.seen[u.ID] = struct{}{}
+			if !u.Incognito {
+				l.seen[u.ID] = struct{}{}
+			}
 		}
 		l.seenMu.Unlock()
 	}
