@@ -55,7 +55,7 @@ type Node struct {
 	// until the node joins a cluster.
 	pool admin.Pool
 	// cluster is nil on a standalone node.
-	cluster *cluster.Router
+	cluster *cluster.Cluster
 	// debug serves profiles (--debug-addr); nil when off.
 	debug *debugServer
 	// stopGC stops the catalog's tombstone collection.
@@ -170,7 +170,7 @@ func (n *Node) build(ctx context.Context) error {
 	bcast := owner.EdgePublisher{Edge: n.edge}
 	if cfg.Cluster.Enabled() {
 		// A cluster member: the ring decides which node owns each room; the
-		// router reaches it and owns this node's share.
+		// forwarder reaches it, the owner server serves this node's share.
 		r, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
 			Room: room.DefaultConfig(), Reactions: n.store, Reaction: cfg.Reactions,
 			AdminAddr: adminAddr, Logger: n.log, Registry: reg})
@@ -178,8 +178,8 @@ func (n *Node) build(ctx context.Context) error {
 			closeListeners()
 			return err
 		}
-		n.cluster, n.owner, n.pool = r, r.Local(), r
-		rooms, resources = r, r
+		n.cluster, n.owner, n.pool = r, r.Local(), r.Pool()
+		rooms, resources = r.Forwarder(), r.Forwarder()
 	} else {
 		// Standalone: this node owns every room.
 		n.owner = owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, owner.EdgePublisher{Edge: n.edge})
@@ -241,7 +241,7 @@ func (n *Node) build(ctx context.Context) error {
 func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 
 // Cluster is the node's part in its cluster, nil on a standalone node.
-func (n *Node) Cluster() *cluster.Router { return n.cluster }
+func (n *Node) Cluster() *cluster.Cluster { return n.cluster }
 
 // Addr is the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }

@@ -5,22 +5,34 @@ import (
 	"encoding/json"
 
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/cluster/membership"
 )
 
-// The Router is the operator's view of the pool (admin.Pool).
-var _ admin.Pool = (*Router)(nil)
+// pool is the operator's view of the cluster (admin.Pool): the live
+// members with their admin API addresses, who owns a room, and its
+// viewer count as the owner counts it. It has no state of its own beyond
+// this run's identity and is safe for concurrent use.
+type pool struct {
+	self        admin.Member
+	incarnation string
+	ml          *membership.Membership
+	place       Placement
+	fwd         *Forwarder
+}
+
+var _ admin.Pool = (*pool)(nil)
 
 // Self implements admin.Pool.
-func (r *Router) Self() admin.Member { return admin.Member{Name: r.name, Addr: r.adminAddr} }
+func (p *pool) Self() admin.Member { return p.self }
 
 // Incarnation implements admin.Pool.
-func (r *Router) Incarnation() string { return r.incarnation }
+func (p *pool) Incarnation() string { return p.incarnation }
 
 // Members implements admin.Pool: the live members with their admin API
 // addresses, sorted by name.
-func (r *Router) Members() []admin.Member {
+func (p *pool) Members() []admin.Member {
 	var out []admin.Member
-	for _, m := range r.ml.Members() {
+	for _, m := range p.ml.Members() {
 		var md meta
 		if json.Unmarshal(m.Meta, &md) == nil {
 			out = append(out, admin.Member{Name: m.Name, Addr: md.Admin})
@@ -30,13 +42,9 @@ func (r *Router) Members() []admin.Member {
 }
 
 // Owner implements admin.Pool.
-func (r *Router) Owner(room string) string { return r.OwnerOf(room) }
+func (p *pool) Owner(room string) string { return p.place.Owner(room) }
 
 // Viewers implements admin.Pool: the room's owner counts them.
-func (r *Router) Viewers(ctx context.Context, room string) (int, error) {
-	resp, err := r.ownerCall(ctx, &request{Op: opViewers, Room: room})
-	if err != nil {
-		return 0, err
-	}
-	return resp.Count, resp.err()
+func (p *pool) Viewers(ctx context.Context, room string) (int, error) {
+	return p.fwd.viewers(ctx, room)
 }
