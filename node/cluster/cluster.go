@@ -18,7 +18,7 @@
 // cluster does:
 //
 //   - Room operations go to the room's owner on the ring of live members:
-//     the local room.Manager when this node owns the room, otherwise a
+//     the local owner (owner.Local) when this node owns the room, otherwise a
 //     request over the peer link to the owner, retried while the ring
 //     settles and failed as server.unavailable after ForwardTimeout.
 //   - An owner publishes one message per edge node with members; each edge
@@ -158,7 +158,7 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	res := newResyncer()
 	res.self, res.interval, res.retry, res.timeout = d.Name, cfg.ResyncInterval, cfg.ResyncRetry, cfg.ForwardTimeout
 	res.met, res.place, res.locks, res.edge, res.local = met, place, locks, d.Edge, srv
-	srv.linkUp = res.linkUp
+	srv.linkUp, srv.synced, res.synced = res.linkUp, place.synced, place.synced
 	fwd := &Forwarder{self: d.Name, timeout: cfg.ForwardTimeout, retry: cfg.RetryInterval, met: met, place: place,
 		locks: locks, local: srv, reads: srv.local, repair: res.schedule}
 	cat := &catalogSync{self: d.Name, timeout: cfg.ForwardTimeout, log: log, met: met, catalog: d.Catalog,

@@ -73,7 +73,7 @@ func (l *lifecycle) members() (names []string, peers map[string]string) {
 	members := l.ml.Members()
 	peers = make(map[string]string, len(members))
 	names = make([]string, 0, len(members))
-	leaving := l.place.leavingNow()
+	leaving := l.place.State() == Leaving
 	for _, m := range members {
 		var md meta
 		if err := json.Unmarshal(m.Meta, &md); err != nil || md.Peer == "" {
@@ -113,7 +113,7 @@ func (l *lifecycle) update() {
 	if prev.Equal(next) {
 		return
 	}
-	leaving := l.place.leavingNow()
+	leaving := l.place.State() == Leaving
 	if !leaving {
 		// Open the rebuild before the new ring is visible: announcements
 		// that follow it must find the rooms this node gains rebuilding.

@@ -130,6 +130,12 @@ func (p *placement) Rebuilding(room string) bool {
 	return b != nil && time.Now().Before(b.until) && p.gained(b, room)
 }
 
+// owns reports whether this node owns room in p's view: the ring places
+// it here and the node is not leaving.
+func owns(p Placement, room string) bool {
+	return p.State() != Leaving && p.Owner(room) == p.Self()
+}
+
 // gained reports whether room became this node's in the window b: it had
 // another owner, or this node was alone (its rooms then had no members
 // elsewhere it knew of).
@@ -200,7 +206,7 @@ func (p *placement) endRebuild(b *rebuild) {
 		return // ended already, or extended by a later change
 	}
 	p.log.Debug("rebuild ended", "early", time.Now().Before(b.until))
-	p.rebuilt(func(room string) bool { return p.owns(room) && p.gained(b, room) })
+	p.rebuilt(func(room string) bool { return owns(p, room) && p.gained(b, room) })
 }
 
 // close stops the rebuild timer; no rebuild ends after it.

@@ -76,14 +76,14 @@ func TestPlacementRebuildEndsWhenEveryMemberReported(t *testing.T) {
 
 func TestPlacementLeaving(t *testing.T) {
 	p := newPlacement("a", time.Minute, mustRing(t, "a"), slog.New(slog.DiscardHandler))
-	if !p.owns("r") {
+	if !owns(p, "r") {
 		t.Fatal("a node alone does not own its rooms")
 	}
 	if p.leave() {
 		t.Fatal("first leave reported as repeated")
 	}
-	if !p.leave() || p.State() != Leaving || p.owns("r") {
-		t.Fatalf("after leave: state %s, owns %v", p.State(), p.owns("r"))
+	if !p.leave() || p.State() != Leaving || owns(p, "r") {
+		t.Fatalf("after leave: state %s, owns %v", p.State(), owns(p, "r"))
 	}
 	if !slices.Equal(p.Members(), []string{"a"}) {
 		t.Fatalf("members = %v", p.Members())

@@ -28,9 +28,11 @@ type resyncer struct {
 	retry    time.Duration // ResyncRetry
 	timeout  time.Duration // ForwardTimeout
 	met      *metrics
-	place    *placement
-	locks    *roomLocks
-	edge     *edge.Edge
+	place    Placement
+	// synced is the placement's, for this node's own report.
+	synced func(member string, ring uint64)
+	locks  *roomLocks
+	edge   *edge.Edge
 	// local applies announcements of the rooms this node owns.
 	local *server
 	// mesh is set once the peer links exist, before run starts.
@@ -128,7 +130,7 @@ func (r *resyncer) report() {
 		r.owedReport = false
 	}
 	r.mu.Unlock()
-	if !owed || r.place.leavingNow() {
+	if !owed || r.place.State() == Leaving {
 		return
 	}
 	cur := r.place.Ring()
@@ -139,7 +141,7 @@ func (r *resyncer) report() {
 	}
 	for _, m := range cur.Members() {
 		if m == r.self {
-			r.place.synced(r.self, h)
+			r.synced(r.self, h)
 			continue
 		}
 		if err := r.mesh.Send(m, 0, b); err != nil {
@@ -155,7 +157,7 @@ func (r *resyncer) resync() (failed int) {
 	pending := r.pending
 	r.pending = map[string]struct{}{}
 	r.mu.Unlock()
-	if len(pending) == 0 || r.place.leavingNow() {
+	if len(pending) == 0 || r.place.State() == Leaving {
 		return 0
 	}
 	type inflight struct {

@@ -37,7 +37,7 @@ type server struct {
 	timeout time.Duration
 	log     *slog.Logger
 	met     *metrics
-	place   *placement
+	place   Placement
 	locks   *roomLocks
 	edge    *edge.Edge
 	catalog *catalog.Catalog
@@ -48,13 +48,16 @@ type server struct {
 	// linkUp is the resyncer's: a reconnected peer's rooms are announced
 	// again.
 	linkUp func(peer string)
+	// synced is the placement's: a member reports its announcements
+	// through under a ring (its hash).
+	synced func(member string, ring uint64)
 }
 
 // serve runs an owner operation sent by the edge named from. It refuses
 // (NotOwner) rooms this node does not own in its view of the ring.
 func (s *server) serve(ctx context.Context, from string, q *request) *response {
 	unlock := s.locks.lock(q.Room)
-	if !s.place.owns(q.Room) {
+	if !owns(s.place, q.Room) {
 		unlock()
 		return &response{NotOwner: true}
 	}
@@ -249,7 +252,7 @@ func (s *server) HandleMessage(from string, payload []byte) {
 		}
 		s.edge.Post(ev)
 	case opSynced:
-		s.place.synced(from, q.Ring)
+		s.synced(from, q.Ring)
 	case opReact:
 		if s.serve(context.Background(), from, &q).NotOwner {
 			s.met.received.WithLabelValues("not_owner").Inc()
