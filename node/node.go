@@ -161,30 +161,13 @@ func (n *Node) build(ctx context.Context) error {
 	n.edge = edge.New(edgeID)
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
-	var (
-		rooms     engine.Owner
-		resources engine.ResourceReactions
-	)
 	// World events go to this node's sessions; other members derive theirs
 	// from the replicated catalog change.
 	bcast := owner.EdgePublisher{Edge: n.edge}
-	if cfg.Cluster.Enabled() {
-		// A cluster member: the ring decides which node owns each room; the
-		// forwarder reaches it, the owner server serves this node's share.
-		r, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
-			Room: room.DefaultConfig(), Reactions: n.store, Reaction: cfg.Reactions,
-			AdminAddr: adminAddr, Logger: n.log, Registry: reg})
-		if err != nil {
-			closeListeners()
-			return err
-		}
-		n.cluster, n.owner, n.pool = r, r.Local(), r.Pool()
-		rooms, resources = r.Forwarder(), r.Forwarder()
-	} else {
-		// Standalone: this node owns every room.
-		n.owner = owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, owner.EdgePublisher{Edge: n.edge})
-		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.owner.Rooms())
-		rooms, resources = n.owner, n.owner
+	roomOwner, resources, err := n.buildOwner(cat, adminAddr)
+	if err != nil {
+		closeListeners()
+		return err
 	}
 
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
@@ -215,7 +198,7 @@ func (n *Node) build(ctx context.Context) error {
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: rooms, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
+		Owner: roomOwner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
@@ -235,6 +218,31 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	n.stopGC = cat.StartGC(cfg.Catalog, n.log.With("component", "catalog"))
 	return nil
+}
+
+// buildOwner builds the one room owner of both modes and the engine's way
+// to it: the owner itself on a standalone node; on a cluster member, the
+// cluster's forwarder, with the owner behind the cluster's owner server.
+func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner, engine.ResourceReactions, error) {
+	cfg := &n.cfg
+	newOwner := func(pub owner.Publisher) *owner.Local {
+		return owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, pub)
+	}
+	if !cfg.Cluster.Enabled() {
+		// Standalone: this node owns every room.
+		n.owner = newOwner(owner.EdgePublisher{Edge: n.edge})
+		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.owner.Rooms())
+		return n.owner, n.owner, nil
+	}
+	// A cluster member: the ring decides which node owns each room; the
+	// forwarder reaches it, the owner server serves this node's share.
+	c, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
+		Owner: newOwner, AdminAddr: adminAddr, Logger: n.log, Registry: n.reg})
+	if err != nil {
+		return nil, nil, err
+	}
+	n.cluster, n.owner, n.pool = c, c.Local(), c.Pool()
+	return c.Forwarder(), c.Forwarder(), nil
 }
 
 // Catalog is the node's room catalog.

@@ -59,9 +59,6 @@ import (
 	"github.com/roomring/roomring/node/cluster/ring"
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/owner"
-	"github.com/roomring/roomring/node/reaction"
-	"github.com/roomring/roomring/node/room"
-	"github.com/roomring/roomring/node/store"
 )
 
 // Deps are the cluster's collaborators.
@@ -70,11 +67,10 @@ type Deps struct {
 	Name    string
 	Edge    *edge.Edge
 	Catalog *catalog.Catalog
-	// Room tunes the local owner of the rooms this node owns.
-	Room room.Config
-	// Reactions stores resource reactions; Reaction bounds them.
-	Reactions store.ResourceReactions
-	Reaction  reaction.Config
+	// Owner builds the local owner of the rooms this node owns (the one a
+	// standalone node uses), publishing through pub: the owner server's
+	// publisher to the pool's edges.
+	Owner func(pub owner.Publisher) *owner.Local
 	// AdminAddr is where this node's admin API answers (its admin listener,
 	// else its HTTP listener), reported to the operator.
 	AdminAddr string
@@ -153,7 +149,7 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	locks := &roomLocks{}
 	srv := &server{self: d.Name, timeout: cfg.ForwardTimeout, log: log, met: met, place: place, locks: locks,
 		edge: d.Edge, catalog: d.Catalog}
-	srv.local = owner.New(owner.Config{Room: d.Room, Reaction: d.Reaction}, d.Reactions, srv)
+	srv.local = d.Owner(srv)
 	place.rebuilt = srv.snapshotGained
 	res := newResyncer()
 	res.self, res.interval, res.retry, res.timeout = d.Name, cfg.ResyncInterval, cfg.ResyncRetry, cfg.ForwardTimeout
