@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/roomring/roomring/node/manifest"
 
@@ -25,10 +24,9 @@ import (
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/metrics"
-	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/owner"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/protocol/venueless"
-	"github.com/roomring/roomring/node/reaction"
 	"github.com/roomring/roomring/node/room"
 	"github.com/roomring/roomring/node/server"
 	"github.com/roomring/roomring/node/session"
@@ -44,11 +42,12 @@ type Node struct {
 	log     *slog.Logger
 	store   store.Store
 	catalog *catalog.Catalog
-	rooms   *room.Manager
-	edge    *edge.Edge
-	engine  *engine.Engine
-	server  *server.Server
-	ln      net.Listener
+	// owner owns this node's rooms (all of them when standalone).
+	owner  *owner.Local
+	edge   *edge.Edge
+	engine *engine.Engine
+	server *server.Server
+	ln     net.Listener
 	// adminLn serves the admin API alone (--admin-listen); nil: the admin
 	// API is on ln.
 	adminLn net.Listener
@@ -58,7 +57,7 @@ type Node struct {
 	// until the node joins a cluster.
 	pool admin.Pool
 	// cluster is nil on a standalone node.
-	cluster *cluster.Router
+	cluster *cluster.Cluster
 	// debug serves profiles (--debug-addr); nil when off.
 	debug *debugServer
 	// stopGC stops the catalog's tombstone collection.
@@ -164,28 +163,13 @@ func (n *Node) build(ctx context.Context) error {
 	n.edge = edge.New(edgeID)
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
-	var (
-		owner     engine.Owner
-		resources engine.ResourceReactions
-		bcast     engine.Broadcaster
-	)
-	if cfg.Cluster.Enabled() {
-		// A cluster member: the ring decides which node owns each room; the
-		// router reaches it and owns this node's share.
-		r, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
-			Room: room.DefaultConfig(), Reactions: n.store, Reaction: cfg.Reactions,
-			AdminAddr: adminAddr, Logger: n.log, Registry: reg})
-		if err != nil {
-			closeListeners()
-			return err
-		}
-		n.cluster, n.rooms, n.pool = r, r.Rooms(), r
-		owner, resources, bcast = r, r, r
-	} else {
-		// Standalone: this node owns every room.
-		n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
-		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.rooms)
-		owner, resources, bcast = engine.LocalOwner{M: n.rooms}, reaction.NewOwner(cfg.Reactions, n.store, n.rooms), localPublisher{n.edge}
+	// World events go to this node's sessions; other members derive theirs
+	// from the replicated catalog change.
+	bcast := owner.EdgePublisher{Edge: n.edge}
+	roomOwner, resources, err := n.buildOwner(cat, adminAddr)
+	if err != nil {
+		closeListeners()
+		return err
 	}
 
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
@@ -197,26 +181,26 @@ func (n *Node) build(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg, metrics.Gauges{
 		Rooms:   func() float64 { return float64(cat.Len()) },
-		Active:  func() float64 { r, _ := n.rooms.Stats(); return float64(r) },
-		Viewers: func() float64 { _, v := n.rooms.Stats(); return float64(v) },
+		Active:  func() float64 { r, _ := n.owner.Rooms().Stats(); return float64(r) },
+		Viewers: func() float64 { _, v := n.owner.Rooms().Stats(); return float64(v) },
 	})
 	// Under Kubernetes admin actions write the Room resources, then the
 	// catalog; standalone, the catalog (and its store) only.
-	var rooms engine.RoomWriter
+	var writer engine.RoomWriter
 	if cfg.Kube.Enabled() {
 		kc, err := kube.NewClient(cfg.Kube)
 		if err != nil {
 			closeListeners()
 			return err
 		}
-		rooms = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
+		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
 	n.engine = engine.New(engine.Config{
 		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
+		Owner: roomOwner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
@@ -238,11 +222,36 @@ func (n *Node) build(ctx context.Context) error {
 	return nil
 }
 
+// buildOwner builds the one room owner of both modes and the engine's way
+// to it: the owner itself on a standalone node; on a cluster member, the
+// cluster's forwarder, with the owner behind the cluster's owner server.
+func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner, engine.ResourceReactions, error) {
+	cfg := &n.cfg
+	newOwner := func(pub owner.Publisher) *owner.Local {
+		return owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, pub)
+	}
+	if !cfg.Cluster.Enabled() {
+		// Standalone: this node owns every room.
+		n.owner = newOwner(owner.EdgePublisher{Edge: n.edge})
+		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.owner.Rooms())
+		return n.owner, n.owner, nil
+	}
+	// A cluster member: the ring decides which node owns each room; the
+	// forwarder reaches it, the owner server serves this node's share.
+	c, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
+		Owner: newOwner, AdminAddr: adminAddr, Logger: n.log, Registry: n.reg})
+	if err != nil {
+		return nil, nil, err
+	}
+	n.cluster, n.owner, n.pool = c, c.Local(), c.Pool()
+	return c.Forwarder(), c.Forwarder(), nil
+}
+
 // Catalog is the node's room catalog.
 func (n *Node) Catalog() *catalog.Catalog { return n.catalog }
 
 // Cluster is the node's part in its cluster, nil on a standalone node.
-func (n *Node) Cluster() *cluster.Router { return n.cluster }
+func (n *Node) Cluster() *cluster.Cluster { return n.cluster }
 
 // Addr is the address the node listens on.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
@@ -296,7 +305,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 	} else {
 		err = n.server.Shutdown(ctx, session.CloseGoingAway)
-		n.rooms.Close()
+		n.owner.Close()
 	}
 	// The listeners are closed already unless Serve never ran.
 	_ = n.ln.Close()
@@ -312,14 +321,3 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	_ = n.debug.close()
 	return err
 }
-
-// localPublisher delivers owner and world events to this node's edge.
-type localPublisher struct{ e *edge.Edge }
-
-func (p localPublisher) Publish(edges []string, ev *op.Event) {
-	if slices.Contains(edges, p.e.ID()) {
-		p.e.Post(ev) // under the room's lock: never wait for a fan-out
-	}
-}
-
-func (p localPublisher) PublishAll(ev *op.Event) { p.e.Deliver(ev) }

@@ -33,7 +33,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "room replicated", func() bool { return nodes[1].Catalog().Exists(room.ID) })
 	owner, edge := nodes[0], nodes[1]
-	if nodes[0].Cluster().OwnerOf(room.ID) == "node-1" {
+	if nodes[0].Cluster().Placement().Owner(room.ID) == "node-1" {
 		owner, edge = nodes[1], nodes[0]
 	}
 	viewer := user(t, owner.URL(), "v1")

@@ -3,14 +3,43 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/roomring/roomring/node/cluster/peer"
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/owner"
 	"github.com/roomring/roomring/node/reaction"
-	"github.com/roomring/roomring/node/store"
 )
+
+// Forwarder is the edge side of a member: the engine's room owner
+// (engine.Owner) and resource-reaction owner (engine.ResourceReactions).
+// It sends each room operation to the room's owner on the ring — this
+// node's owner server when this node owns the room, otherwise a request
+// over the peer link — retried while the ring settles and failed as
+// server.unavailable after ForwardTimeout. Resource-reaction reads come
+// from the store, which a cluster shares.
+//
+// Concurrency: safe for concurrent use; it has no state of its own. A
+// request to another node is queued under the room's lock (roomLocks), so
+// an edge's operations on a room, and its announcements of the room's
+// members, reach the owner in the order they happened here.
+type Forwarder struct {
+	self    string
+	timeout time.Duration // ForwardTimeout
+	retry   time.Duration // RetryInterval
+	met     *metrics
+	place   Placement
+	locks   *roomLocks
+	// mesh is set once the peer links exist, before the engine runs.
+	mesh *peer.Mesh
+	// local serves the rooms this node owns.
+	local *server
+	// reads serves resource-reaction reads.
+	reads *owner.Local
+	// repair queues rooms for re-announcement (the resyncer's).
+	repair func(rooms ...string)
+}
 
 // unavailable is the error of an operation whose owner could not be
 // reached: the client gets server.unavailable and may retry; err says why.
@@ -18,26 +47,22 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: %w", op.Errorf(op.CodeUnavailable, "the room is moving between nodes or its node is unreachable; try again"), err)
 }
 
-// ownerCall runs q on the owner of q.Room — here, or over the peer link to
-// the owner — and returns the owner's response. A refusal because the ring
-// is moving (the node addressed does not own the room in its own view, or
-// is still rebuilding it) is retried with the ring as it is then, until
-// ForwardTimeout.
-//
-// A request to another node is queued under the room's lock, so an edge's
-// operations on a room, and its announcements of the room's members, reach
-// the owner in the order they happened here.
-func (r *Router) ownerCall(ctx context.Context, q *request) (*response, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.ForwardTimeout)
+// call runs q on the owner of q.Room — here, or over the peer link to the
+// owner — and returns the owner's response. A refusal because the ring is
+// moving (the node addressed does not own the room in its own view, or is
+// still rebuilding it) is retried with the ring as it is then, until
+// ForwardTimeout. Every request/response owner operation goes through it.
+func (f *Forwarder) call(ctx context.Context, q *request) (*response, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	var payload []byte
 	for {
-		unlock := r.lockRoom(q.Room)
-		owner := r.ringNow().Owner(q.Room)
-		if owner == r.name {
+		unlock := f.locks.lock(q.Room)
+		owner := f.place.Owner(q.Room)
+		if owner == f.self {
 			unlock()
-			if resp := r.serveOwner(ctx, r.name, q); !resp.retry() {
-				r.met.forwarded.WithLabelValues(q.Op, "local").Inc()
+			if resp := f.local.serve(ctx, f.self, q); !resp.retry() {
+				f.met.forwarded.WithLabelValues(q.Op, "local").Inc()
 				return resp, nil
 			}
 		} else {
@@ -49,31 +74,13 @@ func (r *Router) ownerCall(ctx context.Context, q *request) (*response, error) {
 				}
 				payload = b
 			}
-			start := time.Now()
-			call, err := r.mesh.Start(owner, lane(q.Room), payload)
-			unlock()
-			if err != nil {
-				r.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
-				return nil, unavailable(err)
-			}
-			b, err := call.Wait(ctx)
-			if err != nil {
-				r.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
-				return nil, unavailable(err)
-			}
-			var resp response
-			if err := json.Unmarshal(b, &resp); err != nil {
-				r.met.forwarded.WithLabelValues(q.Op, "error").Inc()
-				return nil, fmt.Errorf("decode %s reply from %s: %w", q.Op, owner, err)
-			}
-			if !resp.retry() {
-				r.met.forwarded.WithLabelValues(q.Op, "ok").Inc()
-				r.met.latency.WithLabelValues(q.Op).Observe(time.Since(start).Seconds())
-				return &resp, nil
+			resp, err := f.remote(ctx, q, owner, payload, unlock)
+			if err != nil || !resp.retry() {
+				return resp, err
 			}
 		}
-		r.met.forwarded.WithLabelValues(q.Op, "retry").Inc()
-		t := time.NewTimer(r.cfg.RetryInterval)
+		f.met.forwarded.WithLabelValues(q.Op, "retry").Inc()
+		t := time.NewTimer(f.retry)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -83,14 +90,50 @@ func (r *Router) ownerCall(ctx context.Context, q *request) (*response, error) {
 	}
 }
 
-// ownerSend delivers a one-way owner operation (a reaction: lossy by
-// nature, never retried).
-func (r *Router) ownerSend(q *request) error {
-	unlock := r.lockRoom(q.Room)
-	owner := r.ringNow().Owner(q.Room)
-	if owner == r.name {
+// remote sends payload (q) to owner, unlocks the room once it is queued,
+// and waits for the reply.
+func (f *Forwarder) remote(ctx context.Context, q *request, owner string, payload []byte, unlock func()) (*response, error) {
+	start := time.Now()
+	call, err := f.mesh.Start(owner, lane(q.Room), payload)
+	unlock()
+	if err != nil {
+		f.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
+		return nil, unavailable(err)
+	}
+	b, err := call.Wait(ctx)
+	if err != nil {
+		f.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
+		return nil, unavailable(err)
+	}
+	var resp response
+	if err := json.Unmarshal(b, &resp); err != nil {
+		f.met.forwarded.WithLabelValues(q.Op, "error").Inc()
+		return nil, fmt.Errorf("decode %s reply from %s: %w", q.Op, owner, err)
+	}
+	if !resp.retry() {
+		f.met.forwarded.WithLabelValues(q.Op, "ok").Inc()
+		f.met.latency.WithLabelValues(q.Op).Observe(time.Since(start).Seconds())
+	}
+	return &resp, nil
+}
+
+// do is call for an operation that answers nothing but its error.
+func (f *Forwarder) do(ctx context.Context, q *request) error {
+	resp, err := f.call(ctx, q)
+	if err != nil {
+		return err
+	}
+	return resp.err()
+}
+
+// send delivers a one-way owner operation (a reaction: lossy by nature,
+// never retried).
+func (f *Forwarder) send(q *request) error {
+	unlock := f.locks.lock(q.Room)
+	owner := f.place.Owner(q.Room)
+	if owner == f.self {
 		unlock()
-		r.serveOwner(context.Background(), r.name, q)
+		f.local.serve(context.Background(), f.self, q)
 		return nil
 	}
 	defer unlock()
@@ -104,115 +147,16 @@ func (r *Router) ownerSend(q *request) error {
 			return fmt.Errorf("encode %s: %w", q.Op, err)
 		}
 	}
-	if err := r.mesh.Send(owner, lane(q.Room), b); err != nil {
-		r.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
+	if err := f.mesh.Send(owner, lane(q.Room), b); err != nil {
+		f.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
 		return unavailable(err)
 	}
 	if q.Op == opReact {
-		r.met.reactSent.Inc()
+		f.met.reactSent.Inc()
 	} else {
-		r.met.forwarded.WithLabelValues(q.Op, "sent").Inc()
+		f.met.forwarded.WithLabelValues(q.Op, "sent").Inc()
 	}
 	return nil
-}
-
-// serveOwner runs an owner operation sent by the edge named from. It
-// refuses (NotOwner) rooms this node does not own in its view of the ring,
-// checking and applying under the room's lock so that a ring change cannot
-// slip in between.
-func (r *Router) serveOwner(ctx context.Context, from string, q *request) *response {
-	unlock := r.lockRoom(q.Room)
-	if r.leaving.Load() || r.ringNow().Owner(q.Room) != r.name {
-		unlock()
-		return &response{NotOwner: true}
-	}
-	switch q.Op {
-	case opResourceSet, opResourceDel:
-		// Store writes are serialised per room by the reaction owner; do
-		// not hold the room's membership lock across them.
-		unlock()
-		return r.serveResource(ctx, q)
-	}
-	defer unlock()
-	switch q.Op {
-	case opEnter:
-		if q.User == nil {
-			return failure(fmt.Errorf("enter without a user"))
-		}
-		if r.rebuilding(q.Room) {
-			return &response{Rebuilding: true} // the edge retries: no half-built viewer list
-		}
-		if q.NoViewers {
-			r.rooms.Join(q.Room, q.User.user(), from)
-			return &response{}
-		}
-		return &response{Viewers: toWireUsers(r.rooms.Enter(q.Room, q.User.user(), from))}
-	case opLeave:
-		r.rooms.Leave(q.Room, q.UserID, from)
-	case opReact:
-		r.rooms.React(q.Room, q.UserID, q.Reaction)
-	case opAnnounce:
-		ev, err := q.event()
-		if err != nil {
-			return failure(err)
-		}
-		r.rooms.Announce(q.Room, ev)
-	case opForget:
-		r.rooms.Forget(q.Room)
-	case opSync:
-		if q.Ring != ringHashOf(r.ringNow()) {
-			// The edge placed the room on another member set: apply its
-			// announcement once both views agree (it retries), so that a
-			// rebuild is never judged on a ring only one side has.
-			return &response{Rebuilding: true}
-		}
-		r.sync(q.Room, from, fromWireUsers(q.Users), q.Blind)
-	case opViewers:
-		return &response{Count: r.rooms.Viewers(q.Room)}
-	default:
-		return failure(fmt.Errorf("unknown owner operation %q", q.Op))
-	}
-	return &response{}
-}
-
-// sync applies an edge's announcement of its members of room. While the
-// room is rebuilt they are added silently and the rebuild's snapshot
-// follows; after that, new members are announced and the edge gets a
-// snapshot of its own, so an edge that announces late still learns of the
-// viewers it missed — unless it is blind (no session there may see them:
-// a big room's snapshot would be its whole viewer list for nobody; a
-// session that may see them gets the list with its enter). Called with
-// the room's lock held.
-func (r *Router) sync(room, edge string, users []op.User, blind bool) {
-	if r.rebuilding(room) {
-		r.rooms.SyncEdge(room, edge, users, false)
-		return
-	}
-	r.rooms.SyncEdge(room, edge, users, true)
-	if !blind {
-		r.rooms.Snapshot(room, edge)
-	}
-}
-
-func (r *Router) serveResource(ctx context.Context, q *request) *response {
-	if q.Target == nil || q.User == nil {
-		return failure(fmt.Errorf("%s without target or user", q.Op))
-	}
-	var err error
-	if q.Op == opResourceSet {
-		err = r.reactions.Set(ctx, *q.Target, q.User.user(), q.Reaction)
-	} else {
-		err = r.reactions.Delete(ctx, *q.Target, q.User.user())
-	}
-	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			// The edge gets server.unavailable as it is (failure) and does
-			// not log it; say it here, as a single node's engine does.
-			r.log.Warn("store unavailable", "op", q.Op, "room", q.Room, "err", err)
-		}
-		return failure(err)
-	}
-	return &response{}
 }
 
 // event is the request's event: the original on this node, decoded from
@@ -233,219 +177,87 @@ func userRequest(opName, room string, u op.User) *request {
 }
 
 // Enter implements engine.Owner.
-func (r *Router) Enter(ctx context.Context, room string, u op.User, _ string) ([]op.User, error) {
-	resp, err := r.ownerCall(ctx, userRequest(opEnter, room, u))
+func (f *Forwarder) Enter(ctx context.Context, room string, u op.User, _ string, withViewers bool) ([]op.User, error) {
+	q := userRequest(opEnter, room, u)
+	q.NoViewers = !withViewers
+	resp, err := f.call(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	if err := resp.err(); err != nil {
 		return nil, err
 	}
-	viewers := fromWireUsers(resp.Viewers)
-	visible := make([]op.User, 0, len(viewers))
-	for _, v := range viewers {
-		if !v.Incognito {
-			visible = append(visible, v)
-		}
+	if !withViewers {
+		return nil, nil
 	}
-	r.edge.Saw(room, visible) // what this edge's sessions now know, for snapshots
-	return viewers, nil
-}
-
-// Join implements engine.Joiner: Enter without the viewer list, for a
-// session that may not see it. This edge's record of what its sessions
-// were told (Saw) needs nothing: the user's own room.viewer.added reaches
-// it like every edge with members.
-func (r *Router) Join(ctx context.Context, room string, u op.User, _ string) error {
-	q := userRequest(opEnter, room, u)
-	q.NoViewers = true
-	resp, err := r.ownerCall(ctx, q)
-	if err != nil {
-		return err
-	}
-	return resp.err()
+	return fromWireUsers(resp.Viewers), nil
 }
 
 // Leave implements engine.Owner. A leave that cannot be delivered is
 // repaired by re-announcing the room's members to its owner. Once this
 // node departs there is nothing to deliver: owners drop all of its users
 // when they see it go.
-func (r *Router) Leave(ctx context.Context, room, userID, _ string) error {
-	if r.leaving.Load() {
+func (f *Forwarder) Leave(ctx context.Context, room, userID, _ string) error {
+	if f.place.State() == Leaving {
 		return nil
 	}
-	resp, err := r.ownerCall(ctx, &request{Op: opLeave, Room: room, UserID: userID})
-	if err == nil {
-		err = resp.err()
-	}
+	err := f.do(ctx, &request{Op: opLeave, Room: room, UserID: userID})
 	if err != nil {
-		r.scheduleResync(room)
+		f.repair(room)
 	}
 	return err
 }
 
 // React implements engine.Owner.
-func (r *Router) React(_ context.Context, room, userID, reaction string) error {
-	return r.ownerSend(&request{Op: opReact, Room: room, UserID: userID, Reaction: reaction})
+func (f *Forwarder) React(_ context.Context, room, userID, reaction string) error {
+	return f.send(&request{Op: opReact, Room: room, UserID: userID, Reaction: reaction})
 }
 
 // Announce implements engine.Owner.
-func (r *Router) Announce(ctx context.Context, room string, ev *op.Event) error {
+func (f *Forwarder) Announce(ctx context.Context, room string, ev *op.Event) error {
 	w, err := toWireEvent(ev)
 	if err != nil {
 		return err
 	}
-	resp, err := r.ownerCall(ctx, &request{Op: opAnnounce, Room: room, Event: w, local: ev})
-	if err != nil {
-		return err
-	}
-	return resp.err()
+	return f.do(ctx, &request{Op: opAnnounce, Room: room, Event: w, local: ev})
 }
 
 // Forget implements engine.Owner.
-func (r *Router) Forget(ctx context.Context, room string) error {
-	resp, err := r.ownerCall(ctx, &request{Op: opForget, Room: room})
-	if err != nil {
-		return err
-	}
-	return resp.err()
+func (f *Forwarder) Forget(ctx context.Context, room string) error {
+	return f.do(ctx, &request{Op: opForget, Room: room})
 }
 
 // Set implements engine.ResourceReactions: the room's owner serialises the
 // write, stores it and announces it.
-func (r *Router) Set(ctx context.Context, t reaction.Target, u op.User, reaction string) error {
+func (f *Forwarder) Set(ctx context.Context, t reaction.Target, u op.User, reaction string) error {
 	q := userRequest(opResourceSet, t.Room, u)
 	q.Target, q.Reaction = &t, reaction
-	resp, err := r.ownerCall(ctx, q)
-	if err != nil {
-		return err
-	}
-	return resp.err()
+	return f.do(ctx, q)
 }
 
 // Delete implements engine.ResourceReactions.
-func (r *Router) Delete(ctx context.Context, t reaction.Target, u op.User) error {
+func (f *Forwarder) Delete(ctx context.Context, t reaction.Target, u op.User) error {
 	q := userRequest(opResourceDel, t.Room, u)
 	q.Target = &t
-	resp, err := r.ownerCall(ctx, q)
-	if err != nil {
-		return err
-	}
-	return resp.err()
+	return f.do(ctx, q)
 }
 
 // Summary implements engine.ResourceReactions: reads come from the store,
 // which a cluster shares (PostgreSQL).
-func (r *Router) Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error) {
-	return r.reactions.Summary(ctx, resource, comment, viewerID)
+func (f *Forwarder) Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error) {
+	return f.reads.Summary(ctx, resource, comment, viewerID)
 }
 
 // Own implements engine.ResourceReactions.
-func (r *Router) Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error) {
-	return r.reactions.Own(ctx, resource, comment, userID)
+func (f *Forwarder) Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error) {
+	return f.reads.Own(ctx, resource, comment, userID)
 }
 
-// Publish implements room.Publisher for the rooms this node owns: this
-// node's sessions get the event directly, every other edge one message
-// over its peer link. It never blocks: a full or broken link drops the
-// message (counted; the next resync repairs viewer sets).
-func (r *Router) Publish(edges []string, ev *op.Event) {
-	var payload []byte
-	for _, e := range edges {
-		if e == r.name {
-			r.edge.Post(ev) // under the room's lock
-			continue
-		}
-		if payload == nil {
-			w, err := toWireEvent(ev)
-			if err == nil {
-				payload, err = json.Marshal(request{Op: opDeliver, Room: ev.Room, Event: w})
-			}
-			if err != nil {
-				r.log.Error("event not published to other nodes", "event", ev.Kind, "room", ev.Room, "err", err)
-				r.met.delivered.WithLabelValues("dropped").Add(float64(len(edges)))
-				return
-			}
-		}
-		if err := r.mesh.Send(e, lane(ev.Room), payload); err != nil {
-			r.met.delivered.WithLabelValues("dropped").Inc()
-			continue
-		}
-		r.met.delivered.WithLabelValues("sent").Inc()
-	}
-}
-
-// PublishAll implements engine.Broadcaster. World events (room.create,
-// room.delete, world.updated) follow catalog changes; every other node
-// derives them from the change when it applies it (see publishChanges), so
-// this node's own sessions are the only ones to tell here.
-func (r *Router) PublishAll(ev *op.Event) { r.edge.Deliver(ev) }
-
-// HandleRequest implements peer.Handler.
-func (r *Router) HandleRequest(from string, payload []byte) []byte {
-	var q request
-	var resp *response
-	if err := json.Unmarshal(payload, &q); err != nil {
-		resp = failure(fmt.Errorf("decode request: %w", err))
-	} else if q.Op == opCatalogGet {
-		resp = &response{Records: r.catalog.Records(q.IDs...)}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ForwardTimeout)
-		resp = r.serveOwner(ctx, from, &q)
-		cancel()
-	}
-	b, err := json.Marshal(resp)
+// viewers is the number of the room's viewers, as its owner counts them.
+func (f *Forwarder) viewers(ctx context.Context, room string) (int, error) {
+	resp, err := f.call(ctx, &request{Op: opViewers, Room: room})
 	if err != nil {
-		b, _ = json.Marshal(failure(fmt.Errorf("encode reply: %w", err)))
+		return 0, err
 	}
-	return b
-}
-
-// HandleMessage implements peer.Handler.
-func (r *Router) HandleMessage(from string, payload []byte) {
-	q, ok := decodeReact(payload)
-	if !ok {
-		if err := json.Unmarshal(payload, &q); err != nil {
-			r.met.received.WithLabelValues("invalid").Inc()
-			return
-		}
-	}
-	switch q.Op {
-	case opDeliver:
-		ev, err := q.event()
-		if err != nil {
-			r.met.received.WithLabelValues("invalid").Inc()
-			return
-		}
-		r.edge.Post(ev)
-	case opSynced:
-		r.synced(from, q.Ring)
-	case opReact:
-		if r.serveOwner(context.Background(), from, &q).NotOwner {
-			r.met.received.WithLabelValues("not_owner").Inc()
-			return
-		}
-	default:
-		r.met.received.WithLabelValues("invalid").Inc()
-		return
-	}
-	if q.Op == opReact {
-		r.met.reactReceived.Inc()
-	} else {
-		r.met.received.WithLabelValues(q.Op).Inc()
-	}
-}
-
-// LinkUp implements peer.Handler: frames to peer may have been lost while
-// its link was down, so this node's members of the rooms peer owns are
-// announced again.
-func (r *Router) LinkUp(peer string) {
-	ring := r.ringNow()
-	var rooms []string
-	for _, id := range r.edge.Rooms() {
-		if ring.Owner(id) == peer {
-			rooms = append(rooms, id)
-		}
-	}
-	r.scheduleResync(rooms...)
+	return resp.Count, resp.err()
 }

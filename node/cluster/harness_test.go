@@ -73,7 +73,7 @@ func waitMembers(t *testing.T, nodes ...*nodetest.Node) {
 	slices.Sort(want)
 	for _, n := range nodes {
 		eventually(t, 20*time.Second, n.Cluster().Name()+" sees "+fmt.Sprint(want), func() bool {
-			return slices.Equal(n.Cluster().MemberNames(), want)
+			return slices.Equal(n.Cluster().Placement().Members(), want)
 		})
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// metrics are the Router's collectors (membership and peer links register
-// their own).
+// metrics are the cluster's collectors (membership and peer links register
+// their own), shared by its parts; collectors are safe for concurrent use.
 type metrics struct {
 	forwarded   *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
@@ -23,7 +23,8 @@ type metrics struct {
 	reactSent, reactReceived prometheus.Counter
 }
 
-func newMetrics(r *Router) *metrics {
+// newMetrics returns the collectors; owned counts the rooms this node owns.
+func newMetrics(owned func() float64) *metrics {
 	m := &metrics{
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_cluster_owner_ops_total",
@@ -55,15 +56,7 @@ func newMetrics(r *Router) *metrics {
 		}),
 		owned: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "roomring_cluster_owned_rooms", Help: "Rooms of the catalog this node owns.",
-		}, func() float64 {
-			ring, n := r.ringNow(), 0
-			for _, rm := range r.catalog.List() {
-				if ring.Owner(rm.ID) == r.name {
-					n++
-				}
-			}
-			return float64(n)
-		}),
+		}, owned),
 	}
 	m.reactSent = m.forwarded.WithLabelValues(opReact, "sent")
 	m.reactReceived = m.received.WithLabelValues(opReact)

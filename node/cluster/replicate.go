@@ -3,10 +3,42 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"time"
 
 	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/cluster/membership"
+	"github.com/roomring/roomring/node/cluster/peer"
+	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/op"
 )
+
+// catalogSync replicates the room catalog over gossip: local writes are
+// gossiped (inline when small, as a version notice the others fetch over
+// a peer link otherwise) and full state is exchanged on join and every
+// push/pull interval (membership.Delegate). It applies what it receives
+// and tells this node's sessions what changed (room.create, room.delete,
+// world.updated), so an event never arrives before the configuration it
+// announces.
+//
+// Concurrency: the delegate's methods and written run on gossip's and the
+// catalog's goroutines and never block: updates wait in a bounded queue
+// (dropped when full; the next state exchange repairs the catalog), which
+// run applies one at a time, in arrival order. It has no lock of its own.
+type catalogSync struct {
+	self    string
+	timeout time.Duration // ForwardTimeout, for applies and fetches
+	log     *slog.Logger
+	met     *metrics
+	catalog *catalog.Catalog
+	edge    *edge.Edge
+	queue   chan catalogUpdate
+	// forget drops a deleted room's owner state (the server's).
+	forget func(room string)
+	// ml and mesh are set once they exist, before the catalog's hook is.
+	ml   *membership.Membership
+	mesh *peer.Mesh
+}
 
 // notice is a gossiped catalog write: the records themselves when they fit
 // in a gossip message, otherwise a request to fetch the origin's catalog
@@ -25,12 +57,12 @@ type catalogUpdate struct {
 	source    string // for metrics: gossip, fetch, state
 }
 
-// catalogWritten is the catalog's replication hook: it gossips a local
+// written is the catalog's replication hook: it gossips a local
 // write. It runs under the catalog's lock and never blocks.
-func (r *Router) catalogWritten(recs []catalog.Record) {
-	b, err := json.Marshal(notice{From: r.name, Records: recs})
+func (r *catalogSync) written(recs []catalog.Record) {
+	b, err := json.Marshal(notice{From: r.self, Records: recs})
 	if err != nil || len(b) > r.ml.BroadcastMaxBytes() {
-		b, err = json.Marshal(notice{From: r.name, Fetch: true})
+		b, err = json.Marshal(notice{From: r.self, Fetch: true})
 	}
 	if err == nil {
 		err = r.ml.Broadcast(b)
@@ -41,26 +73,25 @@ func (r *Router) catalogWritten(recs []catalog.Record) {
 	}
 }
 
-func (r *Router) queueCatalog(u catalogUpdate) {
+func (r *catalogSync) queueCatalog(u catalogUpdate) {
 	select {
-	case r.catalogQ <- u:
+	case r.queue <- u:
 	default:
 		r.met.catalog.WithLabelValues("dropped").Inc()
 	}
 }
 
-// applyCatalog applies catalog updates one at a time, in arrival order,
+// run applies catalog updates one at a time, in arrival order,
 // and tells this node's sessions what changed.
-func (r *Router) applyCatalog() {
-	defer r.wg.Done()
+func (r *catalogSync) run(stop <-chan struct{}) {
 	for {
 		var u catalogUpdate
 		select {
-		case <-r.stop:
+		case <-stop:
 			return
-		case u = <-r.catalogQ:
+		case u = <-r.queue:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.ForwardTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 		if u.fetchFrom != "" {
 			recs, err := r.fetchCatalog(ctx, u.fetchFrom)
 			if err != nil {
@@ -83,7 +114,7 @@ func (r *Router) applyCatalog() {
 	}
 }
 
-func (r *Router) fetchCatalog(ctx context.Context, from string) ([]catalog.Record, error) {
+func (r *catalogSync) fetchCatalog(ctx context.Context, from string) ([]catalog.Record, error) {
 	b, err := json.Marshal(request{Op: opCatalogGet})
 	if err != nil {
 		return nil, err
@@ -104,16 +135,14 @@ func (r *Router) fetchCatalog(ctx context.Context, from string) ([]catalog.Recor
 // new room, room.delete for a deleted one (whose owner state goes too), and
 // one world.updated for any other change but a schedule's (room.schedule
 // reaches the room's members from its owner).
-func (r *Router) publishChanges(changes []catalog.Change) {
+func (r *catalogSync) publishChanges(changes []catalog.Change) {
 	world := false
 	for _, c := range changes {
 		switch {
 		case c.Before == nil && c.After != nil:
 			r.edge.Deliver(&op.Event{Kind: op.EvRoomCreate, Room: c.ID, Audience: op.ToWorld, Personal: true})
 		case c.Before != nil && c.After == nil:
-			unlock := r.lockRoom(c.ID)
-			r.rooms.Forget(c.ID)
-			unlock()
+			r.forget(c.ID)
 			r.edge.Deliver(&op.Event{Kind: op.EvRoomDelete, Room: c.ID, Audience: op.ToWorld, Data: op.RoomDeleted{ID: c.ID}})
 		case c.Before != nil && c.After != nil:
 			world = world || c.Cause != catalog.CauseSchedule && !c.Before.Equal(c.After)
@@ -124,12 +153,8 @@ func (r *Router) publishChanges(changes []catalog.Change) {
 	}
 }
 
-// gossip is the Router as membership.Delegate: the catalog rides on gossip.
-type gossip Router
-
 // NotifyMsg implements membership.Delegate.
-func (g *gossip) NotifyMsg(msg []byte) {
-	r := (*Router)(g)
+func (r *catalogSync) NotifyMsg(msg []byte) {
 	var n notice
 	if err := json.Unmarshal(msg, &n); err != nil || n.From == "" {
 		r.met.catalog.WithLabelValues("invalid").Inc()
@@ -144,8 +169,7 @@ func (g *gossip) NotifyMsg(msg []byte) {
 
 // LocalState implements membership.Delegate: the whole catalog, tombstones
 // included.
-func (g *gossip) LocalState() []byte {
-	r := (*Router)(g)
+func (r *catalogSync) LocalState() []byte {
 	b, err := json.Marshal(r.catalog.Records())
 	if err != nil {
 		r.log.Error("catalog state not encoded", "err", err)
@@ -155,8 +179,7 @@ func (g *gossip) LocalState() []byte {
 }
 
 // MergeRemoteState implements membership.Delegate.
-func (g *gossip) MergeRemoteState(state []byte) {
-	r := (*Router)(g)
+func (r *catalogSync) MergeRemoteState(state []byte) {
 	var recs []catalog.Record
 	if err := json.Unmarshal(state, &recs); err != nil {
 		r.met.catalog.WithLabelValues("invalid").Inc()

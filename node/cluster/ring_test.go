@@ -66,7 +66,7 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	waitMembers(t, nodes...)
 	var moved []string
 	for _, id := range rooms {
-		if third.Cluster().OwnerOf(id) == "node-2" {
+		if third.Cluster().Placement().Owner(id) == "node-2" {
 			moved = append(moved, id)
 		}
 	}
@@ -76,7 +76,7 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	t.Logf("node-2 took over %d of %d rooms", len(moved), len(rooms))
 	// The new owner rebuilt every moved room from the two edges.
 	for _, id := range moved {
-		eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Rooms().Viewers(id) == 2 })
+		eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Local().Rooms().Viewers(id) == 2 })
 	}
 	// The clients, who heard of everyone from the old owners, hear nothing
 	// new: no second viewer.added, no removal (snapshots imply nothing).
@@ -103,7 +103,7 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	// The old owners keep no state of the rooms they gave up.
 	for _, nd := range nodes[:2] {
 		for _, m := range moved {
-			if nd.Cluster().Rooms().Viewers(m) != 0 {
+			if nd.Cluster().Local().Rooms().Viewers(m) != 0 {
 				t.Fatalf("%s still holds viewers of %s", nd.Cluster().Name(), m)
 			}
 		}
@@ -118,7 +118,7 @@ func TestGracefulLeave(t *testing.T) {
 	leaving := nodes[2]
 	var owned []string
 	for _, id := range rooms {
-		if leaving.Cluster().OwnerOf(id) == "node-2" {
+		if leaving.Cluster().Placement().Owner(id) == "node-2" {
 			owned = append(owned, id)
 		}
 	}
@@ -144,7 +144,7 @@ func TestGracefulLeave(t *testing.T) {
 	alice.Wait(5*time.Second, "carol removed", viewerEvent("room.viewer.removed", "carol"))
 	bob.Wait(5*time.Second, "carol removed", viewerEvent("room.viewer.removed", "carol"))
 	// The room has a new owner, rebuilt from alice's and bob's nodes.
-	newOwner := nodes[0].Cluster().OwnerOf(id)
+	newOwner := nodes[0].Cluster().Placement().Owner(id)
 	if newOwner == "node-2" || newOwner == "" {
 		t.Fatalf("room still owned by %q", newOwner)
 	}
@@ -173,11 +173,11 @@ func TestWrongKeyIsRejected(t *testing.T) {
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
 		for _, n := range nodes {
-			if slices.Contains(n.Cluster().MemberNames(), "node-evil") {
+			if slices.Contains(n.Cluster().Placement().Members(), "node-evil") {
 				t.Fatalf("%s accepted the node with the wrong key", n.Cluster().Name())
 			}
 		}
-		if got := evil.Cluster().MemberNames(); !slices.Equal(got, []string{"node-evil"}) {
+		if got := evil.Cluster().Placement().Members(); !slices.Equal(got, []string{"node-evil"}) {
 			t.Fatalf("the node with the wrong key sees %v", got)
 		}
 		time.Sleep(50 * time.Millisecond)

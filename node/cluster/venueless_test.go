@@ -16,9 +16,9 @@ import (
 func TestVenuelessAcrossNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
 	const room = "room_1"
-	owner := nodes[0].Cluster().OwnerOf(room)
+	owner := nodes[0].Cluster().Placement().Owner(room)
 	for _, n := range nodes {
-		if o := n.Cluster().OwnerOf(room); o != owner {
+		if o := n.Cluster().Placement().Owner(room); o != owner {
 			t.Fatalf("%s thinks %s owns %s, node-0 thinks %s", n.Cluster().Name(), o, room, owner)
 		}
 	}
@@ -109,11 +109,11 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 
 	// The operator's view of the pool: any node answers for any room.
 	for _, n := range nodes {
-		if got, err := n.Cluster().Viewers(t.Context(), room); err != nil || got != 3 {
+		if got, err := n.Cluster().Pool().Viewers(t.Context(), room); err != nil || got != 3 {
 			t.Fatalf("%s counts %d viewers (%v), want 3", n.Cluster().Name(), got, err)
 		}
-		if len(n.Cluster().Members()) != 3 || n.Cluster().Owner(room) != owner {
-			t.Fatalf("%s's pool view: members %v, owner %s", n.Cluster().Name(), n.Cluster().Members(), n.Cluster().Owner(room))
+		if len(n.Cluster().Pool().Members()) != 3 || n.Cluster().Pool().Owner(room) != owner {
+			t.Fatalf("%s's pool view: members %v, owner %s", n.Cluster().Name(), n.Cluster().Pool().Members(), n.Cluster().Pool().Owner(room))
 		}
 	}
 

@@ -109,7 +109,9 @@ func (e *Edge) SeesViewers(room string) bool { return e.subs.seesViewers(room) }
 func (e *Edge) Sessions() int { return e.subs.sessions() }
 
 // Saw records that the room's viewers include users, as an owner's reply
-// to an enter told a local session.
+// to an enter told a local session. Incognito users are skipped: an
+// owner's snapshot never lists them (an enter's reply lists the entering
+// user even when incognito).
 func (e *Edge) Saw(room string, users []op.User) {
 	if r := e.subs.room(room); r != nil {
 		r.told.saw(users)

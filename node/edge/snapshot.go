@@ -27,7 +27,9 @@ func (t *toldViewers) saw(users []op.User) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, u := range users {
-		t.seen[u.ID] = struct{}{}
+		if !u.Incognito {
+			t.seen[u.ID] = struct{}{}
+		}
 	}
 }
 

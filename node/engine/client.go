@@ -39,12 +39,9 @@ func (c *Client) enter(ctx context.Context, _ op.Enter, v roomView) (op.Result, 
 	c.mu.Unlock()
 	unlock := c.eng.presence.lock(c.user.ID)
 	c.eng.edge.Enter(v.id, c.sink, c.public, seesViewers)
-	var viewers []op.User
-	var err error
-	if j, ok := c.eng.owner.(Joiner); ok && !seesViewers {
-		err = j.Join(ctx, v.id, c.public, c.eng.edge.ID())
-	} else {
-		viewers, err = c.eng.owner.Enter(ctx, v.id, c.public, c.eng.edge.ID())
+	viewers, err := c.eng.owner.Enter(ctx, v.id, c.public, c.eng.edge.ID(), seesViewers)
+	if err == nil {
+		c.eng.edge.Saw(v.id, viewers) // what this edge's sessions now know, for viewer snapshots
 	}
 	unlock()
 	if err != nil {

@@ -20,21 +20,18 @@ import (
 	"github.com/roomring/roomring/node/store"
 )
 
-// Owner is the room owner as the engine reaches it: the local room.Manager on
-// a single node, or a router that forwards to the ring owner in a cluster.
+// Owner is the room owner as the engine reaches it: node/owner's Local on a
+// single node, or a forwarder to the ring owner in a cluster (node/cluster).
+// Enter with withViewers false records the presence without answering the
+// room's viewer list, which costs the room's size: for sessions that may
+// not see it. Implementations are safe for concurrent use; the engine
+// serialises each user's presence changes (Enter, Leave) itself.
 type Owner interface {
-	Enter(ctx context.Context, room string, u op.User, edge string) ([]op.User, error)
+	Enter(ctx context.Context, room string, u op.User, edge string, withViewers bool) ([]op.User, error)
 	Leave(ctx context.Context, room, userID, edge string) error
 	React(ctx context.Context, room, userID, reaction string) error
 	Announce(ctx context.Context, room string, ev *op.Event) error
 	Forget(ctx context.Context, room string) error
-}
-
-// Joiner is an Owner that can record a presence without answering the
-// room's viewer list, which costs the room's size; the engine uses it for
-// sessions that may not see the list.
-type Joiner interface {
-	Join(ctx context.Context, room string, u op.User, edge string) error
 }
 
 // Broadcaster publishes the world-wide events of catalog changes this node

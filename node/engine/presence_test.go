@@ -25,7 +25,7 @@ type gatedOwner struct {
 	entered chan struct{} // signalled on every Enter
 }
 
-func (o *gatedOwner) Enter(_ context.Context, _ string, u op.User, _ string) ([]op.User, error) {
+func (o *gatedOwner) Enter(_ context.Context, _ string, u op.User, _ string, _ bool) ([]op.User, error) {
 	o.mu.Lock()
 	o.present[u.ID] = true
 	o.mu.Unlock()

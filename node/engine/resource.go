@@ -10,9 +10,9 @@ import (
 // ResourceReactions is how the engine reaches resource reactions. Writes
 // (Set, Delete) go to the room's owner, which serialises them per room and
 // writes them through to the store before it announces and returns; reads
-// (Summary, Own) may be served from the store. On a single node it is a
-// *reaction.Owner; a cluster implementation forwards writes to the ring
-// owner of t.Room.
+// (Summary, Own) may be served from the store. On a single node it is
+// node/owner's Local; a cluster's forwarder sends writes to the ring owner
+// of t.Room.
 type ResourceReactions interface {
 	Set(ctx context.Context, t reaction.Target, u op.User, reaction string) error
 	Delete(ctx context.Context, t reaction.Target, u op.User) error

@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"context"
 	"slices"
 
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
-	"github.com/roomring/roomring/node/op"
-	"github.com/roomring/roomring/node/room"
 )
 
 // WorldView is the world as one client may see it: what venueless sends
@@ -71,42 +68,4 @@ func reactionsOf(r *catalog.Room) []string {
 		return slices.Clone(catalog.DefaultReactions)
 	}
 	return slices.Clone(r.AllowedReactions)
-}
-
-// LocalOwner adapts a room.Manager on this node to the Owner interface.
-type LocalOwner struct{ M *room.Manager }
-
-// Enter implements Owner.
-func (l LocalOwner) Enter(_ context.Context, r string, u op.User, edge string) ([]op.User, error) {
-	return l.M.Enter(r, u, edge), nil
-}
-
-// Join implements Joiner.
-func (l LocalOwner) Join(_ context.Context, r string, u op.User, edge string) error {
-	l.M.Join(r, u, edge)
-	return nil
-}
-
-// Leave implements Owner.
-func (l LocalOwner) Leave(_ context.Context, r, uid, edge string) error {
-	l.M.Leave(r, uid, edge)
-	return nil
-}
-
-// React implements Owner.
-func (l LocalOwner) React(_ context.Context, r, uid, reaction string) error {
-	l.M.React(r, uid, reaction)
-	return nil
-}
-
-// Announce implements Owner.
-func (l LocalOwner) Announce(_ context.Context, r string, ev *op.Event) error {
-	l.M.Announce(r, ev)
-	return nil
-}
-
-// Forget implements Owner.
-func (l LocalOwner) Forget(_ context.Context, r string) error {
-	l.M.Forget(r)
-	return nil
 }
