@@ -94,7 +94,7 @@ func (f *Forwarder) call(ctx context.Context, q *request) (*response, error) {
 // and waits for the reply.
 func (f *Forwarder) remote(ctx context.Context, q *request, owner string, payload []byte, unlock func()) (*response, error) {
 	start := time.Now()
-	call, err := f.mesh.Start(owner, lane(q.Room), payload)
+	call, err := f.mesh.Start(owner, roomHash(q.Room), payload)
 	unlock()
 	if err != nil {
 		f.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
@@ -147,7 +147,7 @@ func (f *Forwarder) send(q *request) error {
 			return fmt.Errorf("encode %s: %w", q.Op, err)
 		}
 	}
-	if err := f.mesh.Send(owner, lane(q.Room), b); err != nil {
+	if err := f.mesh.Send(owner, roomHash(q.Room), b); err != nil {
 		f.met.forwarded.WithLabelValues(q.Op, "unavailable").Inc()
 		return unavailable(err)
 	}

@@ -181,7 +181,7 @@ func (r *resyncer) resync() (failed int) {
 		b, err := json.Marshal(request{Op: opSync, Room: id, Users: toWireUsers(users), Ring: ringHashOf(cur), Blind: blind})
 		var call *peer.Call
 		if err == nil {
-			call, err = r.mesh.Start(owner, lane(id), b)
+			call, err = r.mesh.Start(owner, roomHash(id), b)
 		}
 		unlock()
 		if err != nil {

@@ -206,7 +206,7 @@ func (s *server) Publish(edges []string, ev *op.Event) {
 				return
 			}
 		}
-		if err := s.mesh.Send(e, lane(ev.Room), payload); err != nil {
+		if err := s.mesh.Send(e, roomHash(ev.Room), payload); err != nil {
 			s.met.delivered.WithLabelValues("dropped").Inc()
 			continue
 		}
