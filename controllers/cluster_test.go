@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/admin"
-	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -135,7 +135,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 // waitMembers waits until the node at addr sees n members.
 func waitMembers(t *testing.T, pool *admin.Client, addr string, n int) {
 	t.Helper()
-	kubetest.Eventually(t, wait, addr+" sees "+fmt.Sprint(n)+" members", func() error {
+	testkit.EventuallyNil(t, wait, addr+" sees "+fmt.Sprint(n)+" members", func() error {
 		ps, err := pool.PoolAt(t.Context(), addr)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
@@ -331,7 +332,7 @@ func TestPruneUnclaimedRooms(t *testing.T) {
 		g.Wait(wait, "room.delete "+id, isRoomDelete(id))
 	}
 	waitStatus(t, ns, "main-stage", "ready", ready("node-a"))
-	kubetest.Eventually(t, wait, "only room_1 left", func() error {
+	testkit.EventuallyNil(t, wait, "only room_1 left", func() error {
 		ids, err := poolClient(t, n.Addr()).Rooms(context.Background())
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
@@ -146,7 +147,7 @@ func getRoom(ns, name string) (*v1alpha1.Room, error) {
 // writes the same object).
 func update(t *testing.T, ns, name string, mut func(*v1alpha1.Room)) {
 	t.Helper()
-	kubetest.Eventually(t, wait, "update "+name, func() error {
+	testkit.EventuallyNil(t, wait, "update "+name, func() error {
 		r, err := getRoom(ns, name)
 		if err != nil {
 			return err
@@ -169,7 +170,7 @@ func condition(r *v1alpha1.Room, typ string) string {
 func waitStatus(t *testing.T, ns, name, what string, check func(r *v1alpha1.Room) error) *v1alpha1.Room {
 	t.Helper()
 	var last *v1alpha1.Room
-	kubetest.Eventually(t, wait, name+": "+what, func() error {
+	testkit.EventuallyNil(t, wait, name+": "+what, func() error {
 		r, err := getRoom(ns, name)
 		if err != nil {
 			return err
@@ -210,7 +211,7 @@ func events(t *testing.T, ns, name string) []string {
 
 func waitEvent(t *testing.T, ns, name, typeReason string) {
 	t.Helper()
-	kubetest.Eventually(t, wait, "event "+typeReason+" on "+name, func() error {
+	testkit.EventuallyNil(t, wait, "event "+typeReason+" on "+name, func() error {
 		got := events(t, ns, name)
 		if slices.ContainsFunc(got, func(e string) bool { return len(e) >= len(typeReason) && e[:len(typeReason)] == typeReason }) {
 			return nil
@@ -221,7 +222,7 @@ func waitEvent(t *testing.T, ns, name, typeReason string) {
 
 func waitGone(t *testing.T, ns, name string) {
 	t.Helper()
-	kubetest.Eventually(t, wait, name+" deleted", func() error {
+	testkit.EventuallyNil(t, wait, name+" deleted", func() error {
 		_, err := getRoom(ns, name)
 		if err == nil {
 			return errors.New("still there")

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
-	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -182,7 +182,7 @@ func TestWebsocketDeleteRemovesEveryClaim(t *testing.T) {
 	adm.Call("room.delete", map[string]any{"room": "dup"})
 	waitGone(t, ns, "a")
 	waitGone(t, ns, "b")
-	kubetest.Eventually(t, wait, "dup closed", func() error {
+	testkit.EventuallyNil(t, wait, "dup closed", func() error {
 		if _, err := poolClient(t, n.Addr()).Room(context.Background(), "dup"); !admin.IsNotFound(err) {
 			return fmt.Errorf("pool answers %v", err)
 		}

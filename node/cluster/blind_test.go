@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -31,7 +32,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	if err := nodes[0].Catalog().Upsert(context.Background(), room); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "room replicated", func() bool { return nodes[1].Catalog().Exists(room.ID) })
+	testkit.Eventually(t, 10*time.Second, "room replicated", func() bool { return nodes[1].Catalog().Exists(room.ID) })
 	owner, edge := nodes[0], nodes[1]
 	if nodes[0].Cluster().OwnerOf(room.ID) == "node-1" {
 		owner, edge = nodes[1], nodes[0]
@@ -48,7 +49,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	waitResyncs := func(n float64) {
 		t.Helper()
 		start := edge.Metrics(t)[resyncs]
-		eventually(t, 10*time.Second, "resyncs", func() bool { return edge.Metrics(t)[resyncs] >= start+n })
+		testkit.Eventually(t, 10*time.Second, "resyncs", func() bool { return edge.Metrics(t)[resyncs] >= start+n })
 	}
 	waitResyncs(1)
 	before := edge.Metrics(t)[delivers]

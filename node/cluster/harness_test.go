@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -72,21 +73,9 @@ func waitMembers(t *testing.T, nodes ...*nodetest.Node) {
 	}
 	slices.Sort(want)
 	for _, n := range nodes {
-		eventually(t, 20*time.Second, n.Cluster().Name()+" sees "+fmt.Sprint(want), func() bool {
+		testkit.Eventually(t, 20*time.Second, n.Cluster().Name()+" sees "+fmt.Sprint(want), func() bool {
 			return slices.Equal(n.Cluster().MemberNames(), want)
 		})
-	}
-}
-
-// eventually polls cond until it holds, failing the test at the deadline.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/cluster/ring"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
@@ -96,7 +97,7 @@ func TestOwnerKilled(t *testing.T) {
 	}
 	owner := map[string]*nodeproc.Member{"node-0": p0, "node-1": p1}[newOwner.Owner(doomed)]
 	t.Logf("%s re-owned by %s", doomed, owner.Name)
-	eventually(t, 10*time.Second, "viewer set of "+doomed+" rebuilt", func() bool {
+	testkit.Eventually(t, 10*time.Second, "viewer set of "+doomed+" rebuilt", func() bool {
 		// survivor's three (alice, bob, check is not in it) + doomed's three
 		// when both rooms are on node-0; count only what the new owner holds.
 		want := 3.0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -33,7 +34,7 @@ func createRooms(t *testing.T, nodes []*nodetest.Node, n int) []string {
 		ids = append(ids, r.ID)
 	}
 	for _, nd := range nodes {
-		eventually(t, 10*time.Second, "rooms replicated to "+nd.Cluster().Name(), func() bool {
+		testkit.Eventually(t, 10*time.Second, "rooms replicated to "+nd.Cluster().Name(), func() bool {
 			for _, id := range ids {
 				if !nd.Catalog().Exists(id) {
 					return false
@@ -76,7 +77,7 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	t.Logf("node-2 took over %d of %d rooms", len(moved), len(rooms))
 	// The new owner rebuilt every moved room from the two edges.
 	for _, id := range moved {
-		eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Rooms().Viewers(id) == 2 })
+		testkit.Eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Rooms().Viewers(id) == 2 })
 	}
 	// The clients, who heard of everyone from the old owners, hear nothing
 	// new: no second viewer.added, no removal (snapshots imply nothing).
@@ -214,7 +215,7 @@ func TestLargeCatalogRecordIsFetched(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
+	testkit.Eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
 }
 
 func httpStatus(t *testing.T, url string) int {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -87,7 +88,7 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	// ... and stored in the catalog of every node: a new client anywhere
 	// sees it in world.config.
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, "schedule replicated", func() bool {
+		testkit.Eventually(t, 10*time.Second, "schedule replicated", func() bool {
 			return n.Catalog().Get(room).ScheduleData["title"] == "Keynote"
 		})
 	}
@@ -164,7 +165,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	// Patch on node-2: every client gets a new world config with the name.
 	clients[2].Call("room.config.patch", map[string]any{"room": id, "name": "Breakout A", "description": "small groups"})
 	for _, c := range clients {
-		eventually(t, 10*time.Second, "world.updated with the new name", func() bool {
+		testkit.Eventually(t, 10*time.Second, "world.updated with the new name", func() bool {
 			return c.Has(func(f nodetest.Frame) bool {
 				return f.Kind() == "world.updated" && len(f) == 2 && strings.Contains(string(f[1]), `"Breakout A"`)
 			})
@@ -187,7 +188,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	slices.Reverse(ids[1:])
 	clients[0].Call("room.config.reorder", ids)
 	for i, n := range nodes {
-		eventually(t, 10*time.Second, "reorder on node "+n.Cluster().Name(), func() bool {
+		testkit.Eventually(t, 10*time.Second, "reorder on node "+n.Cluster().Name(), func() bool {
 			var got []string
 			for _, r := range n.Catalog().List() {
 				got = append(got, r.ID)
@@ -220,7 +221,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 		c.Wait(10*time.Second, "room.delete", kindRoom("room.delete", id))
 	}
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, "room gone on "+n.Cluster().Name(), func() bool { return !n.Catalog().Exists(id) })
+		testkit.Eventually(t, 10*time.Second, "room gone on "+n.Cluster().Name(), func() bool { return !n.Catalog().Exists(id) })
 	}
 	if code := clients[2].CallErr("room.enter", map[string]any{"room": id}); code != "room.unknown" {
 		t.Fatalf("entering the deleted room: %s", code)

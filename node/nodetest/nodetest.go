@@ -22,6 +22,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/auth"
 )
@@ -127,17 +128,14 @@ func (n *Node) Metrics(t testing.TB) map[string]float64 {
 // (a missing sample is 0).
 func (n *Node) WaitMetric(t testing.TB, key string, ok func(float64) bool) float64 {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v := n.Metrics(t)[key]
-		if ok(v) {
-			return v
+	var v float64
+	testkit.EventuallyNil(t, 5*time.Second, "metric "+key, func() error {
+		if v = n.Metrics(t)[key]; !ok(v) {
+			return fmt.Errorf("stuck at %v", v)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metric %s stuck at %v", key, v)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval of a condition wait with a deadline
-	}
+		return nil
+	})
+	return v
 }
 
 // URL is the venueless websocket URL of the node.

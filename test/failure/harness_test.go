@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -94,7 +95,7 @@ func startCluster(t *testing.T, dsn string) []*proc {
 func agreedOwner(t *testing.T, ps ...*proc) *proc {
 	t.Helper()
 	var owner *proc
-	waitFor(t, 20*time.Second, "the nodes agree on the owner of "+room, func() bool {
+	testkit.Eventually(t, 20*time.Second, "the nodes agree on the owner of "+room, func() bool {
 		owner = nil
 		name := ps[0].owner(room)
 		for _, p := range ps {
@@ -108,18 +109,4 @@ func agreedOwner(t *testing.T, ps ...*proc) *proc {
 		return owner != nil
 	})
 	return owner
-}
-
-// waitFor polls cond until it holds, failing the test at the deadline.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		<-tick.C
-	}
 }

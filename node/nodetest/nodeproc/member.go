@@ -2,6 +2,7 @@ package nodeproc
 
 import (
 	"bufio"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -100,16 +102,8 @@ func (m *Member) Metric(key string) float64 {
 func WaitMembers(t testing.TB, n int, ms ...*Member) {
 	t.Helper()
 	for _, m := range ms {
-		const timeout = 20 * time.Second
-		deadline := time.Now().Add(timeout)
-		tick := time.NewTicker(25 * time.Millisecond)
-		for m.Metric("roomring_cluster_members") != float64(n) {
-			if time.Now().After(deadline) {
-				tick.Stop()
-				t.Fatalf("timed out after %v waiting until %s sees %d members", timeout, m.Name, n)
-			}
-			<-tick.C
-		}
-		tick.Stop()
+		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s to see %d members", m.Name, n), func() bool {
+			return m.Metric("roomring_cluster_members") == float64(n)
+		})
 	}
 }
