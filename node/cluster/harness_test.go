@@ -143,26 +143,6 @@ func viewerEvent(kind, uid string) func(nodetest.Frame) bool {
 	}
 }
 
-// noFrame fails if a frame matching pred arrives within d: for events that
-// must not happen (there is nothing to wait for but time).
-func noFrame(t *testing.T, c *nodetest.Client, d time.Duration, what string, pred func(nodetest.Frame) bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		var got nodetest.Frame
-		if c.Has(func(f nodetest.Frame) bool {
-			if pred(f) {
-				got = f
-				return true
-			}
-			return false
-		}) {
-			t.Fatalf("unexpected %s: %s", what, got)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 // reactionCounts collects room.reaction events of room from c until the
 // counts of emoji add up to want, returning each event's count of emoji.
 func reactionCounts(t *testing.T, c *nodetest.Client, room, emoji string, want int) []int {

@@ -138,13 +138,12 @@ func TestJoinBroadcastStateAndLeave(t *testing.T) {
 		t.Fatalf("members gauge = %v, want 2", got)
 	}
 	// Retrying the departed member does not bring it back.
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Consistently(t, time.Second, "departed member is back", func() error {
 		if len(a.Members()) != 2 {
-			t.Fatalf("departed member is back: %v", names(a.Membership))
+			return fmt.Errorf("%v", names(a.Membership))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestDeadMemberIsDetectedAndRetried(t *testing.T) {
@@ -166,13 +165,12 @@ func TestWrongKeyCannotJoin(t *testing.T) {
 
 	evil := start(t, "node-x", "not the secret", testConfig("127.0.0.5", a.Addr(), b.Addr()))
 	// The intruder keeps retrying its seeds; give it several attempts.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Consistently(t, 2*time.Second, "wrong key joined", func() error {
 		if len(a.Members()) != 2 || len(b.Members()) != 2 || len(evil.Members()) != 1 {
-			t.Fatalf("wrong key joined: a=%v b=%v x=%v", names(a.Membership), names(b.Membership), names(evil.Membership))
+			return fmt.Errorf("a=%v b=%v x=%v", names(a.Membership), names(b.Membership), names(evil.Membership))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if n, err := evil.ml.Join([]string{a.Addr()}); err == nil || n != 0 {
 		t.Fatalf("join with the wrong key: contacted %d, err %v", n, err)
 	}
