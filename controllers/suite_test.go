@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -39,8 +36,7 @@ import (
 var env *kubetest.Env
 
 func TestMain(m *testing.M) {
-	_, log := testLogger()
-	ctrl.SetLogger(log) // controller-runtime's global logger, used by its caches
+	ctrl.SetLogger(logr.FromSlogHandler(testkit.MainLogger().Handler())) // controller-runtime's global logger, used by its caches
 	kubetest.Main(m, &env, nodeproc.RemoveBinary)
 }
 
@@ -48,14 +44,6 @@ const token = "operator-test-token-0123456789"
 
 // wait is the deadline of conditions that need a reconcile or two.
 const wait = 20 * time.Second
-
-func testLogger() (*slog.Logger, logr.Logger) {
-	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
-	if os.Getenv("NODETEST_LOG") != "" {
-		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
-	}
-	return slog.New(h), logr.FromSlogHandler(h)
-}
 
 // startNode starts a node named name without sample rooms, with the admin
 // API on.
@@ -109,7 +97,7 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 // against the pool at addrs until the test ends.
 func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) {
 	t.Helper()
-	_, log := testLogger()
+	log := logr.FromSlogHandler(testkit.Logger(t).Handler())
 	mgr, err := controllers.NewManager(rc, cfg, poolClient(t, addrs...), log)
 	if err != nil {
 		t.Fatal(err)

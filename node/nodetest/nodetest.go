@@ -8,10 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -62,11 +59,7 @@ func Config(t testing.TB, dataDir string) node.Config {
 // Start starts a node with cfg and stops it when the test ends.
 func Start(t testing.TB, cfg node.Config) *Node {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("NODETEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := node.New(context.Background(), cfg, log)
+	n, err := node.New(context.Background(), cfg, testkit.Logger(t))
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}

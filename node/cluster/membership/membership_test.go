@@ -2,9 +2,6 @@ package membership
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -61,13 +58,6 @@ func testConfig(host string, join ...string) Config {
 	return cfg
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("NODETEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 type testNode struct {
 	*Membership
 	app *app
@@ -82,7 +72,7 @@ func start(t *testing.T, name, passphrase string, cfg Config) *testNode {
 	}
 	a := &app{state: "state of " + name}
 	reg := prometheus.NewRegistry()
-	m, err := New(cfg, name, keys.Gossip, []byte("meta of "+name), a, testLogger(), reg)
+	m, err := New(cfg, name, keys.Gossip, []byte("meta of "+name), a, testkit.Logger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

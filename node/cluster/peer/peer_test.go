@@ -5,10 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -65,13 +62,6 @@ func (r *recorder) linkUps(peer string) int {
 	return r.ups[peer]
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("NODETEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 func testConfig(addr string) Config {
 	cfg := DefaultConfig()
 	cfg.ListenAddr = addr
@@ -90,7 +80,7 @@ func startMesh(t *testing.T, name string, cfg Config, key []byte) *testMesh {
 	t.Helper()
 	rec := newRecorder()
 	reg := prometheus.NewRegistry()
-	m, err := New(cfg, name, key, rec, testLogger(), reg)
+	m, err := New(cfg, name, key, rec, testkit.Logger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
