@@ -50,7 +50,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 	p1 := startProc(t, bin, "127.0.0.3", "node-1", p0.Gossip)
 	p2 := startProc(t, bin, "127.0.0.4", "node-2", p0.Gossip)
 	procs := []*nodeproc.Member{p0, p1, p2}
-	pool := poolClient(t, p0.HTTP, p1.HTTP, p2.HTTP)
+	pool := nodetest.AdminClient(t, token, p0.HTTP, p1.HTTP, p2.HTTP)
 	for _, p := range procs {
 		waitMembers(t, pool, p.HTTP, 3)
 	}

@@ -125,7 +125,7 @@ func TestRoomLifecycle(t *testing.T) {
 		c.Wait(wait, "room.delete hall-b", isRoomDelete("hall-b"))
 	}
 	waitGone(t, ns, "hall-b")
-	if _, err := poolClient(t, n.Addr()).Room(ctx, "hall-b"); !admin.IsNotFound(err) {
+	if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(ctx, "hall-b"); !admin.IsNotFound(err) {
 		t.Fatalf("pool still serves the deleted room: %v", err)
 	}
 	if code := g.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "room.unknown" {
@@ -213,7 +213,7 @@ func TestDuplicateID(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
-	pool := poolClient(t, n.Addr())
+	pool := nodetest.AdminClient(t, token, n.Addr())
 	ctx := context.Background()
 	g := nodetest.Guest(t, n, "watcher")
 
@@ -310,7 +310,7 @@ func TestPoolRestartRequeues(t *testing.T) {
 		waitStatus(t, ns, name, "ready on node-b", ready("node-b"))
 	}
 	g := nodetest.Guest(t, n2, "late")
-	ids, err := poolClient(t, addr).Rooms(context.Background())
+	ids, err := nodetest.AdminClient(t, token, addr).Rooms(context.Background())
 	if err != nil || !slices.Equal(ids, []string{"lobby", "stage_1"}) && !slices.Equal(ids, []string{"stage_1", "lobby"}) {
 		t.Fatalf("pool rooms = %v, %v", ids, err)
 	}
@@ -333,7 +333,7 @@ func TestPruneUnclaimedRooms(t *testing.T) {
 	}
 	waitStatus(t, ns, "main-stage", "ready", ready("node-a"))
 	testkit.EventuallyNil(t, wait, "only room_1 left", func() error {
-		ids, err := poolClient(t, n.Addr()).Rooms(context.Background())
+		ids, err := nodetest.AdminClient(t, token, n.Addr()).Rooms(context.Background())
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,6 @@ import (
 	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
@@ -49,25 +48,11 @@ const wait = 20 * time.Second
 // API on.
 func startNode(t *testing.T, name string, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
-	cfg := nodetest.Config(t, "")
-	cfg.Dev, cfg.AllowGuests, cfg.RoomsFile = false, true, ""
-	cfg.NodeName, cfg.Admin.Token = name, token
-	for _, m := range mut {
-		m(&cfg)
+	pool := func(cfg *node.Config) {
+		cfg.Dev, cfg.AllowGuests, cfg.RoomsFile = false, true, ""
+		cfg.NodeName, cfg.Admin.Token = name, token
 	}
-	return nodetest.Start(t, cfg)
-}
-
-func poolClient(t *testing.T, addrs ...string) *admin.Client {
-	t.Helper()
-	cfg := admin.DefaultClientConfig()
-	cfg.Pool, cfg.Token = addrs, token
-	c, err := admin.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return nodetest.StartWith(t, append([]func(*node.Config){pool}, mut...)...)
 }
 
 // startOperator runs an operator for namespace ns against the pool at
@@ -98,7 +83,7 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) {
 	t.Helper()
 	log := logr.FromSlogHandler(testkit.Logger(t).Handler())
-	mgr, err := controllers.NewManager(rc, cfg, poolClient(t, addrs...), log)
+	mgr, err := controllers.NewManager(rc, cfg, nodetest.AdminClient(t, token, addrs...), log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	adm.Call("room.delete", map[string]any{"room": "lounge"})
 	g.Wait(wait, "room.delete lounge", isRoomDelete("lounge"))
 	waitGone(t, ns, "lounge")
-	if _, err := poolClient(t, n.Addr()).Room(context.Background(), "lounge"); !admin.IsNotFound(err) {
+	if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(context.Background(), "lounge"); !admin.IsNotFound(err) {
 		t.Fatalf("pool still serves lounge: %v", err)
 	}
 	if g.Has(isRoomDelete("lounge")) {
@@ -183,7 +183,7 @@ func TestWebsocketDeleteRemovesEveryClaim(t *testing.T) {
 	waitGone(t, ns, "a")
 	waitGone(t, ns, "b")
 	testkit.EventuallyNil(t, wait, "dup closed", func() error {
-		if _, err := poolClient(t, n.Addr()).Room(context.Background(), "dup"); !admin.IsNotFound(err) {
+		if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(context.Background(), "dup"); !admin.IsNotFound(err) {
 			return fmt.Errorf("pool answers %v", err)
 		}
 		return nil

@@ -27,25 +27,8 @@ const token = "admin-test-token-0123456789"
 
 func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
-	cfg := nodetest.Config(t, "")
-	cfg.Admin.Token = token
-	cfg.NodeName = "node-a"
-	for _, m := range mut {
-		m(&cfg)
-	}
-	return nodetest.Start(t, cfg)
-}
-
-func newClient(t *testing.T, pool ...string) *admin.Client {
-	t.Helper()
-	cfg := admin.DefaultClientConfig()
-	cfg.Pool, cfg.Token = pool, token
-	c, err := admin.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	named := func(cfg *node.Config) { cfg.Admin.Token, cfg.NodeName = token, "node-a" }
+	return nodetest.StartWith(t, append([]func(*node.Config){named}, mut...)...)
 }
 
 func decode[T any](t *testing.T, b json.RawMessage) T {
@@ -59,7 +42,7 @@ func decode[T any](t *testing.T, b json.RawMessage) T {
 
 func TestRoomLifecycle(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, n.Addr())
+	c := nodetest.AdminClient(t, token, n.Addr())
 	ctx := context.Background()
 	g := nodetest.Guest(t, n, "watcher")
 
@@ -150,7 +133,7 @@ func TestRoomLifecycle(t *testing.T) {
 func TestPool(t *testing.T) {
 	a := startNode(t)
 	b := startNode(t, func(c *node.Config) { c.NodeName = "node-b" })
-	c := newClient(t, a.Addr())
+	c := nodetest.AdminClient(t, token, a.Addr())
 	ps, err := c.Pool(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -178,14 +161,14 @@ func deadAddr(t *testing.T) string {
 
 func TestClientFailover(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, deadAddr(t), n.Addr())
+	c := nodetest.AdminClient(t, token, deadAddr(t), n.Addr())
 	for range 2 { // the second request goes straight to the node that answered
 		st, err := c.Room(context.Background(), "room_1")
 		if err != nil || st.Config.Name != "Main Stage" {
 			t.Fatalf("GET through a dead address first: %+v, %v", st, err)
 		}
 	}
-	dead := newClient(t, deadAddr(t))
+	dead := nodetest.AdminClient(t, token, deadAddr(t))
 	if _, err := dead.Pool(context.Background()); err == nil || !strings.Contains(err.Error(), "no node of the pool answered") {
 		t.Fatalf("pool of dead nodes: %v", err)
 	}
@@ -194,7 +177,7 @@ func TestClientFailover(t *testing.T) {
 func TestClientResolvesNames(t *testing.T) {
 	n := startNode(t)
 	_, port, _ := net.SplitHostPort(n.Addr())
-	c := newClient(t, net.JoinHostPort("localhost", port))
+	c := nodetest.AdminClient(t, token, net.JoinHostPort("localhost", port))
 	eps, err := c.Endpoints(context.Background())
 	if err != nil || !slices.Contains(eps, "127.0.0.1:"+port) {
 		t.Fatalf("endpoints of localhost = %v, %v; want 127.0.0.1:%s among them", eps, err, port)
@@ -303,7 +286,7 @@ func TestAdminListener(t *testing.T) {
 
 	// The admin listener serves the API, and reports itself as the node's
 	// address; what it changes reaches the clients of the client listener.
-	c := newClient(t, n.AdminAddr())
+	c := nodetest.AdminClient(t, token, n.AdminAddr())
 	ps, err := c.Pool(context.Background())
 	if err != nil {
 		t.Fatal(err)

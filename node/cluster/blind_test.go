@@ -37,9 +37,9 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	if nodes[0].Cluster().OwnerOf(room.ID) == "node-1" {
 		owner, edge = nodes[1], nodes[0]
 	}
-	viewer := user(t, owner.URL(), "v1")
+	viewer := nodetest.Login(t, owner.URL(), "v1")
 	enter(t, viewer, room.ID)
-	guest := user(t, edge.URL(), "g1") // a viewer: may not see the room's viewers
+	guest := nodetest.Login(t, edge.URL(), "g1") // a viewer: may not see the room's viewers
 	if got := enter(t, guest, room.ID); len(got) != 0 {
 		t.Fatalf("a plain viewer was told the viewers %v", got)
 	}
@@ -58,7 +58,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 		t.Errorf("a blind edge got %v deliveries over 4 resyncs, want none (snapshots skipped)", got-before)
 	}
 
-	mod := user(t, edge.URL(), "m1", "moderator") // may see the viewers (dev grants)
+	mod := nodetest.Login(t, edge.URL(), "m1", "moderator") // may see the viewers (dev grants)
 	if got := enter(t, mod, room.ID); len(got) != 3 {
 		t.Fatalf("a moderator was told the viewers %v, want all three", got)
 	}

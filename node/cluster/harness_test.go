@@ -79,14 +79,6 @@ func waitMembers(t *testing.T, nodes ...*nodetest.Node) {
 	}
 }
 
-// user connects a client to url and authenticates uid with traits.
-func user(t *testing.T, url, uid string, traits ...string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, url)
-	c.Auth(map[string]any{"token": nodetest.Token(t, uid, traits, map[string]any{"display_name": uid})})
-	return c
-}
-
 // viewers decodes room.enter's reply into the viewer ids, sorted.
 func viewers(t *testing.T, reply json.RawMessage) []string {
 	t.Helper()

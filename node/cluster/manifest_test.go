@@ -33,7 +33,7 @@ func TestRestartWithSameRoomsFileKeepsPeersPatch(t *testing.T) {
 	b := nodetest.Start(t, cfgB)
 	waitMembers(t, a, b)
 
-	admin := user(t, a.URL(), "admin", "admin")
+	admin := nodetest.Login(t, a.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Patched on A"})
 	testkit.Eventually(t, 10*time.Second, "the patch on node-b", func() bool { return b.Catalog().Get("room_1").Name == "Patched on A" })
 
@@ -53,7 +53,7 @@ func TestRestartWithSameRoomsFileKeepsPeersPatch(t *testing.T) {
 		})
 	}
 	name := func(n *nodetest.Node) string {
-		c := user(t, n.URL(), "reader", "admin")
+		c := nodetest.Login(t, n.URL(), "reader", "admin")
 		var rooms []struct{ ID, Name string }
 		if err := json.Unmarshal(c.Call("room.config.list", nil), &rooms); err != nil {
 			t.Fatal(err)

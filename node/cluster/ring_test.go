@@ -52,8 +52,8 @@ func createRooms(t *testing.T, nodes []*nodetest.Node, n int) []string {
 func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	nodes := startCluster(t, 2)
 	rooms := createRooms(t, nodes, 12)
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
 	for _, id := range rooms {
 		enter(t, alice, id)
 		enter(t, bob, id)
@@ -85,7 +85,7 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 		return f.Kind() == "room.viewer.added" || f.Kind() == "room.viewer.removed"
 	})
 	// A client of the new node sees the members; the old ones see it.
-	carol := user(t, third.URL(), "carol", "moderator")
+	carol := nodetest.Login(t, third.URL(), "carol", "moderator")
 	for _, id := range moved {
 		if got := enter(t, carol, id); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
 			t.Fatalf("carol entered %s and sees %v", id, got)
@@ -127,9 +127,9 @@ func TestGracefulLeave(t *testing.T) {
 		t.Fatal("node-2 owns none of the rooms")
 	}
 	id := owned[0]
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
-	carol := user(t, leaving.URL(), "carol", "moderator")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
+	carol := nodetest.Login(t, leaving.URL(), "carol", "moderator")
 	for _, c := range []*nodetest.Client{alice, bob, carol} {
 		enter(t, c, id)
 	}
@@ -152,7 +152,7 @@ func TestGracefulLeave(t *testing.T) {
 	// Carol reconnects elsewhere, as a client behind a load balancer does.
 	// Entering while the new owner still rebuilds the room, she may miss a
 	// viewer in the reply; the owner's viewer snapshot then adds it.
-	carol = user(t, nodes[1].URL(), "carol", "moderator")
+	carol = nodetest.Login(t, nodes[1].URL(), "carol", "moderator")
 	got := enter(t, carol, id)
 	for _, want := range []string{"alice", "bob"} {
 		if !slices.Contains(got, want) {

@@ -33,7 +33,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 	c := nodetest.Start(t, cfgC)
 	waitMembers(t, a, b, c)
 
-	admin := user(t, a.URL(), "admin", "admin")
+	admin := nodetest.Login(t, a.URL(), "admin", "admin")
 	var created struct {
 		Room string `json:"room"`
 	}
@@ -49,7 +49,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 	for _, n := range []*nodetest.Node{a, c} {
 		testkit.Eventually(t, 10*time.Second, "the tombstone collected on "+n.Cluster().Name(), func() bool { return len(n.Catalog().Records(id)) == 0 })
 	}
-	watchers := []*nodetest.Client{user(t, a.URL(), "watcher", "admin"), user(t, c.URL(), "watcher", "admin")}
+	watchers := []*nodetest.Client{nodetest.Login(t, a.URL(), "watcher", "admin"), nodetest.Login(t, c.URL(), "watcher", "admin")}
 
 	cfg := memberConfig(t, "127.0.0.3", "node-b2", testKey, a.Cluster().GossipAddr())
 	gc(&cfg)
@@ -72,7 +72,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 	var rooms []struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(user(t, b.URL(), "reader", "admin").Call("room.config.list", nil), &rooms); err != nil {
+	if err := json.Unmarshal(nodetest.Login(t, b.URL(), "reader", "admin").Call("room.config.list", nil), &rooms); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rooms {

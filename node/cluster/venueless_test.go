@@ -25,9 +25,9 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	}
 	t.Logf("%s is owned by %s", room, owner)
 
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
-	carol := user(t, nodes[2].URL(), "carol")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
+	carol := nodetest.Login(t, nodes[2].URL(), "carol")
 
 	// Enter: the owner's viewer list, viewer.added to the others.
 	if got := enter(t, alice, room); !slices.Equal(got, []string{"alice"}) {
@@ -42,7 +42,7 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	bob.Wait(5*time.Second, "carol added", viewerEvent("room.viewer.added", "carol"))
 
 	// A user with sockets on two nodes is one viewer.
-	alice2 := user(t, nodes[2].URL(), "alice", "moderator")
+	alice2 := nodetest.Login(t, nodes[2].URL(), "alice", "moderator")
 	if got := enter(t, alice2, room); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
 		t.Fatalf("alice's second socket sees %v", got)
 	}
@@ -125,7 +125,7 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	// A disconnect is a leave too.
 	bob.Close()
 	alice.Wait(5*time.Second, "bob removed", viewerEvent("room.viewer.removed", "bob"))
-	if got := enter(t, user(t, nodes[1].URL(), "dave", "moderator"), room); !slices.Equal(got, []string{"alice", "dave"}) {
+	if got := enter(t, nodetest.Login(t, nodes[1].URL(), "dave", "moderator"), room); !slices.Equal(got, []string{"alice", "dave"}) {
 		t.Fatalf("after leaves, dave sees %v", got)
 	}
 }
@@ -136,7 +136,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
 	var clients []*nodetest.Client
 	for i, n := range nodes {
-		clients = append(clients, user(t, n.URL(), "admin-"+string(rune('a'+i)), "admin"))
+		clients = append(clients, nodetest.Login(t, n.URL(), "admin-"+string(rune('a'+i)), "admin"))
 	}
 
 	// Create on node-1: room.create reaches the clients of every node.

@@ -1,6 +1,7 @@
 // Package nodetest starts real nodes on loopback ports and connects real
-// websocket clients to them, for tests of other packages (the node's
-// httptest).
+// websocket clients and admin API clients to them, for tests of other
+// packages (the node's httptest). It is part of the test kit whose home is
+// internal/testkit.
 package nodetest
 
 import (
@@ -67,6 +68,17 @@ func Start(t testing.TB, cfg node.Config) *Node {
 	go func() { tn.done <- n.Serve() }()
 	t.Cleanup(func() { tn.Stop(t) })
 	return tn
+}
+
+// StartWith starts a node with Config(t, "") adjusted by mut, in order, and
+// stops it when the test ends.
+func StartWith(t testing.TB, mut ...func(*node.Config)) *Node {
+	t.Helper()
+	cfg := Config(t, "")
+	for _, m := range mut {
+		m(&cfg)
+	}
+	return Start(t, cfg)
 }
 
 // Stop shuts the node down (idempotent).

@@ -20,6 +20,7 @@ import (
 
 	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
@@ -60,10 +61,7 @@ func startNode(t *testing.T, host, name, dsn string, join ...string) *proc {
 	p.Client = &http.Client{Timeout: 2 * time.Second}
 	cfg := admin.DefaultClientConfig()
 	cfg.Pool, cfg.Token, cfg.Timeout = []string{p.HTTP}, adminToken, 2*time.Second
-	var err error
-	if p.admin, err = admin.NewClient(cfg); err != nil {
-		t.Fatal(err)
-	}
+	p.admin = nodetest.AdminClientWith(t, cfg)
 	return p
 }
 

@@ -5,11 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
-// The suite drives real nodes (nodetest.Start: dev mode, the sample rooms of
+// The suite drives real nodes (nodetest.StartWith: dev mode, the sample rooms of
 // config/samples/rooms.yaml, a fresh data dir) through real websocket
 // clients. Every test starts its own node so tests can run in parallel
 // without seeing each other's events; a node starts in milliseconds.
@@ -18,24 +17,6 @@ import (
 // lounge, backstage (speakers moderate; no anonymous invites).
 // Dev trait grants: trait admin → admin, trait moderator → moderator,
 // everyone → viewer.
-
-// startNode starts a node with the test config, adjusted by mut.
-func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
-	t.Helper()
-	cfg := nodetest.Config(t, "")
-	for _, m := range mut {
-		m(&cfg)
-	}
-	return nodetest.Start(t, cfg)
-}
-
-// login connects a token-authenticated user with traits.
-func login(t *testing.T, n *nodetest.Node, uid string, traits ...string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, n.URL())
-	c.Auth(map[string]any{"token": nodetest.Token(t, uid, traits, map[string]any{"display_name": uid})})
-	return c
-}
 
 // loginGuest connects a guest with a client_id.
 func loginGuest(t *testing.T, n *nodetest.Node, clientID string) (*nodetest.Client, authenticated) {

@@ -29,7 +29,7 @@ func TestRestartKeepsState(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	n := nodetest.Start(t, nodetest.Config(t, dir))
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed", "allowed_reactions": []string{"👍"}})
 	admin.Call("room.config.reorder", []string{"backstage", "lounge"})
 	enter(t, admin, "workshop-a")
@@ -41,7 +41,7 @@ func TestRestartKeepsState(t *testing.T) {
 	n.Stop(t)
 
 	n2 := nodetest.Start(t, nodetest.Config(t, dir))
-	admin = login(t, n2, "admin", "admin")
+	admin = nodetest.Login(t, n2.URL(), "admin", "admin")
 	after := configList(t, admin)
 	if want := []string{"backstage", "room_1", "workshop-a", created}; !slices.Equal(roomIDs(after), want) {
 		t.Fatalf("rooms after restart = %v, want %v", roomIDs(after), want)
@@ -92,7 +92,7 @@ func TestRestartAppliesChangedManifest(t *testing.T) {
 	cfg := nodetest.Config(t, dir)
 	cfg.RoomsFile = file
 	n := nodetest.Start(t, cfg)
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed"})
 	admin.Call("room.config.patch", map[string]any{"room": "workshop-a", "name": "Workshop Renamed", "description": "patched"})
 	admin.Call("room.delete", map[string]any{"room": "lounge"})
@@ -107,7 +107,7 @@ func TestRestartAppliesChangedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	n2 := nodetest.Start(t, cfg)
-	admin = login(t, n2, "admin", "admin")
+	admin = nodetest.Login(t, n2.URL(), "admin", "admin")
 	rooms := map[string]adminRoom{}
 	for _, r := range configList(t, admin) {
 		rooms[r.ID] = r
