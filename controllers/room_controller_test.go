@@ -24,15 +24,6 @@ import (
 
 func decodeOK(b json.RawMessage, v any) bool { return json.Unmarshal(b, v) == nil }
 
-func decode[T any](t *testing.T, b json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
-}
-
 // waitWorld waits for a world.updated in which room id satisfies ok.
 func waitWorld(t *testing.T, c *nodetest.Client, id, what string, ok func(*nodetest.RoomConfig) bool) {
 	t.Helper()
@@ -65,7 +56,7 @@ func TestRoomLifecycle(t *testing.T) {
 
 	// The room appears on the pool: everyone is told.
 	push := g.Wait(wait, "room.create", nodetest.IsEvent("room.create", ""))
-	if rc := decode[nodetest.RoomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 	r := waitStatus(t, ns, "hall-b", "ready", ready("node-a"))

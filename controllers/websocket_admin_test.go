@@ -72,7 +72,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	g.Call("room.enter", map[string]any{"room": "room_1"})
 
 	// room.config.patch: the reply is what the Room now holds.
-	reply := decode[struct {
+	reply := nodetest.Decode[struct {
 		ID        string `json:"id"`
 		Name      string `json:"name"`
 		PretalxID int    `json:"pretalx_id"`
@@ -119,7 +119,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	g.Wait(wait, "room.schedule", nodetest.IsEvent("room.schedule", "room_1"))
 
 	// room.create: a new Room, last in order, served like any other.
-	created := decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Hall C", "description": "Third",
+	created := nodetest.Decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Hall C", "description": "Third",
 		"modules": []map[string]any{{"type": "chat.native", "config": map[string]any{"volatile": true}}}}))
 	hall := mustRoom(t, ns, created.Room)
 	if hall.Spec.DisplayName != "Hall C" || hall.Spec.Description != "Third" || hall.Spec.SortingPriority != 3 ||
@@ -133,7 +133,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	}
 
 	// room.config.reorder: the Rooms get the new priorities.
-	order := decode[[]struct{ ID string }](t, adm.Call("room.config.reorder", []string{"lounge", created.Room}))
+	order := nodetest.Decode[[]struct{ ID string }](t, adm.Call("room.config.reorder", []string{"lounge", created.Room}))
 	var ids []string
 	for _, o := range order {
 		ids = append(ids, o.ID)

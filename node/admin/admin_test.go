@@ -31,15 +31,6 @@ func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	return nodetest.StartWith(t, append([]func(*node.Config){named}, mut...)...)
 }
 
-func decode[T any](t *testing.T, b json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
-}
-
 func TestRoomLifecycle(t *testing.T) {
 	n := startNode(t)
 	c := nodetest.AdminClient(t, token, n.Addr())
@@ -54,7 +45,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || st.Config.Name != "Hall B" || st.Viewers != 0 {
 		t.Fatalf("PUT new room = %+v, want created, owned by node-a", st)
 	}
-	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 
@@ -67,7 +58,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if st, err = c.PutRoom(ctx, "hall-b", spec); err != nil || st.Change != "updated" {
 		t.Fatalf("PUT renamed = %+v, %v; want updated", st, err)
 	}
-	if w := decode[nodetest.WorldConfig](t, g.Event("world.updated")); w.Room("hall-b") == nil || w.Room("hall-b").Name != "Hall B (renamed)" {
+	if w := nodetest.Decode[nodetest.WorldConfig](t, g.Event("world.updated")); w.Room("hall-b") == nil || w.Room("hall-b").Name != "Hall B (renamed)" {
 		t.Fatalf("world.updated after rename = %+v, want hall-b renamed", w)
 	}
 
@@ -115,7 +106,7 @@ func TestRoomLifecycle(t *testing.T) {
 	}
 	outsider := nodetest.Guest(t, n, "outsider")
 	for _, cl := range []*nodetest.Client{g, g2} {
-		if d := decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
+		if d := nodetest.Decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
 			t.Fatalf("room.delete = %v, want hall-b", d)
 		}
 	}
@@ -298,7 +289,7 @@ func TestAdminListener(t *testing.T) {
 	if st, err := c.PutRoom(context.Background(), "hall-c", &v1alpha1.RoomSpec{DisplayName: "Hall C"}); err != nil || st.Change != "created" {
 		t.Fatalf("PUT on the admin listener: %+v, %v", st, err)
 	}
-	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
 		t.Fatalf("room.create = %+v, want hall-c", rc)
 	}
 	if status, e := do(t, "GET", "http://"+n.AdminAddr()+admin.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != admin.CodeUnauthenticated {

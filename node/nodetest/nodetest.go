@@ -256,6 +256,16 @@ func (f Frame) Decode(t testing.TB, i int, v any) {
 	}
 }
 
+// Decode decodes raw (a reply's data, an event's payload) as a T.
+func Decode[T any](t testing.TB, raw json.RawMessage) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %s as %T: %v", raw, v, err)
+	}
+	return v
+}
+
 func (f Frame) String() string { b, _ := json.Marshal([]json.RawMessage(f)); return string(b) }
 
 // Wait returns the first not yet consumed frame matching pred, waiting up to

@@ -10,7 +10,7 @@ import (
 
 func configList(t *testing.T, admin *nodetest.Client) []adminRoom {
 	t.Helper()
-	return decode[[]adminRoom](t, admin.Call("room.config.list", map[string]any{}))
+	return nodetest.Decode[[]adminRoom](t, admin.Call("room.config.list", map[string]any{}))
 }
 
 func roomIDs(rs []adminRoom) []string {
@@ -37,11 +37,11 @@ func TestRoomCreate(t *testing.T) {
 		t.Fatalf("room.create reply = %s, want {room: id}", raw)
 	}
 	// Everyone is told, with their own permissions.
-	push := decode[roomConfig](t, g.Event("room.create"))
+	push := nodetest.Decode[roomConfig](t, g.Event("room.create"))
 	if push.ID != res.Room || push.Name != "Hall B" || !slices.Equal(push.Permissions, []string{"room:view", "room:react"}) {
 		t.Fatalf("guest's room.create = %+v, want Hall B with viewer permissions", push)
 	}
-	if ap := decode[roomConfig](t, admin.Event("room.create")); !slices.Contains(ap.Permissions, "room:delete") {
+	if ap := nodetest.Decode[roomConfig](t, admin.Event("room.create")); !slices.Contains(ap.Permissions, "room:delete") {
 		t.Fatalf("admin's room.create permissions = %v, want admin permissions", ap.Permissions)
 	}
 	// The room is last in order and usable.
@@ -90,12 +90,12 @@ func TestRoomConfigGet(t *testing.T) {
 	t.Parallel()
 	n := nodetest.StartWith(t)
 	admin := nodetest.Login(t, n.URL(), "admin", "admin")
-	r := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "workshop-a"}))
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "workshop-a"}))
 	if r.ID != "workshop-a" || r.Name != "Workshop A" || r.SortingPriority != 2 ||
 		!slices.Equal(r.AllowedReactions, []string{"👏", "👍", "😮"}) || !r.ShowViewers || !r.AnonymousInvites {
 		t.Fatalf("config.get = %+v", r)
 	}
-	if b := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "backstage"})); b.AnonymousInvites {
+	if b := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "backstage"})); b.AnonymousInvites {
 		t.Errorf("backstage anonymous_invites = true, want false")
 	}
 	if code := admin.CallErr("room.config.get", map[string]any{"room": "nope"}); code != "room.unknown" {
@@ -112,18 +112,18 @@ func TestRoomConfigPatch(t *testing.T) {
 	n := nodetest.StartWith(t)
 	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	g, _ := loginGuest(t, n, "guest")
-	r := decode[adminRoom](t, admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Big Stage",
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Big Stage",
 		"description": "new", "id": "hijacked", "unknown_key": 1}))
 	if r.ID != "room_1" || r.Name != "Big Stage" || r.Description != "new" || r.ScheduleData["title"] != "Opening keynote" {
 		t.Fatalf("patch reply = %+v, want room_1 renamed, rest kept", r)
 	}
 	// Every client gets its new world config.
-	w := decode[worldConfig](t, g.Event("world.updated"))
+	w := nodetest.Decode[worldConfig](t, g.Event("world.updated"))
 	if rc, ok := w.room("room_1"); !ok || rc.Name != "Big Stage" || !slices.Equal(rc.Permissions, []string{"room:view", "room:react"}) {
 		t.Fatalf("guest's world.updated room_1 = %+v", rc)
 	}
 	admin.Event("world.updated")
-	if got := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "room_1"})); got.Name != "Big Stage" {
+	if got := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "room_1"})); got.Name != "Big Stage" {
 		t.Fatalf("config.get after patch = %+v", got)
 	}
 	// Renaming to its own name in another case is fine.
@@ -156,7 +156,7 @@ func TestRoomConfigPatchInvalid(t *testing.T) {
 		t.Errorf("moderator patch: code %q, want protocol.denied", code)
 	}
 	// Nothing changed, and nobody was told of a change.
-	r := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "lounge"}))
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "lounge"}))
 	if r.Name != "Lounge" || r.SortingPriority != 3 || len(r.AllowedReactions) != 5 {
 		t.Fatalf("lounge after rejected patches = %+v", r)
 	}
@@ -209,7 +209,7 @@ func TestRoomConfigReorder(t *testing.T) {
 	n := nodetest.StartWith(t)
 	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	g, _ := loginGuest(t, n, "guest")
-	rooms := decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{"backstage", "nope", "lounge"}))
+	rooms := nodetest.Decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{"backstage", "nope", "lounge"}))
 	want := []string{"backstage", "lounge", "room_1", "workshop-a"}
 	if !slices.Equal(roomIDs(rooms), want) {
 		t.Fatalf("reorder reply = %v, want %v", roomIDs(rooms), want)
@@ -219,7 +219,7 @@ func TestRoomConfigReorder(t *testing.T) {
 			t.Errorf("%s priority %d, want %d", r.ID, r.SortingPriority, i+1)
 		}
 	}
-	w := decode[worldConfig](t, g.Event("world.updated"))
+	w := nodetest.Decode[worldConfig](t, g.Event("world.updated"))
 	if !slices.Equal(w.ids(), want) {
 		t.Fatalf("world.updated order = %v, want %v", w.ids(), want)
 	}
@@ -227,7 +227,7 @@ func TestRoomConfigReorder(t *testing.T) {
 		t.Fatalf("config.list after reorder = %v", got)
 	}
 	// An empty list renumbers without reordering.
-	if got := roomIDs(decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{}))); !slices.Equal(got, want) {
+	if got := roomIDs(nodetest.Decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{}))); !slices.Equal(got, want) {
 		t.Fatalf("empty reorder = %v, want %v", got, want)
 	}
 	if code := admin.CallErr("room.config.reorder", map[string]any{"room": "x"}); code != "protocol.invalid" {

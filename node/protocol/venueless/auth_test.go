@@ -51,7 +51,7 @@ func TestAuthenticateWithToken(t *testing.T) {
 	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	tok := nodetest.Token(t, "alice", []string{"moderator"}, map[string]any{"display_name": "Alice"})
-	a := decode[authenticated](t, c.Auth(map[string]any{"token": tok}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"token": tok}))
 	if a.User.ID != "alice" || a.User.Profile["display_name"] != "Alice" {
 		t.Fatalf("user.config = %+v, want alice with her profile", a.User)
 	}
@@ -103,7 +103,7 @@ func TestAuthenticatedPermissionsPerUser(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c := nodetest.Dial(t, n.URL())
-		a := decode[authenticated](t, c.Auth(map[string]any{"token": nodetest.Token(t, "u-"+tc.name, tc.traits, nil)}))
+		a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"token": nodetest.Token(t, "u-"+tc.name, tc.traits, nil)}))
 		for _, p := range tc.world {
 			if !slices.Contains(a.World.Permissions, p) {
 				t.Errorf("%s: world permissions %v lack %s", tc.name, a.World.Permissions, p)
@@ -183,7 +183,7 @@ func TestAuthenticateGuest(t *testing.T) {
 	t.Parallel()
 	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
-	a := decode[authenticated](t, c.Auth(map[string]any{"client_id": "browser-1", "profile": map[string]any{"display_name": "Guest One", "evil": "x"}}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"client_id": "browser-1", "profile": map[string]any{"display_name": "Guest One", "evil": "x"}}))
 	if !strings.HasPrefix(a.User.ID, "guest-") {
 		t.Errorf("guest id = %q, want a guest- id", a.User.ID)
 	}
@@ -196,7 +196,7 @@ func TestAuthenticateGuest(t *testing.T) {
 	}
 	// The same client_id is the same user.
 	c2 := nodetest.Dial(t, n.URL())
-	a2 := decode[authenticated](t, c2.Auth(map[string]any{"client_id": "browser-1"}))
+	a2 := nodetest.Decode[authenticated](t, c2.Auth(map[string]any{"client_id": "browser-1"}))
 	if a2.User.ID != a.User.ID {
 		t.Errorf("same client_id gave ids %q and %q", a.User.ID, a2.User.ID)
 	}

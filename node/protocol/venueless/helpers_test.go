@@ -1,7 +1,6 @@
 package venueless_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 func loginGuest(t *testing.T, n *nodetest.Node, clientID string) (*nodetest.Client, authenticated) {
 	t.Helper()
 	c := nodetest.Dial(t, n.URL())
-	a := decode[authenticated](t, c.Auth(map[string]any{"client_id": clientID}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"client_id": clientID}))
 	return c, a
 }
 
@@ -86,15 +85,6 @@ func (w worldConfig) ids() []string {
 	return out
 }
 
-func decode[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %s as %T: %v", raw, v, err)
-	}
-	return v
-}
-
 // enterReply is room.enter's success data; Viewers is nil when the key is
 // absent.
 type enterReply struct {
@@ -104,7 +94,7 @@ type enterReply struct {
 func enter(t *testing.T, c *nodetest.Client, room string) enterReply {
 	t.Helper()
 	raw := c.Call("room.enter", map[string]any{"room": room})
-	return decode[enterReply](t, raw)
+	return nodetest.Decode[enterReply](t, raw)
 }
 
 func viewerIDs(vs []user) []string {

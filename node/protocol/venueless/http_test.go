@@ -101,7 +101,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	admin := nodetest.Login(t, n.URL(), "admin", "admin")
-	id := decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "New"})).Room
+	id := nodetest.Decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "New"})).Room
 	n.WaitMetric(t, rooms, func(v float64) bool { return v == 5 })
 	admin.Call("room.delete", map[string]any{"room": id})
 	n.WaitMetric(t, rooms, func(v float64) bool { return v == 4 })

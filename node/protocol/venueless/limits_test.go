@@ -126,7 +126,7 @@ func TestMaxConnsPerUserReplacesOldest(t *testing.T) {
 	if err := first.Closed(wait); closeCode(err) == -1 {
 		t.Fatalf("replaced connection ended with %v, want a close frame", err)
 	}
-	rm := decode[struct {
+	rm := nodetest.Decode[struct {
 		UserID string `json:"user_id"`
 	}](t, mod.Event("room.viewer.removed"))
 	if rm.UserID != "multi" {

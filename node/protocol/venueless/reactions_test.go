@@ -23,7 +23,7 @@ func react(t *testing.T, c *nodetest.Client, room, emoji string) {
 // nextReaction waits for the next room.reaction of room.
 func nextReaction(t *testing.T, c *nodetest.Client, room string) reaction {
 	t.Helper()
-	return decode[reaction](t, c.Wait(wait, "room.reaction in "+room, nodetest.IsEvent("room.reaction", room))[1])
+	return nodetest.Decode[reaction](t, c.Wait(wait, "room.reaction in "+room, nodetest.IsEvent("room.reaction", room))[1])
 }
 
 // syncToWindow reacts with emoji and waits for its broadcast: the

@@ -34,7 +34,7 @@ func TestRestartKeepsState(t *testing.T) {
 	admin.Call("room.config.reorder", []string{"backstage", "lounge"})
 	enter(t, admin, "workshop-a")
 	admin.Call("room.schedule", map[string]any{"room": "workshop-a", "schedule_data": map[string]any{"title": "After", "session": 7}})
-	created := decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "Hall X"})).Room
+	created := nodetest.Decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "Hall X"})).Room
 	admin.Call("room.delete", map[string]any{"room": "lounge"})
 	code := inviteCode(t, admin, "room_1")
 	before := configList(t, admin)
@@ -62,7 +62,7 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("invite link after restart = %s, want the same code %s", got, code)
 	}
 	inv := nodetest.Dial(t, n2.URL())
-	a := decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk", "invite_token": code}))
+	a := nodetest.Decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk", "invite_token": code}))
 	if !slices.Equal(a.World.ids(), []string{"room_1"}) {
 		t.Fatalf("invitee after restart sees %v, want room_1", a.World.ids())
 	}

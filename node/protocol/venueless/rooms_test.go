@@ -86,19 +86,19 @@ func TestViewerEventsOnlyToViewersPermission(t *testing.T) {
 	enter(t, mod, "room_1")
 	plain, plainAuth := loginGuest(t, n, "plain")
 	enter(t, plain, "room_1")
-	added := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	added := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if added.User.ID != plainAuth.User.ID {
 		t.Fatalf("viewer.added = %+v, want %s", added.User, plainAuth.User.ID)
 	}
 
 	u := nodetest.Login(t, n.URL(), "newcomer")
 	enter(t, u, "room_1")
-	a := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	a := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if a.User.ID != "newcomer" || a.User.Profile["display_name"] != "newcomer" {
 		t.Fatalf("viewer.added = %+v, want newcomer with profile", a.User)
 	}
 	u.Call("room.leave", map[string]any{"room": "room_1"})
-	rm := decode[struct {
+	rm := nodetest.Decode[struct {
 		UserID string `json:"user_id"`
 	}](t, mod.Event("room.viewer.removed"))
 	if rm.UserID != "newcomer" {
@@ -238,7 +238,7 @@ func TestIncognitoViewerHidden(t *testing.T) {
 	enter(t, inc, "room_1")
 	other := nodetest.Login(t, n.URL(), "other")
 	enter(t, other, "room_1")
-	a := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	a := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if a.User.ID != "other" {
 		t.Fatalf("first viewer.added is about %s, want other (the incognito user is not announced)", a.User.ID)
 	}
