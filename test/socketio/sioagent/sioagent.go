@@ -267,6 +267,18 @@ func (a *Agent) Connect(t testing.TB, c ClientConfig) *Client {
 	return &Client{Agent: a, T: t, Name: c.Name, Version: c.Version, Timeout: DefaultTimeout}
 }
 
+// ConnectSession connects a client as Valu's clients connect — websocket
+// only, the session token in the handshake query's sessionId — that
+// listens to user_info, invalidConnection and events, and waits for the
+// server's user_info.
+func (a *Agent) ConnectSession(t testing.TB, name string, version int, url, token string, events ...string) *Client {
+	t.Helper()
+	c := a.Connect(t, ClientConfig{Name: name, Version: version, URL: url, Query: map[string]string{"sessionId": token},
+		Transports: []string{"websocket"}, Events: append([]string{"user_info", "invalidConnection"}, events...)})
+	c.Event("user_info")
+	return c
+}
+
 // Client is one socket.io-client socket inside an agent.
 type Client struct {
 	Agent   *Agent
