@@ -21,13 +21,7 @@ import (
 
 // clusterFlags tune failure detection for tests: the same mechanisms as in
 // production, on a shorter clock.
-var clusterFlags = []string{
-	"--cluster-key", "operator-test-cluster-key",
-	"--gossip-probe-interval", "300ms", "--gossip-probe-timeout", "200ms", "--gossip-suspicion-mult", "2",
-	"--gossip-interval", "50ms", "--gossip-join-retry", "200ms", "--gossip-push-pull-interval", "2s",
-	"--peer-reconnect-min", "20ms", "--peer-reconnect-max", "200ms",
-	"--resync-retry", "100ms", "--rebuild-window", "500ms",
-}
+var clusterFlags = append([]string{"--cluster-key", "operator-test-cluster-key", "--rebuild-window", "500ms"}, nodeproc.ClockFlags...)
 
 // startProc starts `roomring node` named name on host, joining join, and
 // waits until it listens.

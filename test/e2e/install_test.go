@@ -397,12 +397,7 @@ func TestWholeInstall(t *testing.T) {
 
 // testClock tunes failure detection for the test: the mechanisms of
 // production on a shorter clock (as in the controllers' node tests).
-var testClock = []string{
-	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
-	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
-	"--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
-	"--resync-retry=100ms", "--rebuild-window=500ms",
-}
+var testClock = append([]string{"--rebuild-window=500ms"}, nodeproc.ClockFlags...)
 
 // node is a running node pod.
 type node struct {

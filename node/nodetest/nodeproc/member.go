@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,14 +16,18 @@ import (
 	"github.com/roomring/roomring/node/nodetest"
 )
 
-// FastFlags shorten failure detection, retries and the forward timeout: the
-// cluster's own mechanisms on a test's clock.
-var FastFlags = []string{
+// ClockFlags shorten failure detection and retries: the cluster's own
+// mechanisms on a test's clock. FastFlags add to them; the operator's and
+// the chart's tests add --rebuild-window.
+var ClockFlags = []string{
 	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
 	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
-	"--gossip-leave-timeout=2s", "--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
-	"--resync-retry=100ms", "--forward-timeout=3s",
+	"--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms", "--resync-retry=100ms",
 }
+
+// FastFlags are ClockFlags with a short leave and forward timeout, for
+// the members of MemberArgs.
+var FastFlags = append(slices.Clip(ClockFlags), "--gossip-leave-timeout=2s", "--forward-timeout=3s")
 
 // MemberConfig is what differs between the test members of MemberArgs.
 type MemberConfig struct {
