@@ -159,3 +159,24 @@ func (w *testWriter) stop() {
 	w.stopped = true
 	w.mu.Unlock()
 }
+
+// Buffer collects what goroutines write (a logger's records, a process's
+// output) for a test to read; its methods may be called concurrently.
+type Buffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+// Write appends p.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

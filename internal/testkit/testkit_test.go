@@ -110,3 +110,17 @@ func TestLoggerStopsAtCleanup(t *testing.T) {
 		t.Fatalf("logs %q", f.logs)
 	}
 }
+
+func TestBufferTakesConcurrentWrites(t *testing.T) {
+	var b Buffer
+	done := make(chan struct{})
+	for range 4 {
+		go func() { _, _ = b.Write([]byte("ab")); done <- struct{}{} }()
+	}
+	for range 4 {
+		<-done
+	}
+	if got := b.String(); got != "abababab" {
+		t.Fatalf("buffer %q", got)
+	}
+}

@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/kube/kubetest"
@@ -325,8 +325,8 @@ func TestAdminOnClientListenerWarns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := nodetest.Config(t, "")
 			cfg.Admin.Token, cfg.Admin.Listen = token, tc.listen
-			var logs strings.Builder
-			n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+			var logs testkit.Buffer
+			n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -338,15 +338,4 @@ func TestAdminOnClientListenerWarns(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
