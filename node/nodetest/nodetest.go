@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"runtime"
@@ -105,8 +106,18 @@ func (n *Node) Metrics(t testing.TB) map[string]float64 {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape metrics: status %s", resp.Status)
 	}
+	out, err := ParseMetrics(resp.Body)
+	if err != nil {
+		t.Fatalf("read metrics: %v", err)
+	}
+	return out
+}
+
+// ParseMetrics reads a /metrics page (Prometheus' text format) and returns
+// every sample keyed as exposed, labels included.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -119,14 +130,14 @@ func (n *Node) Metrics(t testing.TB) map[string]float64 {
 		}
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
+			return nil, fmt.Errorf("metrics line %q: %w", line, err)
 		}
 		out[line[:i]] = v
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatalf("read metrics: %v", err)
+		return nil, fmt.Errorf("read metrics: %w", err)
 	}
-	return out
+	return out, nil
 }
 
 // WaitMetric waits until the sample key satisfies ok and returns its value

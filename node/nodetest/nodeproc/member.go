@@ -1,13 +1,11 @@
 package nodeproc
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,14 +88,9 @@ func (m *Member) Metric(key string) float64 {
 		return -1
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), key+" "); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				return f
-			}
-		}
+	samples, err := nodetest.ParseMetrics(resp.Body)
+	if v, ok := samples[key]; ok && err == nil {
+		return v
 	}
 	return -1
 }
