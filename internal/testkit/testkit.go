@@ -88,6 +88,29 @@ func poll(timeout time.Duration, cond func() error) bool {
 	}
 }
 
+// WaitCond waits on cond until ready reports true or timeout has passed,
+// and returns ready's last answer. The caller holds cond.L, as for
+// cond.Wait; ready is called with it held, and whoever changes what ready
+// reads must broadcast on cond. It is the wait of a test's client or
+// process for what a reader goroutine delivers.
+func WaitCond(cond *sync.Cond, timeout time.Duration, ready func() bool) bool {
+	if ready() {
+		return true
+	}
+	deadline := time.Now().Add(timeout)
+	// The caller holds cond.L until cond.Wait releases it, so this
+	// broadcast cannot come before the wait it ends.
+	timer := time.AfterFunc(timeout, func() { cond.L.Lock(); cond.Broadcast(); cond.L.Unlock() })
+	defer timer.Stop()
+	for time.Now().Before(deadline) {
+		cond.Wait()
+		if ready() {
+			return true
+		}
+	}
+	return false
+}
+
 // Consistently checks cond every maxPoll for d and fails the test as soon
 // as it returns an error: a bounded wait for something that must NOT
 // happen, for which there is nothing to wait for but time. Callers say in

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,5 +123,32 @@ func TestBufferTakesConcurrentWrites(t *testing.T) {
 	}
 	if got := b.String(); got != "abababab" {
 		t.Fatalf("buffer %q", got)
+	}
+}
+
+func TestWaitCondWakesOnBroadcastAndTimesOut(t *testing.T) {
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	n := 0
+	go func() {
+		for range 3 {
+			mu.Lock()
+			n++
+			cond.Broadcast()
+			mu.Unlock()
+		}
+	}()
+	mu.Lock()
+	ok := WaitCond(cond, 10*time.Second, func() bool { return n == 3 })
+	mu.Unlock()
+	if !ok {
+		t.Fatal("WaitCond missed the broadcasts")
+	}
+	start := time.Now()
+	mu.Lock()
+	ok = WaitCond(cond, 50*time.Millisecond, func() bool { return n == 4 })
+	mu.Unlock()
+	if ok || time.Since(start) < 50*time.Millisecond {
+		t.Fatalf("WaitCond returned %v after %v", ok, time.Since(start))
 	}
 }

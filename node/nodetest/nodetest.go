@@ -298,27 +298,31 @@ func (c *Client) Wait(timeout time.Duration, what string, pred func(Frame) bool)
 }
 
 func (c *Client) await(timeout time.Duration, pred func(Frame) bool) (Frame, bool) {
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
-	defer timer.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for {
-		for i, raw := range c.frames {
-			var f Frame
-			if json.Unmarshal(raw, &f) != nil {
-				continue
-			}
-			if pred(f) {
-				c.frames = append(c.frames[:i:i], c.frames[i+1:]...)
-				return f, true
-			}
+	var f Frame
+	var ok bool
+	testkit.WaitCond(c.cond, timeout, func() bool {
+		f, ok = c.take(pred)
+		return ok || c.err != nil
+	})
+	return f, ok
+}
+
+// take removes and returns the first received frame matching pred; c.mu
+// is held.
+func (c *Client) take(pred func(Frame) bool) (Frame, bool) {
+	for i, raw := range c.frames {
+		var f Frame
+		if json.Unmarshal(raw, &f) != nil {
+			continue
 		}
-		if c.err != nil || !time.Now().Before(deadline) {
-			return nil, false
+		if pred(f) {
+			c.frames = append(c.frames[:i:i], c.frames[i+1:]...)
+			return f, true
 		}
-		c.cond.Wait()
 	}
+	return nil, false
 }
 
 // Has reports whether a frame matching pred is already received (and
