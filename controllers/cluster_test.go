@@ -12,7 +12,7 @@ import (
 	"github.com/roomring/roomring/controllers/poolclient"
 
 	"github.com/roomring/roomring/api/v1alpha1"
-	"github.com/roomring/roomring/node/kube/kubetest"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -23,13 +23,7 @@ import (
 
 // clusterFlags tune failure detection for tests: the same mechanisms as in
 // production, on a shorter clock.
-var clusterFlags = []string{
-	"--cluster-key", "operator-test-cluster-key",
-	"--gossip-probe-interval", "300ms", "--gossip-probe-timeout", "200ms", "--gossip-suspicion-mult", "2",
-	"--gossip-interval", "50ms", "--gossip-join-retry", "200ms", "--gossip-push-pull-interval", "2s",
-	"--peer-reconnect-min", "20ms", "--peer-reconnect-max", "200ms",
-	"--resync-retry", "100ms", "--rebuild-window", "500ms",
-}
+var clusterFlags = append([]string{"--cluster-key", "operator-test-cluster-key", "--rebuild-window", "500ms"}, nodeproc.ClockFlags...)
 
 // startProc starts `roomring node` named name on host, joining join, and
 // waits until it listens.
@@ -52,7 +46,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 	p1 := startProc(t, bin, "127.0.0.3", "node-1", p0.Gossip)
 	p2 := startProc(t, bin, "127.0.0.4", "node-2", p0.Gossip)
 	procs := []*nodeproc.Member{p0, p1, p2}
-	pool := poolClient(t, p0.HTTP, p1.HTTP, p2.HTTP)
+	pool := nodetest.AdminClient(t, token, p0.HTTP, p1.HTTP, p2.HTTP)
 	for _, p := range procs {
 		waitMembers(t, pool, p.HTTP, 3)
 	}
@@ -137,7 +131,7 @@ func TestOwnerChangeWhenANodeDies(t *testing.T) {
 // waitMembers waits until the node at addr sees n members.
 func waitMembers(t *testing.T, pool *poolclient.Client, addr string, n int) {
 	t.Helper()
-	kubetest.Eventually(t, wait, addr+" sees "+fmt.Sprint(n)+" members", func() error {
+	testkit.EventuallyNil(t, wait, addr+" sees "+fmt.Sprint(n)+" members", func() error {
 		ps, err := pool.PoolAt(t.Context(), addr)
 		if err != nil {
 			return err

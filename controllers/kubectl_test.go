@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -68,7 +69,7 @@ func TestKubectlSamples(t *testing.T) {
 		"backstage":  regexp.MustCompile(`^backstage\s+Backstage\s+node-a\s+0\s+True\s+\S+$`),
 	}
 	var table string
-	kubetest.Eventually(t, wait, "kubectl get rooms", func() error {
+	testkit.EventuallyNil(t, wait, "kubectl get rooms", func() error {
 		out, err := kubectl(t, ns, "", "get", "rooms")
 		table = out
 		if err != nil {

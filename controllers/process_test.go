@@ -18,7 +18,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/roomring/roomring/node/kube/kubetest"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
@@ -48,7 +48,7 @@ func TestOperatorProcess(t *testing.T) {
 	op := nodeproc.Start(t, "operator", cmd)
 
 	for _, p := range []string{"/healthz", "/readyz"} {
-		kubetest.Eventually(t, wait, "operator "+p, func() error {
+		testkit.EventuallyNil(t, wait, "operator "+p, func() error {
 			code, body, err := httpGet("http://" + probes + p)
 			if err != nil || code != http.StatusOK {
 				return fmt.Errorf("%d %q %v", code, body, err)
@@ -64,7 +64,7 @@ func TestOperatorProcess(t *testing.T) {
 		lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
 		t.Fatalf("leader election Lease: %+v, %v", lease.Spec, err)
 	}
-	kubetest.Eventually(t, wait, "reconcile metrics", func() error {
+	testkit.EventuallyNil(t, wait, "reconcile metrics", func() error {
 		code, body, err := httpGet("http://" + metrics + "/metrics")
 		if err != nil || code != http.StatusOK || !strings.Contains(body, `controller_runtime_reconcile_total{controller="room",result="success"}`) {
 			return fmt.Errorf("%d %v: no successful room reconciles in the metrics", code, err)

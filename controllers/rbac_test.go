@@ -18,6 +18,7 @@ import (
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/kube/kubetest"
+	"github.com/roomring/roomring/node/nodetest"
 )
 
 // The operator and the nodes run here as users that hold only the roles of
@@ -82,7 +83,7 @@ func TestRBACSuffices(t *testing.T) {
 
 	// The node writes Rooms for websocket admin actions.
 	adm := adminClient(t, n)
-	created := decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Side room"}))
+	created := nodetest.Decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Side room"}))
 	adm.Call("room.config.patch", map[string]any{"room": "hall", "name": "Great Hall"})
 	waitStatus(t, ns, created.Room, "ready", ready("node-a"))
 	adm.Call("room.delete", map[string]any{"room": created.Room})

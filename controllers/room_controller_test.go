@@ -17,6 +17,7 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/kube/kubetest"
@@ -24,15 +25,6 @@ import (
 )
 
 func decodeOK(b json.RawMessage, v any) bool { return json.Unmarshal(b, v) == nil }
-
-func decode[T any](t *testing.T, b json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
-}
 
 // waitWorld waits for a world.updated in which room id satisfies ok.
 func waitWorld(t *testing.T, c *nodetest.Client, id, what string, ok func(*nodetest.RoomConfig) bool) {
@@ -66,7 +58,7 @@ func TestRoomLifecycle(t *testing.T) {
 
 	// The room appears on the pool: everyone is told.
 	push := g.Wait(wait, "room.create", nodetest.IsEvent("room.create", ""))
-	if rc := decode[nodetest.RoomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, push[1]); rc.ID != "hall-b" || rc.Name != "Hall B" || rc.ScheduleData["title"] != "Opening" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 	r := waitStatus(t, ns, "hall-b", "ready", ready("node-a"))
@@ -126,7 +118,7 @@ func TestRoomLifecycle(t *testing.T) {
 		c.Wait(wait, "room.delete hall-b", isRoomDelete("hall-b"))
 	}
 	waitGone(t, ns, "hall-b")
-	if _, err := poolClient(t, n.Addr()).Room(ctx, "hall-b"); !adminapi.IsNotFound(err) {
+	if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(ctx, "hall-b"); !adminapi.IsNotFound(err) {
 		t.Fatalf("pool still serves the deleted room: %v", err)
 	}
 	if code := g.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "room.unknown" {
@@ -214,7 +206,7 @@ func TestDuplicateID(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
-	pool := poolClient(t, n.Addr())
+	pool := nodetest.AdminClient(t, token, n.Addr())
 	ctx := context.Background()
 	g := nodetest.Guest(t, n, "watcher")
 
@@ -311,7 +303,7 @@ func TestPoolRestartRequeues(t *testing.T) {
 		waitStatus(t, ns, name, "ready on node-b", ready("node-b"))
 	}
 	g := nodetest.Guest(t, n2, "late")
-	ids, err := poolClient(t, addr).Rooms(context.Background())
+	ids, err := nodetest.AdminClient(t, token, addr).Rooms(context.Background())
 	if err != nil || !slices.Equal(ids, []string{"lobby", "stage_1"}) && !slices.Equal(ids, []string{"stage_1", "lobby"}) {
 		t.Fatalf("pool rooms = %v, %v", ids, err)
 	}
@@ -333,8 +325,8 @@ func TestPruneUnclaimedRooms(t *testing.T) {
 		g.Wait(wait, "room.delete "+id, isRoomDelete(id))
 	}
 	waitStatus(t, ns, "main-stage", "ready", ready("node-a"))
-	kubetest.Eventually(t, wait, "only room_1 left", func() error {
-		ids, err := poolClient(t, n.Addr()).Rooms(context.Background())
+	testkit.EventuallyNil(t, wait, "only room_1 left", func() error {
+		ids, err := nodetest.AdminClient(t, token, n.Addr()).Rooms(context.Background())
 		if err != nil {
 			return err
 		}

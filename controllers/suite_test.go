@@ -4,14 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/roomring/roomring/controllers/poolclient"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +18,7 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
@@ -39,8 +35,7 @@ import (
 var env *kubetest.Env
 
 func TestMain(m *testing.M) {
-	_, log := testLogger()
-	ctrl.SetLogger(log) // controller-runtime's global logger, used by its caches
+	ctrl.SetLogger(logr.FromSlogHandler(testkit.MainLogger().Handler())) // controller-runtime's global logger, used by its caches
 	kubetest.Main(m, &env, nodeproc.RemoveBinary)
 }
 
@@ -49,37 +44,15 @@ const token = "operator-test-token-0123456789"
 // wait is the deadline of conditions that need a reconcile or two.
 const wait = 20 * time.Second
 
-func testLogger() (*slog.Logger, logr.Logger) {
-	var h slog.Handler = slog.NewTextHandler(io.Discard, nil)
-	if os.Getenv("NODETEST_LOG") != "" {
-		h = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
-	}
-	return slog.New(h), logr.FromSlogHandler(h)
-}
-
 // startNode starts a node named name without sample rooms, with the admin
 // API on.
 func startNode(t *testing.T, name string, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
-	cfg := nodetest.Config(t, "")
-	cfg.Dev, cfg.AllowGuests, cfg.RoomsFile = false, true, ""
-	cfg.NodeName, cfg.Admin.Token = name, token
-	for _, m := range mut {
-		m(&cfg)
+	pool := func(cfg *node.Config) {
+		cfg.Dev, cfg.AllowGuests, cfg.RoomsFile = false, true, ""
+		cfg.NodeName, cfg.Admin.Token = name, token
 	}
-	return nodetest.Start(t, cfg)
-}
-
-func poolClient(t *testing.T, addrs ...string) *poolclient.Client {
-	t.Helper()
-	cfg := poolclient.DefaultConfig()
-	cfg.Pool, cfg.Token = addrs, token
-	c, err := poolclient.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return nodetest.StartWith(t, append([]func(*node.Config){pool}, mut...)...)
 }
 
 // startOperator runs an operator for namespace ns against the pool at
@@ -109,8 +82,8 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 // against the pool at addrs until the test ends.
 func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) {
 	t.Helper()
-	_, log := testLogger()
-	mgr, err := controllers.NewManager(rc, cfg, poolClient(t, addrs...), log)
+	log := logr.FromSlogHandler(testkit.Logger(t).Handler())
+	mgr, err := controllers.NewManager(rc, cfg, nodetest.AdminClient(t, token, addrs...), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +120,7 @@ func getRoom(ns, name string) (*v1alpha1.Room, error) {
 // writes the same object).
 func update(t *testing.T, ns, name string, mut func(*v1alpha1.Room)) {
 	t.Helper()
-	kubetest.Eventually(t, wait, "update "+name, func() error {
+	testkit.EventuallyNil(t, wait, "update "+name, func() error {
 		r, err := getRoom(ns, name)
 		if err != nil {
 			return err
@@ -170,7 +143,7 @@ func condition(r *v1alpha1.Room, typ string) string {
 func waitStatus(t *testing.T, ns, name, what string, check func(r *v1alpha1.Room) error) *v1alpha1.Room {
 	t.Helper()
 	var last *v1alpha1.Room
-	kubetest.Eventually(t, wait, name+": "+what, func() error {
+	testkit.EventuallyNil(t, wait, name+": "+what, func() error {
 		r, err := getRoom(ns, name)
 		if err != nil {
 			return err
@@ -211,7 +184,7 @@ func events(t *testing.T, ns, name string) []string {
 
 func waitEvent(t *testing.T, ns, name, typeReason string) {
 	t.Helper()
-	kubetest.Eventually(t, wait, "event "+typeReason+" on "+name, func() error {
+	testkit.EventuallyNil(t, wait, "event "+typeReason+" on "+name, func() error {
 		got := events(t, ns, name)
 		if slices.ContainsFunc(got, func(e string) bool { return len(e) >= len(typeReason) && e[:len(typeReason)] == typeReason }) {
 			return nil
@@ -222,7 +195,7 @@ func waitEvent(t *testing.T, ns, name, typeReason string) {
 
 func waitGone(t *testing.T, ns, name string) {
 	t.Helper()
-	kubetest.Eventually(t, wait, name+" deleted", func() error {
+	testkit.EventuallyNil(t, wait, name+" deleted", func() error {
 		_, err := getRoom(ns, name)
 		if err == nil {
 			return errors.New("still there")

@@ -11,8 +11,8 @@ import (
 	"github.com/roomring/roomring/api/adminapi"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
-	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -73,7 +73,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	g.Call("room.enter", map[string]any{"room": "room_1"})
 
 	// room.config.patch: the reply is what the Room now holds.
-	reply := decode[struct {
+	reply := nodetest.Decode[struct {
 		ID        string `json:"id"`
 		Name      string `json:"name"`
 		PretalxID int    `json:"pretalx_id"`
@@ -120,7 +120,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	g.Wait(wait, "room.schedule", nodetest.IsEvent("room.schedule", "room_1"))
 
 	// room.create: a new Room, last in order, served like any other.
-	created := decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Hall C", "description": "Third",
+	created := nodetest.Decode[struct{ Room string }](t, adm.Call("room.create", map[string]any{"name": "Hall C", "description": "Third",
 		"modules": []map[string]any{{"type": "chat.native", "config": map[string]any{"volatile": true}}}}))
 	hall := mustRoom(t, ns, created.Room)
 	if hall.Spec.DisplayName != "Hall C" || hall.Spec.Description != "Third" || hall.Spec.SortingPriority != 3 ||
@@ -134,7 +134,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	}
 
 	// room.config.reorder: the Rooms get the new priorities.
-	order := decode[[]struct{ ID string }](t, adm.Call("room.config.reorder", []string{"lounge", created.Room}))
+	order := nodetest.Decode[[]struct{ ID string }](t, adm.Call("room.config.reorder", []string{"lounge", created.Room}))
 	var ids []string
 	for _, o := range order {
 		ids = append(ids, o.ID)
@@ -153,7 +153,7 @@ func TestWebsocketAdminWritesRooms(t *testing.T) {
 	adm.Call("room.delete", map[string]any{"room": "lounge"})
 	g.Wait(wait, "room.delete lounge", isRoomDelete("lounge"))
 	waitGone(t, ns, "lounge")
-	if _, err := poolClient(t, n.Addr()).Room(context.Background(), "lounge"); !adminapi.IsNotFound(err) {
+	if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(context.Background(), "lounge"); !adminapi.IsNotFound(err) {
 		t.Fatalf("pool still serves lounge: %v", err)
 	}
 	if g.Has(isRoomDelete("lounge")) {
@@ -183,8 +183,8 @@ func TestWebsocketDeleteRemovesEveryClaim(t *testing.T) {
 	adm.Call("room.delete", map[string]any{"room": "dup"})
 	waitGone(t, ns, "a")
 	waitGone(t, ns, "b")
-	kubetest.Eventually(t, wait, "dup closed", func() error {
-		if _, err := poolClient(t, n.Addr()).Room(context.Background(), "dup"); !adminapi.IsNotFound(err) {
+	testkit.EventuallyNil(t, wait, "dup closed", func() error {
+		if _, err := nodetest.AdminClient(t, token, n.Addr()).Room(context.Background(), "dup"); !adminapi.IsNotFound(err) {
 			return fmt.Errorf("pool answers %v", err)
 		}
 		return nil

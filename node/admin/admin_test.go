@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/roomring/roomring/api/adminapi"
 	"github.com/roomring/roomring/controllers/poolclient"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/catalog"
@@ -31,39 +31,13 @@ const token = "admin-test-token-0123456789"
 
 func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
-	cfg := nodetest.Config(t, "")
-	cfg.Admin.Token = token
-	cfg.NodeName = "node-a"
-	for _, m := range mut {
-		m(&cfg)
-	}
-	return nodetest.Start(t, cfg)
-}
-
-func newClient(t *testing.T, pool ...string) *poolclient.Client {
-	t.Helper()
-	cfg := poolclient.DefaultConfig()
-	cfg.Pool, cfg.Token = pool, token
-	c, err := poolclient.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-func decode[T any](t *testing.T, b json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
-	return v
+	named := func(cfg *node.Config) { cfg.Admin.Token, cfg.NodeName = token, "node-a" }
+	return nodetest.StartWith(t, append([]func(*node.Config){named}, mut...)...)
 }
 
 func TestRoomLifecycle(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, n.Addr())
+	c := nodetest.AdminClient(t, token, n.Addr())
 	ctx := context.Background()
 	g := nodetest.Guest(t, n, "watcher")
 
@@ -75,7 +49,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if st.Change != "created" || st.Owner != "node-a" || st.Node != "node-a" || served(t, st).Name != "Hall B" || st.Viewers != 0 {
 		t.Fatalf("PUT new room = %+v, want created, owned by node-a", st)
 	}
-	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-b" || rc.Name != "Hall B" {
 		t.Fatalf("room.create = %+v, want hall-b Hall B", rc)
 	}
 
@@ -88,7 +62,7 @@ func TestRoomLifecycle(t *testing.T) {
 	if st, err = c.PutRoom(ctx, "hall-b", spec); err != nil || st.Change != "updated" {
 		t.Fatalf("PUT renamed = %+v, %v; want updated", st, err)
 	}
-	if w := decode[nodetest.WorldConfig](t, g.Event("world.updated")); w.Room("hall-b") == nil || w.Room("hall-b").Name != "Hall B (renamed)" {
+	if w := nodetest.Decode[nodetest.WorldConfig](t, g.Event("world.updated")); w.Room("hall-b") == nil || w.Room("hall-b").Name != "Hall B (renamed)" {
 		t.Fatalf("world.updated after rename = %+v, want hall-b renamed", w)
 	}
 
@@ -136,7 +110,7 @@ func TestRoomLifecycle(t *testing.T) {
 	}
 	outsider := nodetest.Guest(t, n, "outsider")
 	for _, cl := range []*nodetest.Client{g, g2} {
-		if d := decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
+		if d := nodetest.Decode[map[string]string](t, cl.Event("room.delete")); d["id"] != "hall-b" {
 			t.Fatalf("room.delete = %v, want hall-b", d)
 		}
 	}
@@ -154,7 +128,7 @@ func TestRoomLifecycle(t *testing.T) {
 func TestPool(t *testing.T) {
 	a := startNode(t)
 	b := startNode(t, func(c *node.Config) { c.NodeName = "node-b" })
-	c := newClient(t, a.Addr())
+	c := nodetest.AdminClient(t, token, a.Addr())
 	ps, err := c.Pool(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -182,14 +156,14 @@ func deadAddr(t *testing.T) string {
 
 func TestClientFailover(t *testing.T) {
 	n := startNode(t)
-	c := newClient(t, deadAddr(t), n.Addr())
+	c := nodetest.AdminClient(t, token, deadAddr(t), n.Addr())
 	for range 2 { // the second request goes straight to the node that answered
 		st, err := c.Room(context.Background(), "room_1")
 		if err != nil || served(t, st).Name != "Main Stage" {
 			t.Fatalf("GET through a dead address first: %+v, %v", st, err)
 		}
 	}
-	dead := newClient(t, deadAddr(t))
+	dead := nodetest.AdminClient(t, token, deadAddr(t))
 	if _, err := dead.Pool(context.Background()); err == nil || !strings.Contains(err.Error(), "no node of the pool answered") {
 		t.Fatalf("pool of dead nodes: %v", err)
 	}
@@ -198,7 +172,7 @@ func TestClientFailover(t *testing.T) {
 func TestClientResolvesNames(t *testing.T) {
 	n := startNode(t)
 	_, port, _ := net.SplitHostPort(n.Addr())
-	c := newClient(t, net.JoinHostPort("localhost", port))
+	c := nodetest.AdminClient(t, token, net.JoinHostPort("localhost", port))
 	eps, err := c.Endpoints(context.Background())
 	if err != nil || !slices.Contains(eps, "127.0.0.1:"+port) {
 		t.Fatalf("endpoints of localhost = %v, %v; want 127.0.0.1:%s among them", eps, err, port)
@@ -307,7 +281,7 @@ func TestAdminListener(t *testing.T) {
 
 	// The admin listener serves the API, and reports itself as the node's
 	// address; what it changes reaches the clients of the client listener.
-	c := newClient(t, n.AdminAddr())
+	c := nodetest.AdminClient(t, token, n.AdminAddr())
 	ps, err := c.Pool(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -319,7 +293,7 @@ func TestAdminListener(t *testing.T) {
 	if st, err := c.PutRoom(context.Background(), "hall-c", &v1alpha1.RoomSpec{DisplayName: "Hall C"}); err != nil || st.Change != "created" {
 		t.Fatalf("PUT on the admin listener: %+v, %v", st, err)
 	}
-	if rc := decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
+	if rc := nodetest.Decode[nodetest.RoomConfig](t, g.Event("room.create")); rc.ID != "hall-c" {
 		t.Fatalf("room.create = %+v, want hall-c", rc)
 	}
 	if status, e := do(t, "GET", "http://"+n.AdminAddr()+adminapi.PathPrefix+"pool", "", ""); status != http.StatusUnauthorized || e.Code != adminapi.CodeUnauthenticated {
@@ -355,8 +329,8 @@ func TestAdminOnClientListenerWarns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := nodetest.Config(t, "")
 			cfg.Admin.Token, cfg.Admin.Listen = token, tc.listen
-			var logs strings.Builder
-			n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)))
+			var logs testkit.Buffer
+			n, err := node.New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,17 +342,6 @@ func TestAdminOnClientListenerWarns(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // served is the configuration a room status shows the pool serving.

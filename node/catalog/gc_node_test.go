@@ -7,22 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/store/bolt"
 )
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval of a condition wait with a deadline
-	}
-}
 
 // TestNodeCollectsTombstones runs a real node with a short tombstone TTL:
 // the tombstone of a room deleted over the websocket is collected from the
@@ -46,7 +35,7 @@ func TestNodeCollectsTombstones(t *testing.T) {
 	if len(n.Catalog().Records(created.Room)) != 1 {
 		t.Fatal("no tombstone after the delete")
 	}
-	waitFor(t, 10*time.Second, "the tombstone collected", func() bool { return len(n.Catalog().Records(created.Room)) == 0 })
+	testkit.Eventually(t, 10*time.Second, "the tombstone collected", func() bool { return len(n.Catalog().Records(created.Room)) == 0 })
 	// lounge's tombstone outlives the TTL: it is older than the one that
 	// was collected.
 	if recs := n.Catalog().Records("lounge"); len(recs) != 1 || recs[0].Room != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -31,14 +32,14 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	if err := nodes[0].Catalog().Upsert(context.Background(), room); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "room replicated", func() bool { return nodes[1].Catalog().Exists(room.ID) })
+	testkit.Eventually(t, 10*time.Second, "room replicated", func() bool { return nodes[1].Catalog().Exists(room.ID) })
 	owner, edge := nodes[0], nodes[1]
 	if nodes[0].Cluster().Placement().Owner(room.ID) == "node-1" {
 		owner, edge = nodes[1], nodes[0]
 	}
-	viewer := user(t, owner.URL(), "v1")
+	viewer := nodetest.Login(t, owner.URL(), "v1")
 	enter(t, viewer, room.ID)
-	guest := user(t, edge.URL(), "g1") // a viewer: may not see the room's viewers
+	guest := nodetest.Login(t, edge.URL(), "g1") // a viewer: may not see the room's viewers
 	if got := enter(t, guest, room.ID); len(got) != 0 {
 		t.Fatalf("a plain viewer was told the viewers %v", got)
 	}
@@ -48,7 +49,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 	waitResyncs := func(n float64) {
 		t.Helper()
 		start := edge.Metrics(t)[resyncs]
-		eventually(t, 10*time.Second, "resyncs", func() bool { return edge.Metrics(t)[resyncs] >= start+n })
+		testkit.Eventually(t, 10*time.Second, "resyncs", func() bool { return edge.Metrics(t)[resyncs] >= start+n })
 	}
 	waitResyncs(1)
 	before := edge.Metrics(t)[delivers]
@@ -57,7 +58,7 @@ func TestBlindEdgeGetsNoSnapshots(t *testing.T) {
 		t.Errorf("a blind edge got %v deliveries over 4 resyncs, want none (snapshots skipped)", got-before)
 	}
 
-	mod := user(t, edge.URL(), "m1", "moderator") // may see the viewers (dev grants)
+	mod := nodetest.Login(t, edge.URL(), "m1", "moderator") // may see the viewers (dev grants)
 	if got := enter(t, mod, room.ID); len(got) != 3 {
 		t.Fatalf("a moderator was told the viewers %v, want all three", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -72,30 +73,10 @@ func waitMembers(t *testing.T, nodes ...*nodetest.Node) {
 	}
 	slices.Sort(want)
 	for _, n := range nodes {
-		eventually(t, 20*time.Second, n.Cluster().Name()+" sees "+fmt.Sprint(want), func() bool {
+		testkit.Eventually(t, 20*time.Second, n.Cluster().Name()+" sees "+fmt.Sprint(want), func() bool {
 			return slices.Equal(n.Cluster().Placement().Members(), want)
 		})
 	}
-}
-
-// eventually polls cond until it holds, failing the test at the deadline.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
-// user connects a client to url and authenticates uid with traits.
-func user(t *testing.T, url, uid string, traits ...string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, url)
-	c.Auth(map[string]any{"token": nodetest.Token(t, uid, traits, map[string]any{"display_name": uid})})
-	return c
 }
 
 // viewers decodes room.enter's reply into the viewer ids, sorted.
@@ -151,26 +132,6 @@ func viewerEvent(kind, uid string) func(nodetest.Frame) bool {
 		}
 		_ = json.Unmarshal(f[1], &d)
 		return d.UserID == uid || d.User.ID == uid
-	}
-}
-
-// noFrame fails if a frame matching pred arrives within d: for events that
-// must not happen (there is nothing to wait for but time).
-func noFrame(t *testing.T, c *nodetest.Client, d time.Duration, what string, pred func(nodetest.Frame) bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		var got nodetest.Frame
-		if c.Has(func(f nodetest.Frame) bool {
-			if pred(f) {
-				got = f
-				return true
-			}
-			return false
-		}) {
-			t.Fatalf("unexpected %s: %s", what, got)
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/cluster/ring"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
@@ -56,20 +57,20 @@ func TestOwnerKilled(t *testing.T) {
 	p2 := startProc(t, "127.0.0.4", "node-2", p0.Gossip)
 	nodeproc.WaitMembers(t, 3, p0, p1, p2)
 
-	admin := user(t, p0.URL(), "admin-1", "admin")
+	admin := nodetest.Login(t, p0.URL(), "admin-1", "admin")
 	all := []string{"node-0", "node-1", "node-2"}
 	doomed := ownedBy(t, admin, all, "node-2")   // owned by the node we kill
 	survivor := ownedBy(t, admin, all, "node-0") // owned by a node that lives
 	t.Logf("killing node-2, owner of %s; node-0 owns %s", doomed, survivor)
 
-	alice := user(t, p0.URL(), "alice", "moderator")
-	bob := user(t, p1.URL(), "bob", "moderator")
-	carol := user(t, p2.URL(), "carol", "moderator")
+	alice := nodetest.Login(t, p0.URL(), "alice", "moderator")
+	bob := nodetest.Login(t, p1.URL(), "bob", "moderator")
+	carol := nodetest.Login(t, p2.URL(), "carol", "moderator")
 	for _, c := range []*nodetest.Client{alice, bob, carol} {
 		enter(t, c, doomed)
 		enter(t, c, survivor)
 	}
-	if got := enter(t, user(t, p1.URL(), "check", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "carol", "check"}) {
+	if got := enter(t, nodetest.Login(t, p1.URL(), "check", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "carol", "check"}) {
 		t.Fatalf("before the kill %s has %v", doomed, got)
 	}
 
@@ -86,7 +87,7 @@ func TestOwnerKilled(t *testing.T) {
 		c.Wait(10*time.Second, "carol removed from one room", viewerEvent("room.viewer.removed", "carol"))
 		c.Wait(10*time.Second, "carol removed from the other", viewerEvent("room.viewer.removed", "carol"))
 	}
-	noFrame(t, alice, 300*time.Millisecond, "more removals", viewerEvent("room.viewer.removed", "carol"))
+	alice.None(300*time.Millisecond, "more removals", viewerEvent("room.viewer.removed", "carol"))
 
 	// The doomed room has a new owner whose viewer set holds the survivors'
 	// users only: alice, bob and check.
@@ -96,7 +97,7 @@ func TestOwnerKilled(t *testing.T) {
 	}
 	owner := map[string]*nodeproc.Member{"node-0": p0, "node-1": p1}[newOwner.Owner(doomed)]
 	t.Logf("%s re-owned by %s", doomed, owner.Name)
-	eventually(t, 10*time.Second, "viewer set of "+doomed+" rebuilt", func() bool {
+	testkit.Eventually(t, 10*time.Second, "viewer set of "+doomed+" rebuilt", func() bool {
 		// survivor's three (alice, bob, check is not in it) + doomed's three
 		// when both rooms are on node-0; count only what the new owner holds.
 		want := 3.0
@@ -105,7 +106,7 @@ func TestOwnerKilled(t *testing.T) {
 		}
 		return owner.Metric("roomring_viewers") == want
 	})
-	if got := enter(t, user(t, p0.URL(), "dave", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "check", "dave"}) {
+	if got := enter(t, nodetest.Login(t, p0.URL(), "dave", "moderator"), doomed); !slices.Equal(got, []string{"alice", "bob", "check", "dave"}) {
 		t.Fatalf("after the kill %s has %v", doomed, got)
 	}
 

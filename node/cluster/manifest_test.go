@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -32,9 +33,9 @@ func TestRestartWithSameRoomsFileKeepsPeersPatch(t *testing.T) {
 	b := nodetest.Start(t, cfgB)
 	waitMembers(t, a, b)
 
-	admin := user(t, a.URL(), "admin", "admin")
+	admin := nodetest.Login(t, a.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Patched on A"})
-	eventually(t, 10*time.Second, "the patch on node-b", func() bool { return b.Catalog().Get("room_1").Name == "Patched on A" })
+	testkit.Eventually(t, 10*time.Second, "the patch on node-b", func() bool { return b.Catalog().Get("room_1").Name == "Patched on A" })
 
 	// restartB stops node-b and starts it again on its data directory as a
 	// new member, and waits until both nodes hold the same version of
@@ -46,13 +47,13 @@ func TestRestartWithSameRoomsFileKeepsPeersPatch(t *testing.T) {
 		cfg.DataDir, cfg.RoomsFile = cfgB.DataDir, roomsB
 		b = nodetest.Start(t, cfg)
 		waitMembers(t, a, b)
-		eventually(t, 10*time.Second, "room_1 converged", func() bool {
+		testkit.Eventually(t, 10*time.Second, "room_1 converged", func() bool {
 			ra, rb := a.Catalog().Records("room_1"), b.Catalog().Records("room_1")
 			return len(ra) == 1 && len(rb) == 1 && ra[0].Version == rb[0].Version
 		})
 	}
 	name := func(n *nodetest.Node) string {
-		c := user(t, n.URL(), "reader", "admin")
+		c := nodetest.Login(t, n.URL(), "reader", "admin")
 		var rooms []struct{ ID, Name string }
 		if err := json.Unmarshal(c.Call("room.config.list", nil), &rooms); err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"golang.org/x/sys/unix"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -201,12 +202,12 @@ func TestPartition(t *testing.T) {
 	nodeproc.WaitMembers(t, 1, ps[2])
 
 	// Each side owns the room and sees only its own viewers.
-	eventually(t, 10*time.Second, "majority re-owns the room with alice and bob", func() bool {
+	testkit.Eventually(t, 10*time.Second, "majority re-owns the room with alice and bob", func() bool {
 		o0, v0, err0 := roomStatus(t, ps[0], room)
 		o1, _, err1 := roomStatus(t, ps[1], room)
 		return err0 == nil && err1 == nil && o0 == o1 && o0 != "node-2" && v0 == 2
 	})
-	eventually(t, 10*time.Second, "minority owns the room with carol", func() bool {
+	testkit.Eventually(t, 10*time.Second, "minority owns the room with carol", func() bool {
 		o, v, err := roomStatus(t, ps[2], room)
 		return err == nil && o == "node-2" && v == 1
 	})
@@ -232,7 +233,7 @@ func TestPartition(t *testing.T) {
 	nodeproc.WaitMembers(t, 3, ps...)
 
 	// One owner per room, the same in every node's view, with everyone.
-	eventually(t, 15*time.Second, "one owner of the room with all three viewers", func() bool {
+	testkit.Eventually(t, 15*time.Second, "one owner of the room with all three viewers", func() bool {
 		var owners []string
 		for _, p := range ps {
 			o, v, err := roomStatus(t, p, room)
@@ -255,7 +256,7 @@ func TestPartition(t *testing.T) {
 	// Both sides' catalog writes are everywhere.
 	for i := range ps {
 		c := connect(i, fmt.Sprint("check-", i), "admin")
-		eventually(t, 15*time.Second, "catalog converged on "+ps[i].Name, func() bool {
+		testkit.Eventually(t, 15*time.Second, "catalog converged on "+ps[i].Name, func() bool {
 			var a, b struct{ Description string }
 			if json.Unmarshal(c.Call("room.config.get", map[string]any{"room": other}), &a) != nil ||
 				json.Unmarshal(c.Call("room.config.get", map[string]any{"room": room}), &b) != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
 )
@@ -33,7 +34,7 @@ func createRooms(t *testing.T, nodes []*nodetest.Node, n int) []string {
 		ids = append(ids, r.ID)
 	}
 	for _, nd := range nodes {
-		eventually(t, 10*time.Second, "rooms replicated to "+nd.Cluster().Name(), func() bool {
+		testkit.Eventually(t, 10*time.Second, "rooms replicated to "+nd.Cluster().Name(), func() bool {
 			for _, id := range ids {
 				if !nd.Catalog().Exists(id) {
 					return false
@@ -51,8 +52,8 @@ func createRooms(t *testing.T, nodes []*nodetest.Node, n int) []string {
 func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	nodes := startCluster(t, 2)
 	rooms := createRooms(t, nodes, 12)
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
 	for _, id := range rooms {
 		enter(t, alice, id)
 		enter(t, bob, id)
@@ -76,15 +77,15 @@ func TestJoiningNodeTakesOverWithoutLosingMembers(t *testing.T) {
 	t.Logf("node-2 took over %d of %d rooms", len(moved), len(rooms))
 	// The new owner rebuilt every moved room from the two edges.
 	for _, id := range moved {
-		eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Local().Rooms().Viewers(id) == 2 })
+		testkit.Eventually(t, 10*time.Second, "viewers of "+id+" rebuilt on node-2", func() bool { return third.Cluster().Local().Rooms().Viewers(id) == 2 })
 	}
 	// The clients, who heard of everyone from the old owners, hear nothing
 	// new: no second viewer.added, no removal (snapshots imply nothing).
-	noFrame(t, alice, time.Second, "viewer events after the takeover", func(f nodetest.Frame) bool {
+	alice.None(time.Second, "viewer events after the takeover", func(f nodetest.Frame) bool {
 		return f.Kind() == "room.viewer.added" || f.Kind() == "room.viewer.removed"
 	})
 	// A client of the new node sees the members; the old ones see it.
-	carol := user(t, third.URL(), "carol", "moderator")
+	carol := nodetest.Login(t, third.URL(), "carol", "moderator")
 	for _, id := range moved {
 		if got := enter(t, carol, id); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
 			t.Fatalf("carol entered %s and sees %v", id, got)
@@ -126,9 +127,9 @@ func TestGracefulLeave(t *testing.T) {
 		t.Fatal("node-2 owns none of the rooms")
 	}
 	id := owned[0]
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
-	carol := user(t, leaving.URL(), "carol", "moderator")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
+	carol := nodetest.Login(t, leaving.URL(), "carol", "moderator")
 	for _, c := range []*nodetest.Client{alice, bob, carol} {
 		enter(t, c, id)
 	}
@@ -151,7 +152,7 @@ func TestGracefulLeave(t *testing.T) {
 	// Carol reconnects elsewhere, as a client behind a load balancer does.
 	// Entering while the new owner still rebuilds the room, she may miss a
 	// viewer in the reply; the owner's viewer snapshot then adds it.
-	carol = user(t, nodes[1].URL(), "carol", "moderator")
+	carol = nodetest.Login(t, nodes[1].URL(), "carol", "moderator")
 	got := enter(t, carol, id)
 	for _, want := range []string{"alice", "bob"} {
 		if !slices.Contains(got, want) {
@@ -170,18 +171,17 @@ func TestWrongKeyIsRejected(t *testing.T) {
 	nodes := startCluster(t, 2)
 	evil := nodetest.Start(t, memberConfig(t, "127.0.0.9", "node-evil", "not-the-cluster-key", nodes[0].Cluster().GossipAddr()))
 	// Give it several join attempts (every 200ms) before checking.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Consistently(t, 2*time.Second, "the wrong key is kept out", func() error {
 		for _, n := range nodes {
 			if slices.Contains(n.Cluster().Placement().Members(), "node-evil") {
-				t.Fatalf("%s accepted the node with the wrong key", n.Cluster().Name())
+				return fmt.Errorf("%s accepted the node with the wrong key", n.Cluster().Name())
 			}
 		}
 		if got := evil.Cluster().Placement().Members(); !slices.Equal(got, []string{"node-evil"}) {
-			t.Fatalf("the node with the wrong key sees %v", got)
+			return fmt.Errorf("the node with the wrong key sees %v", got)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	// It never joined, so it is not ready to serve; the members are.
 	if evil.Cluster().Ready() || httpStatus(t, "http://"+evil.Addr()+"/readyz") != http.StatusServiceUnavailable {
 		t.Fatal("the node with the wrong key reports ready")
@@ -214,7 +214,7 @@ func TestLargeCatalogRecordIsFetched(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
+	testkit.Eventually(t, 10*time.Second, "large record on node-0", func() bool { return nodes[0].Catalog().Get("room_1").Description == desc })
 }
 
 func httpStatus(t *testing.T, url string) int {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/nodetest"
@@ -32,7 +33,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 	c := nodetest.Start(t, cfgC)
 	waitMembers(t, a, b, c)
 
-	admin := user(t, a.URL(), "admin", "admin")
+	admin := nodetest.Login(t, a.URL(), "admin", "admin")
 	var created struct {
 		Room string `json:"room"`
 	}
@@ -40,15 +41,15 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := created.Room
-	eventually(t, 10*time.Second, "the room on node-b", func() bool { return b.Catalog().Exists(id) })
+	testkit.Eventually(t, 10*time.Second, "the room on node-b", func() bool { return b.Catalog().Exists(id) })
 	b.Stop(t)
 	waitMembers(t, a, c)
 
 	admin.Call("room.delete", map[string]any{"room": id})
 	for _, n := range []*nodetest.Node{a, c} {
-		eventually(t, 10*time.Second, "the tombstone collected on "+n.Cluster().Name(), func() bool { return len(n.Catalog().Records(id)) == 0 })
+		testkit.Eventually(t, 10*time.Second, "the tombstone collected on "+n.Cluster().Name(), func() bool { return len(n.Catalog().Records(id)) == 0 })
 	}
-	watchers := []*nodetest.Client{user(t, a.URL(), "watcher", "admin"), user(t, c.URL(), "watcher", "admin")}
+	watchers := []*nodetest.Client{nodetest.Login(t, a.URL(), "watcher", "admin"), nodetest.Login(t, c.URL(), "watcher", "admin")}
 
 	cfg := memberConfig(t, "127.0.0.3", "node-b2", testKey, a.Cluster().GossipAddr())
 	gc(&cfg)
@@ -58,7 +59,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 		t.Fatal("node-b's store lost the room: nothing to test")
 	}
 	waitMembers(t, a, b, c)
-	eventually(t, 15*time.Second, "the room gone from node-b", func() bool { return !b.Catalog().Exists(id) })
+	testkit.Eventually(t, 15*time.Second, "the room gone from node-b", func() bool { return !b.Catalog().Exists(id) })
 	for i, n := range []*nodetest.Node{a, c} {
 		if n.Catalog().Exists(id) {
 			t.Fatalf("%s holds the room again", n.Cluster().Name())
@@ -71,7 +72,7 @@ func TestReturningNodeDoesNotResurrectCollectedRoom(t *testing.T) {
 	var rooms []struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal(user(t, b.URL(), "reader", "admin").Call("room.config.list", nil), &rooms); err != nil {
+	if err := json.Unmarshal(nodetest.Login(t, b.URL(), "reader", "admin").Call("room.config.list", nil), &rooms); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rooms {

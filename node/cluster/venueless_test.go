@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -24,9 +25,9 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	}
 	t.Logf("%s is owned by %s", room, owner)
 
-	alice := user(t, nodes[0].URL(), "alice", "moderator")
-	bob := user(t, nodes[1].URL(), "bob", "moderator")
-	carol := user(t, nodes[2].URL(), "carol")
+	alice := nodetest.Login(t, nodes[0].URL(), "alice", "moderator")
+	bob := nodetest.Login(t, nodes[1].URL(), "bob", "moderator")
+	carol := nodetest.Login(t, nodes[2].URL(), "carol")
 
 	// Enter: the owner's viewer list, viewer.added to the others.
 	if got := enter(t, alice, room); !slices.Equal(got, []string{"alice"}) {
@@ -41,13 +42,13 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	bob.Wait(5*time.Second, "carol added", viewerEvent("room.viewer.added", "carol"))
 
 	// A user with sockets on two nodes is one viewer.
-	alice2 := user(t, nodes[2].URL(), "alice", "moderator")
+	alice2 := nodetest.Login(t, nodes[2].URL(), "alice", "moderator")
 	if got := enter(t, alice2, room); !slices.Equal(got, []string{"alice", "bob", "carol"}) {
 		t.Fatalf("alice's second socket sees %v", got)
 	}
-	noFrame(t, bob, 300*time.Millisecond, "a second viewer.added for alice", viewerEvent("room.viewer.added", "alice"))
+	bob.None(300*time.Millisecond, "a second viewer.added for alice", viewerEvent("room.viewer.added", "alice"))
 	alice2.Close()
-	noFrame(t, bob, 300*time.Millisecond, "viewer.removed while alice is still in", viewerEvent("room.viewer.removed", "alice"))
+	bob.None(300*time.Millisecond, "viewer.removed while alice is still in", viewerEvent("room.viewer.removed", "alice"))
 
 	// Reactions from three nodes are counted by the owner and broadcast as
 	// room.reaction to everyone, about once a second. Reactions sent at
@@ -87,7 +88,7 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	// ... and stored in the catalog of every node: a new client anywhere
 	// sees it in world.config.
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, "schedule replicated", func() bool {
+		testkit.Eventually(t, 10*time.Second, "schedule replicated", func() bool {
 			return n.Catalog().Get(room).ScheduleData["title"] == "Keynote"
 		})
 	}
@@ -124,7 +125,7 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 	// A disconnect is a leave too.
 	bob.Close()
 	alice.Wait(5*time.Second, "bob removed", viewerEvent("room.viewer.removed", "bob"))
-	if got := enter(t, user(t, nodes[1].URL(), "dave", "moderator"), room); !slices.Equal(got, []string{"alice", "dave"}) {
+	if got := enter(t, nodetest.Login(t, nodes[1].URL(), "dave", "moderator"), room); !slices.Equal(got, []string{"alice", "dave"}) {
 		t.Fatalf("after leaves, dave sees %v", got)
 	}
 }
@@ -135,7 +136,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
 	var clients []*nodetest.Client
 	for i, n := range nodes {
-		clients = append(clients, user(t, n.URL(), "admin-"+string(rune('a'+i)), "admin"))
+		clients = append(clients, nodetest.Login(t, n.URL(), "admin-"+string(rune('a'+i)), "admin"))
 	}
 
 	// Create on node-1: room.create reaches the clients of every node.
@@ -164,7 +165,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	// Patch on node-2: every client gets a new world config with the name.
 	clients[2].Call("room.config.patch", map[string]any{"room": id, "name": "Breakout A", "description": "small groups"})
 	for _, c := range clients {
-		eventually(t, 10*time.Second, "world.updated with the new name", func() bool {
+		testkit.Eventually(t, 10*time.Second, "world.updated with the new name", func() bool {
 			return c.Has(func(f nodetest.Frame) bool {
 				return f.Kind() == "world.updated" && len(f) == 2 && strings.Contains(string(f[1]), `"Breakout A"`)
 			})
@@ -187,7 +188,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 	slices.Reverse(ids[1:])
 	clients[0].Call("room.config.reorder", ids)
 	for i, n := range nodes {
-		eventually(t, 10*time.Second, "reorder on node "+n.Cluster().Name(), func() bool {
+		testkit.Eventually(t, 10*time.Second, "reorder on node "+n.Cluster().Name(), func() bool {
 			var got []string
 			for _, r := range n.Catalog().List() {
 				got = append(got, r.ID)
@@ -220,7 +221,7 @@ func TestCatalogAcrossNodes(t *testing.T) {
 		c.Wait(10*time.Second, "room.delete", kindRoom("room.delete", id))
 	}
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, "room gone on "+n.Cluster().Name(), func() bool { return !n.Catalog().Exists(id) })
+		testkit.Eventually(t, 10*time.Second, "room gone on "+n.Cluster().Name(), func() bool { return !n.Catalog().Exists(id) })
 	}
 	if code := clients[2].CallErr("room.enter", map[string]any{"room": id}); code != "room.unknown" {
 		t.Fatalf("entering the deleted room: %s", code)

@@ -2,12 +2,11 @@ package engine
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/edge"
@@ -90,7 +89,7 @@ func TestReloadRace(t *testing.T) {
 	eng := New(Config{WorldID: "w"}, Deps{
 		Policy:  &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()},
 		Catalog: cat, Owner: owner, Edge: edge.New("local"), Broadcaster: owner,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: testkit.Logger(t),
 	})
 	u := &auth.User{ID: "u"}
 	old, fresh := eng.NewClient(u, nopSink{"u"}), eng.NewClient(u, &nopSink{"u"})

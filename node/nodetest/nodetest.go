@@ -1,6 +1,7 @@
 // Package nodetest starts real nodes on loopback ports and connects real
-// websocket clients to them, for tests of other packages (the node's
-// httptest).
+// websocket clients and admin API clients to them, for tests of other
+// packages (the node's httptest). It is part of the test kit whose home is
+// internal/testkit.
 package nodetest
 
 import (
@@ -9,9 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/auth"
 )
@@ -61,11 +61,7 @@ func Config(t testing.TB, dataDir string) node.Config {
 // Start starts a node with cfg and stops it when the test ends.
 func Start(t testing.TB, cfg node.Config) *Node {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("NODETEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	n, err := node.New(context.Background(), cfg, log)
+	n, err := node.New(context.Background(), cfg, testkit.Logger(t))
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}
@@ -73,6 +69,17 @@ func Start(t testing.TB, cfg node.Config) *Node {
 	go func() { tn.done <- n.Serve() }()
 	t.Cleanup(func() { tn.Stop(t) })
 	return tn
+}
+
+// StartWith starts a node with Config(t, "") adjusted by mut, in order, and
+// stops it when the test ends.
+func StartWith(t testing.TB, mut ...func(*node.Config)) *Node {
+	t.Helper()
+	cfg := Config(t, "")
+	for _, m := range mut {
+		m(&cfg)
+	}
+	return Start(t, cfg)
 }
 
 // Stop shuts the node down (idempotent).
@@ -99,8 +106,18 @@ func (n *Node) Metrics(t testing.TB) map[string]float64 {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape metrics: status %s", resp.Status)
 	}
+	out, err := ParseMetrics(resp.Body)
+	if err != nil {
+		t.Fatalf("read metrics: %v", err)
+	}
+	return out
+}
+
+// ParseMetrics reads a /metrics page (Prometheus' text format) and returns
+// every sample keyed as exposed, labels included.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -113,31 +130,28 @@ func (n *Node) Metrics(t testing.TB) map[string]float64 {
 		}
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
+			return nil, fmt.Errorf("metrics line %q: %w", line, err)
 		}
 		out[line[:i]] = v
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatalf("read metrics: %v", err)
+		return nil, fmt.Errorf("read metrics: %w", err)
 	}
-	return out
+	return out, nil
 }
 
 // WaitMetric waits until the sample key satisfies ok and returns its value
 // (a missing sample is 0).
 func (n *Node) WaitMetric(t testing.TB, key string, ok func(float64) bool) float64 {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		v := n.Metrics(t)[key]
-		if ok(v) {
-			return v
+	var v float64
+	testkit.EventuallyNil(t, 5*time.Second, "metric "+key, func() error {
+		if v = n.Metrics(t)[key]; !ok(v) {
+			return fmt.Errorf("stuck at %v", v)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metric %s stuck at %v", key, v)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval of a condition wait with a deadline
-	}
+		return nil
+	})
+	return v
 }
 
 // URL is the venueless websocket URL of the node.
@@ -253,6 +267,16 @@ func (f Frame) Decode(t testing.TB, i int, v any) {
 	}
 }
 
+// Decode decodes raw (a reply's data, an event's payload) as a T.
+func Decode[T any](t testing.TB, raw json.RawMessage) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %s as %T: %v", raw, v, err)
+	}
+	return v
+}
+
 func (f Frame) String() string { b, _ := json.Marshal([]json.RawMessage(f)); return string(b) }
 
 // Wait returns the first not yet consumed frame matching pred, waiting up to
@@ -274,27 +298,31 @@ func (c *Client) Wait(timeout time.Duration, what string, pred func(Frame) bool)
 }
 
 func (c *Client) await(timeout time.Duration, pred func(Frame) bool) (Frame, bool) {
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
-	defer timer.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for {
-		for i, raw := range c.frames {
-			var f Frame
-			if json.Unmarshal(raw, &f) != nil {
-				continue
-			}
-			if pred(f) {
-				c.frames = append(c.frames[:i:i], c.frames[i+1:]...)
-				return f, true
-			}
+	var f Frame
+	var ok bool
+	testkit.WaitCond(c.cond, timeout, func() bool {
+		f, ok = c.take(pred)
+		return ok || c.err != nil
+	})
+	return f, ok
+}
+
+// take removes and returns the first received frame matching pred; c.mu
+// is held.
+func (c *Client) take(pred func(Frame) bool) (Frame, bool) {
+	for i, raw := range c.frames {
+		var f Frame
+		if json.Unmarshal(raw, &f) != nil {
+			continue
 		}
-		if c.err != nil || !time.Now().Before(deadline) {
-			return nil, false
+		if pred(f) {
+			c.frames = append(c.frames[:i:i], c.frames[i+1:]...)
+			return f, true
 		}
-		c.cond.Wait()
 	}
+	return nil, false
 }
 
 // Has reports whether a frame matching pred is already received (and

@@ -11,6 +11,15 @@ func Guest(t testing.TB, n *Node, clientID string) *Client {
 	return c
 }
 
+// Login dials the venueless endpoint url and authenticates uid with traits
+// by a token whose profile's display_name is uid.
+func Login(t testing.TB, url, uid string, traits ...string) *Client {
+	t.Helper()
+	c := Dial(t, url)
+	c.Auth(map[string]any{"token": Token(t, uid, traits, map[string]any{"display_name": uid})})
+	return c
+}
+
 // RoomConfig is a room of world.config (or a room.create push) as tests
 // read it.
 type RoomConfig struct {

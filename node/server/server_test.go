@@ -34,12 +34,10 @@ const (
 
 func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
-	cfg := nodetest.Config(t, "")
-	cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = readTimeout, writeTimeout, idleTimeout
-	for _, m := range mut {
-		m(&cfg)
+	timeouts := func(cfg *node.Config) {
+		cfg.HTTP.ReadTimeout, cfg.HTTP.WriteTimeout, cfg.HTTP.IdleTimeout = readTimeout, writeTimeout, idleTimeout
 	}
-	return nodetest.Start(t, cfg)
+	return nodetest.StartWith(t, append([]func(*node.Config){timeouts}, mut...)...)
 }
 
 func dial(t *testing.T, addr string) net.Conn {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
@@ -87,7 +88,7 @@ func TestWholeInstall(t *testing.T) {
 	}
 	adminToken := c.secretData(full)["admin-token"]
 	for _, n := range nodes {
-		eventually(t, 30*time.Second, n.pod+" ready and seeing 3 members", func() error {
+		testkit.EventuallyNil(t, 30*time.Second, n.pod+" ready and seeing 3 members", func() error {
 			if code, body, err := httpGet("http://"+n.http+"/readyz", ""); err != nil || code != 200 {
 				return fmt.Errorf("/readyz: %d %s %v", code, body, err)
 			}
@@ -122,7 +123,7 @@ func TestWholeInstall(t *testing.T) {
 	// namespace file; the status clock is shortened for the test.
 	opArgs = append(opArgs, "--leader-election-namespace="+ns, "--status-interval=1s", "--pool-poll-interval=300ms")
 	startProc(t, full+"-operator-0", bin, opArgs, opEnv)
-	eventually(t, 30*time.Second, "the operator's /readyz", func() error {
+	testkit.EventuallyNil(t, 30*time.Second, "the operator's /readyz", func() error {
 		code, body, err := httpGet("http://"+probes+"/readyz", "")
 		if err != nil || code != 200 {
 			return fmt.Errorf("%d %s %v", code, body, err)
@@ -151,7 +152,7 @@ func TestWholeInstall(t *testing.T) {
 		return nil
 	})
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, n.pod+" serving the sample rooms", func() error {
+		testkit.EventuallyNil(t, 10*time.Second, n.pod+" serving the sample rooms", func() error {
 			var list struct{ Rooms []string }
 			if err := adminGet(n.admin, "/internal/v1/rooms", adminToken, &list); err != nil {
 				return err
@@ -376,7 +377,7 @@ func TestWholeInstall(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 10*time.Second, "an OwnerChanged event of the lounge", func() error {
+	testkit.EventuallyNil(t, 10*time.Second, "an OwnerChanged event of the lounge", func() error {
 		out, err := c.try("kubectl", "-n", ns, "get", "events", "--field-selector", "involvedObject.name=lounge,reason=OwnerChanged", "-o", "name")
 		if err != nil || strings.TrimSpace(out) == "" {
 			return fmt.Errorf("%q %v", out, err)
@@ -396,12 +397,7 @@ func TestWholeInstall(t *testing.T) {
 
 // testClock tunes failure detection for the test: the mechanisms of
 // production on a shorter clock (as in the controllers' node tests).
-var testClock = []string{
-	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
-	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
-	"--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
-	"--resync-retry=100ms", "--rebuild-window=500ms",
-}
+var testClock = append([]string{"--rebuild-window=500ms"}, nodeproc.ClockFlags...)
 
 // node is a running node pod.
 type node struct {
@@ -484,7 +480,7 @@ func parseRooms(t *testing.T, out string) map[string]roomRow {
 func waitRooms(t *testing.T, r *readme, getRooms, what string, ok func(map[string]roomRow) error) {
 	t.Helper()
 	var last string
-	eventually(t, 30*time.Second, what, func() error {
+	testkit.EventuallyNil(t, 30*time.Second, what, func() error {
 		out, err := r.try(getRooms)
 		if err != nil {
 			return err

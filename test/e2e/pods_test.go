@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -199,23 +198,6 @@ func startProc(t *testing.T, pod, bin string, args []string, env map[string]stri
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	return nodeproc.Start(t, pod, cmd)
-}
-
-// eventually polls f every 50ms until it returns nil, failing the test with
-// its last error after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(50 * time.Millisecond) // poll interval of a condition wait with a deadline
-	}
 }
 
 // httpGet GETs url with an optional bearer token.

@@ -19,11 +19,7 @@ type sioClient struct{ *sioagent.Client }
 // the server's user_info.
 func connectSio(t *testing.T, a *sioagent.Agent, name string, version int, httpAddr, token string) *sioClient {
 	t.Helper()
-	c := a.Connect(t, sioagent.ClientConfig{Name: name, Version: version, URL: "http://" + httpAddr,
-		Query: map[string]string{"sessionId": token}, Transports: []string{"websocket"},
-		Events: []string{"user_info", "invalidConnection", "resource:reactionUpdated", "resource:reactionDeleted"}})
-	c.Event("user_info")
-	return &sioClient{c}
+	return &sioClient{a.ConnectSession(t, name, version, "http://"+httpAddr, token, "resource:reactionUpdated", "resource:reactionDeleted")}
 }
 
 // call emits ev with Valu's request envelope and an ack callback and

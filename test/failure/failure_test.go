@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
 	"github.com/roomring/roomring/test/socketio/sioagent"
 )
@@ -118,7 +119,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		return w.count(failed, stopped) >= 3
 	})
 	for _, p := range nodes {
-		waitFor(t, 10*time.Second, p.Name+" reports the store down", func() bool { return p.Metric("roomring_store_up") == 0 })
+		testkit.Eventually(t, 10*time.Second, p.Name+" reports the store down", func() bool { return p.Metric("roomring_store_up") == 0 })
 	}
 	for _, c := range sio {
 		if _, code := c.emit("resource:setReaction", setReaction); code != 503 {
@@ -133,7 +134,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	})
 	t.Logf("service resumed for every writer %v after the restart", time.Since(restarted).Round(time.Millisecond))
 	for _, p := range nodes {
-		waitFor(t, 10*time.Second, p.Name+" reports the store up", func() bool { return p.Metric("roomring_store_up") == 1 })
+		testkit.Eventually(t, 10*time.Second, p.Name+" reports the store up", func() bool { return p.Metric("roomring_store_up") == 1 })
 	}
 
 	for _, c := range sio {

@@ -19,7 +19,8 @@ import (
 	"time"
 
 	"github.com/roomring/roomring/controllers/poolclient"
-
+	"github.com/roomring/roomring/internal/testkit"
+	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
@@ -60,10 +61,7 @@ func startNode(t *testing.T, host, name, dsn string, join ...string) *proc {
 	p.Client = &http.Client{Timeout: 2 * time.Second}
 	cfg := poolclient.DefaultConfig()
 	cfg.Pool, cfg.Token, cfg.Timeout = []string{p.HTTP}, adminToken, 2*time.Second
-	var err error
-	if p.admin, err = poolclient.New(cfg); err != nil {
-		t.Fatal(err)
-	}
+	p.admin = nodetest.AdminClientWith(t, cfg)
 	return p
 }
 
@@ -95,7 +93,7 @@ func startCluster(t *testing.T, dsn string) []*proc {
 func agreedOwner(t *testing.T, ps ...*proc) *proc {
 	t.Helper()
 	var owner *proc
-	waitFor(t, 20*time.Second, "the nodes agree on the owner of "+room, func() bool {
+	testkit.Eventually(t, 20*time.Second, "the nodes agree on the owner of "+room, func() bool {
 		owner = nil
 		name := ps[0].owner(room)
 		for _, p := range ps {
@@ -109,18 +107,4 @@ func agreedOwner(t *testing.T, ps ...*proc) *proc {
 		return owner != nil
 	})
 	return owner
-}
-
-// waitFor polls cond until it holds, failing the test at the deadline.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting until %s", timeout, what)
-		}
-		<-tick.C
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -333,7 +334,7 @@ func (l *load) halt() {
 // waitEach waits until every writer satisfies cond.
 func (l *load) waitEach(t *testing.T, timeout time.Duration, what string, cond func(*writer) bool) {
 	t.Helper()
-	waitFor(t, timeout, what, func() bool {
+	testkit.Eventually(t, timeout, what, func() bool {
 		for _, w := range l.writers {
 			w.mu.Lock()
 			p := w.problem

@@ -21,11 +21,7 @@ type sioClient struct{ *sioagent.Client }
 // the server's user_info.
 func connectSio(t *testing.T, a *sioagent.Agent, name string, version int, p *proc, uid string) *sioClient {
 	t.Helper()
-	c := a.Connect(t, sioagent.ClientConfig{Name: name, Version: version, URL: "http://" + p.HTTP,
-		Query:      map[string]string{"sessionId": nodetest.Token(t, uid, nil, map[string]any{"firstName": uid})},
-		Transports: []string{"websocket"}, Events: []string{"user_info", "invalidConnection"}})
-	c.Event("user_info")
-	return &sioClient{c}
+	return &sioClient{a.ConnectSession(t, name, version, "http://"+p.HTTP, nodetest.Token(t, uid, nil, map[string]any{"firstName": uid}))}
 }
 
 // emit emits ev with Valu's request envelope and an ack callback and

@@ -2,9 +2,6 @@ package membership
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/cluster/key"
 )
 
@@ -60,13 +58,6 @@ func testConfig(host string, join ...string) Config {
 	return cfg
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("NODETEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 type testNode struct {
 	*Membership
 	app *app
@@ -81,25 +72,13 @@ func start(t *testing.T, name, passphrase string, cfg Config) *testNode {
 	}
 	a := &app{state: "state of " + name}
 	reg := prometheus.NewRegistry()
-	m, err := New(cfg, name, keys.Gossip, []byte("meta of "+name), a, testLogger(), reg)
+	m, err := New(cfg, name, keys.Gossip, []byte("meta of "+name), a, testkit.Logger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Start()
 	t.Cleanup(func() { _ = m.Shutdown() })
 	return &testNode{Membership: m, app: a, reg: reg}
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func names(m *Membership) []string {
@@ -116,7 +95,7 @@ func TestJoinBroadcastStateAndLeave(t *testing.T) {
 	c := start(t, "node-c", "secret", testConfig("127.0.0.4", b.Addr()))
 	all := []string{"node-a", "node-b", "node-c"}
 	for _, n := range []*testNode{a, b, c} {
-		eventually(t, 10*time.Second, n.Name()+" sees three members", func() bool { return slices.Equal(names(n.Membership), all) })
+		testkit.Eventually(t, 10*time.Second, n.Name()+" sees three members", func() bool { return slices.Equal(names(n.Membership), all) })
 	}
 	for _, mb := range a.Members() {
 		if string(mb.Meta) != "meta of "+mb.Name {
@@ -124,13 +103,13 @@ func TestJoinBroadcastStateAndLeave(t *testing.T) {
 		}
 	}
 	// Joining exchanged full state.
-	eventually(t, 5*time.Second, "b merged a's state", func() bool { return b.app.has(func(a *app) []string { return a.merged }, "state of node-a") })
+	testkit.Eventually(t, 5*time.Second, "b merged a's state", func() bool { return b.app.has(func(a *app) []string { return a.merged }, "state of node-a") })
 
 	if err := a.Broadcast([]byte("hello from a")); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{b, c} {
-		eventually(t, 5*time.Second, n.Name()+" got the broadcast", func() bool {
+		testkit.Eventually(t, 5*time.Second, n.Name()+" got the broadcast", func() bool {
 			return n.app.has(func(a *app) []string { return a.msgs }, "hello from a")
 		})
 	}
@@ -143,28 +122,27 @@ func TestJoinBroadcastStateAndLeave(t *testing.T) {
 	}
 	_ = c.Shutdown()
 	for _, n := range []*testNode{a, b} {
-		eventually(t, 5*time.Second, n.Name()+" sees c leave", func() bool { return slices.Equal(names(n.Membership), all[:2]) })
+		testkit.Eventually(t, 5*time.Second, n.Name()+" sees c leave", func() bool { return slices.Equal(names(n.Membership), all[:2]) })
 	}
 	if got := gauge(t, a.reg, "roomring_cluster_members"); got != 2 {
 		t.Fatalf("members gauge = %v, want 2", got)
 	}
 	// Retrying the departed member does not bring it back.
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Consistently(t, time.Second, "departed member is back", func() error {
 		if len(a.Members()) != 2 {
-			t.Fatalf("departed member is back: %v", names(a.Membership))
+			return fmt.Errorf("%v", names(a.Membership))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestDeadMemberIsDetectedAndRetried(t *testing.T) {
 	a := start(t, "node-a", "secret", testConfig("127.0.0.2"))
 	b := start(t, "node-b", "secret", testConfig("127.0.0.3", a.Addr()))
-	eventually(t, 10*time.Second, "a sees b", func() bool { return len(a.Members()) == 2 })
+	testkit.Eventually(t, 10*time.Second, "a sees b", func() bool { return len(a.Members()) == 2 })
 	bAddr := b.Addr()
 	_ = b.Shutdown() // no leave: a crash as gossip sees it
-	eventually(t, 15*time.Second, "a declares b dead", func() bool { return len(a.Members()) == 1 })
+	testkit.Eventually(t, 15*time.Second, "a declares b dead", func() bool { return len(a.Members()) == 1 })
 	if addrs := a.deadAddrs(); !slices.Equal(addrs, []string{bAddr}) {
 		t.Fatalf("dead members retried: %v, want [%s]", addrs, bAddr)
 	}
@@ -173,17 +151,16 @@ func TestDeadMemberIsDetectedAndRetried(t *testing.T) {
 func TestWrongKeyCannotJoin(t *testing.T) {
 	a := start(t, "node-a", "secret", testConfig("127.0.0.2"))
 	b := start(t, "node-b", "secret", testConfig("127.0.0.3", a.Addr()))
-	eventually(t, 10*time.Second, "a and b joined", func() bool { return len(a.Members()) == 2 && len(b.Members()) == 2 })
+	testkit.Eventually(t, 10*time.Second, "a and b joined", func() bool { return len(a.Members()) == 2 && len(b.Members()) == 2 })
 
 	evil := start(t, "node-x", "not the secret", testConfig("127.0.0.5", a.Addr(), b.Addr()))
 	// The intruder keeps retrying its seeds; give it several attempts.
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Consistently(t, 2*time.Second, "wrong key joined", func() error {
 		if len(a.Members()) != 2 || len(b.Members()) != 2 || len(evil.Members()) != 1 {
-			t.Fatalf("wrong key joined: a=%v b=%v x=%v", names(a.Membership), names(b.Membership), names(evil.Membership))
+			return fmt.Errorf("a=%v b=%v x=%v", names(a.Membership), names(b.Membership), names(evil.Membership))
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if n, err := evil.ml.Join([]string{a.Addr()}); err == nil || n != 0 {
 		t.Fatalf("join with the wrong key: contacted %d, err %v", n, err)
 	}

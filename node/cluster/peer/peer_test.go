@@ -5,16 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomring/roomring/internal/testkit"
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
@@ -63,13 +62,6 @@ func (r *recorder) linkUps(peer string) int {
 	return r.ups[peer]
 }
 
-func testLogger() *slog.Logger {
-	if os.Getenv("NODETEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 func testConfig(addr string) Config {
 	cfg := DefaultConfig()
 	cfg.ListenAddr = addr
@@ -88,7 +80,7 @@ func startMesh(t *testing.T, name string, cfg Config, key []byte) *testMesh {
 	t.Helper()
 	rec := newRecorder()
 	reg := prometheus.NewRegistry()
-	m, err := New(cfg, name, key, rec, testLogger(), reg)
+	m, err := New(cfg, name, key, rec, testkit.Logger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +103,6 @@ func connect(ms ...*testMesh) {
 	}
 	for _, m := range ms {
 		m.SetPeers(peers)
-	}
-}
-
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -180,7 +161,7 @@ func TestRequestReplyBothWays(t *testing.T) {
 	if _, err := a.Request(ctxTimeout(t, time.Second), "nobody", 1, nil); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("request to an unknown peer: %v", err)
 	}
-	eventually(t, 5*time.Second, "LinkUp on both sides", func() bool { return a.rec.linkUps("b") == 1 && b.rec.linkUps("a") == 1 })
+	testkit.Eventually(t, 5*time.Second, "LinkUp on both sides", func() bool { return a.rec.linkUps("b") == 1 && b.rec.linkUps("a") == 1 })
 }
 
 func TestMessagesOfALaneArriveInOrderAndAreBatched(t *testing.T) {
@@ -195,7 +176,7 @@ func TestMessagesOfALaneArriveInOrderAndAreBatched(t *testing.T) {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
-	eventually(t, 10*time.Second, "all messages", func() bool { return len(b.rec.messages("a")) == n })
+	testkit.Eventually(t, 10*time.Second, "all messages", func() bool { return len(b.rec.messages("a")) == n })
 	for i, m := range b.rec.messages("a") {
 		if m != strconv.Itoa(i) {
 			t.Fatalf("message %d is %q: lane order broken", i, m)
@@ -213,11 +194,11 @@ func TestWrongKeyIsRejected(t *testing.T) {
 	evil := startMesh(t, "evil", testConfig("127.0.0.5:0"), bytes.Repeat([]byte("x"), 32))
 	connect(a, evil)
 	// Neither side can get a frame through: each refuses the other's proof.
-	eventually(t, 5*time.Second, "auth failures", func() bool {
+	testkit.Eventually(t, 5*time.Second, "auth failures", func() bool {
 		return counter(t, evil.reg, "roomring_peer_connects_total", "result", "auth_error") > 0 &&
 			counter(t, a.reg, "roomring_peer_auth_rejected_total") > 0
 	})
-	eventually(t, 5*time.Second, "evil's link down", func() bool {
+	testkit.Eventually(t, 5*time.Second, "evil's link down", func() bool {
 		return errors.Is(evil.Send("a", 1, []byte("let me in")), ErrUnavailable)
 	})
 	if _, err := evil.Request(ctxTimeout(t, time.Second), "a", 1, []byte("hello")); err == nil {
@@ -236,7 +217,7 @@ func TestDialerChecksWhoAnswers(t *testing.T) {
 	b := startMesh(t, "b", testConfig("127.0.0.3:0"), testKey)
 	// a believes "c" lives at b's address (b took over a dead node's address).
 	a.SetPeers(map[string]string{"c": b.Addr()})
-	eventually(t, 5*time.Second, "a refuses b posing as c", func() bool {
+	testkit.Eventually(t, 5*time.Second, "a refuses b posing as c", func() bool {
 		return counter(t, a.reg, "roomring_peer_connects_total", "result", "auth_error") > 0
 	})
 	if _, err := a.Request(ctxTimeout(t, time.Second), "c", 1, []byte("x")); err == nil {
@@ -306,7 +287,7 @@ func TestSlowPeerDoesNotBlockOthers(t *testing.T) {
 	}
 	// Once its socket buffers are full too, the stuck peer is cut off after
 	// the write timeout and refused at once.
-	eventually(t, 10*time.Second, "stuck link down", func() bool { return errors.Is(a.Send("stuck", 0, big), ErrUnavailable) })
+	testkit.Eventually(t, 10*time.Second, "stuck link down", func() bool { return errors.Is(a.Send("stuck", 0, big), ErrUnavailable) })
 }
 
 func TestOverloadedLaneRefusesRequests(t *testing.T) {
@@ -324,7 +305,7 @@ func TestOverloadedLaneRefusesRequests(t *testing.T) {
 			blocked <- err
 		}()
 	}
-	eventually(t, 5*time.Second, "b's lane busy", func() bool {
+	testkit.Eventually(t, 5*time.Second, "b's lane busy", func() bool {
 		return counter(t, b.reg, "roomring_peer_frames_received_total", "type", "request") == 3
 	})
 	var overloaded bool
@@ -368,7 +349,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// While b is gone, requests fail fast instead of waiting out a timeout.
-	eventually(t, 5*time.Second, "b seen down", func() bool {
+	testkit.Eventually(t, 5*time.Second, "b seen down", func() bool {
 		start := time.Now()
 		_, err := a.Request(ctxTimeout(t, 5*time.Second), "b", 0, []byte("2"))
 		return errors.Is(err, ErrUnavailable) && time.Since(start) < time.Second
@@ -376,7 +357,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 	// b comes back on the same address; a's link reconnects by itself.
 	b2 := startMesh(t, "b", testConfig(addr), testKey)
 	b2.SetPeers(map[string]string{"a": a.Addr()})
-	eventually(t, 5*time.Second, "request after restart", func() bool {
+	testkit.Eventually(t, 5*time.Second, "request after restart", func() bool {
 		got, err := a.Request(ctxTimeout(t, 2*time.Second), "b", 0, []byte("3"))
 		return err == nil && string(got) == "a asked 3"
 	})
@@ -406,7 +387,7 @@ func TestOversizedFrameDisconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b drops the connection; a reconnects and small frames flow again.
-	eventually(t, 5*time.Second, "small message after reconnect", func() bool {
+	testkit.Eventually(t, 5*time.Second, "small message after reconnect", func() bool {
 		_ = a.Send("b", 0, []byte(fmt.Sprint("small")))
 		return len(b.rec.messages("a")) > 0
 	})

@@ -135,26 +135,6 @@ func (e *Env) Namespace(t testing.TB) string {
 	return ns.Name
 }
 
-// Eventually polls cond every PollInterval until it returns nil, and fails
-// the test with cond's last error after timeout.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(PollInterval) // the poll period of a condition wait with a deadline
-	}
-}
-
-// PollInterval is Eventually's poll period.
-const PollInterval = 50 * time.Millisecond
-
 // User is a user of the API server with no rights until a binding grants
 // some (the API server authorizes with RBAC).
 type User struct {

@@ -1,26 +1,31 @@
 package nodeproc
 
 import (
-	"bufio"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
-// FastFlags shorten failure detection, retries and the forward timeout: the
-// cluster's own mechanisms on a test's clock.
-var FastFlags = []string{
+// ClockFlags shorten failure detection and retries: the cluster's own
+// mechanisms on a test's clock. FastFlags add to them; the operator's and
+// the chart's tests add --rebuild-window.
+var ClockFlags = []string{
 	"--gossip-probe-interval=300ms", "--gossip-probe-timeout=200ms", "--gossip-suspicion-mult=2",
 	"--gossip-interval=50ms", "--gossip-join-retry=200ms", "--gossip-push-pull-interval=2s",
-	"--gossip-leave-timeout=2s", "--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms",
-	"--resync-retry=100ms", "--forward-timeout=3s",
+	"--peer-reconnect-min=20ms", "--peer-reconnect-max=200ms", "--resync-retry=100ms",
 }
+
+// FastFlags are ClockFlags with a short leave and forward timeout, for
+// the members of MemberArgs.
+var FastFlags = append(slices.Clip(ClockFlags), "--gossip-leave-timeout=2s", "--forward-timeout=3s")
 
 // MemberConfig is what differs between the test members of MemberArgs.
 type MemberConfig struct {
@@ -83,14 +88,9 @@ func (m *Member) Metric(key string) float64 {
 		return -1
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), key+" "); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				return f
-			}
-		}
+	samples, err := nodetest.ParseMetrics(resp.Body)
+	if v, ok := samples[key]; ok && err == nil {
+		return v
 	}
 	return -1
 }
@@ -100,16 +100,8 @@ func (m *Member) Metric(key string) float64 {
 func WaitMembers(t testing.TB, n int, ms ...*Member) {
 	t.Helper()
 	for _, m := range ms {
-		const timeout = 20 * time.Second
-		deadline := time.Now().Add(timeout)
-		tick := time.NewTicker(25 * time.Millisecond)
-		for m.Metric("roomring_cluster_members") != float64(n) {
-			if time.Now().After(deadline) {
-				tick.Stop()
-				t.Fatalf("timed out after %v waiting until %s sees %d members", timeout, m.Name, n)
-			}
-			<-tick.C
-		}
-		tick.Stop()
+		testkit.Eventually(t, 20*time.Second, fmt.Sprintf("%s to see %d members", m.Name, n), func() bool {
+			return m.Metric("roomring_cluster_members") == float64(n)
+		})
 	}
 }

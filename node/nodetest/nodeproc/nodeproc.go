@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -181,23 +182,26 @@ func (p *Proc) Output() string {
 // first or the time is up.
 func (p *Proc) Record(msg string, timeout time.Duration) map[string]any {
 	p.t.Helper()
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
-	defer timer.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.recs[msg] == nil {
+	exited := false
+	testkit.WaitCond(p.cond, timeout, func() bool {
 		select {
 		case <-p.done:
-			p.t.Fatalf("%s exited (%v) before logging %q:\n%s", p.Name, p.err, msg, p.out.String())
+			exited = true
 		default:
 		}
-		if !time.Now().Before(deadline) {
-			p.t.Fatalf("%s did not log %q within %v:\n%s", p.Name, msg, timeout, p.out.String())
-		}
-		p.cond.Wait()
+		return p.recs[msg] != nil || exited
+	})
+	switch {
+	case p.recs[msg] != nil:
+		return p.recs[msg]
+	case exited:
+		p.t.Fatalf("%s exited (%v) before logging %q:\n%s", p.Name, p.err, msg, p.out.String())
+	default:
+		p.t.Fatalf("%s did not log %q within %v:\n%s", p.Name, msg, timeout, p.out.String())
 	}
-	return p.recs[msg]
+	return nil
 }
 
 // Exited is closed once the process has exited (and its output is read).

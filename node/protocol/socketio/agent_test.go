@@ -18,9 +18,6 @@ import (
 
 const waitTimeout = 10 * time.Second
 
-// startAgent starts the agent for t, or skips t (see above).
-func startAgent(t *testing.T) *sioagent.Agent { return sioagent.StartOrSkip(t) }
-
 // client is one socket.io-client socket inside the agent.
 type client struct{ *sioagent.Client }
 

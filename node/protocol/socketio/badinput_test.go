@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 // TestBadInputGetsErrorAcks sends malformed requests through the real
@@ -13,7 +14,7 @@ import (
 // usable.
 func TestBadInputGetsErrorAcks(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	long := strings.Repeat("x", 300)
 	for _, v := range versions {
 		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) {

@@ -36,7 +36,7 @@ type userSimple struct {
 
 func TestConnectSendsUserInfo(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	for _, v := range versions {
 		t.Run(fmt.Sprintf("v%d", v), func(t *testing.T) {
 			avatar3D := map[string]any{"assetId": "a-1", "assetSkins": map[string]any{"hair": "red"},
@@ -83,7 +83,7 @@ func TestConnectSendsUserInfo(t *testing.T) {
 
 func TestInvalidSessionIsDisconnected(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	for _, v := range versions {
 		for name, query := range map[string]map[string]string{
 			"bad-token": {"sessionId": "not-a-jwt"},
@@ -136,7 +136,7 @@ func TestPollingIsRefused(t *testing.T) {
 	}
 
 	// The real clients, asked for polling, fail to connect.
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	for _, v := range versions {
 		c := a.Connect(t, sioagent.ClientConfig{Name: fmt.Sprintf("poll%d", v), Version: v, URL: "http://" + n.Addr(),
 			Query: map[string]string{"sessionId": "x"}, Transports: []string{"polling"}})
@@ -154,7 +154,7 @@ func TestReplacedConnectionIsDisconnected(t *testing.T) {
 	cfg := nodetest.Config(t, "")
 	cfg.MaxConnsPerUser = 1
 	n := nodetest.Start(t, cfg)
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	old := connected(t, a, n, "old", 2, "jo", nil, profile("Jo", "J", nil))
 	old.ok("room:join", map[string]any{"room": "room_1"})
 	v := nodetest.Dial(t, n.URL())

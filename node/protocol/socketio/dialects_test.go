@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 // TestVenuelessAndSocketIOShareRooms puts a venueless client and Valu
@@ -12,7 +13,7 @@ import (
 // reactions, because both dialects run the same engine operations.
 func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 
 	mod := nodetest.Dial(t, n.URL())
 	mod.Auth(map[string]any{"token": nodetest.Token(t, "mod", []string{"moderator"}, map[string]any{"display_name": "Mo"})})
@@ -133,7 +134,7 @@ func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 func TestReactionsSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	n := nodetest.Start(t, nodetest.Config(t, dir))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	c := connected(t, a, n, "before", 2, "ivy", nil, profile("Ivy", "I", nil))
 	c.ok("resource:setReaction", map[string]any{"resource": "keynote", "room": "room_1", "reaction": "👏"})
 	c.ok("resource:setReaction", map[string]any{"resource": "keynote", "comment": "q-1", "room": "room_1", "reaction": "👍"})

@@ -11,6 +11,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/test/socketio/sioagent"
 )
 
 func fastHeartbeat(t *testing.T) *nodetest.Node {
@@ -25,7 +26,7 @@ func fastHeartbeat(t *testing.T) *nodetest.Node {
 // with the real clients and checks they stay connected and usable.
 func TestHeartbeatKeepsRealClientsConnected(t *testing.T) {
 	n := fastHeartbeat(t)
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	for _, v := range versions {
 		c := connected(t, a, n, fmt.Sprintf("hb%d", v), v, fmt.Sprintf("hb%d", v), nil, profile("H", "B", nil))
 		for range 4 {

@@ -13,7 +13,7 @@ import (
 // without redoing the work; another device, or an empty id, executes.
 func TestRepeatedEventIDReplaysTheAck(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	tok := nodetest.Token(t, "frank", nil, profile("Frank", "F", nil))
 	phone := connect(t, a, "phone", 2, n, map[string]string{"sessionId": tok, "deviceId": "phone"}, nil)
 	phone.Event("user_info")

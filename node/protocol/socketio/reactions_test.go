@@ -80,7 +80,7 @@ func ownReaction(t *testing.T, c *client, resource string) string {
 
 func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	alice := connected(t, a, n, "alice", 2, "alice", nil, profile("Alice", "A", nil))
 	bob := connected(t, a, n, "bob", 4, "bob", []string{"admin"}, profile("Bob", "B", nil))
 	ghost := connected(t, a, n, "ghost", 4, "ghost", nil, profile("Gh", "Ost", map[string]any{"privacyMode": 1}))
@@ -191,7 +191,7 @@ func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 
 func TestReactionPermissions(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
-	a := startAgent(t)
+	a := sioagent.StartOrSkip(t)
 	c := connected(t, a, n, "c", 4, "carol", nil, profile("Carol", "C", nil))
 	// Unknown room: 404; missing room on a write: 400.
 	r := c.CallErr("resource:setReaction", req(map[string]any{"resource": "x", "room": "nope", "reaction": "👍"}, ""))

@@ -10,7 +10,7 @@ import (
 
 func configList(t *testing.T, admin *nodetest.Client) []adminRoom {
 	t.Helper()
-	return decode[[]adminRoom](t, admin.Call("room.config.list", map[string]any{}))
+	return nodetest.Decode[[]adminRoom](t, admin.Call("room.config.list", map[string]any{}))
 }
 
 func roomIDs(rs []adminRoom) []string {
@@ -23,8 +23,8 @@ func roomIDs(rs []adminRoom) []string {
 
 func TestRoomCreate(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	g, _ := loginGuest(t, n, "guest")
 
 	raw := admin.Call("room.create", map[string]any{"name": "Hall B", "description": "Second stage",
@@ -37,11 +37,11 @@ func TestRoomCreate(t *testing.T) {
 		t.Fatalf("room.create reply = %s, want {room: id}", raw)
 	}
 	// Everyone is told, with their own permissions.
-	push := decode[roomConfig](t, g.Event("room.create"))
+	push := nodetest.Decode[roomConfig](t, g.Event("room.create"))
 	if push.ID != res.Room || push.Name != "Hall B" || !slices.Equal(push.Permissions, []string{"room:view", "room:react"}) {
 		t.Fatalf("guest's room.create = %+v, want Hall B with viewer permissions", push)
 	}
-	if ap := decode[roomConfig](t, admin.Event("room.create")); !slices.Contains(ap.Permissions, "room:delete") {
+	if ap := nodetest.Decode[roomConfig](t, admin.Event("room.create")); !slices.Contains(ap.Permissions, "room:delete") {
 		t.Fatalf("admin's room.create permissions = %v, want admin permissions", ap.Permissions)
 	}
 	// The room is last in order and usable.
@@ -55,8 +55,8 @@ func TestRoomCreate(t *testing.T) {
 
 func TestRoomCreateNameTaken(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	for _, name := range []string{"Main Stage", "main stage", "  LOUNGE "} {
 		if code := admin.CallErr("room.create", map[string]any{"name": name}); code != "room.invalid.name_taken" {
 			t.Errorf("create %q: code %q, want room.invalid.name_taken", name, code)
@@ -74,8 +74,8 @@ func TestRoomCreateNameTaken(t *testing.T) {
 
 func TestRoomCreateDenied(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	for _, c := range []*nodetest.Client{login(t, n, "mod", "moderator"), login(t, n, "plain")} {
+	n := nodetest.StartWith(t)
+	for _, c := range []*nodetest.Client{nodetest.Login(t, n.URL(), "mod", "moderator"), nodetest.Login(t, n.URL(), "plain")} {
 		if code := c.CallErr("room.create", map[string]any{"name": "Mine"}); code != "protocol.denied" {
 			t.Errorf("non-admin create: code %q, want protocol.denied", code)
 		}
@@ -88,20 +88,20 @@ func TestRoomCreateDenied(t *testing.T) {
 
 func TestRoomConfigGet(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
-	r := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "workshop-a"}))
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "workshop-a"}))
 	if r.ID != "workshop-a" || r.Name != "Workshop A" || r.SortingPriority != 2 ||
 		!slices.Equal(r.AllowedReactions, []string{"👏", "👍", "😮"}) || !r.ShowViewers || !r.AnonymousInvites {
 		t.Fatalf("config.get = %+v", r)
 	}
-	if b := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "backstage"})); b.AnonymousInvites {
+	if b := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "backstage"})); b.AnonymousInvites {
 		t.Errorf("backstage anonymous_invites = true, want false")
 	}
 	if code := admin.CallErr("room.config.get", map[string]any{"room": "nope"}); code != "room.unknown" {
 		t.Errorf("config.get of an unknown room: code %q, want room.unknown", code)
 	}
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	if code := mod.CallErr("room.config.get", map[string]any{"room": "room_1"}); code != "protocol.denied" {
 		t.Errorf("moderator config.get: code %q, want protocol.denied", code)
 	}
@@ -109,21 +109,21 @@ func TestRoomConfigGet(t *testing.T) {
 
 func TestRoomConfigPatch(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	g, _ := loginGuest(t, n, "guest")
-	r := decode[adminRoom](t, admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Big Stage",
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Big Stage",
 		"description": "new", "id": "hijacked", "unknown_key": 1}))
 	if r.ID != "room_1" || r.Name != "Big Stage" || r.Description != "new" || r.ScheduleData["title"] != "Opening keynote" {
 		t.Fatalf("patch reply = %+v, want room_1 renamed, rest kept", r)
 	}
 	// Every client gets its new world config.
-	w := decode[worldConfig](t, g.Event("world.updated"))
+	w := nodetest.Decode[worldConfig](t, g.Event("world.updated"))
 	if rc, ok := w.room("room_1"); !ok || rc.Name != "Big Stage" || !slices.Equal(rc.Permissions, []string{"room:view", "room:react"}) {
 		t.Fatalf("guest's world.updated room_1 = %+v", rc)
 	}
 	admin.Event("world.updated")
-	if got := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "room_1"})); got.Name != "Big Stage" {
+	if got := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "room_1"})); got.Name != "Big Stage" {
 		t.Fatalf("config.get after patch = %+v", got)
 	}
 	// Renaming to its own name in another case is fine.
@@ -132,8 +132,8 @@ func TestRoomConfigPatch(t *testing.T) {
 
 func TestRoomConfigPatchInvalid(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	for _, p := range []map[string]any{
 		{"name": 5}, {"name": ""}, {"sorting_priority": "first"}, {"allowed_reactions": []string{"🐸"}},
 		{"allowed_reactions": "👏"}, {"module_config": []map[string]any{{"config": map[string]any{}}}},
@@ -151,12 +151,12 @@ func TestRoomConfigPatchInvalid(t *testing.T) {
 	if code := admin.CallErr("room.config.patch", map[string]any{"room": "nope", "name": "x"}); code != "room.unknown" {
 		t.Errorf("patch of an unknown room: code %q, want room.unknown", code)
 	}
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	if code := mod.CallErr("room.config.patch", map[string]any{"room": "lounge", "name": "x"}); code != "protocol.denied" {
 		t.Errorf("moderator patch: code %q, want protocol.denied", code)
 	}
 	// Nothing changed, and nobody was told of a change.
-	r := decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "lounge"}))
+	r := nodetest.Decode[adminRoom](t, admin.Call("room.config.get", map[string]any{"room": "lounge"}))
 	if r.Name != "Lounge" || r.SortingPriority != 3 || len(r.AllowedReactions) != 5 {
 		t.Fatalf("lounge after rejected patches = %+v", r)
 	}
@@ -168,10 +168,10 @@ func TestRoomConfigPatchInvalid(t *testing.T) {
 // TestRoomConfigPatchBehaviour: the roomring keys change what the room does.
 func TestRoomConfigPatchBehaviour(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "lounge", "allowed_reactions": []string{"🤣"}, "show_viewers": false})
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	if r := enter(t, mod, "lounge"); r.Viewers != nil {
 		t.Fatalf("viewers shown in a room with show_viewers false: %v", r.Viewers)
 	}
@@ -181,7 +181,7 @@ func TestRoomConfigPatchBehaviour(t *testing.T) {
 	react(t, mod, "lounge", "🤣")
 	// Trait grants: patching the lounge so trait "host" moderates it.
 	admin.Call("room.config.patch", map[string]any{"room": "lounge", "show_viewers": true, "trait_grants": map[string]any{"moderator": []string{"host"}}})
-	host := login(t, n, "host-1", "host")
+	host := nodetest.Login(t, n.URL(), "host-1", "host")
 	if r := enter(t, host, "lounge"); r.Viewers == nil {
 		t.Fatal("a host got no viewers after the trait grant")
 	}
@@ -189,13 +189,13 @@ func TestRoomConfigPatchBehaviour(t *testing.T) {
 
 func TestRoomConfigList(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	rooms := configList(t, admin)
 	if want := []string{"room_1", "workshop-a", "lounge", "backstage"}; !slices.Equal(roomIDs(rooms), want) {
 		t.Fatalf("config.list = %v, want %v", roomIDs(rooms), want)
 	}
-	for _, c := range []*nodetest.Client{login(t, n, "mod", "moderator"), login(t, n, "x")} {
+	for _, c := range []*nodetest.Client{nodetest.Login(t, n.URL(), "mod", "moderator"), nodetest.Login(t, n.URL(), "x")} {
 		if code := c.CallErr("room.config.list", map[string]any{}); code != "protocol.denied" {
 			t.Errorf("non-admin config.list: code %q, want protocol.denied", code)
 		}
@@ -206,10 +206,10 @@ func TestRoomConfigList(t *testing.T) {
 // rest follow in their previous order; unknown ids are ignored.
 func TestRoomConfigReorder(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	g, _ := loginGuest(t, n, "guest")
-	rooms := decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{"backstage", "nope", "lounge"}))
+	rooms := nodetest.Decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{"backstage", "nope", "lounge"}))
 	want := []string{"backstage", "lounge", "room_1", "workshop-a"}
 	if !slices.Equal(roomIDs(rooms), want) {
 		t.Fatalf("reorder reply = %v, want %v", roomIDs(rooms), want)
@@ -219,7 +219,7 @@ func TestRoomConfigReorder(t *testing.T) {
 			t.Errorf("%s priority %d, want %d", r.ID, r.SortingPriority, i+1)
 		}
 	}
-	w := decode[worldConfig](t, g.Event("world.updated"))
+	w := nodetest.Decode[worldConfig](t, g.Event("world.updated"))
 	if !slices.Equal(w.ids(), want) {
 		t.Fatalf("world.updated order = %v, want %v", w.ids(), want)
 	}
@@ -227,13 +227,13 @@ func TestRoomConfigReorder(t *testing.T) {
 		t.Fatalf("config.list after reorder = %v", got)
 	}
 	// An empty list renumbers without reordering.
-	if got := roomIDs(decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{}))); !slices.Equal(got, want) {
+	if got := roomIDs(nodetest.Decode[[]adminRoom](t, admin.Call("room.config.reorder", []string{}))); !slices.Equal(got, want) {
 		t.Fatalf("empty reorder = %v, want %v", got, want)
 	}
 	if code := admin.CallErr("room.config.reorder", map[string]any{"room": "x"}); code != "protocol.invalid" {
 		t.Errorf("reorder with an object: code %q, want protocol.invalid", code)
 	}
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	if code := mod.CallErr("room.config.reorder", []string{"lounge"}); code != "protocol.denied" {
 		t.Errorf("moderator reorder: code %q, want protocol.denied", code)
 	}
@@ -241,8 +241,8 @@ func TestRoomConfigReorder(t *testing.T) {
 
 func TestRoomDelete(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	admin := login(t, n, "admin", "admin")
+	n := nodetest.StartWith(t)
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	inside, _ := loginGuest(t, n, "inside")
 	outside, _ := loginGuest(t, n, "outside")
 	enter(t, inside, "lounge")
@@ -250,7 +250,7 @@ func TestRoomDelete(t *testing.T) {
 	if code := inside.CallErr("room.delete", map[string]any{"room": "lounge"}); code != "protocol.denied" {
 		t.Fatalf("guest delete: code %q, want protocol.denied", code)
 	}
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	if code := mod.CallErr("room.delete", map[string]any{"room": "lounge"}); code != "protocol.denied" {
 		t.Fatalf("moderator delete: code %q, want protocol.denied", code)
 	}

@@ -17,7 +17,7 @@ import (
 
 func TestPingBeforeAuth(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	c.SendRaw(`["ping", 1716000000.5]`)
 	f := c.Wait(wait, "pong", func(f nodetest.Frame) bool { return f.Kind() == "pong" })
@@ -34,7 +34,7 @@ func TestPingBeforeAuth(t *testing.T) {
 
 func TestActionBeforeAuthIsUnauthenticated(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	for _, action := range []string{"room.enter", "room.config.list", "no.such.action"} {
 		if code := c.CallErr(action, map[string]any{"room": "room_1"}); code != "protocol.unauthenticated" {
@@ -48,10 +48,10 @@ func TestActionBeforeAuthIsUnauthenticated(t *testing.T) {
 
 func TestAuthenticateWithToken(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	tok := nodetest.Token(t, "alice", []string{"moderator"}, map[string]any{"display_name": "Alice"})
-	a := decode[authenticated](t, c.Auth(map[string]any{"token": tok}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"token": tok}))
 	if a.User.ID != "alice" || a.User.Profile["display_name"] != "Alice" {
 		t.Fatalf("user.config = %+v, want alice with her profile", a.User)
 	}
@@ -83,7 +83,7 @@ func TestAuthenticateWithToken(t *testing.T) {
 // user's own permissions: world-wide roles and per-room trait grants.
 func TestAuthenticatedPermissionsPerUser(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	cases := []struct {
 		name        string
 		traits      []string
@@ -103,7 +103,7 @@ func TestAuthenticatedPermissionsPerUser(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c := nodetest.Dial(t, n.URL())
-		a := decode[authenticated](t, c.Auth(map[string]any{"token": nodetest.Token(t, "u-"+tc.name, tc.traits, nil)}))
+		a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"token": nodetest.Token(t, "u-"+tc.name, tc.traits, nil)}))
 		for _, p := range tc.world {
 			if !slices.Contains(a.World.Permissions, p) {
 				t.Errorf("%s: world permissions %v lack %s", tc.name, a.World.Permissions, p)
@@ -129,7 +129,7 @@ func TestAuthenticatedPermissionsPerUser(t *testing.T) {
 
 func TestAuthenticateExpiredToken(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	tok, err := auth.Sign([]byte(nodetest.Secret), "alice", nil, nil, -time.Minute)
 	if err != nil {
@@ -147,7 +147,7 @@ func TestAuthenticateExpiredToken(t *testing.T) {
 
 func TestAuthenticateInvalidTokens(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	exp := jwt.NewNumericDate(time.Now().Add(time.Hour))
 	wrongKey, err := auth.Sign([]byte("another-secret-0123456789abcdef"), "alice", nil, nil, time.Hour)
 	if err != nil {
@@ -181,9 +181,9 @@ func TestAuthenticateInvalidTokens(t *testing.T) {
 
 func TestAuthenticateGuest(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
-	a := decode[authenticated](t, c.Auth(map[string]any{"client_id": "browser-1", "profile": map[string]any{"display_name": "Guest One", "evil": "x"}}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"client_id": "browser-1", "profile": map[string]any{"display_name": "Guest One", "evil": "x"}}))
 	if !strings.HasPrefix(a.User.ID, "guest-") {
 		t.Errorf("guest id = %q, want a guest- id", a.User.ID)
 	}
@@ -196,7 +196,7 @@ func TestAuthenticateGuest(t *testing.T) {
 	}
 	// The same client_id is the same user.
 	c2 := nodetest.Dial(t, n.URL())
-	a2 := decode[authenticated](t, c2.Auth(map[string]any{"client_id": "browser-1"}))
+	a2 := nodetest.Decode[authenticated](t, c2.Auth(map[string]any{"client_id": "browser-1"}))
 	if a2.User.ID != a.User.ID {
 		t.Errorf("same client_id gave ids %q and %q", a.User.ID, a2.User.ID)
 	}
@@ -204,7 +204,7 @@ func TestAuthenticateGuest(t *testing.T) {
 
 func TestAuthenticateGuestNotAllowed(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.Dev = false; c.AllowGuests = false })
+	n := nodetest.StartWith(t, func(c *node.Config) { c.Dev = false; c.AllowGuests = false })
 	c := nodetest.Dial(t, n.URL())
 	if code := c.AuthErr(map[string]any{"client_id": "browser-1"}); code != "auth.denied" {
 		t.Fatalf("guest on a world without guests: code %q, want auth.denied", code)
@@ -214,7 +214,7 @@ func TestAuthenticateGuestNotAllowed(t *testing.T) {
 
 func TestAuthenticateMissingIDOrToken(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	for _, body := range []string{`{}`, `{"client_id": ""}`, `{"token": ""}`, `"a string"`, `null`, `[1]`} {
 		c.SendRaw(`["authenticate", ` + body + `]`)
@@ -242,7 +242,7 @@ func TestAuthenticateMissingIDOrToken(t *testing.T) {
 
 func TestAuthenticateTwiceIsUnknownCommand(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "twice")
 	// venueless routes actions by namespace once authenticated; there is no
 	// "authenticate" namespace.
@@ -253,7 +253,7 @@ func TestAuthenticateTwiceIsUnknownCommand(t *testing.T) {
 
 func TestUnknownCommand(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "unknown")
 	for _, action := range []string{"room.fly", "chat.send", "x"} {
 		if code := c.CallErr(action, map[string]any{}); code != "protocol.unknown_command" {
@@ -268,7 +268,7 @@ func TestUnknownCommand(t *testing.T) {
 // usable, authenticated or not.
 func TestMalformedFrames(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	bad := []string{`not json`, `{"action": "ping"}`, `"ping"`, `42`, `[]`, `[1, 2, 3]`, `["a", 1, 2, 3]`,
 		`[null, 1, {}]`, `["", 1, {}]`, `["room.enter", 1, {"room": "room_1"`, ``}

@@ -1,15 +1,13 @@
 package venueless_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
-	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
-// The suite drives real nodes (nodetest.Start: dev mode, the sample rooms of
+// The suite drives real nodes (nodetest.StartWith: dev mode, the sample rooms of
 // config/samples/rooms.yaml, a fresh data dir) through real websocket
 // clients. Every test starts its own node so tests can run in parallel
 // without seeing each other's events; a node starts in milliseconds.
@@ -19,29 +17,11 @@ import (
 // Dev trait grants: trait admin → admin, trait moderator → moderator,
 // everyone → viewer.
 
-// startNode starts a node with the test config, adjusted by mut.
-func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
-	t.Helper()
-	cfg := nodetest.Config(t, "")
-	for _, m := range mut {
-		m(&cfg)
-	}
-	return nodetest.Start(t, cfg)
-}
-
-// login connects a token-authenticated user with traits.
-func login(t *testing.T, n *nodetest.Node, uid string, traits ...string) *nodetest.Client {
-	t.Helper()
-	c := nodetest.Dial(t, n.URL())
-	c.Auth(map[string]any{"token": nodetest.Token(t, uid, traits, map[string]any{"display_name": uid})})
-	return c
-}
-
 // loginGuest connects a guest with a client_id.
 func loginGuest(t *testing.T, n *nodetest.Node, clientID string) (*nodetest.Client, authenticated) {
 	t.Helper()
 	c := nodetest.Dial(t, n.URL())
-	a := decode[authenticated](t, c.Auth(map[string]any{"client_id": clientID}))
+	a := nodetest.Decode[authenticated](t, c.Auth(map[string]any{"client_id": clientID}))
 	return c, a
 }
 
@@ -105,15 +85,6 @@ func (w worldConfig) ids() []string {
 	return out
 }
 
-func decode[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %s as %T: %v", raw, v, err)
-	}
-	return v
-}
-
 // enterReply is room.enter's success data; Viewers is nil when the key is
 // absent.
 type enterReply struct {
@@ -123,7 +94,7 @@ type enterReply struct {
 func enter(t *testing.T, c *nodetest.Client, room string) enterReply {
 	t.Helper()
 	raw := c.Call("room.enter", map[string]any{"room": room})
-	return decode[enterReply](t, raw)
+	return nodetest.Decode[enterReply](t, raw)
 }
 
 func viewerIDs(vs []user) []string {

@@ -27,7 +27,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestProbes(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	if code, body := get(t, n.HTTPURL()+"/healthz"); code != 200 || body != "ok" {
 		t.Errorf("/healthz = %d %q", code, body)
 	}
@@ -50,7 +50,7 @@ func TestProbes(t *testing.T) {
 // TestMetrics checks that the node's metrics move with what clients do.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	const (
 		conns   = `roomring_connections{dialect="venueless"}`
 		enters  = `roomring_frames_in_total{action="room.enter"}`
@@ -64,8 +64,8 @@ func TestMetrics(t *testing.T) {
 	if m[rooms] != 4 || m[viewers] != 0 || m[conns] != 0 {
 		t.Fatalf("fresh node: rooms %v viewers %v connections %v, want 4 0 0", m[rooms], m[viewers], m[conns])
 	}
-	a := login(t, n, "alice")
-	a2 := login(t, n, "alice")
+	a := nodetest.Login(t, n.URL(), "alice")
+	a2 := nodetest.Login(t, n.URL(), "alice")
 	b, _ := loginGuest(t, n, "bob")
 	n.WaitMetric(t, conns, func(v float64) bool { return v == 3 })
 
@@ -100,8 +100,8 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("frames: room.enter %v, other %v, invalid %v; want 5 1 1", m[enters], m[other], m[invalid])
 	}
 
-	admin := login(t, n, "admin", "admin")
-	id := decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "New"})).Room
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
+	id := nodetest.Decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "New"})).Room
 	n.WaitMetric(t, rooms, func(v float64) bool { return v == 5 })
 	admin.Call("room.delete", map[string]any{"room": id})
 	n.WaitMetric(t, rooms, func(v float64) bool { return v == 4 })

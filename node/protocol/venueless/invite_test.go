@@ -17,7 +17,7 @@ var inviteURL = regexp.MustCompile(`^(.*)/i/([A-Za-z0-9]{6})$`)
 // checking the link is <public url>/i/<6-char code>.
 func inviteCode(t *testing.T, c *nodetest.Client, room string) string {
 	t.Helper()
-	res := decode[struct{ URL string }](t, c.Call("room.invite.anonymous.link", map[string]any{"room": room}))
+	res := nodetest.Decode[struct{ URL string }](t, c.Call("room.invite.anonymous.link", map[string]any{"room": room}))
 	m := inviteURL.FindStringSubmatch(res.URL)
 	if m == nil {
 		t.Fatalf("invite url %q is not <base>/i/<6-char code>", res.URL)
@@ -27,9 +27,9 @@ func inviteCode(t *testing.T, c *nodetest.Client, room string) string {
 
 func TestInviteLink(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
-	raw := decode[struct{ URL string }](t, mod.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"}))
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
+	raw := nodetest.Decode[struct{ URL string }](t, mod.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"}))
 	// Without --public-url, links point at the node's actual address.
 	if want := n.HTTPURL() + "/i/"; !strings.HasPrefix(raw.URL, want) {
 		t.Fatalf("invite url %q, want prefix %s", raw.URL, want)
@@ -38,7 +38,7 @@ func TestInviteLink(t *testing.T) {
 	if !strings.HasSuffix(raw.URL, "/"+code) {
 		t.Fatalf("second link %s differs from the first %s", code, raw.URL)
 	}
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	if again := inviteCode(t, admin, "room_1"); again != code {
 		t.Fatalf("another moderator got %s, want the room's link %s", again, code)
 	}
@@ -60,9 +60,9 @@ func TestInviteLink(t *testing.T) {
 
 func TestInviteLinkPublicURL(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.PublicURL = "https://events.example.org/" })
-	mod := login(t, n, "mod", "moderator")
-	res := decode[struct{ URL string }](t, mod.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"}))
+	n := nodetest.StartWith(t, func(c *node.Config) { c.PublicURL = "https://events.example.org/" })
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
+	res := nodetest.Decode[struct{ URL string }](t, mod.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"}))
 	if !regexp.MustCompile(`^https://events\.example\.org/i/[A-Za-z0-9]{6}$`).MatchString(res.URL) {
 		t.Fatalf("invite url %q, want https://events.example.org/i/<code>", res.URL)
 	}
@@ -70,12 +70,12 @@ func TestInviteLinkPublicURL(t *testing.T) {
 
 func TestInviteLinkDenied(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	g, _ := loginGuest(t, n, "g")
 	if code := g.CallErr("room.invite.anonymous.link", map[string]any{"room": "room_1"}); code != "protocol.denied" {
 		t.Errorf("viewer invite link: code %q, want protocol.denied", code)
 	}
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	// backstage has anonymous invites off.
 	if code := admin.CallErr("room.invite.anonymous.link", map[string]any{"room": "backstage"}); code != "protocol.denied" {
 		t.Errorf("invite link of a room without invites: code %q, want protocol.denied", code)
@@ -88,13 +88,13 @@ func TestInviteLinkDenied(t *testing.T) {
 // TestInviteRedeem: a redeemed invite admits to its room only.
 func TestInviteRedeem(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	code := inviteCode(t, mod, "room_1")
 
 	inv := nodetest.Dial(t, n.URL())
-	a := decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk-7", "invite_token": code,
+	a := nodetest.Decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk-7", "invite_token": code,
 		"profile": map[string]any{"display_name": "Kiosk"}}))
 	if ids := a.World.ids(); !slices.Equal(ids, []string{"room_1"}) {
 		t.Fatalf("invitee's world.config rooms = %v, want room_1 only", ids)
@@ -113,7 +113,7 @@ func TestInviteRedeem(t *testing.T) {
 	if r := enter(t, inv, "room_1"); r.Viewers != nil {
 		t.Fatalf("invitee got viewers %v", r.Viewers)
 	}
-	added := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	added := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if added.User.ID != a.User.ID || added.User.Profile["display_name"] != "Kiosk" {
 		t.Fatalf("viewer.added = %+v, want the invitee", added.User)
 	}
@@ -128,9 +128,9 @@ func TestInviteRedeem(t *testing.T) {
 		t.Errorf("invitee create: code %q, want protocol.denied", c)
 	}
 	// A world update keeps the invitee's narrow view.
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "lounge", "description": "changed"})
-	if w := decode[worldConfig](t, inv.Event("world.updated")); !slices.Equal(w.ids(), []string{"room_1"}) {
+	if w := nodetest.Decode[worldConfig](t, inv.Event("world.updated")); !slices.Equal(w.ids(), []string{"room_1"}) {
 		t.Fatalf("invitee's world.updated rooms = %v, want room_1 only", w.ids())
 	}
 	// A new room is not announced to the invitee.
@@ -145,13 +145,13 @@ func TestInviteRedeem(t *testing.T) {
 
 func TestInviteRedeemInvalid(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c := nodetest.Dial(t, n.URL())
 	if code := c.AuthErr(map[string]any{"client_id": "kiosk", "invite_token": "zzzzzz"}); code != "auth.denied" {
 		t.Fatalf("unknown invite: code %q, want auth.denied", code)
 	}
 	// An invite of a deleted room is void.
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	code := inviteCode(t, admin, "lounge")
 	admin.Call("room.delete", map[string]any{"room": "lounge"})
 	if got := c.AuthErr(map[string]any{"client_id": "kiosk", "invite_token": code}); got != "auth.denied" {

@@ -27,7 +27,7 @@ func closeCode(err error) int {
 // connection with 1009; the node and other connections are unaffected.
 func TestOversizedFrameCloses1009(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.Session.MaxFrameBytes = 1024 })
+	n := nodetest.StartWith(t, func(c *node.Config) { c.Session.MaxFrameBytes = 1024 })
 	bystander, _ := loginGuest(t, n, "bystander")
 
 	pre := nodetest.Dial(t, n.URL())
@@ -52,7 +52,7 @@ func TestOversizedFrameCloses1009(t *testing.T) {
 // recovers as the bucket refills.
 func TestRateLimit(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.Session.RateLimit = 2; c.Session.RateBurst = 5 })
+	n := nodetest.StartWith(t, func(c *node.Config) { c.Session.RateLimit = 2; c.Session.RateBurst = 5 })
 	c := nodetest.Dial(t, n.URL())
 	c.Auth(map[string]any{"client_id": "spammer"}) // the first token
 	const sent = 12
@@ -108,14 +108,14 @@ func TestRateLimit(t *testing.T) {
 // and is closed; it leaves its rooms like a disconnect.
 func TestMaxConnsPerUserReplacesOldest(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.MaxConnsPerUser = 2 })
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t, func(c *node.Config) { c.MaxConnsPerUser = 2 })
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
-	first := login(t, n, "multi")
+	first := nodetest.Login(t, n.URL(), "multi")
 	enter(t, first, "room_1")
 	mod.Wait(wait, "multi added", func(f nodetest.Frame) bool { return f.Kind() == "room.viewer.added" })
-	second := login(t, n, "multi")
-	third := login(t, n, "multi")
+	second := nodetest.Login(t, n.URL(), "multi")
+	third := nodetest.Login(t, n.URL(), "multi")
 
 	f := first.Wait(wait, "connection.replaced", func(f nodetest.Frame) bool { return f.Kind() == "error" && len(f) == 2 })
 	var e struct{ Code, Message string }
@@ -126,7 +126,7 @@ func TestMaxConnsPerUserReplacesOldest(t *testing.T) {
 	if err := first.Closed(wait); closeCode(err) == -1 {
 		t.Fatalf("replaced connection ended with %v, want a close frame", err)
 	}
-	rm := decode[struct {
+	rm := nodetest.Decode[struct {
 		UserID string `json:"user_id"`
 	}](t, mod.Event("room.viewer.removed"))
 	if rm.UserID != "multi" {
@@ -135,7 +135,7 @@ func TestMaxConnsPerUserReplacesOldest(t *testing.T) {
 	enter(t, second, "room_1")
 	enter(t, third, "lounge")
 	// Other users are not limited by multi's connections.
-	login(t, n, "mod", "moderator")
+	nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "lounge")
 }
 
@@ -143,7 +143,7 @@ func TestMaxConnsPerUserReplacesOldest(t *testing.T) {
 // write queue (--write-queue) is full, without holding up the node.
 func TestSlowConsumerClosed(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) {
+	n := nodetest.StartWith(t, func(c *node.Config) {
 		c.Session.WriteQueueLen = 4
 		c.Session.RateLimit, c.Session.RateBurst = 10000, 10000
 	})
@@ -201,7 +201,7 @@ func TestSlowConsumerClosed(t *testing.T) {
 // --auth-timeout is closed with 1008; authenticated ones are not.
 func TestAuthTimeout(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.Session.AuthTimeout = 300 * time.Millisecond })
+	n := nodetest.StartWith(t, func(c *node.Config) { c.Session.AuthTimeout = 300 * time.Millisecond })
 	authed, _ := loginGuest(t, n, "quick")
 	lazy := nodetest.Dial(t, n.URL())
 	lazy.SendRaw(`["ping", 1]`) // pings do not count as authenticating
@@ -217,7 +217,7 @@ func TestAuthTimeout(t *testing.T) {
 // intervals is closed, while a normal client stays.
 func TestIdleConnectionClosed(t *testing.T) {
 	t.Parallel()
-	n := startNode(t, func(c *node.Config) { c.Session.PingInterval = 100 * time.Millisecond })
+	n := nodetest.StartWith(t, func(c *node.Config) { c.Session.PingInterval = 100 * time.Millisecond })
 	live, _ := loginGuest(t, n, "live")
 	ws, _, err := websocket.DefaultDialer.Dial(n.URL(), nil)
 	if err != nil {

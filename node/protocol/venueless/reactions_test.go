@@ -23,7 +23,7 @@ func react(t *testing.T, c *nodetest.Client, room, emoji string) {
 // nextReaction waits for the next room.reaction of room.
 func nextReaction(t *testing.T, c *nodetest.Client, room string) reaction {
 	t.Helper()
-	return decode[reaction](t, c.Wait(wait, "room.reaction in "+room, nodetest.IsEvent("room.reaction", room))[1])
+	return nodetest.Decode[reaction](t, c.Wait(wait, "room.reaction in "+room, nodetest.IsEvent("room.reaction", room))[1])
 }
 
 // syncToWindow reacts with emoji and waits for its broadcast: the
@@ -44,8 +44,8 @@ func syncToWindow(t *testing.T, c *nodetest.Client, room, emoji string) {
 // included.
 func TestReactionsAggregated(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	a := login(t, n, "alice")
+	n := nodetest.StartWith(t)
+	a := nodetest.Login(t, n.URL(), "alice")
 	b, _ := loginGuest(t, n, "bob")
 	watcher, _ := loginGuest(t, n, "watcher")
 	for _, c := range []*nodetest.Client{a, b, watcher} {
@@ -74,8 +74,8 @@ func TestReactionsAggregated(t *testing.T) {
 // TestReactionsOnlyToRoomMembers: reactions reach the room, not the world.
 func TestReactionsOnlyToRoomMembers(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	a := login(t, n, "alice")
+	n := nodetest.StartWith(t)
+	a := nodetest.Login(t, n.URL(), "alice")
 	enter(t, a, "room_1")
 	elsewhere, _ := loginGuest(t, n, "elsewhere")
 	enter(t, elsewhere, "lounge")
@@ -93,7 +93,7 @@ func TestReactionsOnlyToRoomMembers(t *testing.T) {
 
 func TestUnknownReaction(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "reactor")
 	enter(t, c, "room_1")
 	for _, r := range []string{"🐸", "", ":clap:", "👏👏"} {
@@ -110,9 +110,9 @@ func TestUnknownReaction(t *testing.T) {
 // acknowledged with success and not counted; another emoji is counted.
 func TestReactionDebounce(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	a := login(t, n, "alice")
-	marker := login(t, n, "marker")
+	n := nodetest.StartWith(t)
+	a := nodetest.Login(t, n.URL(), "alice")
+	marker := nodetest.Login(t, n.URL(), "marker")
 	enter(t, a, "room_1")
 	enter(t, marker, "room_1")
 	react(t, a, "room_1", "👏")
@@ -136,7 +136,7 @@ func TestReactionDebounce(t *testing.T) {
 // TestRoomRestrictsReactions: workshop-a allows 👏 👍 😮 only.
 func TestRoomRestrictsReactions(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "workshopper")
 	enter(t, c, "workshop-a")
 	for _, r := range []string{"❤️", "🤣"} {
@@ -157,8 +157,8 @@ func TestRoomRestrictsReactions(t *testing.T) {
 // room; in others the room is not theirs to see.
 func TestReactDeniedOutsideInviteRoom(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	code := inviteCode(t, mod, "room_1")
 	inv := nodetest.Dial(t, n.URL())
 	inv.Auth(map[string]any{"client_id": "kiosk-1", "invite_token": code})

@@ -29,19 +29,19 @@ func TestRestartKeepsState(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	n := nodetest.Start(t, nodetest.Config(t, dir))
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed", "allowed_reactions": []string{"👍"}})
 	admin.Call("room.config.reorder", []string{"backstage", "lounge"})
 	enter(t, admin, "workshop-a")
 	admin.Call("room.schedule", map[string]any{"room": "workshop-a", "schedule_data": map[string]any{"title": "After", "session": 7}})
-	created := decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "Hall X"})).Room
+	created := nodetest.Decode[struct{ Room string }](t, admin.Call("room.create", map[string]any{"name": "Hall X"})).Room
 	admin.Call("room.delete", map[string]any{"room": "lounge"})
 	code := inviteCode(t, admin, "room_1")
 	before := configList(t, admin)
 	n.Stop(t)
 
 	n2 := nodetest.Start(t, nodetest.Config(t, dir))
-	admin = login(t, n2, "admin", "admin")
+	admin = nodetest.Login(t, n2.URL(), "admin", "admin")
 	after := configList(t, admin)
 	if want := []string{"backstage", "room_1", "workshop-a", created}; !slices.Equal(roomIDs(after), want) {
 		t.Fatalf("rooms after restart = %v, want %v", roomIDs(after), want)
@@ -62,7 +62,7 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Errorf("invite link after restart = %s, want the same code %s", got, code)
 	}
 	inv := nodetest.Dial(t, n2.URL())
-	a := decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk", "invite_token": code}))
+	a := nodetest.Decode[authenticated](t, inv.Auth(map[string]any{"client_id": "kiosk", "invite_token": code}))
 	if !slices.Equal(a.World.ids(), []string{"room_1"}) {
 		t.Fatalf("invitee after restart sees %v, want room_1", a.World.ids())
 	}
@@ -92,7 +92,7 @@ func TestRestartAppliesChangedManifest(t *testing.T) {
 	cfg := nodetest.Config(t, dir)
 	cfg.RoomsFile = file
 	n := nodetest.Start(t, cfg)
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.config.patch", map[string]any{"room": "room_1", "name": "Renamed"})
 	admin.Call("room.config.patch", map[string]any{"room": "workshop-a", "name": "Workshop Renamed", "description": "patched"})
 	admin.Call("room.delete", map[string]any{"room": "lounge"})
@@ -107,7 +107,7 @@ func TestRestartAppliesChangedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	n2 := nodetest.Start(t, cfg)
-	admin = login(t, n2, "admin", "admin")
+	admin = nodetest.Login(t, n2.URL(), "admin", "admin")
 	rooms := map[string]adminRoom{}
 	for _, r := range configList(t, admin) {
 		rooms[r.ID] = r

@@ -9,7 +9,7 @@ import (
 
 func TestEnterAndLeave(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "walker")
 	r := enter(t, c, "room_1")
 	if r.Viewers != nil {
@@ -27,7 +27,7 @@ func TestEnterAndLeave(t *testing.T) {
 
 func TestEnterUnknownRoom(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	c, _ := loginGuest(t, n, "lost")
 	for _, body := range []map[string]any{{"room": "no-such-room"}, {"room": ""}, {}} {
 		if code := c.CallErr("room.enter", body); code != "room.unknown" {
@@ -44,11 +44,11 @@ func TestEnterUnknownRoom(t *testing.T) {
 
 func TestViewersOnlyWithPermission(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
+	n := nodetest.StartWith(t)
 	g, _ := loginGuest(t, n, "guest")
 	enter(t, g, "room_1")
 
-	mod := login(t, n, "mod", "moderator")
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	r := enter(t, mod, "room_1")
 	if ids := viewerIDs(r.Viewers); len(ids) != 2 || !slices.Contains(ids, "mod") {
 		t.Fatalf("moderator's viewers = %v, want the guest and mod", ids)
@@ -68,7 +68,7 @@ func TestViewersOnlyWithPermission(t *testing.T) {
 		t.Fatal("a guest in workshop-a got no viewers")
 	}
 	// In backstage the speaker trait grants moderator: viewers are shown.
-	sp := login(t, n, "speaker-1", "speaker")
+	sp := nodetest.Login(t, n.URL(), "speaker-1", "speaker")
 	if r := enter(t, sp, "backstage"); r.Viewers == nil {
 		t.Fatal("a speaker in backstage got no viewers")
 	}
@@ -81,24 +81,24 @@ func TestViewersOnlyWithPermission(t *testing.T) {
 // sockets with room:viewers, never others, and nobody hears about themselves.
 func TestViewerEventsOnlyToViewersPermission(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	plain, plainAuth := loginGuest(t, n, "plain")
 	enter(t, plain, "room_1")
-	added := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	added := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if added.User.ID != plainAuth.User.ID {
 		t.Fatalf("viewer.added = %+v, want %s", added.User, plainAuth.User.ID)
 	}
 
-	u := login(t, n, "newcomer")
+	u := nodetest.Login(t, n.URL(), "newcomer")
 	enter(t, u, "room_1")
-	a := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	a := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if a.User.ID != "newcomer" || a.User.Profile["display_name"] != "newcomer" {
 		t.Fatalf("viewer.added = %+v, want newcomer with profile", a.User)
 	}
 	u.Call("room.leave", map[string]any{"room": "room_1"})
-	rm := decode[struct {
+	rm := nodetest.Decode[struct {
 		UserID string `json:"user_id"`
 	}](t, mod.Event("room.viewer.removed"))
 	if rm.UserID != "newcomer" {
@@ -125,8 +125,8 @@ func TestViewerEventsOnlyToViewersPermission(t *testing.T) {
 // first socket's enter, removed after the last socket's leave.
 func TestViewerOncePerUser(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 
 	isAbout := func(kind, uid string) func(nodetest.Frame) bool {
@@ -144,14 +144,14 @@ func TestViewerOncePerUser(t *testing.T) {
 	}
 	// marker makes a different user enter or leave and waits until mod sees
 	// it: every event about "twin" published before it has arrived by then.
-	other := login(t, n, "other")
+	other := nodetest.Login(t, n.URL(), "other")
 	marker := func(action, kind string) {
 		other.Call(action, map[string]any{"room": "room_1"})
 		mod.Wait(wait, kind+" other", isAbout(kind, "other"))
 	}
 
-	s1 := login(t, n, "twin")
-	s2 := login(t, n, "twin")
+	s1 := nodetest.Login(t, n.URL(), "twin")
+	s2 := nodetest.Login(t, n.URL(), "twin")
 	enter(t, s1, "room_1")
 	mod.Wait(wait, "twin added", isAbout("room.viewer.added", "twin"))
 	enter(t, s2, "room_1")
@@ -160,7 +160,7 @@ func TestViewerOncePerUser(t *testing.T) {
 		t.Fatal("the second socket of the same user was announced again")
 	}
 	// A third party with room:viewers sees the twin once.
-	mod2 := login(t, n, "mod2", "moderator")
+	mod2 := nodetest.Login(t, n.URL(), "mod2", "moderator")
 	if ids := viewerIDs(enter(t, mod2, "room_1").Viewers); !slices.Equal(ids, []string{"mod", "mod2", "other", "twin"}) {
 		t.Fatalf("viewers = %v, want mod, mod2, other, twin once each", ids)
 	}
@@ -178,8 +178,8 @@ func TestViewerOncePerUser(t *testing.T) {
 // room.leave, including the once-per-user rule.
 func TestDisconnectIsLeave(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	enter(t, mod, "lounge")
 
@@ -196,15 +196,15 @@ func TestDisconnectIsLeave(t *testing.T) {
 		}
 	}
 
-	solo := login(t, n, "solo")
+	solo := nodetest.Login(t, n.URL(), "solo")
 	enter(t, solo, "room_1")
 	enter(t, solo, "lounge")
 	solo.Close()
 	mod.Wait(wait, "solo removed from one room", removed("solo"))
 	mod.Wait(wait, "solo removed from the other room", removed("solo"))
 
-	a := login(t, n, "dual")
-	b := login(t, n, "dual")
+	a := nodetest.Login(t, n.URL(), "dual")
+	b := nodetest.Login(t, n.URL(), "dual")
 	enter(t, a, "room_1")
 	enter(t, b, "room_1")
 	a.Close()
@@ -212,7 +212,7 @@ func TestDisconnectIsLeave(t *testing.T) {
 	// drops to mod and b; a removal of dual it published would then be
 	// queued before the marker (other's enter and leave) reaches mod.
 	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 2 })
-	other := login(t, n, "other")
+	other := nodetest.Login(t, n.URL(), "other")
 	enter(t, other, "room_1")
 	other.Call("room.leave", map[string]any{"room": "room_1"})
 	mod.Wait(wait, "other removed", removed("other"))
@@ -230,19 +230,19 @@ func TestDisconnectIsLeave(t *testing.T) {
 // announced to others.
 func TestIncognitoViewerHidden(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	inc := nodetest.Dial(t, n.URL())
 	inc.Auth(map[string]any{"token": nodetest.Token(t, "ghost", nil, map[string]any{"privacyMode": 1})})
 	enter(t, inc, "room_1")
-	other := login(t, n, "other")
+	other := nodetest.Login(t, n.URL(), "other")
 	enter(t, other, "room_1")
-	a := decode[struct{ User user }](t, mod.Event("room.viewer.added"))
+	a := nodetest.Decode[struct{ User user }](t, mod.Event("room.viewer.added"))
 	if a.User.ID != "other" {
 		t.Fatalf("first viewer.added is about %s, want other (the incognito user is not announced)", a.User.ID)
 	}
-	mod2 := login(t, n, "mod2", "moderator")
+	mod2 := nodetest.Login(t, n.URL(), "mod2", "moderator")
 	if ids := viewerIDs(enter(t, mod2, "room_1").Viewers); slices.Contains(ids, "ghost") {
 		t.Fatalf("viewers %v list the incognito user", ids)
 	}

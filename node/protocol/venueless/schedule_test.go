@@ -14,8 +14,8 @@ type schedulePush struct {
 
 func TestScheduleBroadcastToRoom(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	g, _ := loginGuest(t, n, "guest")
 	away, _ := loginGuest(t, n, "away")
 	enter(t, mod, "room_1")
@@ -35,7 +35,7 @@ func TestScheduleBroadcastToRoom(t *testing.T) {
 	}
 	// Marker: a lounge schedule change after room_1's reaches away after
 	// anything room_1's change might wrongly have sent it.
-	admin := login(t, n, "admin", "admin")
+	admin := nodetest.Login(t, n.URL(), "admin", "admin")
 	admin.Call("room.schedule", map[string]any{"room": "lounge", "schedule_data": map[string]any{"title": "Coffee"}})
 	away.Wait(wait, "lounge schedule", nodetest.IsEvent("room.schedule", "lounge"))
 	if away.Has(nodetest.IsEvent("room.schedule", "room_1")) {
@@ -51,8 +51,8 @@ func TestScheduleBroadcastToRoom(t *testing.T) {
 
 func TestScheduleUnknownKey(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	for _, d := range []map[string]any{{"speaker": "x"}, {"title": "ok", "color": "red"}} {
 		if code := mod.CallErr("room.schedule", map[string]any{"room": "room_1", "schedule_data": d}); code != "room.unknown_schedule_data" {
@@ -80,8 +80,8 @@ func TestScheduleUnknownKey(t *testing.T) {
 // and its attempt reaches nobody.
 func TestScheduleDeniedBroadcastsNothing(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	viewer, _ := loginGuest(t, n, "viewer")
 	enter(t, mod, "room_1")
 	enter(t, viewer, "room_1")
@@ -108,8 +108,8 @@ func TestScheduleDeniedBroadcastsNothing(t *testing.T) {
 // TestScheduleClear: null schedule data clears it and is broadcast as null.
 func TestScheduleClear(t *testing.T) {
 	t.Parallel()
-	n := startNode(t)
-	mod := login(t, n, "mod", "moderator")
+	n := nodetest.StartWith(t)
+	mod := nodetest.Login(t, n.URL(), "mod", "moderator")
 	enter(t, mod, "room_1")
 	mod.Call("room.schedule", map[string]any{"room": "room_1", "schedule_data": nil})
 	f := mod.Wait(wait, "room.schedule", nodetest.IsEvent("room.schedule", "room_1"))

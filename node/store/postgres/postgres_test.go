@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/store"
 	"github.com/roomring/roomring/node/store/postgres"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
@@ -24,10 +23,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-var (
-	ctx     = context.Background()
-	discard = slog.New(slog.NewTextHandler(io.Discard, nil))
-)
+var ctx = context.Background()
 
 func config(dsn string) postgres.Config {
 	cfg := postgres.DefaultConfig()
@@ -38,7 +34,7 @@ func config(dsn string) postgres.Config {
 func open(t *testing.T, cfg postgres.Config) (*postgres.Store, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	s, err := postgres.Open(ctx, cfg, discard, reg)
+	s, err := postgres.Open(ctx, cfg, testkit.Logger(t), reg)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -133,7 +129,9 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 	errs := make([]error, nodes)
 	stores := make([]*postgres.Store, nodes)
 	for i := range nodes {
-		wg.Go(func() { stores[i], errs[i] = postgres.Open(ctx, config(dsn), discard, prometheus.NewRegistry()) })
+		wg.Go(func() {
+			stores[i], errs[i] = postgres.Open(ctx, config(dsn), testkit.Logger(t), prometheus.NewRegistry())
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -181,7 +179,7 @@ func TestMigrationWaitsForTheLock(t *testing.T) {
 	}
 	cfg := config(dsn)
 	cfg.MigrateTimeout = 300 * time.Millisecond
-	if _, err := postgres.Open(ctx, cfg, discard, prometheus.NewRegistry()); !errors.Is(err, store.ErrUnavailable) {
+	if _, err := postgres.Open(ctx, cfg, testkit.Logger(t), prometheus.NewRegistry()); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("open while the lock is held = %v, want ErrUnavailable", err)
 	}
 	if tables := query[string](t, dsn, "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'roomring_%'"); len(tables) != 0 {
@@ -201,7 +199,7 @@ func TestOpenUnreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	_ = ln.Close() // nothing listens there now
 	cfg := config("postgres://roomring:secret@" + addr + "/roomring?sslmode=disable")
-	_, err = postgres.Open(ctx, cfg, discard, prometheus.NewRegistry())
+	_, err = postgres.Open(ctx, cfg, testkit.Logger(t), prometheus.NewRegistry())
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("open of an unreachable database = %v, want ErrUnavailable", err)
 	}

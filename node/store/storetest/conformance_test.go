@@ -2,13 +2,12 @@ package storetest_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/store"
 	"github.com/roomring/roomring/node/store/bolt"
 	"github.com/roomring/roomring/node/store/postgres"
@@ -37,7 +36,7 @@ func TestPostgres(t *testing.T) {
 		cfg.DSN = pgtest.DB(t)
 		return func(t *testing.T) store.Store {
 			// A fresh registry per open: a reopened store registers again.
-			s, err := postgres.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+			s, err := postgres.Open(context.Background(), cfg, testkit.Logger(t), prometheus.NewRegistry())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -167,29 +168,30 @@ func (a *Agent) read(r io.Reader, done chan<- struct{}) {
 // to timeout for it; it fails t when the time is up or the agent exited.
 func (a *Agent) Wait(t testing.TB, what string, timeout time.Duration, pred func(Msg) bool) Msg {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { a.mu.Lock(); a.cond.Broadcast(); a.mu.Unlock() })
-	defer timer.Stop()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for {
-		for i, m := range a.msgs {
-			if pred(m) {
+	var m Msg
+	found := false
+	testkit.WaitCond(a.cond, timeout, func() bool {
+		for i := range a.msgs {
+			if pred(a.msgs[i]) {
+				m, found = a.msgs[i], true
 				a.msgs = append(a.msgs[:i:i], a.msgs[i+1:]...)
-				return m
+				break
 			}
 		}
-		if a.exited || !time.Now().Before(deadline) {
-			var seen []string
-			for _, m := range a.msgs {
-				b, _ := json.Marshal(m)
-				seen = append(seen, string(b))
-			}
-			t.Fatalf("socket.io agent: timed out waiting for %s (exited: %v); unconsumed:\n%s\nstderr: %s",
-				what, a.exited, strings.Join(seen, "\n"), a.stderr.String())
+		return found || a.exited
+	})
+	if !found {
+		var seen []string
+		for _, m := range a.msgs {
+			b, _ := json.Marshal(m)
+			seen = append(seen, string(b))
 		}
-		a.cond.Wait()
+		t.Fatalf("socket.io agent: timed out waiting for %s (exited: %v); unconsumed:\n%s\nstderr: %s",
+			what, a.exited, strings.Join(seen, "\n"), a.stderr.String())
 	}
+	return m
 }
 
 // Has reports whether a message matching pred has arrived (and is not
@@ -265,6 +267,18 @@ func (a *Agent) Connect(t testing.TB, c ClientConfig) *Client {
 	}
 	a.Do(t, cmd)
 	return &Client{Agent: a, T: t, Name: c.Name, Version: c.Version, Timeout: DefaultTimeout}
+}
+
+// ConnectSession connects a client as Valu's clients connect — websocket
+// only, the session token in the handshake query's sessionId — that
+// listens to user_info, invalidConnection and events, and waits for the
+// server's user_info.
+func (a *Agent) ConnectSession(t testing.TB, name string, version int, url, token string, events ...string) *Client {
+	t.Helper()
+	c := a.Connect(t, ClientConfig{Name: name, Version: version, URL: url, Query: map[string]string{"sessionId": token},
+		Transports: []string{"websocket"}, Events: append([]string{"user_info", "invalidConnection"}, events...)})
+	c.Event("user_info")
+	return c
 }
 
 // Client is one socket.io-client socket inside an agent.
