@@ -1,7 +1,8 @@
-// Package payload is how both codecs read JSON: it splits a frame's JSON
-// array into raw elements without decoding them, and decodes one element
-// once, into the typed value of its operation, failing with the protocol's
-// error.
+// Package payload is the JSON both codecs share: it splits a frame's JSON
+// array into raw elements without decoding them, decodes one element once,
+// into the typed value of its operation, failing with the protocol's
+// error, and holds the resource-reaction shapes both dialects carry in
+// Valu's names.
 package payload
 
 import (

@@ -186,41 +186,22 @@ type (
 func (d joinData) operation() op.Operation  { return op.Enter{Room: d.Room} }
 func (d leaveData) operation() op.Operation { return op.Leave{Room: d.Room} }
 
-// reactionData is the data of the resource:* endpoints. Valu names the
-// resource "resource" in writes and "resourceId" in reads; either is
-// accepted everywhere. Comment is a roomring addition.
-type reactionData struct {
-	Room       string `json:"room"`
-	Resource   string `json:"resource"`
-	ResourceID string `json:"resourceId"`
-	Comment    string `json:"comment"`
-	Reaction   string `json:"reaction"`
-}
-
-func (d reactionData) target() op.ResourceTarget {
-	t := op.ResourceTarget{Room: d.Room, Resource: d.Resource, Comment: d.Comment}
-	if t.Resource == "" {
-		t.Resource = d.ResourceID
-	}
-	return t
-}
-
 type (
-	setReactionData    struct{ reactionData }
-	deleteReactionData struct{ reactionData }
-	getReactionsData   struct{ reactionData }
-	ownReactionData    struct{ reactionData }
+	setReactionData    struct{ payload.Resource }
+	deleteReactionData struct{ payload.Resource }
+	getReactionsData   struct{ payload.Resource }
+	ownReactionData    struct{ payload.Resource }
 )
 
 func (d setReactionData) operation() op.Operation {
-	return op.SetResourceReaction{Target: d.target(), Reaction: d.Reaction}
+	return op.SetResourceReaction{Target: d.Target(), Reaction: d.Reaction}
 }
 func (d deleteReactionData) operation() op.Operation {
-	return op.DeleteResourceReaction{Target: d.target()}
+	return op.DeleteResourceReaction{Target: d.Target()}
 }
 func (d getReactionsData) operation() op.Operation {
-	return op.GetResourceReactions{Target: d.target()}
+	return op.GetResourceReactions{Target: d.Target()}
 }
 func (d ownReactionData) operation() op.Operation {
-	return op.GetOwnResourceReaction{Target: d.target()}
+	return op.GetOwnResourceReaction{Target: d.Target()}
 }

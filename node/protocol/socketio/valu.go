@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/protocol/payload"
 	"github.com/roomring/roomring/node/reaction"
 )
 
@@ -83,18 +84,6 @@ type joinReply struct {
 	Permissions Permissions `json:"permissions"`
 }
 
-// reactionsReply is resource:getReactions' reply data.
-type reactionsReply struct {
-	Reactions   [][2]string `json:"reactions"`
-	Total       int         `json:"total"`
-	OwnReaction string      `json:"ownReaction"`
-}
-
-// ownReactionReply is resource:getUserOwnReaction's reply data.
-type ownReactionReply struct {
-	OwnReaction string `json:"ownReaction"`
-}
-
 // emptyReply is the {} data of endpoints that answer nothing but success.
 type emptyReply struct{}
 
@@ -104,9 +93,9 @@ func resultData(res op.Result) any {
 	case op.EnterResult:
 		return joinReply{MapPermissions(r.Perms)}
 	case op.ResourceReactions:
-		return reactionsReply{Reactions: r.Reactions, Total: r.Total, OwnReaction: r.Own}
+		return payload.NewReactions(r)
 	case op.OwnResourceReaction:
-		return ownReactionReply{OwnReaction: r.Reaction}
+		return payload.OwnReaction{OwnReaction: r.Reaction}
 	}
 	return emptyReply{}
 }

@@ -125,40 +125,22 @@ func decodePatch(b []byte) op.Operation {
 	return op.PatchRoomConfig{Room: room, Fields: fields}
 }
 
-// resourcePayload is the payload of the resource.reaction.* actions (a
-// roomring extension in Valu's names). The resource is "resource" in
-// writes and "resourceId" in reads; either is accepted everywhere.
-type resourcePayload struct {
-	Room       string `json:"room"`
-	Resource   string `json:"resource"`
-	ResourceID string `json:"resourceId"`
-	Comment    string `json:"comment"`
-	Reaction   string `json:"reaction"`
-}
-
-func (p resourcePayload) target() op.ResourceTarget {
-	t := op.ResourceTarget{Room: p.Room, Resource: p.Resource, Comment: p.Comment}
-	if t.Resource == "" {
-		t.Resource = p.ResourceID
-	}
-	return t
-}
-
+// The resource.reaction.* actions carry payload.Resource (Valu's names).
 type (
-	resourceSet    struct{ resourcePayload }
-	resourceDelete struct{ resourcePayload }
-	resourceGet    struct{ resourcePayload }
-	resourceOwn    struct{ resourcePayload }
+	resourceSet    struct{ payload.Resource }
+	resourceDelete struct{ payload.Resource }
+	resourceGet    struct{ payload.Resource }
+	resourceOwn    struct{ payload.Resource }
 )
 
 func (p resourceSet) operation() op.Operation {
-	return op.SetResourceReaction{Target: p.target(), Reaction: p.Reaction}
+	return op.SetResourceReaction{Target: p.Target(), Reaction: p.Reaction}
 }
 func (p resourceDelete) operation() op.Operation {
-	return op.DeleteResourceReaction{Target: p.target()}
+	return op.DeleteResourceReaction{Target: p.Target()}
 }
-func (p resourceGet) operation() op.Operation { return op.GetResourceReactions{Target: p.target()} }
-func (p resourceOwn) operation() op.Operation { return op.GetOwnResourceReaction{Target: p.target()} }
+func (p resourceGet) operation() op.Operation { return op.GetResourceReactions{Target: p.Target()} }
+func (p resourceOwn) operation() op.Operation { return op.GetOwnResourceReaction{Target: p.Target()} }
 
 // credentialsPayload is authenticate's payload.
 type credentialsPayload struct {

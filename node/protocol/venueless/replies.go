@@ -5,6 +5,7 @@ import (
 
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/op"
+	"github.com/roomring/roomring/node/protocol/payload"
 )
 
 // The reply shapes of the Rooms API, one per result type.
@@ -26,18 +27,6 @@ type inviteReply struct {
 	URL string `json:"url"`
 }
 
-// reactionsReply is resource.reaction.get's reply (in Valu's names).
-type reactionsReply struct {
-	Reactions   [][2]string `json:"reactions"`
-	Total       int         `json:"total"`
-	OwnReaction string      `json:"ownReaction"`
-}
-
-// ownReactionReply is resource.reaction.own's reply.
-type ownReactionReply struct {
-	OwnReaction string `json:"ownReaction"`
-}
-
 // emptyReply is the {} of operations that answer nothing but success.
 type emptyReply struct{}
 
@@ -56,9 +45,9 @@ func replyData(res op.Result) any {
 	case op.InviteLinkResult:
 		return inviteReply{URL: r.URL}
 	case op.ResourceReactions:
-		return reactionsReply{Reactions: r.Reactions, Total: r.Total, OwnReaction: r.Own}
+		return payload.NewReactions(r)
 	case op.OwnResourceReaction:
-		return ownReactionReply{OwnReaction: r.Reaction}
+		return payload.OwnReaction{OwnReaction: r.Reaction}
 	case engine.RoomConfigResult:
 		return r.Room
 	case engine.RoomConfigsResult:

@@ -1,0 +1,44 @@
+package payload
+
+import "github.com/roomring/roomring/node/op"
+
+// Resource reactions are Valu's, and both dialects carry them in Valu's
+// names (in the venueless dialect as the resource.reaction.* extension),
+// so their request and reply shapes are written once, here.
+
+// Resource is the payload of a resource-reaction request. Valu names the
+// resource "resource" in writes and "resourceId" in reads; either is
+// accepted everywhere. Comment is a roomring addition.
+type Resource struct {
+	Room       string `json:"room"`
+	Resource   string `json:"resource"`
+	ResourceID string `json:"resourceId"`
+	Comment    string `json:"comment"`
+	Reaction   string `json:"reaction"`
+}
+
+// Target is the resource or comment the request names.
+func (p Resource) Target() op.ResourceTarget {
+	t := op.ResourceTarget{Room: p.Room, Resource: p.Resource, Comment: p.Comment}
+	if t.Resource == "" {
+		t.Resource = p.ResourceID
+	}
+	return t
+}
+
+// Reactions is the reply to a read of a target's reactions.
+type Reactions struct {
+	Reactions   [][2]string `json:"reactions"`
+	Total       int         `json:"total"`
+	OwnReaction string      `json:"ownReaction"`
+}
+
+// NewReactions shapes the engine's answer.
+func NewReactions(r op.ResourceReactions) Reactions {
+	return Reactions{Reactions: r.Reactions, Total: r.Total, OwnReaction: r.Own}
+}
+
+// OwnReaction is the reply to a read of the user's own reaction.
+type OwnReaction struct {
+	OwnReaction string `json:"ownReaction"`
+}
