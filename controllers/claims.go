@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -37,15 +36,7 @@ func claims(ctx context.Context, c client.Reader, id string) ([]*v1alpha1.Room, 
 			out = append(out, &list.Items[i])
 		}
 	}
-	slices.SortFunc(out, func(a, b *v1alpha1.Room) int {
-		switch {
-		case a.Precedes(b):
-			return -1
-		case b.Precedes(a):
-			return 1
-		}
-		return 0
-	})
+	v1alpha1.SortClaims(out)
 	return out, nil
 }
 

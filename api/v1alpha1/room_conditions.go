@@ -16,7 +16,10 @@ limitations under the License.
 
 package v1alpha1
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Condition types of a Room's status.
 const (
@@ -53,4 +56,18 @@ func (r *Room) Precedes(o *Room) bool {
 		return c < 0
 	}
 	return r.Name < o.Name
+}
+
+// SortClaims sorts Rooms that claim one protocol id so that the one the
+// pool serves comes first (see Precedes).
+func SortClaims(rooms []*Room) {
+	slices.SortFunc(rooms, func(a, b *Room) int {
+		switch {
+		case a.Precedes(b):
+			return -1
+		case b.Precedes(a):
+			return 1
+		}
+		return 0
+	})
 }

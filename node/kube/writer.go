@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/roomring/roomring/node/manifest"
@@ -55,15 +54,7 @@ func (w *Writer) claims(ctx context.Context, id string) ([]*v1alpha1.Room, error
 			out = append(out, r)
 		}
 	}
-	slices.SortFunc(out, func(a, b *v1alpha1.Room) int {
-		switch {
-		case a.Precedes(b):
-			return -1
-		case b.Precedes(a):
-			return 1
-		}
-		return 0
-	})
+	v1alpha1.SortClaims(out)
 	return out, nil
 }
 
