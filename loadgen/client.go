@@ -380,13 +380,17 @@ func parseInt(b []byte) (int64, int, bool) {
 
 // stringAfter returns the JSON string value that follows key (e.g.
 // `"code":"`) in msg, without unescaping.
-func stringAfter(msg []byte, key string) string {
+func stringAfter(msg []byte, key string) string { return valueAfter(msg, key, `"`) }
+
+// valueAfter returns the bytes that follow key in msg up to the first of
+// stops ("" when key or a stop is missing).
+func valueAfter(msg []byte, key, stops string) string {
 	i := bytes.Index(msg, []byte(key))
 	if i < 0 {
 		return ""
 	}
 	rest := msg[i+len(key):]
-	j := bytes.IndexByte(rest, '"')
+	j := bytes.IndexAny(rest, stops)
 	if j < 0 {
 		return ""
 	}

@@ -279,18 +279,7 @@ func (socketIODialect) handle(c *client, msg []byte, now int64) {
 }
 
 // stringAfterRaw returns the bytes after key up to the next comma or brace.
-func stringAfterRaw(msg []byte, key string) string {
-	i := bytes.Index(msg, []byte(key))
-	if i < 0 {
-		return ""
-	}
-	rest := msg[i+len(key):]
-	j := bytes.IndexAny(rest, ",}")
-	if j < 0 {
-		return ""
-	}
-	return string(rest[:j])
-}
+func stringAfterRaw(msg []byte, key string) string { return valueAfter(msg, key, ",}") }
 
 func (socketIODialect) request(c *client, dst []byte, kind uint8, id int64, stamp int64) []byte {
 	dst = append(dst, "42"...)

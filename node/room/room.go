@@ -205,16 +205,22 @@ func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
 	}
 }
 
-// DropEdge removes every presence held through edge (an edge node that died
-// or left), publishing removals for users no other edge holds.
-func (m *Manager) DropEdge(edge string) {
+// states copies the rooms with state, so that each can be locked without
+// the manager's lock.
+func (m *Manager) states() []*state {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	all := make([]*state, 0, len(m.rooms))
 	for _, s := range m.rooms {
 		all = append(all, s)
 	}
-	m.mu.Unlock()
-	for _, s := range all {
+	return all
+}
+
+// DropEdge removes every presence held through edge (an edge node that died
+// or left), publishing removals for users no other edge holds.
+func (m *Manager) DropEdge(edge string) {
+	for _, s := range m.states() {
 		s.mu.Lock()
 		if _, ok := s.edges[edge]; ok {
 			// The dead edge is told nothing: drop it before publishing.
@@ -394,13 +400,7 @@ func (m *Manager) Viewers(roomID string) int {
 
 // Stats returns the number of rooms with state and the total of their viewers.
 func (m *Manager) Stats() (rooms, viewers int) {
-	m.mu.Lock()
-	all := make([]*state, 0, len(m.rooms))
-	for _, s := range m.rooms {
-		all = append(all, s)
-	}
-	m.mu.Unlock()
-	for _, s := range all {
+	for _, s := range m.states() {
 		s.mu.Lock()
 		if len(s.users) > 0 {
 			rooms++
