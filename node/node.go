@@ -116,35 +116,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 
 func (n *Node) build(ctx context.Context) error {
 	cfg := &n.cfg
-	cat, err := catalog.Open(ctx, n.store)
+	cat, err := n.openCatalog(ctx)
 	if err != nil {
 		return err
 	}
-	if cfg.RoomsFile != "" {
-		rooms, err := manifest.Load(cfg.RoomsFile)
-		if err != nil {
-			return fmt.Errorf("rooms file %s: %w", cfg.RoomsFile, err)
-		}
-		// Only rooms whose manifest is new or changed are written: the
-		// others keep what was done to them since (catalog.ApplyManifests).
-		applied, err := cat.ApplyManifests(ctx, rooms...)
-		if err != nil {
-			return fmt.Errorf("load rooms: %w", err)
-		}
-		n.log.Info("rooms loaded", "file", cfg.RoomsFile, "rooms", len(rooms), "applied", len(applied))
-	}
 	n.catalog = cat
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, adminAddr, err := n.listen()
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	adminAddr := ln.Addr().String()
-	if cfg.Admin.Listen != "" {
-		if n.adminLn, err = net.Listen("tcp", cfg.Admin.Listen); err != nil {
-			_ = ln.Close()
-			return fmt.Errorf("admin listen: %w", err)
-		}
-		adminAddr = n.adminLn.Addr().String()
+		return err
 	}
 	closeListeners := func() {
 		_ = ln.Close()
@@ -155,7 +134,6 @@ func (n *Node) build(ctx context.Context) error {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	reg := n.reg
 	edgeID := "local"
 	if cfg.Cluster.Enabled() {
 		edgeID = cfg.NodeName
@@ -163,52 +141,23 @@ func (n *Node) build(ctx context.Context) error {
 	n.edge = edge.New(edgeID)
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
-	// World events go to this node's sessions; other members derive theirs
-	// from the replicated catalog change.
-	bcast := owner.EdgePublisher{Edge: n.edge}
 	roomOwner, resources, err := n.buildOwner(cat, adminAddr)
 	if err != nil {
 		closeListeners()
 		return err
 	}
-
-	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
-	if !cfg.Dev {
-		secret.Issuer, secret.Audience = cfg.JWTIssuer, cfg.JWTAudience
+	if err := n.buildEngine(cat, roomOwner, resources); err != nil {
+		closeListeners()
+		return err
 	}
-	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
-
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m := metrics.New(reg, metrics.Gauges{
-		Rooms:   func() float64 { return float64(cat.Len()) },
-		Active:  func() float64 { r, _ := n.owner.Rooms().Stats(); return float64(r) },
-		Viewers: func() float64 { _, v := n.owner.Rooms().Stats(); return float64(v) },
-	})
-	// Under Kubernetes admin actions write the Room resources, then the
-	// catalog; standalone, the catalog (and its store) only.
-	var writer engine.RoomWriter
-	if cfg.Kube.Enabled() {
-		kc, err := kube.NewClient(cfg.Kube)
-		if err != nil {
-			closeListeners()
-			return err
-		}
-		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
-	}
-	n.engine = engine.New(engine.Config{
-		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
-		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
-	}, engine.Deps{
-		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: roomOwner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
-	})
+	m := n.registerMetrics(cat)
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
 		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready
 	}
-	n.server = server.New(srvCfg, n.engine, m, reg, n.log)
+	n.server = server.New(srvCfg, n.engine, m, n.reg, n.log)
 	n.ln = ln
 	if n.cluster != nil {
 		if cfg.Cluster.Key == cluster.DevKey {
@@ -220,6 +169,87 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	n.stopGC = cat.StartGC(cfg.Catalog, n.log.With("component", "catalog"))
 	return nil
+}
+
+// openCatalog opens the room catalog on the node's store and applies the
+// --rooms file: only rooms whose manifest is new or changed are written,
+// the others keep what was done to them since (catalog.ApplyManifests).
+func (n *Node) openCatalog(ctx context.Context) (*catalog.Catalog, error) {
+	cat, err := catalog.Open(ctx, n.store)
+	if err != nil {
+		return nil, err
+	}
+	if file := n.cfg.RoomsFile; file != "" {
+		rooms, err := manifest.Load(file)
+		if err != nil {
+			return nil, fmt.Errorf("rooms file %s: %w", file, err)
+		}
+		applied, err := cat.ApplyManifests(ctx, rooms...)
+		if err != nil {
+			return nil, fmt.Errorf("load rooms: %w", err)
+		}
+		n.log.Info("rooms loaded", "file", file, "rooms", len(rooms), "applied", len(applied))
+	}
+	return cat, nil
+}
+
+// listen opens the client listener and, with --admin-listen, the admin
+// listener (n.adminLn); adminAddr is where the admin API answers.
+func (n *Node) listen() (ln net.Listener, adminAddr string, err error) {
+	ln, err = net.Listen("tcp", n.cfg.Listen)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen: %w", err)
+	}
+	adminAddr = ln.Addr().String()
+	if n.cfg.Admin.Listen != "" {
+		if n.adminLn, err = net.Listen("tcp", n.cfg.Admin.Listen); err != nil {
+			_ = ln.Close()
+			return nil, "", fmt.Errorf("admin listen: %w", err)
+		}
+		adminAddr = n.adminLn.Addr().String()
+	}
+	return ln, adminAddr, nil
+}
+
+// buildEngine builds the engine of the node's world over the catalog and
+// the room owner. Under Kubernetes admin actions write the Room resources,
+// then the catalog; standalone, the catalog (and its store) only.
+func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resources engine.ResourceReactions) error {
+	cfg := &n.cfg
+	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
+	if !cfg.Dev {
+		secret.Issuer, secret.Audience = cfg.JWTIssuer, cfg.JWTAudience
+	}
+	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
+	var writer engine.RoomWriter
+	if cfg.Kube.Enabled() {
+		kc, err := kube.NewClient(cfg.Kube)
+		if err != nil {
+			return err
+		}
+		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
+	}
+	// World events go to this node's sessions; other members derive theirs
+	// from the replicated catalog change.
+	bcast := owner.EdgePublisher{Edge: n.edge}
+	n.engine = engine.New(engine.Config{
+		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
+		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
+	}, engine.Deps{
+		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
+		Owner: roomOwner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
+	})
+	return nil
+}
+
+// registerMetrics registers the process and node collectors.
+func (n *Node) registerMetrics(cat *catalog.Catalog) *metrics.Metrics {
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return metrics.New(n.reg, metrics.Gauges{
+		Rooms:   func() float64 { return float64(cat.Len()) },
+		Active:  func() float64 { r, _ := n.owner.Rooms().Stats(); return float64(r) },
+		Viewers: func() float64 { _, v := n.owner.Rooms().Stats(); return float64(v) },
+	})
 }
 
 // buildOwner builds the one room owner of both modes and the engine's way
