@@ -309,41 +309,10 @@ func testConcurrent(t *testing.T, s store.Store, o Options) {
 	errs := make(chan error, o.Writers)
 	for w := range o.Writers {
 		wg.Go(func() {
-			mine := map[store.ReactionKey]store.ResourceReaction{}
-			var keys []store.ReactionKey
-			for i := range o.WritesPerWriter {
-				switch {
-				case i%5 == 4 && len(keys) > 0: // delete an earlier key
-					k := keys[i%len(keys)]
-					old, err := s.DeleteReaction(ctx, k)
-					want, had := mine[k]
-					switch {
-					case had && (err != nil || !sameReaction(old, want)):
-						errs <- fmt.Errorf("writer %d: delete %v = %+v, %v; want %+v", w, k, old, err, want)
-						return
-					case !had && !errors.Is(err, store.ErrNotFound):
-						errs <- fmt.Errorf("writer %d: delete of a deleted %v = %v, want ErrNotFound", w, k, err)
-						return
-					}
-					delete(mine, k)
-				case i%3 == 2 && len(keys) > 0: // replace an earlier key
-					k := keys[(i*7)%len(keys)]
-					r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("re-%d-%d", w, i), Updated: At.Add(time.Duration(i) * time.Millisecond)}
-					if err := s.PutReaction(ctx, r); err != nil {
-						errs <- fmt.Errorf("writer %d: replace: %w", w, err)
-						return
-					}
-					mine[k] = r
-				default:
-					k := store.ReactionKey{Resource: resources[i%len(resources)], UserID: fmt.Sprintf("w%02d-%03d", w, i)}
-					r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("r-%d-%d", w, i), Incognito: i%2 == 1, Updated: At}
-					if err := s.PutReaction(ctx, r); err != nil {
-						errs <- fmt.Errorf("writer %d: put: %w", w, err)
-						return
-					}
-					mine[k] = r
-					keys = append(keys, k)
-				}
+			mine, err := writeConcurrently(s, w, o.WritesPerWriter, resources)
+			if err != nil {
+				errs <- err
+				return
 			}
 			shared := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: "r0", Comment: "shared", UserID: "everyone"},
 				Reaction: fmt.Sprint("w", w), Updated: At}
@@ -365,29 +334,75 @@ func testConcurrent(t *testing.T, s store.Store, o Options) {
 	if t.Failed() {
 		return
 	}
+	checkStored(t, s, resources, f.want)
+	shared := List(t, s, "r0", "shared")
+	if len(shared) != 1 || !f.last[shared[0].Reaction] {
+		t.Fatalf("shared key = %+v, want one of the acknowledged values %v", shared, f.last)
+	}
+}
+
+// writeConcurrently is writer w of testConcurrent: n puts, replaces and
+// deletes of its own keys, checking each answer. It returns what it
+// leaves stored.
+func writeConcurrently(s store.Store, w, n int, resources []string) (map[store.ReactionKey]store.ResourceReaction, error) {
+	mine := map[store.ReactionKey]store.ResourceReaction{}
+	var keys []store.ReactionKey
+	for i := range n {
+		switch {
+		case i%5 == 4 && len(keys) > 0: // delete an earlier key
+			k := keys[i%len(keys)]
+			old, err := s.DeleteReaction(ctx, k)
+			want, had := mine[k]
+			switch {
+			case had && (err != nil || !sameReaction(old, want)):
+				return nil, fmt.Errorf("writer %d: delete %v = %+v, %v; want %+v", w, k, old, err, want)
+			case !had && !errors.Is(err, store.ErrNotFound):
+				return nil, fmt.Errorf("writer %d: delete of a deleted %v = %v, want ErrNotFound", w, k, err)
+			}
+			delete(mine, k)
+		case i%3 == 2 && len(keys) > 0: // replace an earlier key
+			k := keys[(i*7)%len(keys)]
+			r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("re-%d-%d", w, i), Updated: At.Add(time.Duration(i) * time.Millisecond)}
+			if err := s.PutReaction(ctx, r); err != nil {
+				return nil, fmt.Errorf("writer %d: replace: %w", w, err)
+			}
+			mine[k] = r
+		default:
+			k := store.ReactionKey{Resource: resources[i%len(resources)], UserID: fmt.Sprintf("w%02d-%03d", w, i)}
+			r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("r-%d-%d", w, i), Incognito: i%2 == 1, Updated: At}
+			if err := s.PutReaction(ctx, r); err != nil {
+				return nil, fmt.Errorf("writer %d: put: %w", w, err)
+			}
+			mine[k] = r
+			keys = append(keys, k)
+		}
+	}
+	return mine, nil
+}
+
+// checkStored fails unless the store holds exactly want on resources.
+func checkStored(t *testing.T, s store.Store, resources []string, want map[store.ReactionKey]store.ResourceReaction) {
+	t.Helper()
 	got := map[store.ReactionKey]store.ResourceReaction{}
 	for _, res := range resources {
 		for _, r := range List(t, s, res, "") {
 			got[r.ReactionKey] = r
 		}
 	}
-	if !maps.EqualFunc(got, f.want, sameReaction) {
-		for k, w := range f.want {
-			if g, ok := got[k]; !ok || !sameReaction(g, w) {
-				t.Errorf("acknowledged %+v: stored %+v (present %v)", w, g, ok)
-			}
-		}
-		for k, g := range got {
-			if _, ok := f.want[k]; !ok {
-				t.Errorf("stored %+v: deleted or never written", g)
-			}
-		}
-		t.Fatalf("%d reactions stored, %d expected", len(got), len(f.want))
+	if maps.EqualFunc(got, want, sameReaction) {
+		return
 	}
-	shared := List(t, s, "r0", "shared")
-	if len(shared) != 1 || !f.last[shared[0].Reaction] {
-		t.Fatalf("shared key = %+v, want one of the acknowledged values %v", shared, f.last)
+	for k, w := range want {
+		if g, ok := got[k]; !ok || !sameReaction(g, w) {
+			t.Errorf("acknowledged %+v: stored %+v (present %v)", w, g, ok)
+		}
 	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("stored %+v: deleted or never written", g)
+		}
+	}
+	t.Fatalf("%d reactions stored, %d expected", len(got), len(want))
 }
 
 // testReopen writes everything, closes the store and checks it all after
