@@ -39,6 +39,7 @@ func startProc(t *testing.T, bin, host, name string, join ...string) *nodeproc.M
 	return nodeproc.StartMember(t, name, cmd)
 }
 
+// Long: one outage in order: owner placed, owner killed, status follows.
 func TestOwnerChangeWhenANodeDies(t *testing.T) {
 	bin := nodeproc.Binary(t)
 	ns := env.Namespace(t)

@@ -55,6 +55,8 @@ func scheduleOf(t *testing.T, r *v1alpha1.Room) map[string]any {
 	return m
 }
 
+// Long: every websocket admin action in turn, each checked in the Room
+// resources before the next.
 func TestWebsocketAdminWritesRooms(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startKubeNode(t, ns, "node-a")

@@ -35,6 +35,8 @@ func startNode(t *testing.T, mut ...func(*node.Config)) *nodetest.Node {
 	return nodetest.StartWith(t, append([]func(*node.Config){named}, mut...)...)
 }
 
+// Long: one room through create, update, reject, delete over the admin API,
+// each step checked on a client.
 func TestRoomLifecycle(t *testing.T) {
 	n := startNode(t)
 	c := nodetest.AdminClient(t, token, n.Addr())

@@ -129,6 +129,9 @@ func roomStatus(t *testing.T, p *nodeproc.Member, room string) (owner string, vi
 // owner that all nodes agree on, viewer sets are the union of both sides
 // and every client is told of the viewers it missed, and both sides'
 // catalog writes are everywhere.
+//
+// Long: the partition is built, cut, observed and healed in order; split
+// into steps, the order of the network events would no longer be visible.
 func TestPartition(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the partition test needs root to create network namespaces")

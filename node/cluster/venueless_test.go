@@ -14,6 +14,9 @@ import (
 // TestVenuelessAcrossNodes runs the venueless room actions with clients
 // spread over three nodes, and checks each client sees what it would see
 // if all were on one node.
+//
+// Long: one scenario of every room action across three nodes, in the order
+// a user would take them.
 func TestVenuelessAcrossNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
 	const room = "room_1"
@@ -132,6 +135,9 @@ func TestVenuelessAcrossNodes(t *testing.T) {
 
 // TestCatalogAcrossNodes checks that room configuration changes made on any
 // node reach every node, and every node's clients hear of them.
+//
+// Long: one scenario of catalog changes on one node seen on the others, in
+// order.
 func TestCatalogAcrossNodes(t *testing.T) {
 	nodes := startCluster(t, 3)
 	var clients []*nodetest.Client

@@ -30,6 +30,8 @@ const waitTimeout = 10 * time.Second
 // TestDemoPage joins as a guest, enters rooms, reacts, and follows what
 // other clients do: their reactions, a schedule change, viewers coming and
 // going (in a moderator's tab), and a room's deletion.
+//
+// Long: one walk through the demo page in a real browser, click by click.
 func TestDemoPage(t *testing.T) {
 	requireChromium(t)
 	n := nodetest.Start(t, nodetest.Config(t, ""))

@@ -71,6 +71,9 @@ func (h *blastHandler) Closed(Transport) { close(h.closed) }
 // into them; with the epoll read path and with a reading goroutine.
 // Against the session before direct writes, this passes too: it guards the
 // hand-over from Send's direct write to the writer.
+//
+// Long: the senders, the full socket buffers and the ping stream have to
+// run together; the setup and the check of every frame belong to one place.
 func TestSendUnderPressure(t *testing.T) {
 	for _, polled := range []bool{true, false} {
 		t.Run(fmt.Sprintf("polled=%v", polled), func(t *testing.T) {

@@ -90,6 +90,9 @@ func TestOwnerKilledUnderLoad(t *testing.T) {
 // owner's clients and on the other nodes' (which used to get server.error:
 // the owner's store error lost its kind crossing the peer link) — the
 // nodes resume by themselves, and nothing acknowledged is lost (see check).
+//
+// Long: load, database stop, restart and the final audit happen in this
+// order and share their counters.
 func TestDatabaseRestartUnderLoad(t *testing.T) {
 	begin := time.Now()
 	srv := pgtest.Start(t)

@@ -11,6 +11,9 @@ import (
 // TestVenuelessAndSocketIOShareRooms puts a venueless client and Valu
 // clients in one room: each sees the other's viewer entries and resource
 // reactions, because both dialects run the same engine operations.
+//
+// Long: one scenario across both dialects, each step depending on the
+// previous one; the order is the point.
 func TestVenuelessAndSocketIOShareRooms(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
 	a := sioagent.StartOrSkip(t)

@@ -78,6 +78,8 @@ func ownReaction(t *testing.T, c *client, resource string) string {
 	return *o.OwnReaction
 }
 
+// Long: one scenario played by real socket.io-client 2.x and 4.x agents in
+// turn; the order of their emits is the point.
 func TestJoinAndReactAcrossClientVersions(t *testing.T) {
 	n := nodetest.Start(t, nodetest.Config(t, ""))
 	a := sioagent.StartOrSkip(t)

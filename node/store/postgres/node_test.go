@@ -46,6 +46,8 @@ var inviteURL = regexp.MustCompile(`/i/([A-Za-z0-9]{6})$`)
 // own, empty data directory); with the database down, writes fail with
 // server.unavailable and nothing is announced, the node stays up, and it
 // recovers by itself when the database is back.
+//
+// Long: one node on a real PostgreSQL through a restart, step by step.
 func TestNodeWithPostgres(t *testing.T) {
 	srv := pgtest.Start(t) // the test's own server: it is stopped below
 	dsn := srv.CreateDB(t)
