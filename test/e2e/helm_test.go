@@ -177,6 +177,8 @@ func names(list map[string]any) []string {
 	return out
 }
 
+// TestHelmInstall runs the README's install commands against the API server
+// and checks, step by step, what it then holds.
 func TestHelmInstall(t *testing.T) {
 	c := start(t)
 	// The README's install commands (readme_test.go), run verbatim.
@@ -194,7 +196,16 @@ func TestHelmInstall(t *testing.T) {
 		}
 	}
 
-	// Every object is in the API server, as rendered.
+	checkInstalledObjects(t, c)
+	checkInstalledCRD(t, c)
+	checkInstalledRBAC(t, c)
+	checkSecretAcrossUpgrades(t, c, r, upgrade)
+	checkSampleRooms(t, c, r)
+	checkUninstall(t, c)
+}
+
+// checkInstalledObjects: every object is in the API server, as rendered.
+func checkInstalledObjects(t *testing.T, c *cluster) {
 	sts := c.getJSON("-n", ns, "statefulset", full)
 	spec := sts["spec"].(map[string]any)
 	if spec["replicas"].(float64) != 3 || spec["serviceName"] != full+"-gossip" || spec["podManagementPolicy"] != "Parallel" {
@@ -219,16 +230,21 @@ func TestHelmInstall(t *testing.T) {
 	if got := names(c.getJSON("-n", ns, "rolebindings")); !slices.Equal(got, []string{full + "-node", full + "-operator"}) {
 		t.Errorf("RoleBindings = %v", got)
 	}
+}
 
-	// The CRD is established and kept on uninstall.
+// checkInstalledCRD: the CRD is established and kept on uninstall.
+func checkInstalledCRD(t *testing.T, c *cluster) {
 	c.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/rooms.roomring.dev")
 	crd := c.getJSON("crd", "rooms.roomring.dev")
 	if crd["metadata"].(map[string]any)["annotations"].(map[string]any)["helm.sh/resource-policy"] != "keep" {
 		t.Error("the installed CRD lacks helm.sh/resource-policy: keep")
 	}
+}
 
-	// RBAC, as the API server's authorizer answers it: what config/rbac
-	// grants (test/chart checks the chart's rules equal it) and no more.
+// checkInstalledRBAC: RBAC, as the API server's authorizer answers it: what
+// config/rbac grants (test/chart checks the chart's rules equal it) and no
+// more.
+func checkInstalledRBAC(t *testing.T, c *cluster) {
 	for _, v := range []string{"get", "list", "create", "update", "delete"} {
 		if !c.canI(full+"-node", v, "rooms.roomring.dev", ns) {
 			t.Errorf("nodes may not %s rooms", v)
@@ -264,8 +280,11 @@ func TestHelmInstall(t *testing.T) {
 			t.Errorf("the operator may %s %s: %v, want %v", q.verb, q.resource, got, q.want)
 		}
 	}
+}
 
-	// The generated Secret survives upgrades (lookup); a given value wins.
+// checkSecretAcrossUpgrades: the generated Secret survives upgrades
+// (lookup); a given value wins.
+func checkSecretAcrossUpgrades(t *testing.T, c *cluster, r *readme, upgrade string) {
 	first := c.secretData(full)
 	for _, k := range []string{"jwt-secret", "cluster-key", "admin-token"} {
 		if len(first[k]) != 48 {
@@ -282,9 +301,11 @@ func TestHelmInstall(t *testing.T) {
 	if third["jwt-secret"] != given || third["cluster-key"] != first["cluster-key"] || third["admin-token"] != first["admin-token"] {
 		t.Errorf("upgrade with secrets.jwtSecret: %v (want the given JWT secret and the other keys kept)", third)
 	}
+}
 
-	// The sample Rooms are accepted by the CRD the chart installed, and an
-	// invalid one is refused by its schema.
+// checkSampleRooms: the sample Rooms are accepted by the CRD the chart
+// installed, and an invalid one is refused by its schema.
+func checkSampleRooms(t *testing.T, c *cluster, r *readme) {
 	r.sh(r.cmd("kubectl -n roomring apply -f config/samples/"))
 	rooms := r.sh(r.cmd("kubectl -n roomring get rooms"))
 	for _, col := range []string{"DISPLAY NAME", "OWNER", "VIEWERS", "READY", "Main Stage"} {
@@ -298,8 +319,11 @@ func TestHelmInstall(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "reactions") {
 		t.Errorf("a Room with a reaction outside the allowed set was accepted: %v\n%s", err, out)
 	}
+}
 
-	// helm uninstall removes the workloads and keeps the CRD and the Rooms.
+// checkUninstall: helm uninstall removes the workloads and keeps the CRD and
+// the Rooms.
+func checkUninstall(t *testing.T, c *cluster) {
 	c.run(c.helm, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
 	if _, err := c.try("kubectl", "-n", ns, "get", "statefulset", full); err == nil {
 		t.Error("the StatefulSet outlived helm uninstall")

@@ -1,0 +1,118 @@
+package chart
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// TestRBACMatchesGenerated: for every value set, the chart's Roles grant
+// exactly what config/rbac grants — the roles controller-gen generates from
+// the +kubebuilder:rbac markers of node/kube and controllers/ (make
+// manifests), which controllers/rbac_test.go proves sufficient against the
+// API server's RBAC authorizer, and the leader election Role. A rule added
+// to one and not the other fails here.
+func TestRBACMatchesGenerated(t *testing.T) {
+	gen := func(path string) map[string]bool {
+		b, err := os.ReadFile(filepath.Join(root, "config", "rbac", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var role obj
+		if err := yaml.Unmarshal(bytes.TrimPrefix(b, []byte("---\n")), &role); err != nil {
+			t.Fatalf("config/rbac/%s: %v", path, err)
+		}
+		return grants(t, role)
+	}
+	node, operator, election := gen("node/role.yaml"), gen("operator/role.yaml"), gen("leader_election_role.yaml")
+	if len(node) == 0 || len(operator) == 0 || len(election) == 0 {
+		t.Fatal("config/rbac has an empty role")
+	}
+	for _, f := range ciValues(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := render(t, "-f", f)
+			roomNS := str(r.must(t, "Role", fullname+"-node"), "metadata", "namespace")
+			want := map[string]map[string]bool{fullname + "-node": node}
+			if roomNS == namespace {
+				want[fullname+"-operator"] = union(operator, election)
+			} else {
+				want[fullname+"-operator"] = election
+				want[fullname+"-operator-rooms"] = operator
+			}
+			roles := r.all("Role")
+			if len(roles) != len(want) {
+				t.Errorf("%d Roles rendered, want %d", len(roles), len(want))
+			}
+			for _, role := range roles {
+				w, ok := want[role.name()]
+				if !ok {
+					t.Errorf("unexpected Role %s", role.name())
+					continue
+				}
+				got := grants(t, role)
+				for g := range got {
+					if !w[g] {
+						t.Errorf("Role %s grants %s, which config/rbac does not", role.name(), g)
+					}
+				}
+				for g := range w {
+					if !got[g] {
+						t.Errorf("Role %s lacks %s, which config/rbac grants", role.name(), g)
+					}
+				}
+			}
+		})
+	}
+}
+
+// grants expands a role's rules into "verb group/resource" entries; rules
+// with resource names, non-resource URLs or wildcards are refused (the
+// chart has none, and a comparison by expansion could not see through them).
+func grants(t *testing.T, role obj) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, rule := range list(role, "rules") {
+		if get(rule, "resourceNames") != nil || get(rule, "nonResourceURLs") != nil {
+			t.Fatalf("%s: rule %v has resourceNames or nonResourceURLs", role.name(), rule)
+		}
+		for _, g := range list(rule, "apiGroups") {
+			for _, res := range list(rule, "resources") {
+				for _, v := range list(rule, "verbs") {
+					if g == "*" || res == "*" || v == "*" {
+						t.Fatalf("%s: wildcard in rule %v", role.name(), rule)
+					}
+					out[fmt.Sprintf("%s %s/%s", v, g, res)] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func union(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// allows reports whether role grants verb on group/resource.
+func allows(role obj, group, resource, verb string) bool {
+	for _, rule := range list(role, "rules") {
+		if slices.Contains(list(rule, "apiGroups"), any(group)) &&
+			slices.Contains(list(rule, "resources"), any(resource)) &&
+			(slices.Contains(list(rule, "verbs"), any(verb)) || slices.Contains(list(rule, "verbs"), any("*"))) {
+			return true
+		}
+	}
+	return false
+}
