@@ -109,18 +109,18 @@ func (r *Router) publishChanges(changes []catalog.Change) {
 	for _, c := range changes {
 		switch {
 		case c.Before == nil && c.After != nil:
-			r.edge.Deliver(&op.Event{Kind: op.EvRoomCreate, Room: c.ID, Audience: op.ToWorld, Personal: true})
+			r.edge.Deliver(op.NewRoomCreated(c.ID))
 		case c.Before != nil && c.After == nil:
 			unlock := r.lockRoom(c.ID)
 			r.rooms.Forget(c.ID)
 			unlock()
-			r.edge.Deliver(&op.Event{Kind: op.EvRoomDelete, Room: c.ID, Audience: op.ToWorld, Data: op.RoomDeleted{ID: c.ID}})
+			r.edge.Deliver(op.NewRoomDeleted(c.ID))
 		case c.Before != nil && c.After != nil:
 			world = world || c.Cause != catalog.CauseSchedule && !c.Before.Equal(c.After)
 		}
 	}
 	if world {
-		r.edge.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
+		r.edge.Deliver(op.NewWorldUpdated())
 	}
 }
 

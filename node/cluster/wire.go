@@ -173,8 +173,12 @@ type viewerAdded struct {
 func toWireEvent(ev *op.Event) (*wireEvent, error) {
 	var data any = ev.Data
 	switch d := ev.Data.(type) {
-	case reaction.Event:
+	case op.ResourceReactionUpdated:
 		data = resourceEvent{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: toWireUser(d.User)}
+	case op.ResourceReactionDeleted:
+		data = resourceEvent{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: toWireUser(d.User)}
+	case op.Unknown:
+		data = json.RawMessage(d.JSON)
 	case op.ViewerAdded:
 		data = viewerAdded{User: toWireUser(d.User)}
 	case op.ViewerSnapshot:
@@ -228,9 +232,14 @@ func (w *wireEvent) event() (*op.Event, error) {
 	case op.EvResourceUpdated, op.EvResourceDeleted:
 		var d resourceEvent
 		err = json.Unmarshal(w.Data, &d)
-		ev.Data = reaction.Event{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: d.User.user()}
+		r := op.ResourceReaction{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: d.User.user()}
+		if w.Kind == op.EvResourceUpdated {
+			ev.Data = op.ResourceReactionUpdated(r)
+		} else {
+			ev.Data = op.ResourceReactionDeleted(r)
+		}
 	default:
-		ev.Data = w.Data
+		ev.Data = op.Unknown{Kind: w.Kind, JSON: w.Data}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decode %s event: %w", w.Kind, err)

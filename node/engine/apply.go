@@ -49,16 +49,14 @@ func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room) (Change, error)
 	case cur == nil: // deleted concurrently
 		return Unchanged, nil
 	case old == nil:
-		e.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
+		e.bcast.PublishAll(op.NewRoomCreated(r.ID))
 		return Created, nil
 	case old.Equal(cur):
 		return Unchanged, nil
 	}
 	e.NotifyWorldChanged()
 	if !maps.EqualFunc(old.ScheduleData, cur.ScheduleData, sameJSON) {
-		ev := &op.Event{Kind: op.EvSchedule, Room: cur.ID, Audience: op.ToRoom,
-			Data: op.Schedule{Room: cur.ID, ScheduleData: cur.ScheduleData}}
-		if err := e.owner.Announce(ctx, cur.ID, ev); err != nil {
+		if err := e.owner.Announce(ctx, cur.ID, op.NewSchedule(cur.ID, cur.ScheduleData)); err != nil {
 			e.log.WarnContext(ctx, "schedule change not announced", "room", cur.ID, "err", err)
 		}
 	}

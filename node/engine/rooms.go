@@ -29,9 +29,7 @@ func (c *Client) schedule(ctx context.Context, o op.SetSchedule, v roomView) (op
 	if err := c.eng.rooms.SetSchedule(ctx, v.id, o.Data); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
 	}
-	ev := &op.Event{Kind: op.EvSchedule, Room: v.id, Audience: op.ToRoom,
-		Data: op.Schedule{Room: v.id, ScheduleData: o.Data}}
-	if err := c.eng.owner.Announce(ctx, v.id, ev); err != nil {
+	if err := c.eng.owner.Announce(ctx, v.id, op.NewSchedule(v.id, o.Data)); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
 	}
 	return op.Done{}, nil
@@ -60,7 +58,7 @@ func (e *Engine) roomDeleted(ctx context.Context, id string) {
 	if err := e.owner.Forget(ctx, id); err != nil {
 		e.log.WarnContext(ctx, "owner did not forget deleted room", "room", id, "err", err)
 	}
-	e.bcast.PublishAll(&op.Event{Kind: op.EvRoomDelete, Room: id, Audience: op.ToWorld, Data: op.RoomDeleted{ID: id}})
+	e.bcast.PublishAll(op.NewRoomDeleted(id))
 }
 
 func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
@@ -72,8 +70,8 @@ func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (o
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindCreateRoom, err)
 	}
-	c.eng.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
-	return op.RoomCreated{Room: r.ID}, nil
+	c.eng.bcast.PublishAll(op.NewRoomCreated(r.ID))
+	return op.CreateRoomResult{Room: r.ID}, nil
 }
 
 // RoomConfigResult is the result of op.GetRoomConfig and
@@ -109,7 +107,7 @@ func (c *Client) configPatch(ctx context.Context, o op.PatchRoomConfig, v roomVi
 
 // NotifyWorldChanged sends every client its new world config.
 func (e *Engine) NotifyWorldChanged() {
-	e.bcast.PublishAll(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
+	e.bcast.PublishAll(op.NewWorldUpdated())
 }
 
 func (c *Client) configList(context.Context, op.ListRoomConfigs, roomView) (op.Result, *op.Error) {

@@ -139,8 +139,7 @@ func (m *Manager) enter(roomID string, u op.User, edge string, list bool) []op.U
 				if _, ok := s.edges[edge]; !ok {
 					edges = append(edges, edge)
 				}
-				m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
-					Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+				m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 			}
 		} else {
 			v.user = u
@@ -200,8 +199,7 @@ func (s *state) leave(pub Publisher, userID, edge string) {
 
 func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
 	if len(edges) > 0 {
-		pub.Publish(edges, &op.Event{Kind: op.EvViewerRemoved, Room: s.id,
-			Audience: op.ToRoomViewers, Subject: userID, Data: op.ViewerRemoved{UserID: userID}})
+		pub.Publish(edges, op.NewViewerRemoved(s.id, userID))
 	}
 }
 
@@ -271,8 +269,7 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 					if _, ok := s.edges[edge]; !ok {
 						edges = append(edges, edge)
 					}
-					m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
-						Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+					m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 				}
 			}
 			v.user = u
@@ -314,8 +311,7 @@ func (m *Manager) Snapshot(roomID string, edges ...string) {
 		edges = s.edgeList()
 	}
 	if len(edges) > 0 {
-		m.pub.Publish(edges, &op.Event{Kind: op.EvViewerSnapshot, Room: roomID, Audience: op.ToRoomViewers,
-			Data: op.ViewerSnapshot{Users: users}})
+		m.pub.Publish(edges, op.NewViewerSnapshot(roomID, users))
 	}
 }
 
@@ -447,8 +443,7 @@ func (m *Manager) flush() {
 			counts := s.counts
 			s.counts = map[string]int{}
 			if edges := s.edgeList(); len(edges) > 0 {
-				m.pub.Publish(edges, &op.Event{Kind: op.EvReaction, Room: s.id, Audience: op.ToRoom,
-					Data: op.Reaction{Room: s.id, Reactions: counts}})
+				m.pub.Publish(edges, op.NewReaction(s.id, counts))
 			}
 		}
 		for k, t := range s.debounce {
