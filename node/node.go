@@ -167,7 +167,6 @@ func (n *Node) build(ctx context.Context) error {
 	var (
 		owner     engine.Owner
 		resources engine.ResourceReactions
-		bcast     engine.Broadcaster
 	)
 	if cfg.Cluster.Enabled() {
 		// A cluster member: the ring decides which node owns each room; the
@@ -180,12 +179,12 @@ func (n *Node) build(ctx context.Context) error {
 			return err
 		}
 		n.cluster, n.rooms, n.pool = r, r.Rooms(), r
-		owner, resources, bcast = r, r, r
+		owner, resources = r, r
 	} else {
 		// Standalone: this node owns every room.
 		n.rooms = room.NewManager(room.DefaultConfig(), localPublisher{n.edge})
 		n.pool = admin.NewLocalPool(cfg.NodeName, adminAddr, n.rooms)
-		owner, resources, bcast = engine.LocalOwner{M: n.rooms}, reaction.NewOwner(cfg.Reactions, n.store, n.rooms), localPublisher{n.edge}
+		owner, resources = engine.LocalOwner{M: n.rooms}, reaction.NewOwner(cfg.Reactions, n.store, n.rooms)
 	}
 
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
@@ -216,7 +215,7 @@ func (n *Node) build(ctx context.Context) error {
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: owner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: rooms,
+		Owner: owner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: rooms,
 	})
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
 	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
@@ -313,7 +312,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// localPublisher delivers owner and world events to this node's edge.
+// localPublisher delivers owner events to this node's edge.
 type localPublisher struct{ e *edge.Edge }
 
 func (p localPublisher) Publish(edges []string, ev *op.Event) {
@@ -321,5 +320,3 @@ func (p localPublisher) Publish(edges []string, ev *op.Event) {
 		p.e.Post(ev) // under the room's lock: never wait for a fan-out
 	}
 }
-
-func (p localPublisher) PublishAll(ev *op.Event) { p.e.Deliver(ev) }

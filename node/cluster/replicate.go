@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/catalog"
-	"github.com/roomring/roomring/node/op"
 )
 
 // notice is a gossiped catalog write: the records themselves when they fit
@@ -100,28 +100,17 @@ func (r *Router) fetchCatalog(ctx context.Context, from string) ([]catalog.Recor
 }
 
 // publishChanges tells this node's sessions about catalog changes made on
-// other nodes, as the engine tells them about its own: room.create for a
-// new room, room.delete for a deleted one (whose owner state goes too), and
-// one world.updated for any other change but a schedule's (room.schedule
-// reaches the room's members from its owner).
+// other nodes, as the engine tells them about its own (announce.Changes),
+// once the owner state of deleted rooms is gone.
 func (r *Router) publishChanges(changes []catalog.Change) {
-	world := false
 	for _, c := range changes {
-		switch {
-		case c.Before == nil && c.After != nil:
-			r.edge.Deliver(op.NewRoomCreated(c.ID))
-		case c.Before != nil && c.After == nil:
+		if c.Before != nil && c.After == nil {
 			unlock := r.lockRoom(c.ID)
 			r.rooms.Forget(c.ID)
 			unlock()
-			r.edge.Deliver(op.NewRoomDeleted(c.ID))
-		case c.Before != nil && c.After != nil:
-			world = world || c.Cause != catalog.CauseSchedule && !c.Before.Equal(c.After)
 		}
 	}
-	if world {
-		r.edge.Deliver(op.NewWorldUpdated())
-	}
+	announce.Changes(r.edge, changes...)
 }
 
 // gossip is the Router as membership.Delegate: the catalog rides on gossip.
