@@ -229,15 +229,12 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		}
 		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
-	// World events go to this node's sessions; other members derive theirs
-	// from the replicated catalog change.
-	bcast := owner.EdgePublisher{Edge: n.edge}
 	n.engine = engine.New(engine.Config{
 		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: roomOwner, Resources: resources, Edge: n.edge, Broadcaster: bcast, Logger: n.log, Rooms: writer,
+		Owner: roomOwner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer,
 	})
 	return nil
 }

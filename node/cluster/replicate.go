@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster/membership"
 	"github.com/roomring/roomring/node/cluster/peer"
 	"github.com/roomring/roomring/node/edge"
-	"github.com/roomring/roomring/node/op"
 )
 
 // catalogSync replicates the room catalog over gossip: local writes are
@@ -131,26 +131,15 @@ func (r *catalogSync) fetchCatalog(ctx context.Context, from string) ([]catalog.
 }
 
 // publishChanges tells this node's sessions about catalog changes made on
-// other nodes, as the engine tells them about its own: room.create for a
-// new room, room.delete for a deleted one (whose owner state goes too), and
-// one world.updated for any other change but a schedule's (room.schedule
-// reaches the room's members from its owner).
+// other nodes, as the engine tells them about its own (announce.Changes),
+// once the owner state of deleted rooms is gone.
 func (r *catalogSync) publishChanges(changes []catalog.Change) {
-	world := false
 	for _, c := range changes {
-		switch {
-		case c.Before == nil && c.After != nil:
-			r.edge.Deliver(&op.Event{Kind: op.EvRoomCreate, Room: c.ID, Audience: op.ToWorld, Personal: true})
-		case c.Before != nil && c.After == nil:
+		if c.Before != nil && c.After == nil {
 			r.forget(c.ID)
-			r.edge.Deliver(&op.Event{Kind: op.EvRoomDelete, Room: c.ID, Audience: op.ToWorld, Data: op.RoomDeleted{ID: c.ID}})
-		case c.Before != nil && c.After != nil:
-			world = world || c.Cause != catalog.CauseSchedule && !c.Before.Equal(c.After)
 		}
 	}
-	if world {
-		r.edge.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
-	}
+	announce.Changes(r.edge, changes...)
 }
 
 // NotifyMsg implements membership.Delegate.

@@ -144,8 +144,9 @@ func fromWireUsers(ws []wireUser) []op.User {
 	return out
 }
 
-// wireEvent is an op.Event between nodes. Its payload travels as JSON and
-// is decoded back into the type its encoders expect (see eventData).
+// wireEvent is an op.Event between nodes. Its payload travels in its
+// kind's peer form (peerForms), which keeps everything the receiving node's
+// encoders need, the incognito flag included.
 type wireEvent struct {
 	Kind     op.EventKind    `json:"kind"`
 	Room     string          `json:"room,omitempty"`
@@ -155,85 +156,158 @@ type wireEvent struct {
 	Data     json.RawMessage `json:"data,omitempty"`
 }
 
-// resourceEvent is reaction.Event on the wire: reaction.Event marshals to
-// the venueless shape, which hides incognito users and drops their ids.
-type resourceEvent struct {
-	Room     string    `json:"room"`
-	Resource string    `json:"resource"`
-	Comment  string    `json:"comment"`
-	Reaction string    `json:"reaction"`
-	Updated  time.Time `json:"updated"`
-	User     wireUser  `json:"user"`
+// peerForm is how one event kind's payload crosses the peer link.
+type peerForm struct {
+	// encode returns the payload's peer form; ok is false when p is not
+	// of the form's kind.
+	encode func(p op.Payload) (form any, ok bool)
+	decode func(b []byte) (op.Payload, error)
 }
 
-type viewerAdded struct {
-	User wireUser `json:"user"`
+// formOf is the peer form that writes a payload P as W.
+func formOf[P op.Payload, W any](to func(P) W, from func(W) P) peerForm {
+	return peerForm{
+		encode: func(p op.Payload) (any, bool) {
+			d, ok := p.(P)
+			if !ok {
+				return nil, false
+			}
+			return to(d), true
+		},
+		decode: func(b []byte) (op.Payload, error) {
+			var w W
+			if err := json.Unmarshal(b, &w); err != nil {
+				return nil, err
+			}
+			return from(w), nil
+		},
+	}
 }
 
+// peerForms is the registry of the event kinds nodes exchange: kind →
+// peer form of its payload. Kinds missing here travel as op.Unknown. The
+// JSON keys are the ones nodes have always written, so that nodes of
+// different versions understand each other.
+var peerForms = map[op.EventKind]peerForm{
+	op.EvViewerAdded: formOf(
+		func(d op.ViewerAdded) viewerAdded { return viewerAdded{User: toWireUser(d.User)} },
+		func(w viewerAdded) op.ViewerAdded { return op.ViewerAdded{User: w.User.user()} }),
+	op.EvViewerRemoved: formOf(
+		func(d op.ViewerRemoved) viewerRemoved { return viewerRemoved(d) },
+		func(w viewerRemoved) op.ViewerRemoved { return op.ViewerRemoved(w) }),
+	op.EvViewerSnapshot: formOf(
+		func(d op.ViewerSnapshot) viewerSnapshot { return viewerSnapshot{Users: toWireUsers(d.Users)} },
+		func(w viewerSnapshot) op.ViewerSnapshot { return op.ViewerSnapshot{Users: fromWireUsers(w.Users)} }),
+	op.EvReaction: formOf(
+		func(d op.Reaction) roomReaction { return roomReaction(d) },
+		func(w roomReaction) op.Reaction { return op.Reaction(w) }),
+	op.EvSchedule: formOf(
+		func(d op.Schedule) schedule { return schedule(d) },
+		func(w schedule) op.Schedule { return op.Schedule(w) }),
+	op.EvRoomCreate: formOf(
+		func(d op.RoomCreated) roomID { return roomID(d) },
+		func(w roomID) op.RoomCreated { return op.RoomCreated(w) }),
+	op.EvRoomDelete: formOf(
+		func(d op.RoomDeleted) roomID { return roomID(d) },
+		func(w roomID) op.RoomDeleted { return op.RoomDeleted(w) }),
+	op.EvWorldUpdated: formOf(
+		func(op.WorldUpdated) struct{} { return struct{}{} },
+		func(struct{}) op.WorldUpdated { return op.WorldUpdated{} }),
+	op.EvResourceUpdated: formOf(
+		func(d op.ResourceReactionUpdated) resourceEvent { return toResourceEvent(op.ResourceReaction(d)) },
+		func(w resourceEvent) op.ResourceReactionUpdated { return op.ResourceReactionUpdated(w.reaction()) }),
+	op.EvResourceDeleted: formOf(
+		func(d op.ResourceReactionDeleted) resourceEvent { return toResourceEvent(op.ResourceReaction(d)) },
+		func(w resourceEvent) op.ResourceReactionDeleted { return op.ResourceReactionDeleted(w.reaction()) }),
+}
+
+// The peer forms of the payloads.
+type (
+	viewerAdded struct {
+		User wireUser `json:"user"`
+	}
+	viewerRemoved struct {
+		UserID string `json:"user_id"`
+	}
+	viewerSnapshot struct {
+		Users []wireUser `json:"users"`
+	}
+	roomReaction struct {
+		Room      string         `json:"room"`
+		Reactions map[string]int `json:"reactions"`
+	}
+	schedule struct {
+		Room         string         `json:"room"`
+		ScheduleData map[string]any `json:"schedule_data"`
+	}
+	roomID struct {
+		ID string `json:"id"`
+	}
+	// resourceEvent carries the reacting user whole (wireUser), incognito
+	// or not; clients' encoders hide what they must.
+	resourceEvent struct {
+		Room     string    `json:"room"`
+		Resource string    `json:"resource"`
+		Comment  string    `json:"comment"`
+		Reaction string    `json:"reaction"`
+		Updated  time.Time `json:"updated"`
+		User     wireUser  `json:"user"`
+	}
+)
+
+func toResourceEvent(r op.ResourceReaction) resourceEvent {
+	return resourceEvent{Room: r.Room, Resource: r.Resource, Comment: r.Comment, Reaction: r.Reaction, Updated: r.Updated, User: toWireUser(r.User)}
+}
+
+func (w resourceEvent) reaction() op.ResourceReaction {
+	return op.ResourceReaction{Room: w.Room, Resource: w.Resource, Comment: w.Comment, Reaction: w.Reaction, Updated: w.Updated, User: w.User.user()}
+}
+
+// toWireEvent writes ev in its peer form. An op.Unknown payload (of a kind
+// this node does not know) travels on as it came.
 func toWireEvent(ev *op.Event) (*wireEvent, error) {
-	var data any = ev.Data
-	switch d := ev.Data.(type) {
-	case reaction.Event:
-		data = resourceEvent{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: toWireUser(d.User)}
-	case op.ViewerAdded:
-		data = viewerAdded{User: toWireUser(d.User)}
-	case op.ViewerSnapshot:
-		data = struct {
-			Users []wireUser `json:"users"`
-		}{toWireUsers(d.Users)}
+	w := &wireEvent{Kind: ev.Kind, Room: ev.Room, Audience: ev.Audience, Subject: ev.Subject, Personal: ev.Personal}
+	if ev.Data == nil {
+		w.Data = json.RawMessage("null")
+		return w, nil
+	}
+	if u, ok := ev.Data.(op.Unknown); ok {
+		w.Data = u.JSON
+		return w, nil
+	}
+	var data any
+	form, ok := peerForms[ev.Kind]
+	if ok {
+		data, ok = form.encode(ev.Data)
+	}
+	if !ok {
+		return nil, fmt.Errorf("encode %s event: no peer form for %T", ev.Kind, ev.Data)
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", ev.Kind, err)
 	}
-	return &wireEvent{Kind: ev.Kind, Room: ev.Room, Audience: ev.Audience, Subject: ev.Subject, Personal: ev.Personal, Data: b}, nil
+	w.Data = b
+	return w, nil
 }
 
 // event decodes w into the event an owner on this node would have
-// published: payloads of known kinds get their Go types back, others stay
-// raw JSON (which every encoder marshals verbatim).
+// published: payloads of known kinds get their Go types back, others are
+// op.Unknown.
 func (w *wireEvent) event() (*op.Event, error) {
 	ev := &op.Event{Kind: w.Kind, Room: w.Room, Audience: w.Audience, Subject: w.Subject, Personal: w.Personal}
 	if len(w.Data) == 0 || string(w.Data) == "null" {
 		return ev, nil
 	}
-	var err error
-	switch w.Kind {
-	case op.EvViewerAdded:
-		var d viewerAdded
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = op.ViewerAdded{User: d.User.user()}
-	case op.EvViewerRemoved:
-		var d op.ViewerRemoved
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = d
-	case op.EvReaction:
-		var d op.Reaction
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = d
-	case op.EvSchedule:
-		var d op.Schedule
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = d
-	case op.EvRoomDelete:
-		var d op.RoomDeleted
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = d
-	case op.EvViewerSnapshot:
-		var d struct {
-			Users []wireUser `json:"users"`
-		}
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = op.ViewerSnapshot{Users: fromWireUsers(d.Users)}
-	case op.EvResourceUpdated, op.EvResourceDeleted:
-		var d resourceEvent
-		err = json.Unmarshal(w.Data, &d)
-		ev.Data = reaction.Event{Room: d.Room, Resource: d.Resource, Comment: d.Comment, Reaction: d.Reaction, Updated: d.Updated, User: d.User.user()}
-	default:
-		ev.Data = w.Data
+	form, ok := peerForms[w.Kind]
+	if !ok {
+		ev.Data = op.Unknown{Kind: w.Kind, JSON: w.Data}
+		return ev, nil
 	}
+	d, err := form.decode(w.Data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s event: %w", w.Kind, err)
 	}
+	ev.Data = d
 	return ev, nil
 }

@@ -58,14 +58,12 @@ func (t *toldViewers) missed(room string, snap op.ViewerSnapshot) []*op.Event {
 	for _, u := range snap.Users {
 		now[u.ID] = struct{}{}
 		if _, ok := t.seen[u.ID]; !ok {
-			out = append(out, &op.Event{Kind: op.EvViewerAdded, Room: room, Audience: op.ToRoomViewers,
-				Subject: u.ID, Data: op.ViewerAdded{User: u}})
+			out = append(out, op.NewViewerAdded(room, u))
 		}
 	}
 	for uid := range t.seen {
 		if _, ok := now[uid]; !ok {
-			out = append(out, &op.Event{Kind: op.EvViewerRemoved, Room: room, Audience: op.ToRoomViewers,
-				Subject: uid, Data: op.ViewerRemoved{UserID: uid}})
+			out = append(out, op.NewViewerRemoved(room, uid))
 		}
 	}
 	t.seen = now

@@ -35,10 +35,11 @@ const (
 
 // ApplyRoom makes r the room's configuration on this node — the operator's
 // push through the admin API — and tells clients what changed, as the
-// websocket's admin actions do: room.create for a new room, a new
-// world.config for a changed one, and room.schedule to the room's members
-// when its schedule data changed. Applying the configuration the node holds
-// already changes nothing and tells nobody, so repeated pushes are free.
+// websocket's admin actions do (announce.Changes: room.create for a new
+// room, a new world.config for a changed one), and room.schedule to the
+// room's members when its schedule data changed. Applying the
+// configuration the node holds already changes nothing and tells nobody,
+// so repeated pushes are free.
 func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room) (Change, error) {
 	old := e.catalog.Get(r.ID)
 	if err := e.catalog.Upsert(ctx, r.Clone()); err != nil {
@@ -48,17 +49,15 @@ func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room) (Change, error)
 	switch {
 	case cur == nil: // deleted concurrently
 		return Unchanged, nil
-	case old == nil:
-		e.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
-		return Created, nil
 	case old.Equal(cur):
 		return Unchanged, nil
 	}
-	e.NotifyWorldChanged()
+	e.changed(catalog.Change{ID: r.ID, Before: old, After: cur, Cause: catalog.CauseManifest})
+	if old == nil {
+		return Created, nil
+	}
 	if !maps.EqualFunc(old.ScheduleData, cur.ScheduleData, sameJSON) {
-		ev := &op.Event{Kind: op.EvSchedule, Room: cur.ID, Audience: op.ToRoom,
-			Data: op.Schedule{Room: cur.ID, ScheduleData: cur.ScheduleData}}
-		if err := e.owner.Announce(ctx, cur.ID, ev); err != nil {
+		if err := e.owner.Announce(ctx, cur.ID, op.NewSchedule(cur.ID, cur.ScheduleData)); err != nil {
 			e.log.WarnContext(ctx, "schedule change not announced", "room", cur.ID, "err", err)
 		}
 	}

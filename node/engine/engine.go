@@ -34,16 +34,6 @@ type Owner interface {
 	Forget(ctx context.Context, room string) error
 }
 
-// Broadcaster publishes the world-wide events of catalog changes this node
-// made (room.create, room.delete, world.updated) to every edge of the
-// service. In a cluster the other nodes derive the same events from the
-// replicated change when they apply it (node/cluster), so a cluster's
-// Broadcaster delivers to this node's sessions only and an event never
-// reaches a node before the configuration it announces.
-type Broadcaster interface {
-	PublishAll(ev *op.Event)
-}
-
 // Config is the world's configuration as the engine needs it.
 type Config struct {
 	WorldID    string
@@ -66,7 +56,6 @@ type Engine struct {
 	rooms    RoomWriter
 	owner    Owner
 	edge     *edge.Edge
-	bcast    Broadcaster
 	log      *slog.Logger
 
 	// resources is nil on nodes without resource reactions (503 then).
@@ -81,13 +70,12 @@ type Engine struct {
 
 // Deps are the engine's collaborators.
 type Deps struct {
-	Verifier    *auth.Verifier
-	Policy      *auth.Policy
-	Catalog     *catalog.Catalog
-	Owner       Owner
-	Edge        *edge.Edge
-	Broadcaster Broadcaster
-	Logger      *slog.Logger
+	Verifier *auth.Verifier
+	Policy   *auth.Policy
+	Catalog  *catalog.Catalog
+	Owner    Owner
+	Edge     *edge.Edge
+	Logger   *slog.Logger
 
 	// Resources serves resource reactions (optional).
 	Resources ResourceReactions
@@ -103,7 +91,7 @@ func New(cfg Config, d Deps) *Engine {
 		d.Rooms = d.Catalog
 	}
 	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog, rooms: d.Rooms,
-		owner: d.Owner, resources: d.Resources, edge: d.Edge, bcast: d.Broadcaster, log: d.Logger, perUser: map[string][]*Client{}}
+		owner: d.Owner, resources: d.Resources, edge: d.Edge, log: d.Logger, perUser: map[string][]*Client{}}
 }
 
 // Catalog returns the engine's catalog.

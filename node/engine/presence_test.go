@@ -58,7 +58,6 @@ func (o *gatedOwner) isPresent(uid string) bool {
 func (o *gatedOwner) React(context.Context, string, string, string) error { return nil }
 func (o *gatedOwner) Announce(context.Context, string, *op.Event) error   { return nil }
 func (o *gatedOwner) Forget(context.Context, string) error                { return nil }
-func (o *gatedOwner) PublishAll(*op.Event)                                {}
 
 type nopSink struct{ uid string }
 
@@ -88,7 +87,7 @@ func TestReloadRace(t *testing.T) {
 	owner := &gatedOwner{present: map[string]bool{}, leaving: make(chan struct{}), entered: make(chan struct{}, 8)}
 	eng := New(Config{WorldID: "w"}, Deps{
 		Policy:  &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()},
-		Catalog: cat, Owner: owner, Edge: edge.New("local"), Broadcaster: owner,
+		Catalog: cat, Owner: owner, Edge: edge.New("local"),
 		Logger: testkit.Logger(t),
 	})
 	u := &auth.User{ID: "u"}

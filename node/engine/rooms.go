@@ -29,38 +29,42 @@ func (c *Client) schedule(ctx context.Context, o op.SetSchedule, v roomView) (op
 	if err := c.eng.rooms.SetSchedule(ctx, v.id, o.Data); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
 	}
-	ev := &op.Event{Kind: op.EvSchedule, Room: v.id, Audience: op.ToRoom,
-		Data: op.Schedule{Room: v.id, ScheduleData: o.Data}}
-	if err := c.eng.owner.Announce(ctx, v.id, ev); err != nil {
+	if err := c.eng.owner.Announce(ctx, v.id, op.NewSchedule(v.id, o.Data)); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetSchedule, err)
 	}
 	return op.Done{}, nil
 }
 
 func (c *Client) deleteRoom(ctx context.Context, _ op.DeleteRoom, v roomView) (op.Result, *op.Error) {
+	before := c.eng.catalog.Get(v.id)
 	if err := c.eng.rooms.Delete(ctx, v.id); err != nil {
 		return nil, c.eng.internal(ctx, op.KindDeleteRoom, err)
 	}
-	c.eng.roomDeleted(ctx, v.id)
+	c.eng.roomDeleted(ctx, v.id, before)
 	return op.Done{}, nil
 }
 
 // DeleteRoom removes a room from the catalog, drops its owner state and
 // tells every client of the world.
 func (e *Engine) DeleteRoom(ctx context.Context, id string) error {
+	before := e.catalog.Get(id)
 	if err := e.catalog.Delete(ctx, id); err != nil {
 		return err
 	}
-	e.roomDeleted(ctx, id)
+	e.roomDeleted(ctx, id, before)
 	return nil
 }
 
 // roomDeleted drops a deleted room's owner state and tells every client.
-func (e *Engine) roomDeleted(ctx context.Context, id string) {
+// before is the room as the catalog held it (nil when unknown).
+func (e *Engine) roomDeleted(ctx context.Context, id string, before *catalog.Room) {
 	if err := e.owner.Forget(ctx, id); err != nil {
 		e.log.WarnContext(ctx, "owner did not forget deleted room", "room", id, "err", err)
 	}
-	e.bcast.PublishAll(&op.Event{Kind: op.EvRoomDelete, Room: id, Audience: op.ToWorld, Data: op.RoomDeleted{ID: id}})
+	if before == nil {
+		before = &catalog.Room{ID: id} // deleted all the same
+	}
+	e.changed(catalog.Change{ID: id, Before: before, Cause: catalog.CauseDelete})
 }
 
 func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
@@ -72,8 +76,8 @@ func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (o
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindCreateRoom, err)
 	}
-	c.eng.bcast.PublishAll(&op.Event{Kind: op.EvRoomCreate, Room: r.ID, Audience: op.ToWorld, Personal: true})
-	return op.RoomCreated{Room: r.ID}, nil
+	c.eng.changed(catalog.Change{ID: r.ID, After: r, Cause: catalog.CauseCreate})
+	return op.CreateRoomResult{Room: r.ID}, nil
 }
 
 // RoomConfigResult is the result of op.GetRoomConfig and
@@ -99,17 +103,16 @@ func (c *Client) configGet(_ context.Context, _ op.GetRoomConfig, v roomView) (o
 }
 
 func (c *Client) configPatch(ctx context.Context, o op.PatchRoomConfig, v roomView) (op.Result, *op.Error) {
+	before := c.eng.catalog.Get(v.id)
 	r, err := c.eng.rooms.Patch(ctx, v.id, o.Fields)
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindPatchRoomConfig, err)
 	}
-	c.eng.NotifyWorldChanged()
+	if before == nil {
+		before = r // created and patched since the route's check: still an update
+	}
+	c.eng.changed(catalog.Change{ID: r.ID, Before: before, After: r, Cause: catalog.CauseUpdate})
 	return RoomConfigResult{Room: r}, nil
-}
-
-// NotifyWorldChanged sends every client its new world config.
-func (e *Engine) NotifyWorldChanged() {
-	e.bcast.PublishAll(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
 }
 
 func (c *Client) configList(context.Context, op.ListRoomConfigs, roomView) (op.Result, *op.Error) {
@@ -117,11 +120,12 @@ func (c *Client) configList(context.Context, op.ListRoomConfigs, roomView) (op.R
 }
 
 func (c *Client) configReorder(ctx context.Context, o op.ReorderRooms, _ roomView) (op.Result, *op.Error) {
+	before := c.eng.catalog.List()
 	rooms, err := c.eng.rooms.Reorder(ctx, o.IDs)
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindReorderRooms, err)
 	}
-	c.eng.NotifyWorldChanged()
+	c.eng.changed(reordered(before, rooms)...)
 	return RoomConfigsResult{Rooms: rooms}, nil
 }
 

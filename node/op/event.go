@@ -1,5 +1,7 @@
 package op
 
+import "time"
+
 // EventKind names a server push. Names follow venueless; the Socket.IO codec
 // maps the ones Valu clients know onto Valu's event names.
 type EventKind string
@@ -25,12 +27,6 @@ const (
 // died with the previous owner.
 const EvViewerSnapshot EventKind = "room.viewer.snapshot"
 
-// ViewerSnapshot is the payload of EvViewerSnapshot: the room's visible
-// viewers.
-type ViewerSnapshot struct {
-	Users []User `json:"users"`
-}
-
 // Audience says which of an edge's sessions receive an event.
 type Audience uint8
 
@@ -44,54 +40,57 @@ const (
 	ToWorld
 )
 
+// Payload is an event's data: one Go type per event kind (event_types.go).
+// Payloads carry no wire shape; each codec encodes them in its own. They
+// are values, shared by every session an event reaches: nobody may modify
+// one once it is published.
+type Payload interface {
+	EventKind() EventKind
+}
+
 // Event is one push, produced once by the room owner or the catalog and
-// encoded at most once per dialect by each edge.
+// encoded at most once per dialect by each edge. Build events with their
+// kind's constructor (NewViewerAdded, NewSchedule, …), which sets Kind to
+// Data's kind and the audience the kind has.
 //
 // Personal events (Personal true) carry data that depends on who receives it
 // (world.updated, room.create): the edge asks each session to build its own
 // payload instead of sharing one encoding.
 type Event struct {
+	// Kind is Data.EventKind() (when Data is set); the edge routes on it.
 	Kind     EventKind
 	Room     string
 	Audience Audience
 	Subject  string // user id the event is about, for ToRoomViewers
 	Personal bool
-	Data     any // JSON-encodable payload in venueless shape
+	Data     Payload
+}
+
+func newEvent(room string, aud Audience, subject string, personal bool, p Payload) *Event {
+	return &Event{Kind: p.EventKind(), Room: room, Audience: aud, Subject: subject, Personal: personal, Data: p}
 }
 
 // User is a user's public identity as other clients see it. Profile holds the
 // token's profile claim verbatim.
 type User struct {
-	ID      string         `json:"id"`
-	Profile map[string]any `json:"profile"`
-	Badges  []string       `json:"badges"`
-	// Incognito users (Valu privacyMode 1) are counted but never identified.
-	Incognito bool `json:"-"`
+	ID      string
+	Profile map[string]any
+	Badges  []string
+	// Incognito users (Valu privacyMode 1) are counted but never
+	// identified: codecs must not reveal their id or profile where they
+	// show a user who acted.
+	Incognito bool
 }
 
-// ViewerAdded is the payload of room.viewer.added.
-type ViewerAdded struct {
-	User User `json:"user"`
-}
-
-// ViewerRemoved is the payload of room.viewer.removed.
-type ViewerRemoved struct {
-	UserID string `json:"user_id"`
-}
-
-// Reaction is the payload of room.reaction.
-type Reaction struct {
-	Room      string         `json:"room"`
-	Reactions map[string]int `json:"reactions"`
-}
-
-// Schedule is the payload of room.schedule.
-type Schedule struct {
-	Room         string         `json:"room"`
-	ScheduleData map[string]any `json:"schedule_data"`
-}
-
-// RoomDeleted is the payload of room.delete.
-type RoomDeleted struct {
-	ID string `json:"id"`
+// ResourceReaction is what a resource reaction event tells: who (User)
+// reacted with Reaction to a resource or one of its comments, and when.
+type ResourceReaction struct {
+	Room     string
+	Resource string
+	Comment  string
+	Reaction string // the new reaction, or the one deleted
+	Updated  time.Time
+	// User is who reacted. When User.Incognito, encoders must not reveal
+	// the id or the profile.
+	User User
 }

@@ -24,8 +24,8 @@ type EnterResult struct {
 	Perms   RoomPerms
 }
 
-// RoomCreated is the result of CreateRoom.
-type RoomCreated struct{ Room string }
+// CreateRoomResult is the result of CreateRoom.
+type CreateRoomResult struct{ Room string }
 
 // InviteLinkResult is the result of InviteLink.
 type InviteLinkResult struct{ URL string }
@@ -49,7 +49,7 @@ func (Done) OpResult() {}
 func (EnterResult) OpResult() {}
 
 // OpResult implements Result.
-func (RoomCreated) OpResult() {}
+func (CreateRoomResult) OpResult() {}
 
 // OpResult implements Result.
 func (InviteLinkResult) OpResult() {}

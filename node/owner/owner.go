@@ -109,10 +109,10 @@ func (l *Local) Own(ctx context.Context, resource, comment, userID string) (reac
 	return l.reactions.Own(ctx, resource, comment, userID)
 }
 
-// EdgePublisher delivers an owner's events, and the world events of the
-// catalog changes this node made, to this node's edge: the whole of
-// publishing on a single node, and this node's share of it in a cluster.
-// It never blocks (edge.Post queues, bounded; edge.Deliver fans out).
+// EdgePublisher delivers an owner's events to this node's edge: the whole
+// of publishing on a single node, and this node's share of it in a
+// cluster. It never blocks (edge.Post queues, bounded). World events of
+// catalog changes go out through node/announce, not through owners.
 type EdgePublisher struct{ Edge *edge.Edge }
 
 // Publish implements Publisher: the event goes to this node's sessions
@@ -122,8 +122,3 @@ func (p EdgePublisher) Publish(edges []string, ev *op.Event) {
 		p.Edge.Post(ev) // under the room's lock: never wait for a fan-out
 	}
 }
-
-// PublishAll implements engine.Broadcaster: this node's sessions get the
-// world event. In a cluster the other nodes derive it from the replicated
-// catalog change (node/cluster), so this is all either mode does.
-func (p EdgePublisher) PublishAll(ev *op.Event) { p.Edge.Deliver(ev) }

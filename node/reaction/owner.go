@@ -89,7 +89,7 @@ func (o *Owner) Set(ctx context.Context, t Target, u op.User, reaction string) e
 	if err := o.store.PutReaction(ctx, r); err != nil {
 		return fmt.Errorf("set reaction on %q: %w", t.Resource, err)
 	}
-	o.announce(op.EvResourceUpdated, t, u, r)
+	o.ann.Announce(t.Room, op.NewResourceReactionUpdated(event(t, u, r)))
 	return nil
 }
 
@@ -110,15 +110,15 @@ func (o *Owner) Delete(ctx context.Context, t Target, u op.User) error {
 		return fmt.Errorf("delete reaction on %q: %w", t.Resource, err)
 	}
 	old.Updated = o.stamp()
-	o.announce(op.EvResourceDeleted, t, u, old)
+	o.ann.Announce(t.Room, op.NewResourceReactionDeleted(event(t, u, old)))
 	return nil
 }
 
 func (o *Owner) stamp() time.Time { return o.now().UTC().Truncate(time.Millisecond) }
 
-func (o *Owner) announce(kind op.EventKind, t Target, u op.User, r store.ResourceReaction) {
-	o.ann.Announce(t.Room, &op.Event{Kind: kind, Room: t.Room, Audience: op.ToRoom, Subject: u.ID,
-		Data: Event{Room: t.Room, Resource: t.Resource, Comment: t.Comment, Reaction: r.Reaction, Updated: r.Updated, User: u}})
+// event is what an event about u's reaction r to t tells.
+func event(t Target, u op.User, r store.ResourceReaction) op.ResourceReaction {
+	return op.ResourceReaction{Room: t.Room, Resource: t.Resource, Comment: t.Comment, Reaction: r.Reaction, Updated: r.Updated, User: u}
 }
 
 // Summary returns the reactions to (resource, comment) as viewerID sees

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,14 +101,14 @@ func TestSetReplaceDeleteSummary(t *testing.T) {
 		t.Fatalf("got %d events, want 5 updates and 1 delete", len(evs))
 	}
 	last := evs[5]
-	d := last.Data.(Event)
+	d := reactionOf(last)
 	if last.Kind != op.EvResourceDeleted || d.Reaction != "👏" || d.User.ID != "alice" || last.Audience != op.ToRoom {
 		t.Fatalf("delete event = %+v %+v", last, d)
 	}
-	ghostEv := evs[2].Data.(Event)
-	b, _ := ghostEv.MarshalJSON()
-	if want := `"user":null`; !strings.Contains(string(b), want) || strings.Contains(string(b), "ghost") {
-		t.Fatalf("incognito venueless event %s must have %s and no id", b, want)
+	// Codecs hide incognito users (their tests check the frames); the
+	// event must say the user is one.
+	if ghostEv := reactionOf(evs[2]); ghostEv.User.ID != "ghost" || !ghostEv.User.Incognito {
+		t.Fatalf("incognito event %+v must be marked incognito", ghostEv)
 	}
 }
 
@@ -183,7 +182,7 @@ func TestWritesOfARoomAreSerialised(t *testing.T) {
 	}
 	wg.Wait()
 	evs := rec.events()
-	last := evs[len(evs)-1].Data.(Event)
+	last := reactionOf(evs[len(evs)-1])
 	own, err := o.Own(ctx, "res", "", "same-user")
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +191,7 @@ func TestWritesOfARoomAreSerialised(t *testing.T) {
 		t.Fatalf("stored %q but the last announcement says %q", own.OwnReaction, last.Reaction)
 	}
 	for i := 1; i < len(evs); i++ {
-		if evs[i].Data.(Event).Updated.Before(evs[i-1].Data.(Event).Updated) {
+		if reactionOf(evs[i]).Updated.Before(reactionOf(evs[i-1]).Updated) {
 			t.Fatalf("event %d announced out of order", i)
 		}
 	}
@@ -202,4 +201,15 @@ func TestWritesOfARoomAreSerialised(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d room locks left after all writes finished", n)
 	}
+}
+
+// reactionOf is what a resource reaction event tells.
+func reactionOf(ev *op.Event) op.ResourceReaction {
+	switch d := ev.Data.(type) {
+	case op.ResourceReactionUpdated:
+		return op.ResourceReaction(d)
+	case op.ResourceReactionDeleted:
+		return op.ResourceReaction(d)
+	}
+	panic(fmt.Sprintf("not a resource reaction event: %+v", ev))
 }

@@ -139,8 +139,7 @@ func (m *Manager) enter(roomID string, u op.User, edge string, list bool) []op.U
 				if _, ok := s.edges[edge]; !ok {
 					edges = append(edges, edge)
 				}
-				m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
-					Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+				m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 			}
 		} else {
 			v.user = u
@@ -200,8 +199,7 @@ func (s *state) leave(pub Publisher, userID, edge string) {
 
 func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
 	if len(edges) > 0 {
-		pub.Publish(edges, &op.Event{Kind: op.EvViewerRemoved, Room: s.id,
-			Audience: op.ToRoomViewers, Subject: userID, Data: op.ViewerRemoved{UserID: userID}})
+		pub.Publish(edges, op.NewViewerRemoved(s.id, userID))
 	}
 }
 
@@ -277,8 +275,7 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 					if _, ok := s.edges[edge]; !ok {
 						edges = append(edges, edge)
 					}
-					m.pub.Publish(edges, &op.Event{Kind: op.EvViewerAdded, Room: roomID,
-						Audience: op.ToRoomViewers, Subject: u.ID, Data: op.ViewerAdded{User: u}})
+					m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 				}
 			}
 			v.user = u
@@ -320,8 +317,7 @@ func (m *Manager) Snapshot(roomID string, edges ...string) {
 		edges = s.edgeList()
 	}
 	if len(edges) > 0 {
-		m.pub.Publish(edges, &op.Event{Kind: op.EvViewerSnapshot, Room: roomID, Audience: op.ToRoomViewers,
-			Data: op.ViewerSnapshot{Users: users}})
+		m.pub.Publish(edges, op.NewViewerSnapshot(roomID, users))
 	}
 }
 
@@ -335,26 +331,6 @@ func (m *Manager) Rooms() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// React counts reaction by userID in room unless the same user sent the
-// same reaction within the debounce period. It reports whether it counted.
-func (m *Manager) React(roomID, userID, reaction string) bool {
-	s := m.room(roomID)
-	now := m.now()
-	s.mu.Lock()
-	key := debounceKey{userID, reaction}
-	if t, ok := s.debounce[key]; ok && now.Sub(t) < m.cfg.ReactionDebounce {
-		s.mu.Unlock()
-		return false
-	}
-	s.debounce[key] = now
-	s.counts[reaction]++
-	s.mu.Unlock()
-	m.mu.Lock()
-	m.dirty[s] = struct{}{}
-	m.mu.Unlock()
-	return true
 }
 
 // Announce publishes ev to every edge with members in the room.
@@ -417,51 +393,4 @@ func (s *state) edgeList() []string {
 		out = append(out, e)
 	}
 	return out
-}
-
-func (m *Manager) run() {
-	defer close(m.done)
-	t := time.NewTicker(m.cfg.ReactionWindow)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case <-t.C:
-			m.flush()
-		}
-	}
-}
-
-// flush publishes the window's counts of every room that had reactions and
-// prunes expired debounce entries.
-func (m *Manager) flush() {
-	m.mu.Lock()
-	batch := m.dirty
-	m.dirty = make(map[*state]struct{}, len(batch))
-	m.mu.Unlock()
-	now := m.now()
-	for s := range batch {
-		s.mu.Lock()
-		if len(s.counts) > 0 && !s.closed {
-			counts := s.counts
-			s.counts = map[string]int{}
-			if edges := s.edgeList(); len(edges) > 0 {
-				m.pub.Publish(edges, &op.Event{Kind: op.EvReaction, Room: s.id, Audience: op.ToRoom,
-					Data: op.Reaction{Room: s.id, Reactions: counts}})
-			}
-		}
-		for k, t := range s.debounce {
-			if now.Sub(t) >= m.cfg.ReactionDebounce {
-				delete(s.debounce, k)
-			}
-		}
-		keep := len(s.debounce) > 0 && !s.closed
-		s.mu.Unlock()
-		if keep {
-			m.mu.Lock()
-			m.dirty[s] = struct{}{}
-			m.mu.Unlock()
-		}
-	}
 }

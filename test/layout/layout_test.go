@@ -46,6 +46,7 @@ var layers = []row{
 	{[]string{"node/cluster/..."}, 6},                                              // cluster plumbing
 	{[]string{"node/owner/...", "node/room", "node/reaction", "node/edge/..."}, 5}, // owners and fan-out
 	{[]string{"node/manifest"}, 4},                                                 // Room manifests ↔ catalog
+	{[]string{"node/announce"}, 4},                                                 // catalog changes → world events
 	{[]string{"node/catalog"}, 3},                                                  // room configuration
 	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},    // connections, identities
 	{[]string{"node/store/..."}, 2},                                                // durable storage
@@ -56,7 +57,7 @@ var layers = []row{
 // core is the node's request path: none of it may link Kubernetes.
 var core = []string{
 	"node/op", "node/auth", "node/catalog", "node/store", "node/room", "node/reaction",
-	"node/owner/...", "node/edge/...", "node/engine", "node/session/...", "node/wsframe",
+	"node/owner/...", "node/edge/...", "node/engine", "node/announce", "node/session/...", "node/wsframe",
 	"node/protocol/venueless", "node/protocol/socketio", "node/protocol/payload", "node/cluster/...",
 }
 

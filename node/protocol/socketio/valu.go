@@ -118,26 +118,25 @@ type reactionEvent struct {
 // resource reaction events as Valu's events and nothing else (Valu clients
 // know no viewer, room reaction or world events).
 func EncodePush(ev *op.Event) ([]byte, bool) {
-	var name string
-	switch ev.Kind {
-	case op.EvResourceUpdated:
-		name = EvReactionUpdated
-	case op.EvResourceDeleted:
-		name = EvReactionDeleted
-	default:
-		return nil, false
+	switch d := ev.Data.(type) {
+	case op.ResourceReactionUpdated:
+		return EncodeEvent(EvReactionUpdated, OK(newReactionEvent(op.ResourceReaction(d)))), true
+	case op.ResourceReactionDeleted:
+		return EncodeEvent(EvReactionDeleted, OK(newReactionEvent(op.ResourceReaction(d)))), true
 	}
-	d, ok := ev.Data.(reaction.Event)
-	if !ok {
-		return nil, false
-	}
+	return nil, false
+}
+
+// newReactionEvent shapes r as Valu's event data; an incognito user is
+// Anonymous.
+func newReactionEvent(r op.ResourceReaction) reactionEvent {
 	var e reactionEvent
-	e.Room, e.Resource, e.Comment = d.Room, d.Resource, d.Comment
-	e.Reaction.Updated = d.Updated.UTC().Format(reaction.TimeFormat)
-	e.Reaction.Reaction = d.Reaction
+	e.Room, e.Resource, e.Comment = r.Room, r.Resource, r.Comment
+	e.Reaction.Updated = r.Updated.UTC().Format(reaction.TimeFormat)
+	e.Reaction.Reaction = r.Reaction
 	e.Reaction.FromUser = Anonymous()
-	if !d.User.Incognito {
-		e.Reaction.FromUser = NewUserSimple(d.User.ID, d.User.Profile)
+	if !r.User.Incognito {
+		e.Reaction.FromUser = NewUserSimple(r.User.ID, r.User.Profile)
 	}
-	return EncodeEvent(name, OK(e)), true
+	return e
 }

@@ -122,8 +122,3 @@ func Error(id json.RawMessage, e *op.Error) []byte {
 
 // Push encodes a server push [event, data].
 func Push(kind string, data any) []byte { return marshal([]any{kind, data}) }
-
-// EncodeEvent encodes a shared (non-personal) event for venueless clients.
-func EncodeEvent(ev *op.Event) ([]byte, bool) {
-	return Push(string(ev.Kind), ev.Data), true
-}

@@ -50,15 +50,17 @@ func (h *Handler) SendFrames(frames [][]byte) { h.conn.PushFrames(frames) }
 
 // SendPersonal implements edge.Subscriber.
 func (h *Handler) SendPersonal(ev *op.Event) {
-	switch ev.Kind {
-	case op.EvWorldUpdated:
+	switch d := ev.Data.(type) {
+	case op.WorldUpdated:
 		h.conn.Push(Push(string(ev.Kind), newWorldConfig(h.client.World())))
-	case op.EvRoomCreate:
-		if r, ok := h.client.Room(ev.Room); ok {
+	case op.RoomCreated:
+		if r, ok := h.client.Room(d.ID); ok {
 			h.conn.Push(Push(string(ev.Kind), newRoomConfig(r)))
 		}
 	default:
-		h.conn.Push(Push(string(ev.Kind), ev.Data))
+		if f, ok := EncodeEvent(ev); ok {
+			h.conn.Push(f)
+		}
 	}
 }
 

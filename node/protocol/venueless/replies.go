@@ -13,7 +13,7 @@ import (
 // enterReply is room.enter's reply: {"viewers": [...]} or {} for a client
 // that may not see the room's viewers.
 type enterReply struct {
-	Viewers []op.User `json:"viewers"`
+	Viewers []user `json:"viewers"`
 }
 
 // createReply is room.create's reply.
@@ -39,8 +39,8 @@ func replyData(res op.Result) any {
 		if r.Viewers == nil {
 			return emptyReply{}
 		}
-		return enterReply{Viewers: r.Viewers}
-	case op.RoomCreated:
+		return enterReply{Viewers: newUsers(r.Viewers)}
+	case op.CreateRoomResult:
 		return createReply{Room: r.Room}
 	case op.InviteLinkResult:
 		return inviteReply{URL: r.URL}
