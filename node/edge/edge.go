@@ -89,9 +89,9 @@ func (e *Edge) Enter(room string, s Subscriber, u op.User, seesViewers bool) {
 // this edge).
 func (e *Edge) Part(room string, s Subscriber) (last bool) { return e.subs.part(room, s) }
 
-// Members returns, per room, the users with local sessions in it; a new
+// Rosters returns, per room, the users with local sessions in it; a new
 // owner rebuilds its viewer set from these announcements.
-func (e *Edge) Members() map[string][]string { return e.subs.members() }
+func (e *Edge) Rosters() map[string][]string { return e.subs.rosters() }
 
 // Rooms returns the ids of the rooms with local sessions, sorted.
 func (e *Edge) Rooms() []string { return e.subs.roomIDs() }

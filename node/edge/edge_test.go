@@ -134,7 +134,7 @@ func TestPartLastSessionOfUser(t *testing.T) {
 	e.Join("r", s1, false)
 	e.Join("r", s1, false) // twice: still one session
 	e.Join("r", s2, false)
-	if got := e.Members()["r"]; !slices.Equal(got, []string{"u"}) {
+	if got := e.Rosters()["r"]; !slices.Equal(got, []string{"u"}) {
 		t.Fatalf("Members = %v", got)
 	}
 	if e.Part("r", s1) {
@@ -146,8 +146,8 @@ func TestPartLastSessionOfUser(t *testing.T) {
 	if !e.Part("r", s2) {
 		t.Fatal("parting the last session did not report last")
 	}
-	if len(e.Members()) != 0 {
-		t.Fatalf("Members after everyone left = %v", e.Members())
+	if len(e.Rosters()) != 0 {
+		t.Fatalf("Rosters after everyone left = %v", e.Rosters())
 	}
 	if e.Part("nope", s1) {
 		t.Fatal("parting an unknown room reported last")
@@ -195,8 +195,8 @@ func TestWorldEvents(t *testing.T) {
 		t.Fatal("room.delete did not reach every session")
 	}
 	// The deleted room's local subscriptions are gone.
-	if len(e.Members()) != 0 {
-		t.Fatalf("Members after room.delete = %v", e.Members())
+	if len(e.Rosters()) != 0 {
+		t.Fatalf("Rosters after room.delete = %v", e.Rosters())
 	}
 	e.Deliver(&op.Event{Kind: op.EvReaction, Room: "r", Audience: op.ToRoom})
 	if got := a.take(); len(got) != 0 {

@@ -13,8 +13,8 @@ import (
 // fan-outs are run by its lane's runner, one batch at a time; a world
 // event's by the goroutine that delivers it.
 
-// member is a session being fanned out to.
-type member struct {
+// recipient is a session being fanned out to.
+type recipient struct {
 	s           Subscriber
 	seesViewers bool
 	m           *membership // nil for world events
@@ -25,8 +25,8 @@ type member struct {
 // in one SendFrames, in order. The sessions are those subscribed when the
 // batch is taken, less those that part meanwhile.
 func (e *Edge) fanOutRoom(r *localRoom, batch []*op.Event) {
-	ms := getMembers()
-	defer putMembers(ms)
+	ms := getRecipients()
+	defer putRecipients(ms)
 	var present [numDialects]bool
 	evs := e.subs.copyRoom(r, batch, ms, &present)
 	if len(*ms) == 0 {
@@ -36,7 +36,7 @@ func (e *Edge) fanOutRoom(r *localRoom, batch []*op.Event) {
 	for i, ev := range evs {
 		frames[i] = e.encode(ev, &present)
 	}
-	parallel(*ms, func(part []member) {
+	parallel(*ms, func(part []recipient) {
 		out := make([][]byte, 0, len(evs))
 		for _, m := range part {
 			if m.m.gone.Load() {
@@ -64,15 +64,15 @@ func (e *Edge) fanOutRoom(r *localRoom, batch []*op.Event) {
 // fanOutWorld sends a world event to every attached session (those
 // attached when it starts).
 func (e *Edge) fanOutWorld(ev *op.Event) {
-	ms := getMembers()
-	defer putMembers(ms)
+	ms := getRecipients()
+	defer putRecipients(ms)
 	var present [numDialects]bool
 	e.subs.copyWorld(ms, &present)
 	if len(*ms) == 0 {
 		return
 	}
 	frames := e.encode(ev, &present)
-	parallel(*ms, func(part []member) {
+	parallel(*ms, func(part []recipient) {
 		for _, m := range part {
 			if ev.Personal {
 				m.s.SendPersonal(ev)
@@ -116,20 +116,20 @@ func send(s Subscriber, frames [][]byte) {
 // system call.
 const fanoutChunk = 1024
 
-// members recycles the copies of subscriptions fan-outs work on.
-var members = sync.Pool{New: func() any { s := make([]member, 0, 64); return &s }}
+// recipients recycles the copies of subscriptions fan-outs work on.
+var recipients = sync.Pool{New: func() any { s := make([]recipient, 0, 64); return &s }}
 
-func getMembers() *[]member { return members.Get().(*[]member) }
+func getRecipients() *[]recipient { return recipients.Get().(*[]recipient) }
 
-func putMembers(ms *[]member) {
+func putRecipients(ms *[]recipient) {
 	clear(*ms)
 	*ms = (*ms)[:0]
-	members.Put(ms)
+	recipients.Put(ms)
 }
 
 // parallel runs fn over ms, split among goroutines when ms is big, and
 // returns when every part is done.
-func parallel(ms []member, fn func([]member)) {
+func parallel(ms []recipient, fn func([]recipient)) {
 	workers := min(runtime.GOMAXPROCS(0), len(ms)/fanoutChunk)
 	if workers < 2 {
 		fn(ms)

@@ -148,8 +148,8 @@ func (x *subscriptions) room(room string) *localRoom {
 	return x.rooms[room]
 }
 
-// members returns, per room, the users with local sessions in it.
-func (x *subscriptions) members() map[string][]string {
+// rosters returns, per room, the users with local sessions in it.
+func (x *subscriptions) rosters() map[string][]string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	out := make(map[string][]string, len(x.rooms))
@@ -214,7 +214,7 @@ func (x *subscriptions) sessions() int {
 // the viewer events when no session here may see viewers, so that those
 // of a big room cost nothing — and, when there are any, appends the
 // sessions to ms and marks their dialects in present.
-func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]member, present *[numDialects]bool) (evs []*op.Event) {
+func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]recipient, present *[numDialects]bool) (evs []*op.Event) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	evs = batch[:0:0]
@@ -227,7 +227,7 @@ func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]member, 
 		return evs
 	}
 	for s, m := range r.subs {
-		*ms = append(*ms, member{s: s, seesViewers: m.seesViewers, m: m})
+		*ms = append(*ms, recipient{s: s, seesViewers: m.seesViewers, m: m})
 		present[s.Dialect()] = true
 	}
 	return evs
@@ -235,11 +235,11 @@ func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]member, 
 
 // copyWorld appends the attached sessions to ms and marks their dialects
 // in present.
-func (x *subscriptions) copyWorld(ms *[]member, present *[numDialects]bool) {
+func (x *subscriptions) copyWorld(ms *[]recipient, present *[numDialects]bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for s := range x.world {
-		*ms = append(*ms, member{s: s})
+		*ms = append(*ms, recipient{s: s})
 		present[s.Dialect()] = true
 	}
 }

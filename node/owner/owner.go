@@ -32,18 +32,18 @@ type Config struct {
 // Local owns the rooms this node owns: viewers, reaction aggregation,
 // schedule announcements and resource-reaction writes. It is the engine's
 // Owner and ResourceReactions on a single node. It is safe for concurrent
-// use: room.Manager locks each room's state, reaction.Owner serialises each
+// use: room.Manager locks each room's state, reaction.Ledger serialises each
 // room's writes; Local itself holds no state of its own.
 type Local struct {
 	rooms     *room.Manager
-	reactions *reaction.Owner
+	reactions *reaction.Ledger
 }
 
 // New starts a Local that publishes through pub and writes resource
 // reactions to st. Close stops it.
 func New(cfg Config, st store.ResourceReactions, pub Publisher) *Local {
 	rooms := room.NewManager(cfg.Room, pub)
-	return &Local{rooms: rooms, reactions: reaction.NewOwner(cfg.Reaction, st, rooms)}
+	return &Local{rooms: rooms, reactions: reaction.NewLedger(cfg.Reaction, st, rooms)}
 }
 
 // Rooms is the rooms' soft state, for what only an owner's own node does

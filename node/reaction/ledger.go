@@ -27,9 +27,10 @@ type Target struct {
 	Comment  string
 }
 
-// Owner serialises and stores the resource reactions of the rooms this node
-// owns. It is safe for concurrent use.
-type Owner struct {
+// Ledger is the owner's book of resource reactions: it serialises and
+// stores the resource reactions of the rooms this node owns. It is safe
+// for concurrent use.
+type Ledger struct {
 	cfg   Config
 	store store.ResourceReactions
 	ann   Announcer
@@ -41,17 +42,17 @@ type Owner struct {
 
 type roomLock struct {
 	mu   sync.Mutex
-	refs int // writers holding or waiting for mu; guarded by Owner.mu
+	refs int // writers holding or waiting for mu; guarded by Ledger.mu
 }
 
-// NewOwner returns an Owner writing to st and announcing through ann.
-func NewOwner(cfg Config, st store.ResourceReactions, ann Announcer) *Owner {
-	return &Owner{cfg: cfg, store: st, ann: ann, now: time.Now, rooms: map[string]*roomLock{}}
+// NewLedger returns a Ledger writing to st and announcing through ann.
+func NewLedger(cfg Config, st store.ResourceReactions, ann Announcer) *Ledger {
+	return &Ledger{cfg: cfg, store: st, ann: ann, now: time.Now, rooms: map[string]*roomLock{}}
 }
 
 // lockRoom serialises writes of one room; the returned func unlocks. Only
 // rooms with writers in flight have an entry.
-func (o *Owner) lockRoom(room string) func() {
+func (o *Ledger) lockRoom(room string) func() {
 	o.mu.Lock()
 	l := o.rooms[room]
 	if l == nil {
@@ -73,7 +74,7 @@ func (o *Owner) lockRoom(room string) func() {
 
 // Set stores u's reaction to t, replacing u's earlier one, and announces
 // resource.reaction.updated to the room once the write is durable.
-func (o *Owner) Set(ctx context.Context, t Target, u op.User, reaction string) error {
+func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) error {
 	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ func (o *Owner) Set(ctx context.Context, t Target, u op.User, reaction string) e
 // Delete removes u's reaction to t and announces
 // resource.reaction.deleted. Deleting a reaction that does not exist
 // succeeds without an event.
-func (o *Owner) Delete(ctx context.Context, t Target, u op.User) error {
+func (o *Ledger) Delete(ctx context.Context, t Target, u op.User) error {
 	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (o *Owner) Delete(ctx context.Context, t Target, u op.User) error {
 	return nil
 }
 
-func (o *Owner) stamp() time.Time { return o.now().UTC().Truncate(time.Millisecond) }
+func (o *Ledger) stamp() time.Time { return o.now().UTC().Truncate(time.Millisecond) }
 
 // event is what an event about u's reaction r to t tells.
 func event(t Target, u op.User, r store.ResourceReaction) op.ResourceReaction {
@@ -124,7 +125,7 @@ func event(t Target, u op.User, r store.ResourceReaction) op.ResourceReaction {
 // Summary returns the reactions to (resource, comment) as viewerID sees
 // them: identified users' reactions (newest first, at most MaxListed),
 // everyone's total and viewerID's own reaction.
-func (o *Owner) Summary(ctx context.Context, resource, comment, viewerID string) (Summary, error) {
+func (o *Ledger) Summary(ctx context.Context, resource, comment, viewerID string) (Summary, error) {
 	if err := o.cfg.checkTarget(resource, comment); err != nil {
 		return Summary{}, err
 	}
@@ -165,7 +166,7 @@ func (o *Owner) Summary(ctx context.Context, resource, comment, viewerID string)
 }
 
 // Own returns userID's reaction to (resource, comment), "" when none.
-func (o *Owner) Own(ctx context.Context, resource, comment, userID string) (Own, error) {
+func (o *Ledger) Own(ctx context.Context, resource, comment, userID string) (Own, error) {
 	if err := o.cfg.checkTarget(resource, comment); err != nil {
 		return Own{}, err
 	}

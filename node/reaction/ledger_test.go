@@ -33,7 +33,7 @@ func (r *recorder) events() []*op.Event {
 	return append([]*op.Event(nil), r.evs...)
 }
 
-func newOwner(t *testing.T, cfg Config) (*Owner, *recorder) {
+func newLedger(t *testing.T, cfg Config) (*Ledger, *recorder) {
 	t.Helper()
 	st, err := bolt.Open(t.TempDir())
 	if err != nil {
@@ -41,7 +41,7 @@ func newOwner(t *testing.T, cfg Config) (*Owner, *recorder) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	rec := &recorder{}
-	o := NewOwner(cfg, st, rec)
+	o := NewLedger(cfg, st, rec)
 	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	o.now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
@@ -58,7 +58,7 @@ func code(err error) op.Code {
 
 func TestSetReplaceDeleteSummary(t *testing.T) {
 	ctx := context.Background()
-	o, rec := newOwner(t, DefaultConfig())
+	o, rec := newLedger(t, DefaultConfig())
 	alice := op.User{ID: "alice", Profile: map[string]any{"firstName": "Alice"}}
 	bob := op.User{ID: "bob"}
 	ghost := op.User{ID: "ghost", Incognito: true}
@@ -115,7 +115,7 @@ func TestSetReplaceDeleteSummary(t *testing.T) {
 func TestValidation(t *testing.T) {
 	ctx := context.Background()
 	cfg := DefaultConfig()
-	o, rec := newOwner(t, cfg)
+	o, rec := newLedger(t, cfg)
 	u := op.User{ID: "u"}
 	long := string(make([]byte, cfg.MaxIDBytes+1))
 	for _, tc := range []struct {
@@ -146,7 +146,7 @@ func TestListingIsBounded(t *testing.T) {
 	ctx := context.Background()
 	cfg := DefaultConfig()
 	cfg.MaxListed = 3
-	o, _ := newOwner(t, cfg)
+	o, _ := newLedger(t, cfg)
 	for i := range 10 {
 		if err := o.Set(ctx, Target{Room: "r", Resource: "x"}, op.User{ID: fmt.Sprintf("u%02d", i)}, "👍"); err != nil {
 			t.Fatal(err)
@@ -166,7 +166,7 @@ func TestListingIsBounded(t *testing.T) {
 // matches what the store holds.
 func TestWritesOfARoomAreSerialised(t *testing.T) {
 	ctx := context.Background()
-	o, rec := newOwner(t, DefaultConfig())
+	o, rec := newLedger(t, DefaultConfig())
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
