@@ -3,51 +3,49 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/roomring/roomring/node/op"
 )
 
+// patchable are the configuration keys room.config.patch may set: each
+// returns its field of a room, emptied, for the patch value to be decoded
+// into (so a map or a list is replaced, not merged).
+var patchable = map[string]func(n *Room) any{
+	"name":              func(n *Room) any { return reset(&n.Name) },
+	"description":       func(n *Room) any { return reset(&n.Description) },
+	"picture":           func(n *Room) any { return reset(&n.Picture) },
+	"sorting_priority":  func(n *Room) any { return reset(&n.SortingPriority) },
+	"pretalx_id":        func(n *Room) any { return reset(&n.PretalxID) },
+	"force_join":        func(n *Room) any { return reset(&n.ForceJoin) },
+	"module_config":     func(n *Room) any { return reset(&n.ModuleConfig) },
+	"trait_grants":      func(n *Room) any { return reset(&n.TraitGrants) },
+	"schedule_data":     func(n *Room) any { return reset(&n.ScheduleData) },
+	"allowed_reactions": func(n *Room) any { return reset(&n.AllowedReactions) },
+	"show_viewers":      func(n *Room) any { return reset(&n.ShowViewers) },
+	"anonymous_invites": func(n *Room) any { return reset(&n.AnonymousInvites) },
+}
+
+func reset[T any](p *T) *T {
+	var zero T
+	*p = zero
+	return p
+}
+
 // ApplyPatch applies a venueless room.config.patch body to a copy of r and
 // returns it. Keys venueless sends that are not configuration (room, id) are
 // ignored, as are unknown keys; a known key with a value of the wrong type is
-// config.invalid.
+// config.invalid (the first such key in sorted order, so the message does
+// not change from one call to the next).
 func ApplyPatch(r *Room, body map[string]json.RawMessage) (*Room, *op.Error) {
 	n := r.Clone()
-	for key, raw := range body {
-		var target any
-		switch key {
-		case "name":
-			target = &n.Name
-		case "description":
-			target = &n.Description
-		case "picture":
-			target = &n.Picture
-		case "sorting_priority":
-			target = &n.SortingPriority
-		case "pretalx_id":
-			target = &n.PretalxID
-		case "force_join":
-			target = &n.ForceJoin
-		case "module_config":
-			n.ModuleConfig = nil
-			target = &n.ModuleConfig
-		case "trait_grants":
-			n.TraitGrants = nil
-			target = &n.TraitGrants
-		case "schedule_data":
-			n.ScheduleData = nil
-			target = &n.ScheduleData
-		case "allowed_reactions":
-			n.AllowedReactions = nil
-			target = &n.AllowedReactions
-		case "show_viewers":
-			target = &n.ShowViewers
-		case "anonymous_invites":
-			target = &n.AnonymousInvites
-		default:
+	for _, key := range slices.Sorted(maps.Keys(body)) {
+		field, ok := patchable[key]
+		if !ok {
 			continue
 		}
-		if err := strictDecode(raw, target); err != nil {
+		if err := strictDecode(body[key], field(n)); err != nil {
 			return nil, op.Errorf(op.CodeConfigInvalid, "%s: %v", key, err)
 		}
 	}

@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -165,12 +167,7 @@ func (x *subscriptions) rosters() map[string][]string {
 func (x *subscriptions) roomIDs() []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]string, 0, len(x.rooms))
-	for id := range x.rooms {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(x.rooms))
 }
 
 // roster returns the users with local sessions in room, sorted by id, each

@@ -10,6 +10,7 @@
 package room
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -325,12 +326,7 @@ func (m *Manager) Snapshot(roomID string, edges ...string) {
 func (m *Manager) Rooms() []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]string, 0, len(m.rooms))
-	for id := range m.rooms {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m.rooms))
 }
 
 // Announce publishes ev to every edge with members in the room.
