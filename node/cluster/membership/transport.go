@@ -31,8 +31,11 @@ type guardedTransport struct {
 	maxBytes int64
 	refused  prometheus.Counter
 	tooLong  prometheus.Counter
-	stop     chan struct{}
-	done     chan struct{}
+	stop     chan struct{} // closed by Shutdown
+	// innerDone is closed once the inner transport has shut down, done
+	// once forward has returned.
+	innerDone chan struct{}
+	done      chan struct{}
 }
 
 // newGuardedTransport binds the gossip listeners of mc (setting its
@@ -51,7 +54,7 @@ func newGuardedTransport(mc *memberlist.Config, cfg Config, logger *log.Logger) 
 		}
 	}
 	t := &guardedTransport{NetTransport: nt, streams: make(chan net.Conn), slots: make(chan struct{}, cfg.MaxStreams),
-		maxBytes: cfg.StreamMaxBytes, stop: make(chan struct{}), done: make(chan struct{}),
+		maxBytes: cfg.StreamMaxBytes, stop: make(chan struct{}), innerDone: make(chan struct{}), done: make(chan struct{}),
 		refused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomring_gossip_streams_refused_total", Help: "Inbound gossip streams closed at once because gossip-max-streams were open.",
 		}),
@@ -63,27 +66,33 @@ func newGuardedTransport(mc *memberlist.Config, cfg Config, logger *log.Logger) 
 	return t, nil
 }
 
+// forward hands accepted streams on until the inner transport has shut
+// down (it must be drained until then: its listener blocks on handing a
+// stream over); after stop, streams are closed instead.
 func (t *guardedTransport) forward() {
 	defer close(t.done)
 	for {
 		var c net.Conn
 		select {
-		case <-t.stop:
+		case <-t.innerDone:
 			return
 		case c = <-t.NetTransport.StreamCh():
 		}
 		select {
+		case <-t.stop:
+			_ = c.Close()
+			continue
 		case t.slots <- struct{}{}:
 		default:
 			t.refused.Inc()
 			_ = c.Close()
 			continue
 		}
+		bc := &boundedConn{Conn: c, left: t.maxBytes, t: t}
 		select {
-		case t.streams <- &boundedConn{Conn: c, left: t.maxBytes, t: t}:
+		case t.streams <- bc:
 		case <-t.stop:
-			_ = c.Close()
-			return
+			_ = bc.Close()
 		}
 	}
 }
@@ -95,6 +104,7 @@ func (t *guardedTransport) StreamCh() <-chan net.Conn { return t.streams }
 func (t *guardedTransport) Shutdown() error {
 	close(t.stop)
 	err := t.NetTransport.Shutdown()
+	close(t.innerDone)
 	<-t.done
 	return err
 }
