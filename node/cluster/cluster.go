@@ -157,7 +157,9 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	fwd := &Forwarder{self: d.Name, timeout: cfg.ForwardTimeout, retry: cfg.RetryInterval, met: met, place: place,
 		locks: locks, local: srv, reads: srv.local, repair: res.schedule}
 	cat := &catalogSync{self: d.Name, timeout: cfg.ForwardTimeout, log: log, met: met, catalog: d.Catalog,
-		edge: d.Edge, queue: make(chan catalogUpdate, cfg.CatalogQueueLen), forget: srv.forget}
+		edge: d.Edge, queue: make(chan catalogUpdate, cfg.CatalogQueueLen), forget: srv.forget,
+		maxPush: cfg.Peer.MaxFrameBytes - peerFrameOverhead}
+	srv.catalogPut = cat.received
 	life := &lifecycle{self: d.Name, ringCfg: cfg.Ring, log: log, met: met, place: place, owner: srv,
 		edge: d.Edge, resync: res}
 	p := &Pool{name: d.Name, addr: d.AdminAddr, incarnation: newIncarnation(), place: place, fwd: fwd}

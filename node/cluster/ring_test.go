@@ -204,9 +204,9 @@ func TestWrongKeyIsRejected(t *testing.T) {
 	}
 }
 
-// TestLargeCatalogRecordIsFetched: a record too big for a gossip packet is
-// announced and fetched over the peer link.
-func TestLargeCatalogRecordIsFetched(t *testing.T) {
+// TestLargeCatalogRecordIsSent: a record too big for a gossip packet
+// travels over the peer link (itself, not a fetch of the whole catalog).
+func TestLargeCatalogRecordIsSent(t *testing.T) {
 	nodes := startCluster(t, 2)
 	desc := strings.Repeat("A long description. ", 90) // ~1.8 KB, over the gossip limit
 	if _, err := nodes[1].Catalog().Patch(context.Background(), "room_1", map[string]json.RawMessage{

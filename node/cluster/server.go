@@ -51,6 +51,8 @@ type server struct {
 	// synced is the placement's: a member reports its announcements
 	// through under a ring (its hash).
 	synced func(member string, ring uint64)
+	// catalogPut is the catalog sync's: records another node wrote.
+	catalogPut func(recs []catalog.Record)
 }
 
 // serve runs an owner operation sent by the edge named from. It refuses
@@ -253,6 +255,8 @@ func (s *server) HandleMessage(from string, payload []byte) {
 		s.edge.Post(ev)
 	case opSynced:
 		s.synced(from, q.Ring)
+	case opCatalogPut:
+		s.catalogPut(q.Records)
 	case opReact:
 		if s.serve(context.Background(), from, &q).NotOwner {
 			s.met.received.WithLabelValues("not_owner").Inc()

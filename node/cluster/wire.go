@@ -30,6 +30,7 @@ const (
 	opDeliver    = "deliver"     // message, owner → edge: Event
 	opSynced     = "synced"      // message, edge → every member: Ring, its announcements are through
 	opCatalogGet = "catalog.get" // request: IDs → Records
+	opCatalogPut = "catalog.put" // message, writer → every peer: Records, a local catalog write
 )
 
 // request is every operation's wire form (JSON); the edge that sends an
@@ -44,6 +45,7 @@ type request struct {
 	Users    []wireUser       `json:"users,omitempty"`
 	Target   *reaction.Target `json:"target,omitempty"`
 	IDs      []string         `json:"ids,omitempty"`
+	Records  []catalog.Record `json:"records,omitempty"`
 	Ring     uint64           `json:"ring,omitempty"`
 	// Blind says, on a sync, that no session of the announcing edge may
 	// see the room's viewers: the owner sends it no viewer snapshot.

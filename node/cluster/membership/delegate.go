@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomring/roomring/node/cluster/lograte"
 )
 
 // delegate adapts the Membership to memberlist.Delegate.
@@ -89,11 +92,32 @@ func (b broadcast) Invalidates(memberlist.Broadcast) bool { return false }
 func (b broadcast) Message() []byte                       { return b }
 func (b broadcast) Finished()                             {}
 
-// logWriter turns memberlist's "[LEVEL] memberlist: ..." lines into slog
-// records of the matching level.
-type logWriter struct{ l *slog.Logger }
+// logEvery is how often one kind of gossip warning or error is logged:
+// strangers can provoke them with every packet they send.
+const logEvery = 10 * time.Second
 
-func (w logWriter) Write(p []byte) (int, error) {
+// logWriter turns memberlist's "[LEVEL] memberlist: ..." lines into slog
+// records of the matching level, counting warnings and errors and
+// writing at most one of each kind (its first words) per logEvery.
+type logWriter struct {
+	l          *slog.Logger
+	limit      *lograte.Limiter
+	lines      *prometheus.CounterVec
+	suppressed prometheus.Counter
+}
+
+func newLogWriter(l *slog.Logger) *logWriter {
+	return &logWriter{l: l, limit: lograte.New(logEvery),
+		lines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_gossip_problems_total", Help: "Warnings and errors of the gossip layer (undecryptable packets, broken streams, ...), by level, logged or not.",
+		}, []string{"level"}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomring_gossip_log_suppressed_total", Help: "Gossip warnings and errors not logged because one of their kind was logged less than 10s before.",
+		}),
+	}
+}
+
+func (w *logWriter) Write(p []byte) (int, error) {
 	line := strings.TrimSpace(string(p))
 	level := slog.LevelInfo
 	if i := strings.IndexByte(line, ']'); strings.HasPrefix(line, "[") && i > 0 {
@@ -107,6 +131,26 @@ func (w logWriter) Write(p []byte) (int, error) {
 		}
 		line = strings.TrimSpace(line[i+1:])
 	}
-	w.l.Log(context.Background(), level, line, "component", "gossip")
+	args := []any{"component", "gossip"}
+	if level >= slog.LevelWarn {
+		w.lines.WithLabelValues(strings.ToLower(level.String())).Inc()
+		ok, held := w.limit.Allow(lineKind(line))
+		if !ok {
+			w.suppressed.Inc()
+			return len(p), nil
+		}
+		if held > 0 {
+			args = append(args, "suppressed", held)
+		}
+	}
+	w.l.Log(context.Background(), level, line, args...)
 	return len(p), nil
+}
+
+// lineKind is what a memberlist line is about: its first three words after
+// the "memberlist:" prefix (the rest names addresses and errors).
+func lineKind(line string) string {
+	words := strings.Fields(strings.TrimPrefix(line, "memberlist:"))
+	words = words[:min(3, len(words))]
+	return strings.TrimSuffix(strings.Join(words, " "), ":")
 }

@@ -21,12 +21,14 @@ type inConn struct {
 func (m *Mesh) serveInbound(c net.Conn) {
 	defer m.wg.Done()
 	h, err := acceptHandshake(c, m.key, m.self, m.cfg.HandshakeTimeout)
+	<-m.handshakes
 	if err != nil {
 		_ = c.Close()
 		if errors.Is(err, ErrAuth) {
 			m.met.rejected.Inc()
-			m.log.Warn("peer connection rejected", "remote", c.RemoteAddr().String(), "err", err)
+			m.logLimited("peer connection rejected", "remote", c.RemoteAddr().String(), "err", err)
 		} else {
+			m.met.handshakeFailed.Inc()
 			m.log.Debug("peer handshake failed", "remote", c.RemoteAddr().String(), "err", err)
 		}
 		return

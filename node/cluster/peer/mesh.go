@@ -8,8 +8,11 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/roomring/roomring/node/cluster/lograte"
 )
 
 // Mesh is one node's set of peer links and its peer listener. It is safe
@@ -23,6 +26,11 @@ type Mesh struct {
 	log  *slog.Logger
 	met  *metrics
 	ln   net.Listener
+	// handshakes holds a slot per inbound connection not yet
+	// authenticated (Config.MaxHandshakes).
+	handshakes chan struct{}
+	// logs limits the lines strangers' connections provoke.
+	logs *lograte.Limiter
 
 	mu      sync.Mutex
 	links   map[string]*link
@@ -69,7 +77,7 @@ func New(cfg Config, self string, key []byte, h Handler, log *slog.Logger, reg p
 	}
 	m := &Mesh{cfg: cfg, self: self, key: key, h: h, log: log, ln: ln,
 		links: map[string]*link{}, inbound: map[*inConn]struct{}{}, desired: map[string]string{}, talking: map[string]int{},
-		pending: map[uint64]*call{}}
+		pending: map[uint64]*call{}, handshakes: make(chan struct{}, cfg.MaxHandshakes), logs: lograte.New(logEvery)}
 	m.addr = cfg.AdvertiseAddr
 	if m.addr == "" {
 		m.addr = ln.Addr().String()
@@ -281,9 +289,34 @@ func (m *Mesh) accept() {
 			}
 			return
 		}
+		select {
+		case m.handshakes <- struct{}{}:
+		default:
+			_ = c.Close()
+			m.met.refused.Inc()
+			m.logLimited("peer connection refused: too many unauthenticated connections", "remote", c.RemoteAddr().String(), "max", m.cfg.MaxHandshakes)
+			continue
+		}
 		m.wg.Add(1)
 		go m.serveInbound(c)
 	}
+}
+
+// logEvery is how often a kind of line strangers can provoke is logged.
+const logEvery = 10 * time.Second
+
+// logLimited writes a warning at most once per logEvery per message,
+// with the count of those held back, and counts the held back ones.
+func (m *Mesh) logLimited(msg string, args ...any) {
+	ok, held := m.logs.Allow(msg)
+	if !ok {
+		m.met.suppressed.Inc()
+		return
+	}
+	if held > 0 {
+		args = append(args, "suppressed", held)
+	}
+	m.log.Warn(msg, args...)
 }
 
 // Close closes every link and the listener, fails pending requests and

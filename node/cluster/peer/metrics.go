@@ -18,6 +18,12 @@ type metrics struct {
 	connects *prometheus.CounterVec
 	rejected prometheus.Counter
 	timeouts prometheus.Counter
+	// refused, handshakeFailed and suppressed count strangers'
+	// connections (MaxHandshakes, broken handshakes) and the log lines
+	// about them held back.
+	refused         prometheus.Counter
+	handshakeFailed prometheus.Counter
+	suppressed      prometheus.Counter
 
 	depthDesc *prometheus.Desc
 	upDesc    *prometheus.Desc
@@ -52,6 +58,15 @@ func newMetrics(m *Mesh) *metrics {
 		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomring_peer_request_timeouts_total", Help: "Requests to peers abandoned at their deadline.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomring_peer_inbound_refused_total", Help: "Inbound peer connections closed at once because peer-max-handshakes were already authenticating.",
+		}),
+		handshakeFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomring_peer_handshake_failures_total", Help: "Inbound peer connections that ended before authenticating (timeouts, garbage, closed), wrong keys not included.",
+		}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "roomring_peer_log_suppressed_total", Help: "Log lines about rejected or refused peer connections held back by the rate limit.",
+		}),
 		depthDesc: prometheus.NewDesc("roomring_peer_queue_depth", "Frames waiting in a peer link's send queue.", []string{"peer"}, nil),
 		upDesc:    prometheus.NewDesc("roomring_peer_link_up", "1 when the link to a peer is connected.", []string{"peer"}, nil),
 	}
@@ -59,7 +74,7 @@ func newMetrics(m *Mesh) *metrics {
 
 func (mt *metrics) register(reg prometheus.Registerer) error {
 	for _, c := range []prometheus.Collector{mt.queued, mt.received, mt.written, mt.writes, mt.bytes,
-		mt.dropped, mt.connects, mt.rejected, mt.timeouts, linkCollector{mt}} {
+		mt.dropped, mt.connects, mt.rejected, mt.timeouts, mt.refused, mt.handshakeFailed, mt.suppressed, linkCollector{mt}} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register peer metrics: %w", err)
 		}

@@ -63,6 +63,10 @@ type Config struct {
 	// LaneQueueLen is the number of frames that may wait for a worker.
 	// Beyond it, requests are answered ErrOverloaded and messages dropped.
 	LaneQueueLen int
+	// MaxHandshakes bounds the inbound connections not yet authenticated
+	// (anyone who reaches the port can open them); beyond it new ones are
+	// closed at once.
+	MaxHandshakes int
 	// DialTimeout bounds a connection attempt, HandshakeTimeout the
 	// authentication that follows.
 	DialTimeout      time.Duration
@@ -84,6 +88,7 @@ func DefaultConfig() Config {
 		MaxFrameBytes:    16 << 20,
 		Lanes:            8,
 		LaneQueueLen:     1024,
+		MaxHandshakes:    16,
 		DialTimeout:      time.Second,
 		HandshakeTimeout: 2 * time.Second,
 		WriteTimeout:     5 * time.Second,
@@ -102,6 +107,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxFrameBytes, "peer-max-frame-bytes", d.MaxFrameBytes, "largest frame accepted from a peer")
 	fs.IntVar(&c.Lanes, "peer-lanes", d.Lanes, "workers per inbound peer connection (frames of one room are handled in order)")
 	fs.IntVar(&c.LaneQueueLen, "peer-lane-queue", d.LaneQueueLen, "frames waiting per worker; beyond it requests are refused as overloaded")
+	fs.IntVar(&c.MaxHandshakes, "peer-max-handshakes", d.MaxHandshakes, "inbound peer connections not yet authenticated; beyond it new ones are closed at once")
 	fs.DurationVar(&c.DialTimeout, "peer-dial-timeout", d.DialTimeout, "peer connection attempt timeout")
 	fs.DurationVar(&c.HandshakeTimeout, "peer-handshake-timeout", d.HandshakeTimeout, "peer authentication timeout")
 	fs.DurationVar(&c.WriteTimeout, "peer-write-timeout", d.WriteTimeout, "a peer that does not read for this long is disconnected")
@@ -122,8 +128,8 @@ func (c *Config) Validate() error {
 	} else if host, _, err := net.SplitHostPort(c.ListenAddr); err == nil && unspecified(host) {
 		errs = append(errs, errors.New("peer-addr binds every interface: set --peer-advertise-addr"))
 	}
-	if c.QueueLen < 1 || c.Lanes < 1 || c.LaneQueueLen < 1 {
-		errs = append(errs, errors.New("peer-queue, peer-lanes and peer-lane-queue must be at least 1"))
+	if c.QueueLen < 1 || c.Lanes < 1 || c.LaneQueueLen < 1 || c.MaxHandshakes < 1 {
+		errs = append(errs, errors.New("peer-queue, peer-lanes, peer-lane-queue and peer-max-handshakes must be at least 1"))
 	}
 	if c.BatchBytes < 1024 || c.MaxFrameBytes < 64<<10 {
 		errs = append(errs, errors.New("peer-batch-bytes must be at least 1024 and peer-max-frame-bytes at least 64 KiB"))

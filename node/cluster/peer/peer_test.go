@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ type recorder struct {
 	msgs    map[string][]string // by sender
 	ups     map[string]int
 	release chan struct{}
+	// holding counts "block" requests a worker is waiting in.
+	holding atomic.Int32
 }
 
 func newRecorder() *recorder {
@@ -33,6 +36,7 @@ func newRecorder() *recorder {
 
 func (r *recorder) HandleRequest(from string, p []byte) []byte {
 	if string(p) == "block" {
+		r.holding.Add(1)
 		<-r.release
 	}
 	return append([]byte(from+" asked "), p...)
@@ -297,15 +301,21 @@ func TestOverloadedLaneRefusesRequests(t *testing.T) {
 	a := startMesh(t, "a", testConfig("127.0.0.2:0"), testKey)
 	b := startMesh(t, "b", bcfg, testKey)
 	connect(a, b)
-	// One request occupies b's only worker; two more fill its queue.
+	// One request occupies b's only worker; two more fill its queue. The
+	// worker must be holding the first before the others arrive (else the
+	// queue of two is full at the third), and b must have queued all three
+	// before the probe requests are sent.
 	blocked := make(chan error, 3)
-	for range 3 {
-		go func() {
-			_, err := a.Request(ctxTimeout(t, 10*time.Second), "b", 0, []byte("block"))
-			blocked <- err
-		}()
+	block := func() {
+		_, err := a.Request(ctxTimeout(t, 10*time.Second), "b", 0, []byte("block"))
+		blocked <- err
 	}
-	testkit.Eventually(t, 5*time.Second, "b's lane busy", func() bool {
+	go block()
+	testkit.Eventually(t, 5*time.Second, "b's worker holds the first request", func() bool { return b.rec.holding.Load() == 1 })
+	for range 2 {
+		go block()
+	}
+	testkit.Eventually(t, 5*time.Second, "b's lane queue full", func() bool {
 		return counter(t, b.reg, "roomring_peer_frames_received_total", "type", "request") == 3
 	})
 	var overloaded bool
