@@ -242,8 +242,8 @@ func (h *Handler) event(c session.Transport, p Packet) {
 		return
 	}
 	var ticket *Ticket
-	if req.EventID != "" {
-		ack, t := h.d.Replays.Claim(replayKey(h.uid, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
+	if req.EventID != "" && !ep.read {
+		ack, t := h.d.Replays.Claim(h.uid, replayKey(h.uid, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
 		if t == nil {
 			if ack != nil && p.HasID {
 				h.conn.Send(EncodeAck(p.ID, json.RawMessage(ack)))
