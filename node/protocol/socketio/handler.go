@@ -161,13 +161,51 @@ func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
 	switch typ {
 	case EIOPing:
 		h.hb.beat()
-		h.conn.Send(append([]byte{EIOPong}, payload...))
+		h.conn.Send(append([]byte{EIOPong}, payload[:min(len(payload), MaxPingEcho)]...))
 	case EIOPong:
 		h.hb.beat()
 	case EIOClose:
 		h.conn.Close(session.CloseNormal, "client closed")
 	case EIOMessage:
 		h.handlePacket(c, payload)
+	}
+}
+
+// MaxPingEcho bounds the payload of an Engine.IO ping echoed in its pong
+// (clients send none, or "probe"); the rest of a longer one is not echoed.
+const MaxPingEcho = 32
+
+// RateLimited implements session.Handler: a frame over the connection's
+// rate limit is not executed; an event that asked for an ack is answered
+// with a 429 error ack, anything else is dropped (heartbeats still count
+// as signs of life).
+func (h *Handler) RateLimited(_ session.Transport, frame []byte) {
+	if h.skip > 0 {
+		h.skip--
+		return
+	}
+	typ, payload, err := SplitEngine(frame)
+	if err != nil {
+		h.d.Observer.FrameIn("invalid")
+		return
+	}
+	switch typ {
+	case EIOPing, EIOPong:
+		h.hb.beat()
+		return
+	case EIOMessage:
+	default:
+		return
+	}
+	p, err := DecodePacket(payload)
+	if err != nil {
+		h.d.Observer.FrameIn("invalid")
+		return
+	}
+	h.skip = p.Attachments
+	if p.Type == Event || p.Type == BinaryEvent {
+		h.d.Observer.FrameIn("other")
+		h.fail(p, op.Errorf(op.CodeRateLimited, "too many requests; slow down"))
 	}
 }
 
@@ -222,10 +260,6 @@ func (h *Handler) event(c session.Transport, p Packet) {
 	}
 	if h.client == nil {
 		h.fail(p, op.Errorf(op.CodeUnauthenticated, "not connected"))
-		return
-	}
-	if !c.Allow() {
-		h.fail(p, op.Errorf(op.CodeRateLimited, "too many requests; slow down"))
 		return
 	}
 	if p.Type == BinaryEvent {
