@@ -147,7 +147,7 @@ func (h *Handler) authenticate(ctx context.Context, sessionID string) (*auth.Use
 }
 
 // HandleFrame implements session.Handler.
-func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
+func (h *Handler) HandleFrame(_ session.Transport, frame []byte) {
 	if h.skip > 0 { // a binary attachment of a refused packet
 		h.skip--
 		return
@@ -167,7 +167,7 @@ func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
 	case EIOClose:
 		h.conn.Close(session.CloseNormal, "client closed")
 	case EIOMessage:
-		h.handlePacket(c, payload)
+		h.handlePacket(payload)
 	}
 }
 
@@ -209,7 +209,7 @@ func (h *Handler) RateLimited(_ session.Transport, frame []byte) {
 	}
 }
 
-func (h *Handler) handlePacket(c session.Transport, b []byte) {
+func (h *Handler) handlePacket(b []byte) {
 	p, err := DecodePacket(b)
 	if err != nil {
 		h.d.Observer.FrameIn("invalid")
@@ -233,7 +233,7 @@ func (h *Handler) handlePacket(c session.Transport, b []byte) {
 	case Disconnect:
 		h.conn.Close(session.CloseNormal, "client disconnected")
 	case Event, BinaryEvent:
-		h.event(c, p)
+		h.event(p)
 	}
 }
 
@@ -250,7 +250,7 @@ func (h *Handler) sessionFromAuth(data json.RawMessage) string {
 	return a.SessionID
 }
 
-func (h *Handler) event(c session.Transport, p Packet) {
+func (h *Handler) event(p Packet) {
 	name, args, _ := p.EventArgs() // DecodePacket validated events
 	ep, known := endpoints[name]
 	if known {
