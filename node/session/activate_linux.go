@@ -176,13 +176,18 @@ func (r *reader) failRead(err error) {
 	r.c.life.close(wsframe.CloseProtocolError, "protocol error")
 }
 
-// onFrame handles one frame; false means the connection ends.
+// onFrame handles one frame; false means the connection ends. Every frame
+// is charged to the rate limit: a message's last frame decides what
+// becomes of it (handle), a ping over the limit gets no pong.
 func (r *reader) onFrame(f wsframe.Frame) bool {
 	switch f.Op {
 	case wsframe.OpPing:
-		r.c.w.sendPong(f.Payload)
+		if r.admit() == admitted {
+			r.c.w.sendPong(f.Payload)
+		}
 		return true
 	case wsframe.OpPong:
+		r.admit()
 		return true
 	case wsframe.OpClose:
 		r.c.life.close(CloseNormal, "")
@@ -193,10 +198,10 @@ func (r *reader) onFrame(f wsframe.Frame) bool {
 			return false
 		}
 		if f.Fin {
-			r.deliver(bytes.Clone(f.Payload))
-			return true
+			return r.deliver(f.Op == wsframe.OpText, bytes.Clone(f.Payload))
 		}
-		r.fragmented = true
+		r.admit()
+		r.fragmented, r.msgText = true, f.Op == wsframe.OpText
 		r.msg = append(r.msg[:0], f.Payload...)
 		return true
 	}
@@ -210,20 +215,23 @@ func (r *reader) onFrame(f wsframe.Frame) bool {
 		return false
 	}
 	r.msg = append(r.msg, f.Payload...)
-	if f.Fin {
-		m := r.msg
-		r.msg, r.fragmented = nil, false
-		r.deliver(m)
+	if !f.Fin {
+		r.admit()
+		return true
 	}
-	return true
+	m := r.msg
+	r.msg, r.fragmented = nil, false
+	return r.deliver(r.msgText, m)
 }
 
 // deliver hands a message to the handler unless the connection is closing
-// (frames after Close are drained and ignored, as serve does).
-func (r *reader) deliver(msg []byte) {
-	if !r.c.life.isClosing() {
-		r.h.HandleFrame(r.c, msg)
+// (frames after Close are drained and ignored, as serve does); false means
+// the connection ends.
+func (r *reader) deliver(text bool, msg []byte) bool {
+	if r.c.life.isClosing() {
+		return true
 	}
+	return r.handle(r.h, text, msg)
 }
 
 // teardown ends a closed connection: at once when no activation runs,

@@ -112,10 +112,6 @@ func (c *Conn) Closing() <-chan struct{} { return c.life.closing }
 // MarkAuthenticated lifts the authentication deadline.
 func (c *Conn) MarkAuthenticated() { c.life.authed.Store(true) }
 
-// Allow takes one token of the rate limit; false means the frame is over
-// the limit. Reader only (from HandleFrame).
-func (c *Conn) Allow() bool { return c.r.allow() }
-
 // Serve runs the connection until it closes: it reads in the calling
 // goroutine; writes happen in a writer goroutine started on demand. It
 // returns after h.Closed.

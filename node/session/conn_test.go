@@ -16,6 +16,7 @@ import (
 type nopHandler struct{}
 
 func (nopHandler) HandleFrame(Transport, []byte) {}
+func (nopHandler) RateLimited(Transport, []byte) {}
 func (nopHandler) Closed(Transport)              {}
 
 // serveWS runs a websocket server that hands each upgraded connection to
@@ -58,6 +59,7 @@ func TestFramesOfEverySize(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.WriteQueueLen = len(frames)
+	cfg.WriteQueueBytes = 1 << 30
 	addr := serve(t, &cfg, func(c *Conn) {
 		for _, f := range frames {
 			c.Send(f)

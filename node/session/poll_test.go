@@ -34,7 +34,8 @@ func (h *echoHandler) HandleFrame(c Transport, frame []byte) {
 	c.Send(frame)
 }
 
-func (h *echoHandler) Closed(Transport) { close(h.closed) }
+func (h *echoHandler) RateLimited(Transport, []byte) {}
+func (h *echoHandler) Closed(Transport)              { close(h.closed) }
 
 // servePolled runs a websocket server whose connections a Poller reads.
 func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) string {

@@ -4,14 +4,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
+	"github.com/roomring/roomring/node/wsframe"
 )
 
 // reader reads a connection's frames and hands its messages to the
 // Handler, one at a time and in order, within the connection's limits: a
-// frame over cfg.MaxFrameBytes closes it with 1009; Allow is its rate
-// limit; a peer silent for twice the ping interval is dropped. It reads in
+// frame over cfg.MaxFrameBytes closes it with 1009, a text message of
+// invalid UTF-8 with 1007; every frame is charged to the rate limit
+// (admit), and the Handler gets a message within the limit as
+// HandleFrame, one over it as RateLimited (or not at all); a peer silent for twice the ping interval is dropped. It reads in
 // one of two ways:
 //
 //   - serve: a goroutine of its own, parked in the websocket library's
@@ -22,14 +26,15 @@ import (
 //
 // Concurrency: at most one goroutine reads at a time — the serving one,
 // or the running activation (reading, under rmu, says one runs). tokens,
-// last, partial, msg and fragmented are that goroutine's; the Handler's
-// HandleFrame runs on it, so Allow may be called from there only.
+// over, last, partial, msg, msgText and fragmented are that goroutine's; the
+// Handler's HandleFrame and RateLimited run on it.
 type reader struct {
 	c *Conn // its socket and limits, its lifecycle and writer; handed to the Handler
 
 	// rate limiting, reading goroutine only
-	tokens float64
-	last   time.Time
+	tokens float64   // frames the connection may still send at once
+	over   float64   // frames over the limit lately (drains at the rate)
+	last   time.Time // of the last refill
 
 	// Read by activations when the connection is polled (Start with a
 	// Poller; activate_linux.go).
@@ -47,6 +52,7 @@ type reader struct {
 	// Activations only (one at a time).
 	partial    []byte // a frame cut by the end of a read
 	msg        []byte // the fragments of a message so far
+	msgText    bool   // msg is a text message
 	fragmented bool
 }
 
@@ -55,19 +61,54 @@ func (r *reader) init(c *Conn) {
 	r.tokens, r.last = float64(c.cfg.RateBurst), time.Now()
 }
 
-// allow takes one token of the rate limit; false means the frame is over
-// the limit.
-func (r *reader) allow() bool {
+// verdict is what the rate limit says of one inbound frame.
+type verdict uint8
+
+const (
+	admitted verdict = iota // within the limit: handle it
+	refused                 // over the limit: answer it with the dialect's rate-limited error
+	dropped                 // over the limit and over the answers: ignore it
+)
+
+// admit charges one inbound frame — any frame, control frames included —
+// to the rate limit and says what to do with it. A connection that keeps
+// flooding (more than cfg.RateFlood frames over the limit, draining at the
+// rate) is closed with 1008.
+func (r *reader) admit() verdict {
 	now := time.Now()
-	r.tokens += now.Sub(r.last).Seconds() * r.c.cfg.RateLimit
+	refill := now.Sub(r.last).Seconds() * r.c.cfg.RateLimit
 	r.last = now
-	if max := float64(r.c.cfg.RateBurst); r.tokens > max {
-		r.tokens = max
+	r.tokens = min(r.tokens+refill, float64(r.c.cfg.RateBurst))
+	r.over = max(r.over-refill, 0)
+	if r.tokens >= 1 {
+		r.tokens--
+		return admitted
 	}
-	if r.tokens < 1 {
+	r.over++
+	switch {
+	case r.over > float64(r.c.cfg.RateFlood):
+		r.c.life.close(ClosePolicy, "rate limit exceeded")
+		return dropped
+	case r.over <= float64(r.c.cfg.RateAnswers):
+		return refused
+	}
+	return dropped
+}
+
+// handle hands a whole message to the handler as the rate limit says,
+// unless it is a text message of invalid UTF-8, which closes the
+// connection with 1007 (RFC 6455 §8.1); false means the connection ends.
+func (r *reader) handle(h Handler, text bool, msg []byte) bool {
+	if text && !utf8.Valid(msg) {
+		r.c.life.close(wsframe.CloseInvalidPayload, "invalid UTF-8")
 		return false
 	}
-	r.tokens--
+	switch r.admit() {
+	case admitted:
+		h.HandleFrame(r.c, msg)
+	case refused:
+		h.RateLimited(r.c, msg)
+	}
 	return true
 }
 
@@ -77,12 +118,15 @@ func (r *reader) serve(h Handler) {
 	idle := 2 * r.c.cfg.PingInterval
 	_ = r.c.ws.SetReadDeadline(time.Now().Add(idle))
 	r.c.ws.SetPongHandler(func(string) error {
+		r.admit()
 		return r.c.ws.SetReadDeadline(time.Now().Add(idle))
 	})
 	// Pongs and the close reply go through the writer (see writer), not
 	// straight to the socket as the library's default handlers would.
 	r.c.ws.SetPingHandler(func(data string) error {
-		r.c.w.sendPong([]byte(data))
+		if r.admit() == admitted {
+			r.c.w.sendPong([]byte(data))
+		}
 		return r.c.ws.SetReadDeadline(time.Now().Add(idle))
 	})
 	r.c.ws.SetCloseHandler(func(int, string) error { return nil })
@@ -106,7 +150,7 @@ func (r *reader) serve(h Handler) {
 		if mt != websocket.TextMessage && mt != websocket.BinaryMessage {
 			continue
 		}
-		h.HandleFrame(r.c, frame)
+		r.handle(h, mt == websocket.TextMessage, frame)
 	}
 	r.c.life.end(h, r.c)
 }

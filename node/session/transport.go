@@ -1,12 +1,11 @@
 package session
 
 // Transport is a connection as a protocol handler sees it: frames to send,
-// a close, and the two limits a handler applies (authentication, rate).
+// a close, and the authentication deadline it lifts.
 // The handler depends on it, not on *Conn, so a dialect can be driven by
 // a fake in its tests.
 //
-// Concurrency: every method but Allow is safe for concurrent use and never
-// blocks; Allow is the reader's — call it from HandleFrame only.
+// Concurrency: every method is safe for concurrent use and never blocks.
 type Transport interface {
 	// Send queues a text frame that answers the connection's own frames.
 	// When the connection's bounded write queue is full it is closed as
@@ -30,15 +29,16 @@ type Transport interface {
 	Closing() <-chan struct{}
 	// MarkAuthenticated lifts the authentication deadline.
 	MarkAuthenticated()
-	// Allow takes one token of the inbound rate limit; false means the
-	// frame is over the limit.
-	Allow() bool
 }
 
-// Handler handles a connection's inbound frames. HandleFrame is called from
-// the connection's reader, one frame at a time; Closed once, after the last
-// HandleFrame. t is the connection.
+// Handler handles a connection's inbound messages. The connection's reader
+// calls HandleFrame with a message within the rate limit and RateLimited
+// with one over it that is to be answered with the dialect's rate-limited
+// error (and not executed); they are called one message at a time, and
+// Closed once, after the last. Messages over the limit beyond those
+// answered reach neither. t is the connection.
 type Handler interface {
 	HandleFrame(t Transport, frame []byte)
+	RateLimited(t Transport, frame []byte)
 	Closed(t Transport)
 }

@@ -61,7 +61,8 @@ func (h *blastHandler) HandleFrame(c Transport, frame []byte) {
 	}
 }
 
-func (h *blastHandler) Closed(Transport) { close(h.closed) }
+func (h *blastHandler) RateLimited(Transport, []byte) {}
+func (h *blastHandler) Closed(Transport)              { close(h.closed) }
 
 // TestSendUnderPressure: frames sent by several goroutines at once (one
 // by one, and in batches of SendFrames) while
@@ -83,6 +84,8 @@ func TestSendUnderPressure(t *testing.T) {
 			const senders, count = 4, 150
 			cfg := DefaultConfig()
 			cfg.WriteQueueLen = senders * count
+			cfg.WriteQueueBytes = 1 << 30
+			cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // the pings all along the blast
 			h := &blastHandler{senders: senders, count: count, closed: make(chan struct{})}
 			addr := serveHandler(t, &cfg, h, polled)
 			ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
@@ -203,7 +206,8 @@ func (h *holdHandler) HandleFrame(c Transport, frame []byte) {
 	}
 }
 
-func (h *holdHandler) Closed(Transport) {}
+func (h *holdHandler) RateLimited(Transport, []byte) {}
+func (h *holdHandler) Closed(Transport)              {}
 
 // TestPushNotHeldByCork: while an activation waits inside its handler, a
 // frame pushed from elsewhere (a fan-out) reaches the client at once; the

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -12,7 +14,11 @@ import (
 )
 
 // writer writes a connection's frames from a bounded queue: at most
-// cfg.WriteQueueLen frames wait; one more makes the peer a slow consumer.
+// cfg.WriteQueueLen frames and cfg.WriteQueueBytes bytes wait (a frame
+// alone over the bytes is let into an empty queue); more makes the peer a
+// slow consumer. So does a frame not written within cfg.WriteTimeout of
+// being queued: the deadline of a write is that of the oldest frame it
+// carries, so a peer that takes its bytes in trickles does not renew it.
 //
 // send writes the frames to the socket itself, without blocking, when
 // nothing is queued or being written (Linux): a broadcast to many idle
@@ -23,7 +29,8 @@ import (
 // corked (an activation handling the frames of one read), what is sent is
 // held and written together at uncork: a pipelining client's replies cost
 // one system call per read, not one each (a frame sent meanwhile by
-// another goroutine waits for it too, unless it is pushed).
+// another goroutine waits for it too, unless it is pushed) — up to
+// corkMaxBytes or maxWriteBatch frames, when the writer starts on them.
 //
 // Concurrency: send, cork, uncork, sendPong, ping and kick are safe for
 // concurrent use; mu guards the queue and the writer goroutine's state.
@@ -35,17 +42,21 @@ type writer struct {
 	rc syscall.RawConn // c.raw's descriptor, for direct writes; nil: none
 
 	// pending counts the frames queued and not yet written, those the
-	// writer has taken from queue included: at most cfg.WriteQueueLen.
-	pending atomic.Int32
+	// writer has taken from queue included: at most cfg.WriteQueueLen;
+	// pendingBytes their bytes (of rest: its length).
+	pending      atomic.Int32
+	pendingBytes atomic.Int64
 
 	mu       sync.Mutex
-	corked   bool     // an activation is handling frames: their replies are written together after it
-	pingDue  bool     // a keep-alive ping is to be written
-	writing  bool     // a writer goroutine is running
-	finished bool     // the writer has ended for good; done is closed
-	rest     []byte   // framed bytes of a direct write the socket did not take; written first
-	queue    [][]byte // frames to write
-	pong     []byte   // the payload of a pong to write; nil: none
+	corked   bool      // an activation is handling frames: their replies are written together after it
+	pingDue  bool      // a keep-alive ping is to be written
+	writing  bool      // a writer goroutine is running
+	finished bool      // the writer has ended for good; done is closed
+	rest     []byte    // framed bytes of a direct write the socket did not take; written first
+	restAt   time.Time // when rest was left
+	queue    [][]byte  // frames to write
+	queuedAt time.Time // when the oldest frame of queue was queued
+	pong     []byte    // the payload of a pong to write; nil: none
 	done     chan struct{}
 	pinger   *time.Timer
 }
@@ -72,23 +83,43 @@ func (w *writer) send(frames [][]byte, push bool) {
 		if cut {
 			frames = frames[1:]
 			w.pending.Add(1) // w.rest, until the writer writes it
+			w.pendingBytes.Add(int64(len(w.rest)))
 		}
 	}
 	if len(frames) > 0 {
-		if int(w.pending.Load())+len(frames) > w.c.cfg.WriteQueueLen {
+		size := int64(0)
+		for _, f := range frames {
+			size += int64(len(f))
+		}
+		queued := w.pendingBytes.Load()
+		if int(w.pending.Load())+len(frames) > w.c.cfg.WriteQueueLen ||
+			(queued > 0 && queued+size > int64(w.c.cfg.WriteQueueBytes)) {
 			w.mu.Unlock()
 			w.framesOut(written)
 			w.c.life.slowConsumer()
 			return
 		}
+		if len(w.queue) == 0 {
+			w.queuedAt = time.Now()
+		}
 		w.pending.Add(int32(len(frames)))
+		w.pendingBytes.Add(size)
 		w.queue = append(w.queue, frames...)
 	}
-	if (len(w.queue) > 0 && (!w.corked || push)) || w.rest != nil {
+	if (len(w.queue) > 0 && (!w.corked || push || w.corkFullLocked())) || w.rest != nil {
 		w.kickLocked()
 	}
 	w.mu.Unlock()
 	w.framesOut(written)
+}
+
+// corkMaxBytes is how much a cork holds before the writer starts on it:
+// the replies to a burst of frames read at once do not wait for its end.
+const corkMaxBytes = 64 << 10
+
+// corkFullLocked says the corked queue is to be written now. w.mu is held.
+func (w *writer) corkFullLocked() bool {
+	return len(w.queue) >= maxWriteBatch || w.pendingBytes.Load() >= corkMaxBytes
 }
 
 // writeNowLocked writes frames to the socket without blocking, unless a
@@ -100,7 +131,7 @@ func (w *writer) writeNowLocked(frames [][]byte) (written int, cut bool) {
 		whole, rest := w.tryWrite(frames[written:])
 		written += whole
 		if rest != nil {
-			w.rest = rest
+			w.rest, w.restAt = rest, time.Now()
 			return written, true
 		}
 		if whole == 0 {
@@ -125,10 +156,16 @@ func (w *writer) uncork() {
 	w.corked = false
 	written, cut := w.writeNowLocked(w.queue)
 	w.pending.Add(-int32(written)) // a cut frame stays counted until the writer writes w.rest
+	size := int64(0)
+	for _, f := range w.queue[:written] {
+		size += int64(len(f))
+	}
 	n := written
 	if cut {
+		size += int64(len(w.queue[n]) - len(w.rest)) // counted as rest from now
 		n++
 	}
+	w.pendingBytes.Add(-size)
 	clear(w.queue[:n])
 	w.queue = w.queue[n:]
 	if len(w.queue) == 0 {
@@ -223,6 +260,7 @@ func (w *writer) writeLoop() {
 			return
 		}
 		rest := w.rest
+		deadline := w.deadlineLocked()
 		batch, w.queue, w.rest = w.queue, batch[:0], nil
 		ping, pong := w.pingDue, w.pong
 		w.pingDue, w.pong = false, nil
@@ -231,7 +269,7 @@ func (w *writer) writeLoop() {
 			w.finish(rest, batch, pong)
 			return
 		}
-		ok := w.writeRest(rest) && w.writeFrames(batch)
+		ok := w.writeRest(rest, deadline) && w.writeFrames(batch, deadline)
 		clear(batch)
 		if ok && pong != nil {
 			ok = w.c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(w.c.cfg.WriteTimeout)) == nil
@@ -246,13 +284,27 @@ func (w *writer) writeLoop() {
 	}
 }
 
+// deadlineLocked is the deadline of writing what is queued: cfg.WriteTimeout
+// after its oldest frame was queued. w.mu is held.
+func (w *writer) deadlineLocked() time.Time {
+	oldest := time.Now()
+	if w.rest != nil {
+		oldest = w.restAt
+	}
+	if len(w.queue) > 0 && w.queuedAt.Before(oldest) {
+		oldest = w.queuedAt
+	}
+	return oldest.Add(w.c.cfg.WriteTimeout)
+}
+
 // finish flushes what is queued (unless the peer is a slow consumer) and
 // sends the close frame. Frames sent after Close are dropped, so rest,
 // batch and pong hold everything left.
 func (w *writer) finish(rest []byte, batch [][]byte, pong []byte) {
 	defer w.end()
 	slow := w.c.life.code.Load() == ClosePolicy
-	if !slow && !(w.writeRest(rest) && w.writeFrames(batch)) {
+	deadline := time.Now().Add(w.c.cfg.WriteTimeout)
+	if !slow && !(w.writeRest(rest, deadline) && w.writeFrames(batch, deadline)) {
 		return
 	}
 	if pong != nil && !slow {
@@ -261,18 +313,29 @@ func (w *writer) finish(rest []byte, batch [][]byte, pong []byte) {
 	_ = w.c.ws.WriteControl(websocket.CloseMessage, w.c.life.msg, time.Now().Add(time.Second))
 }
 
-// writeRest writes what a direct write left: the end of one frame.
-func (w *writer) writeRest(rest []byte) bool {
+// writeRest writes what a direct write left, the end of one frame, by
+// deadline.
+func (w *writer) writeRest(rest []byte, deadline time.Time) bool {
 	if rest == nil {
 		return true
 	}
-	_ = w.c.raw.SetWriteDeadline(time.Now().Add(w.c.cfg.WriteTimeout))
+	_ = w.c.raw.SetWriteDeadline(deadline)
 	if _, err := w.c.raw.Write(rest); err != nil {
+		w.failed(err)
 		return false
 	}
 	w.pending.Add(-1)
+	w.pendingBytes.Add(-int64(len(rest)))
 	w.framesOut(1)
 	return true
+}
+
+// failed handles a failed write: one past its deadline makes the peer a
+// slow consumer (1008); any other ends the connection (end).
+func (w *writer) failed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.c.life.slowConsumer()
+	}
 }
 
 // end stops writing for good: the connection is closing (or its socket
@@ -306,8 +369,8 @@ var scratchPool = sync.Pool{New: func() any {
 // them with one vectored write. The frames are framed here rather than by
 // the websocket library: a server's frames are not masked, so the shared
 // frame of a broadcast goes out as it is, behind a header of 2 to 10
-// bytes, without being copied.
-func (w *writer) writeFrames(frames [][]byte) bool {
+// bytes, without being copied. They must be written by deadline.
+func (w *writer) writeFrames(frames [][]byte, deadline time.Time) bool {
 	if len(frames) == 0 {
 		return true
 	}
@@ -316,19 +379,23 @@ func (w *writer) writeFrames(frames [][]byte) bool {
 	for len(frames) > 0 {
 		n := min(len(frames), maxWriteBatch)
 		ws.hdr, ws.iov = ws.hdr[:0], ws.iov[:0]
+		size := int64(0)
 		for _, f := range frames[:n] {
+			size += int64(len(f))
 			start := len(ws.hdr)
 			ws.hdr = wsframe.AppendTextHeader(ws.hdr, len(f))
 			ws.iov = append(ws.iov, ws.hdr[start:], f)
 		}
 		ws.bufs = ws.iov // WriteTo consumes its receiver
-		_ = w.c.raw.SetWriteDeadline(time.Now().Add(w.c.cfg.WriteTimeout))
+		_ = w.c.raw.SetWriteDeadline(deadline)
 		_, err := ws.bufs.WriteTo(w.c.raw)
 		clear(ws.iov[:cap(ws.iov)])
 		if err != nil {
+			w.failed(err)
 			return false
 		}
 		w.pending.Add(-int32(n))
+		w.pendingBytes.Add(-size)
 		w.framesOut(n)
 		frames = frames[n:]
 	}

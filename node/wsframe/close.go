@@ -8,7 +8,8 @@ const (
 	CloseGoingAway       = 1001 // node shutting down
 	CloseProtocolError   = 1002
 	CloseNoStatus        = 1005 // never sent: a close frame without a code
-	ClosePolicyViolation = 1008 // slow consumer, authentication timeout
+	CloseInvalidPayload  = 1007 // a text message that is not UTF-8
+	ClosePolicyViolation = 1008 // slow consumer, authentication timeout, flooding
 	CloseMessageTooBig   = 1009
 	CloseServiceRestart  = 1012 // node leaving a cluster
 )

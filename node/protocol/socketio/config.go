@@ -16,21 +16,29 @@ type Config struct {
 	// connection whose pong is late; EIO=3: the server closes a connection
 	// that sent no ping for PingInterval+PingTimeout).
 	PingTimeout time.Duration
-	// IdempotencyEntries bounds the node's cache of answered event ids
-	// (least recently used entries are evicted first).
-	IdempotencyEntries int
+	// IdempotencyEntries bounds the node's cache of answered event ids in
+	// entries, IdempotencyBytes in bytes (keys and acks), and
+	// IdempotencyUserBytes one user's share of it (all devices together).
+	// A user's new entry evicts that user's least recently used ones, never
+	// another user's (see Replays).
+	IdempotencyEntries   int
+	IdempotencyBytes     int
+	IdempotencyUserBytes int
 	// IdempotencyTTL is how long an answered event id is remembered.
 	IdempotencyTTL time.Duration
 }
 
 // DefaultConfig returns the defaults: Socket.IO's 25 s ping interval and
-// 20 s ping timeout, 10000 remembered event ids for 10 minutes.
+// 20 s ping timeout, 10000 remembered event ids (64 MiB, 1 MiB per user)
+// for 10 minutes.
 func DefaultConfig() Config {
 	return Config{
-		PingInterval:       25 * time.Second,
-		PingTimeout:        20 * time.Second,
-		IdempotencyEntries: 10000,
-		IdempotencyTTL:     10 * time.Minute,
+		PingInterval:         25 * time.Second,
+		PingTimeout:          20 * time.Second,
+		IdempotencyEntries:   10000,
+		IdempotencyBytes:     64 << 20,
+		IdempotencyUserBytes: 1 << 20,
+		IdempotencyTTL:       10 * time.Minute,
 	}
 }
 
@@ -40,6 +48,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PingInterval, "sio-ping-interval", d.PingInterval, "Engine.IO heartbeat period (EIO=4: server pings; EIO=3: client pings)")
 	fs.DurationVar(&c.PingTimeout, "sio-ping-timeout", d.PingTimeout, "time an Engine.IO pong may take before the connection is closed")
 	fs.IntVar(&c.IdempotencyEntries, "sio-idempotency-entries", d.IdempotencyEntries, "answered Socket.IO event ids remembered per node for idempotent replay (LRU)")
+	fs.IntVar(&c.IdempotencyBytes, "sio-idempotency-bytes", d.IdempotencyBytes, "bytes of answered Socket.IO event ids (keys and acks) remembered per node")
+	fs.IntVar(&c.IdempotencyUserBytes, "sio-idempotency-user-bytes", d.IdempotencyUserBytes, "bytes of answered Socket.IO event ids remembered per user; a user's new entry evicts only that user's older ones")
 	fs.DurationVar(&c.IdempotencyTTL, "sio-idempotency-ttl", d.IdempotencyTTL, "how long an answered Socket.IO event id is remembered")
 }
 
@@ -51,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdempotencyEntries < 1 {
 		errs = append(errs, errors.New("sio-idempotency-entries must be at least 1"))
+	}
+	if c.IdempotencyUserBytes < 4096 || c.IdempotencyBytes < c.IdempotencyUserBytes {
+		errs = append(errs, errors.New("sio-idempotency-user-bytes must be at least 4096 and at most sio-idempotency-bytes"))
 	}
 	if c.IdempotencyTTL <= 0 {
 		errs = append(errs, errors.New("sio-idempotency-ttl must be positive"))

@@ -147,7 +147,7 @@ func (h *Handler) authenticate(ctx context.Context, sessionID string) (*auth.Use
 }
 
 // HandleFrame implements session.Handler.
-func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
+func (h *Handler) HandleFrame(_ session.Transport, frame []byte) {
 	if h.skip > 0 { // a binary attachment of a refused packet
 		h.skip--
 		return
@@ -161,17 +161,55 @@ func (h *Handler) HandleFrame(c session.Transport, frame []byte) {
 	switch typ {
 	case EIOPing:
 		h.hb.beat()
-		h.conn.Send(append([]byte{EIOPong}, payload...))
+		h.conn.Send(append([]byte{EIOPong}, payload[:min(len(payload), MaxPingEcho)]...))
 	case EIOPong:
 		h.hb.beat()
 	case EIOClose:
 		h.conn.Close(session.CloseNormal, "client closed")
 	case EIOMessage:
-		h.handlePacket(c, payload)
+		h.handlePacket(payload)
 	}
 }
 
-func (h *Handler) handlePacket(c session.Transport, b []byte) {
+// MaxPingEcho bounds the payload of an Engine.IO ping echoed in its pong
+// (clients send none, or "probe"); the rest of a longer one is not echoed.
+const MaxPingEcho = 32
+
+// RateLimited implements session.Handler: a frame over the connection's
+// rate limit is not executed; an event that asked for an ack is answered
+// with a 429 error ack, anything else is dropped (heartbeats still count
+// as signs of life).
+func (h *Handler) RateLimited(_ session.Transport, frame []byte) {
+	if h.skip > 0 {
+		h.skip--
+		return
+	}
+	typ, payload, err := SplitEngine(frame)
+	if err != nil {
+		h.d.Observer.FrameIn("invalid")
+		return
+	}
+	switch typ {
+	case EIOPing, EIOPong:
+		h.hb.beat()
+		return
+	case EIOMessage:
+	default:
+		return
+	}
+	p, err := DecodePacket(payload)
+	if err != nil {
+		h.d.Observer.FrameIn("invalid")
+		return
+	}
+	h.skip = p.Attachments
+	if p.Type == Event || p.Type == BinaryEvent {
+		h.d.Observer.FrameIn("other")
+		h.fail(p, op.Errorf(op.CodeRateLimited, "too many requests; slow down"))
+	}
+}
+
+func (h *Handler) handlePacket(b []byte) {
 	p, err := DecodePacket(b)
 	if err != nil {
 		h.d.Observer.FrameIn("invalid")
@@ -195,7 +233,7 @@ func (h *Handler) handlePacket(c session.Transport, b []byte) {
 	case Disconnect:
 		h.conn.Close(session.CloseNormal, "client disconnected")
 	case Event, BinaryEvent:
-		h.event(c, p)
+		h.event(p)
 	}
 }
 
@@ -212,7 +250,7 @@ func (h *Handler) sessionFromAuth(data json.RawMessage) string {
 	return a.SessionID
 }
 
-func (h *Handler) event(c session.Transport, p Packet) {
+func (h *Handler) event(p Packet) {
 	name, args, _ := p.EventArgs() // DecodePacket validated events
 	ep, known := endpoints[name]
 	if known {
@@ -222,10 +260,6 @@ func (h *Handler) event(c session.Transport, p Packet) {
 	}
 	if h.client == nil {
 		h.fail(p, op.Errorf(op.CodeUnauthenticated, "not connected"))
-		return
-	}
-	if !c.Allow() {
-		h.fail(p, op.Errorf(op.CodeRateLimited, "too many requests; slow down"))
 		return
 	}
 	if p.Type == BinaryEvent {
@@ -242,8 +276,8 @@ func (h *Handler) event(c session.Transport, p Packet) {
 		return
 	}
 	var ticket *Ticket
-	if req.EventID != "" {
-		ack, t := h.d.Replays.Claim(replayKey(h.uid, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
+	if req.EventID != "" && !ep.read {
+		ack, t := h.d.Replays.Claim(h.uid, replayKey(h.uid, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
 		if t == nil {
 			if ack != nil && p.HasID {
 				h.conn.Send(EncodeAck(p.ID, json.RawMessage(ack)))

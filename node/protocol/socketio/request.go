@@ -14,17 +14,21 @@ import (
 type endpoint struct {
 	name   string
 	decode func(arg []byte) (request, *op.Error)
+	// read says a repeat may simply execute again: the endpoint changes
+	// nothing (or nothing a repeat would change twice), so its event.id
+	// gets no replay entry.
+	read bool
 }
 
 // endpoints maps Valu's endpoint names to their decoders; the data types
 // below carry Valu's field names.
 var endpoints = byName(
-	endpoint{"room:join", decodeAs[joinData](op.KindEnter)},
-	endpoint{"room:leave", decodeAs[leaveData](op.KindLeave)},
-	endpoint{"resource:setReaction", decodeAs[setReactionData](op.KindSetResourceReaction)},
-	endpoint{"resource:deleteReaction", decodeAs[deleteReactionData](op.KindDeleteResourceReaction)},
-	endpoint{"resource:getReactions", decodeAs[getReactionsData](op.KindGetResourceReactions)},
-	endpoint{"resource:getUserOwnReaction", decodeAs[ownReactionData](op.KindGetOwnResourceReaction)},
+	endpoint{"room:join", decodeAs[joinData](op.KindEnter), true},
+	endpoint{"room:leave", decodeAs[leaveData](op.KindLeave), false},
+	endpoint{"resource:setReaction", decodeAs[setReactionData](op.KindSetResourceReaction), false},
+	endpoint{"resource:deleteReaction", decodeAs[deleteReactionData](op.KindDeleteResourceReaction), false},
+	endpoint{"resource:getReactions", decodeAs[getReactionsData](op.KindGetResourceReactions), true},
+	endpoint{"resource:getUserOwnReaction", decodeAs[ownReactionData](op.KindGetOwnResourceReaction), true},
 )
 
 func byName(list ...endpoint) map[string]endpoint {

@@ -85,10 +85,6 @@ func (h *Handler) HandleFrame(c session.Transport, raw []byte) {
 		return
 	}
 	h.obs.FrameIn(metricAction(f.Action))
-	if !c.Allow() {
-		h.fail(f.ID, op.Errorf(op.CodeRateLimited, "too many frames; slow down"))
-		return
-	}
 	if f.Action == actionPing {
 		// venueless echoes the frame's second element: the payload of
 		// ["ping", x], the id of a three-element ping.
@@ -118,6 +114,19 @@ func (h *Handler) HandleFrame(c session.Transport, raw []byte) {
 		return
 	}
 	h.conn.Send(Reply(f.ID, res))
+}
+
+// RateLimited implements session.Handler: a frame over the connection's
+// rate limit is answered with protocol.rate_limited (with the frame's id
+// when it has one) and not executed.
+func (h *Handler) RateLimited(_ session.Transport, raw []byte) {
+	f, err := Decode(raw)
+	if err != nil {
+		h.obs.FrameIn("invalid")
+	} else {
+		h.obs.FrameIn(metricAction(f.Action))
+	}
+	h.fail(f.ID, op.Errorf(op.CodeRateLimited, "too many frames; slow down"))
 }
 
 func (h *Handler) authenticate(ctx context.Context, f Frame) {
