@@ -152,7 +152,8 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	m := n.registerMetrics(cat)
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
+	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Conns: cfg.Conns, Surface: cfg.Surface,
+		Session: cfg.Session, SocketIO: cfg.SocketIO, BeforeFrame: cfg.TestBeforeFrame,
 		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready
