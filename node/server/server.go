@@ -287,7 +287,8 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	addr, ok := s.admit(ctx)
 	if !ok {
-		ctx.Error("too many connections, try again later", fasthttp.StatusTooManyRequests)
+		ctx.SetStatusCode(fasthttp.StatusTooManyRequests)
+		ctx.SetBodyString("too many connections, try again later")
 		return
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
