@@ -13,6 +13,7 @@ import (
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
+	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
@@ -45,6 +46,8 @@ type Config struct {
 	Conns server.ConnLimits
 	// Surface chooses where /metrics and the demo page are served.
 	Surface server.Surface
+	// Invites bound failed invite redemptions per address (docs/limits.md).
+	Invites engine.InviteLimits
 	Session session.Config
 	// SocketIO configures Valu's Socket.IO endpoint (docs/socketio.md).
 	SocketIO socketio.Config
@@ -95,6 +98,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.HTTP.RegisterFlags(fs)
 	c.Conns.RegisterFlags(fs)
 	c.Surface.RegisterFlags(fs)
+	c.Invites.RegisterFlags(fs)
 	c.Session.RegisterFlags(fs)
 	c.SocketIO.RegisterFlags(fs)
 	c.Reactions.RegisterFlags(fs)
@@ -169,6 +173,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Invites.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Conns.Validate(); err != nil {

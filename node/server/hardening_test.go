@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -188,5 +189,45 @@ func TestAdminBodyTooLarge(t *testing.T) {
 	var e adminapi.Error
 	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge || e.Code != adminapi.CodeTooLarge {
 		t.Fatalf("2 MiB admin body: %d %+v (%v), want 413 %s", resp.StatusCode, e, err, adminapi.CodeTooLarge)
+	}
+}
+
+// TestInviteFailuresLimited: failed invite redemptions from one address
+// are limited; past the burst even a valid code is refused, unchecked, with
+// auth.denied in venueless' error format.
+func TestInviteFailuresLimited(t *testing.T) {
+	n := nodetest.StartWith(t, func(c *node.Config) {
+		c.Invites.FailuresBurst, c.Invites.FailuresPerMinute = 3, 0.001
+		c.Catalog.InviteCodeLength = 12
+	})
+	valid, err := n.Catalog().InviteCode(context.Background(), "room_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(valid) != 12 {
+		t.Fatalf("invite code %q, want 12 characters (--invite-code-length)", valid)
+	}
+	guess := func(code string) (string, string) {
+		c := nodetest.Dial(t, n.URL())
+		defer c.Close()
+		c.SendRaw(`["authenticate", {"client_id": "guesser", "invite_token": "` + code + `"}]`)
+		f := c.Wait(deadline, "authentication reply", func(f nodetest.Frame) bool { return f.Kind() == "authenticated" || f.Kind() == "error" })
+		if f.Kind() != "error" {
+			return "", ""
+		}
+		var e struct{ Code, Message string }
+		f.Decode(t, len(f)-1, &e)
+		return e.Code, e.Message
+	}
+	if code, _ := guess(valid); code != "" {
+		t.Fatalf("a valid invite refused: %s", code)
+	}
+	for i := 0; i < 3; i++ {
+		if code, msg := guess("wrong" + strconv.Itoa(i)); code != "auth.denied" || strings.Contains(msg, "too many") {
+			t.Fatalf("guess %d: %s %q, want auth.denied for the unknown code", i, code, msg)
+		}
+	}
+	if code, msg := guess(valid); code != "auth.denied" || !strings.Contains(msg, "too many") {
+		t.Fatalf("a valid code past the limit: %s %q, want auth.denied, unchecked", code, msg)
 	}
 }

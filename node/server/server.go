@@ -293,7 +293,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(c, "venueless", venueless.NewHandler(s.eng, c, s.metrics, s.log), addr)
+		s.serve(c, "venueless", venueless.NewHandler(s.eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
