@@ -374,8 +374,11 @@ func newID() (string, error) {
 }
 
 // SetInviteCodeLength sets the length of new invite codes (Config's
-// InviteCodeLength, already validated).
+// InviteCodeLength, already validated; 0 means the default).
 func (c *Catalog) SetInviteCodeLength(n int) {
+	if n == 0 {
+		n = inviteCodeLen
+	}
 	c.mu.Lock()
 	c.codeLen = n
 	c.mu.Unlock()

@@ -45,7 +45,7 @@ type Config struct {
 	// InviteCodeLength is the length of new anonymous invite codes (57
 	// symbols each, about 5.8 bits): 6 as venueless, longer for rooms whose
 	// codes must resist guessing beyond the per-address limit on failed
-	// redemptions. Codes already issued keep their length.
+	// redemptions. Codes already issued keep their length. 0 means 6.
 	InviteCodeLength int
 }
 
@@ -70,7 +70,7 @@ func (c *Config) Validate() error {
 		return errors.New("catalog-tombstone-ttl must be >= 0")
 	case c.GCInterval <= 0:
 		return errors.New("catalog-gc-interval must be positive")
-	case c.InviteCodeLength < inviteCodeLen || c.InviteCodeLength > maxInviteCodeLen:
+	case c.InviteCodeLength != 0 && (c.InviteCodeLength < inviteCodeLen || c.InviteCodeLength > maxInviteCodeLen):
 		return fmt.Errorf("--invite-code-length must be from %d to %d", inviteCodeLen, maxInviteCodeLen)
 	}
 	return nil
