@@ -48,3 +48,14 @@ func TestParsePrefixes(t *testing.T) {
 		t.Fatal("nonsense parsed")
 	}
 }
+
+func TestSurfaceValidate(t *testing.T) {
+	s := DefaultSurface()
+	if !s.Demo || s.MetricsOnAdmin || s.Validate(false) != nil {
+		t.Fatalf("default surface %+v: %v", s, s.Validate(false))
+	}
+	s.MetricsOnAdmin = true
+	if s.Validate(false) == nil || s.Validate(true) != nil {
+		t.Fatal("--metrics-on-admin must need, and be fine with, an admin listener")
+	}
+}

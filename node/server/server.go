@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -293,7 +294,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(c, "venueless", venueless.NewHandler(s.eng, c, addr, s.metrics, s.log), addr)
+		s.serve(ws, c, "venueless", venueless.NewHandler(s.eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -325,7 +326,7 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
 			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
 		h.Open()
-		s.serve(c, "socketio", h, addr)
+		s.serve(ws, c, "socketio", h, addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -339,9 +340,13 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 // The connection is counted against the caps here, where it is sure to be
 // released: one that passed admit but finds a cap reached (connections
 // admitted meanwhile) is closed with 1013 try again later.
-func (s *Server) serve(c *session.Conn, dialect string, h session.Handler, addr netip.Addr) {
+func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, h session.Handler, addr netip.Addr) {
 	if !s.track(c) {
-		c.Close(session.CloseGoingAway, "server shutting down")
+		// Upgraded while the server shuts down: never started, so closed here.
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(session.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
 	}
 	counted, which := s.caps.acquire(addr)
 	if !counted {
@@ -360,13 +365,19 @@ func (s *Server) serve(c *session.Conn, dialect string, h session.Handler, addr 
 	})
 }
 
-// track registers a connection; false means the server is draining.
+// track registers a connection; false means the server is draining, and
+// the connection is not registered: Shutdown may be waiting for the
+// registered ones already (a WaitGroup must not grow from zero then) or
+// have closed the poller.
 func (s *Server) track(c *session.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
 	s.wg.Add(1)
 	s.conns[c] = struct{}{}
-	return !s.draining
+	return true
 }
 
 func (s *Server) untrack(c *session.Conn) {
