@@ -13,6 +13,7 @@ import (
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
+	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/kube"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/reaction"
@@ -40,7 +41,13 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string
 	// HTTP bounds the listeners' HTTP connections (docs/limits.md).
-	HTTP    server.HTTPConfig
+	HTTP server.HTTPConfig
+	// Conns caps client websockets, node-wide and per address (docs/limits.md).
+	Conns server.ConnLimits
+	// Surface chooses where /metrics and the demo page are served.
+	Surface server.Surface
+	// Invites bound failed invite redemptions per address (docs/limits.md).
+	Invites engine.InviteLimits
 	Session session.Config
 	// SocketIO configures Valu's Socket.IO endpoint (docs/socketio.md).
 	SocketIO socketio.Config
@@ -66,6 +73,10 @@ type Config struct {
 	// Catalog sets how long deleted rooms' tombstones are kept
 	// (docs/cluster.md#tombstones).
 	Catalog catalog.Config
+	// TestBeforeFrame is a test hook, never a flag: called with each
+	// client frame before its handler, under the connection's panic
+	// recovery (server.Config.BeforeFrame).
+	TestBeforeFrame func(frame []byte)
 }
 
 // RegisterFlags registers the node's flags on fs.
@@ -85,6 +96,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	c.HTTP.RegisterFlags(fs)
+	c.Conns.RegisterFlags(fs)
+	c.Surface.RegisterFlags(fs)
+	c.Invites.RegisterFlags(fs)
 	c.Session.RegisterFlags(fs)
 	c.SocketIO.RegisterFlags(fs)
 	c.Reactions.RegisterFlags(fs)
@@ -159,6 +173,15 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Invites.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Conns.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Surface.Validate(c.Admin.Listen != ""); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Session.Validate(); err != nil {

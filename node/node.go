@@ -152,7 +152,8 @@ func (n *Node) build(ctx context.Context) error {
 	}
 	m := n.registerMetrics(cat)
 	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Session: cfg.Session, SocketIO: cfg.SocketIO,
+	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Conns: cfg.Conns, Surface: cfg.Surface,
+		Session: cfg.Session, SocketIO: cfg.SocketIO, BeforeFrame: cfg.TestBeforeFrame,
 		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready
@@ -179,6 +180,7 @@ func (n *Node) openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	cat.SetInviteCodeLength(n.cfg.Catalog.InviteCodeLength)
 	if file := n.cfg.RoomsFile; file != "" {
 		rooms, err := manifest.Load(file)
 		if err != nil {
@@ -231,7 +233,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 	}
 	n.engine = engine.New(engine.Config{
 		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
-		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser,
+		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
 		Owner: roomOwner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer,

@@ -99,6 +99,7 @@ const (
 	CodeNotFound        = "admin.not_found"
 	CodeMethod          = "admin.method_not_allowed"
 	CodeBadRequest      = "admin.bad_request"
+	CodeTooLarge        = "admin.too_large" // a request body over the node's 1 MiB limit (413)
 	CodeInternal        = "server.error"
 )
 

@@ -235,3 +235,12 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 func writeError(ctx *fasthttp.RequestCtx, status int, code, msg string) {
 	writeJSON(ctx, status, adminapi.Error{Code: code, Message: msg})
 }
+
+// WriteTooLarge answers a request whose body is over limit bytes: 413 with
+// the admin API's error body. The listener calls it (its request-error
+// handler) for admin paths, since the body is refused before any handler
+// runs.
+func WriteTooLarge(ctx *fasthttp.RequestCtx, limit int) {
+	writeError(ctx, http.StatusRequestEntityTooLarge, adminapi.CodeTooLarge,
+		fmt.Sprintf("request body over the %d byte limit", limit))
+}

@@ -23,7 +23,8 @@ const (
 	InviteTTL         = 90 * 24 * time.Hour
 	InviteReuseMargin = 10 * 24 * time.Hour
 	inviteAlphabet    = "abcdefghijklmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ123456789"
-	inviteCodeLen     = 6
+	inviteCodeLen     = 6  // venueless' length, the default
+	maxInviteCodeLen  = 32 // --invite-code-length's maximum
 )
 
 // Catalog is the set of rooms of the world. It is safe for concurrent use;
@@ -47,6 +48,8 @@ type Catalog struct {
 	// time of the newest deletion whose tombstone was collected.
 	ttl       time.Duration
 	collected time.Time
+	// codeLen is the length of new invite codes (SetInviteCodeLength).
+	codeLen int
 }
 
 // Open loads the catalog from st.
@@ -55,7 +58,7 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load rooms: %w", err)
 	}
-	c := &Catalog{store: st, now: time.Now, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
+	c := &Catalog{store: st, now: time.Now, codeLen: inviteCodeLen, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
 	for id, b := range recs {
 		if id == gcKey {
 			if err := c.loadGC(b); err != nil {
@@ -333,7 +336,10 @@ func (c *Catalog) InviteCode(ctx context.Context, room string) (string, error) {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("load invite: %w", err)
 	}
-	code, err := newInviteCode()
+	c.mu.RLock()
+	n := c.codeLen
+	c.mu.RUnlock()
+	code, err := newInviteCode(n)
 	if err != nil {
 		return "", err
 	}
@@ -367,8 +373,19 @@ func newID() (string, error) {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
-func newInviteCode() (string, error) {
-	out := make([]byte, inviteCodeLen)
+// SetInviteCodeLength sets the length of new invite codes (Config's
+// InviteCodeLength, already validated; 0 means the default).
+func (c *Catalog) SetInviteCodeLength(n int) {
+	if n == 0 {
+		n = inviteCodeLen
+	}
+	c.mu.Lock()
+	c.codeLen = n
+	c.mu.Unlock()
+}
+
+func newInviteCode(length int) (string, error) {
+	out := make([]byte, length)
 	n := big.NewInt(int64(len(inviteAlphabet)))
 	for i := range out {
 		k, err := rand.Int(rand.Reader, n)

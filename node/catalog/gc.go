@@ -42,12 +42,17 @@ type Config struct {
 	// GCInterval is how often each node collects the tombstones older than
 	// TombstoneTTL, the first time one interval after the node started.
 	GCInterval time.Duration
+	// InviteCodeLength is the length of new anonymous invite codes (57
+	// symbols each, about 5.8 bits): 6 as venueless, longer for rooms whose
+	// codes must resist guessing beyond the per-address limit on failed
+	// redemptions. Codes already issued keep their length. 0 means 6.
+	InviteCodeLength int
 }
 
 // DefaultConfig returns the default tombstone settings: a week, so a node
 // switched off over a long weekend comes back safely; tombstones are small.
 func DefaultConfig() Config {
-	return Config{TombstoneTTL: 7 * 24 * time.Hour, GCInterval: time.Hour}
+	return Config{TombstoneTTL: 7 * 24 * time.Hour, GCInterval: time.Hour, InviteCodeLength: inviteCodeLen}
 }
 
 // RegisterFlags registers the settings on fs with their defaults.
@@ -55,6 +60,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	d := DefaultConfig()
 	fs.DurationVar(&c.TombstoneTTL, "catalog-tombstone-ttl", d.TombstoneTTL, "how long a deleted room's tombstone is kept, from the deletion; longer than any node may be away (0: forever)")
 	fs.DurationVar(&c.GCInterval, "catalog-gc-interval", d.GCInterval, "how often expired tombstones are collected")
+	fs.IntVar(&c.InviteCodeLength, "invite-code-length", d.InviteCodeLength, fmt.Sprintf("length of new anonymous invite codes (%d to %d characters)", inviteCodeLen, maxInviteCodeLen))
 }
 
 // Validate reports settings that cannot work.
@@ -64,6 +70,8 @@ func (c *Config) Validate() error {
 		return errors.New("catalog-tombstone-ttl must be >= 0")
 	case c.GCInterval <= 0:
 		return errors.New("catalog-gc-interval must be positive")
+	case c.InviteCodeLength != 0 && (c.InviteCodeLength < inviteCodeLen || c.InviteCodeLength > maxInviteCodeLen):
+		return fmt.Errorf("--invite-code-length must be from %d to %d", inviteCodeLen, maxInviteCodeLen)
 	}
 	return nil
 }

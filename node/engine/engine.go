@@ -45,6 +45,8 @@ type Config struct {
 	// MaxConnsPerUser bounds a user's concurrent authenticated connections on
 	// this node; connecting beyond it replaces the oldest (0: unlimited).
 	MaxConnsPerUser int
+	// Invites bound failed invite redemptions per source address.
+	Invites InviteLimits
 }
 
 // Engine is shared by all sessions of a node.
@@ -63,6 +65,9 @@ type Engine struct {
 
 	// presence serialises each user's room presence changes (see userLocks).
 	presence userLocks
+
+	// redeems limits failed invite redemptions per address (invites.go).
+	redeems *redeemLimiter
 
 	mu      sync.Mutex
 	perUser map[string][]*Client // oldest first
@@ -91,7 +96,8 @@ func New(cfg Config, d Deps) *Engine {
 		d.Rooms = d.Catalog
 	}
 	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog, rooms: d.Rooms,
-		owner: d.Owner, resources: d.Resources, edge: d.Edge, log: d.Logger, perUser: map[string][]*Client{}}
+		owner: d.Owner, resources: d.Resources, edge: d.Edge, log: d.Logger, perUser: map[string][]*Client{},
+		redeems: newRedeemLimiter(cfg.Invites)}
 }
 
 // Catalog returns the engine's catalog.
@@ -116,8 +122,15 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 		}
 		u = auth.FromClaims(claims)
 	case cred.ClientID != "" && cred.InviteToken != "":
+		if !e.redeems.allow(cred.Source) {
+			return nil, op.Errorf(op.CodeAuthDenied, "too many failed invite redemptions from this address; try again later")
+		}
 		room, err := e.catalog.Redeem(ctx, cred.InviteToken)
 		if err != nil {
+			var oe *op.Error
+			if errors.As(err, &oe) && oe.Code == op.CodeAuthDenied {
+				e.redeems.failed(cred.Source)
+			}
 			return nil, e.internal(ctx, "authenticate", err)
 		}
 		u = &auth.User{ID: guestID(e.cfg.WorldID, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true, InviteRoom: room}

@@ -16,6 +16,12 @@ type Metrics struct {
 	EventsOut     *prometheus.CounterVec
 	Errors        *prometheus.CounterVec
 	SlowConsumers prometheus.Counter
+	// Panics counts panics recovered in one connection's handling, by
+	// where they happened; each closed its connection with 1011.
+	Panics *prometheus.CounterVec
+	// ConnsRefused counts client websockets refused by a connection cap
+	// (cap "node" or "ip").
+	ConnsRefused *prometheus.CounterVec
 }
 
 // Gauges are values sampled at scrape time.
@@ -46,8 +52,14 @@ func New(reg prometheus.Registerer, g Gauges) *Metrics {
 		SlowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomring_slow_consumers_total", Help: "Connections closed because their write queue was full.",
 		}),
+		Panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_panics_total", Help: "Panics recovered in one connection's handling (the connection closed with 1011), by where.",
+		}, []string{"where"}),
+		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_connections_refused_total", Help: "Client websockets refused by a connection cap (429 or close 1013), by cap: node or ip.",
+		}, []string{"cap"}),
 	}
-	reg.MustRegister(m.Connections, m.FramesIn, m.FramesOut, m.EventsOut, m.Errors, m.SlowConsumers,
+	reg.MustRegister(m.Connections, m.FramesIn, m.FramesOut, m.EventsOut, m.Errors, m.SlowConsumers, m.Panics, m.ConnsRefused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "roomring_rooms", Help: "Rooms in the catalog."}, g.Rooms),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "roomring_rooms_active", Help: "Rooms with viewers owned by this node."}, g.Active),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "roomring_viewers", Help: "Distinct viewers in rooms owned by this node."}, g.Viewers),

@@ -10,7 +10,10 @@
 // each dialect live in its codec's package.
 package op
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"net/netip"
+)
 
 // Kind names an operation, for dispatch, logs and errors.
 type Kind string
@@ -173,4 +176,7 @@ type Credentials struct {
 	InviteToken string
 	// Profile is a guest's proposed profile (a roomring extension).
 	Profile map[string]any
+	// Source is the client's address, for per-address limits (failed
+	// invite redemptions); the zero Addr when unknown.
+	Source netip.Addr
 }

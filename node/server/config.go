@@ -50,3 +50,34 @@ func (c *HTTPConfig) Validate() error {
 	}
 	return nil
 }
+
+// Surface chooses which listener serves the node's non-client pages.
+type Surface struct {
+	// MetricsOnAdmin serves /metrics on the admin listener only (404 on
+	// the client listener, which a LoadBalancer makes public). It needs an
+	// admin listener (--admin-listen).
+	MetricsOnAdmin bool
+	// Demo serves the embedded demo page and the /i/ invite redirect on
+	// the client listener.
+	Demo bool
+}
+
+// DefaultSurface returns the defaults: everything on the client listener,
+// as before these flags.
+func DefaultSurface() Surface { return Surface{Demo: true} }
+
+// RegisterFlags registers the choices on fs with their defaults.
+func (c *Surface) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultSurface()
+	fs.BoolVar(&c.MetricsOnAdmin, "metrics-on-admin", d.MetricsOnAdmin, "serve /metrics on the admin listener (--admin-listen) instead of the client listener")
+	fs.BoolVar(&c.Demo, "demo", d.Demo, "serve the demo page and /i/ invite links on the client listener")
+}
+
+// Validate reports a configuration that cannot work; separateAdmin is
+// whether the node has an admin listener.
+func (c *Surface) Validate(separateAdmin bool) error {
+	if c.MetricsOnAdmin && !separateAdmin {
+		return errors.New("--metrics-on-admin needs an admin listener (--admin-listen)")
+	}
+	return nil
+}

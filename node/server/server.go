@@ -12,11 +12,14 @@ import (
 	"log/slog"
 	"mime"
 	"net"
+	"net/netip"
+	"net/url"
 	"path"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +39,11 @@ import (
 type Config struct {
 	WorldID string
 	// HTTP bounds both listeners' HTTP connections (not websockets).
-	HTTP    HTTPConfig
+	HTTP HTTPConfig
+	// Conns caps the client websockets, node-wide and per address.
+	Conns ConnLimits
+	// Surface chooses where /metrics and the demo page are served.
+	Surface Surface
 	Session session.Config
 	// SocketIO configures the Socket.IO endpoint at /socket/.
 	SocketIO socketio.Config
@@ -49,6 +56,10 @@ type Config struct {
 	// Ready, when set, must also hold for /readyz to report ready (a
 	// cluster node: it has joined the cluster).
 	Ready func() bool
+	// BeforeFrame, when set, is called with each client frame before its
+	// handler, under the same panic recovery: a test hook (nil in
+	// production).
+	BeforeFrame func(frame []byte)
 }
 
 // readBufferSize is a websocket connection's read buffer when a goroutine
@@ -86,6 +97,9 @@ type Server struct {
 	// replays answers repeated Socket.IO event ids across the node's connections.
 	replays *socketio.Replays
 
+	// caps counts client websockets against cfg.Conns.
+	caps *connCounter
+
 	// poller reads the client connections (nil: a goroutine reads each).
 	poller *session.Poller
 }
@@ -98,6 +112,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 	}
 	s := &Server{cfg: cfg, eng: eng, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
 	s.replays = socketio.NewReplays(cfg.SocketIO)
+	s.caps = newConnCounter(cfg.Conns)
 	s.hooks = session.Hooks{SlowConsumer: m.SlowConsumers.Inc, FrameOut: m.FramesOut.Inc}
 	// Per-connection memory is what limits a node (docs/benchmarks.md):
 	// a small read buffer (client frames are small; larger ones are read
@@ -127,7 +142,7 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 	s.http = &fasthttp.Server{
 		Handler:            s.route,
 		Name:               "roomring",
-		MaxRequestBodySize: 1 << 20,
+		MaxRequestBodySize: maxBodySize,
 		ReadBufferSize:     8192,
 		ReduceMemoryUsage:  true,
 		KeepHijackedConns:  true,
@@ -137,17 +152,19 @@ func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus
 		WriteTimeout: cfg.HTTP.WriteTimeout,
 		IdleTimeout:  cfg.HTTP.IdleTimeout,
 		Logger:       slogAdapter{log},
+		ErrorHandler: s.requestError,
 	}
 	if cfg.SeparateAdmin {
 		s.admin = &fasthttp.Server{
 			Handler:            s.routeAdmin,
 			Name:               "roomring-admin",
-			MaxRequestBodySize: 1 << 20,
+			MaxRequestBodySize: maxBodySize,
 			ReduceMemoryUsage:  true,
 			ReadTimeout:        cfg.HTTP.ReadTimeout,
 			WriteTimeout:       cfg.HTTP.WriteTimeout,
 			IdleTimeout:        cfg.HTTP.IdleTimeout,
 			Logger:             slogAdapter{log},
+			ErrorHandler:       s.requestError,
 		}
 	}
 	return s
@@ -219,7 +236,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		ctx.SetBodyString("ready")
-	case p == "/metrics":
+	case p == "/metrics" && !s.cfg.Surface.MetricsOnAdmin:
 		s.promh(ctx)
 	case p == "/ws" || p == "/ws/" || strings.HasPrefix(p, "/ws/world/"):
 		s.serveVenueless(ctx, p)
@@ -231,16 +248,25 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.cfg.Internal(ctx)
+	case !s.cfg.Surface.Demo:
+		ctx.Error("not found", fasthttp.StatusNotFound)
 	case strings.HasPrefix(p, "/i/"):
-		// Anonymous invite links land on the demo page, which redeems them.
-		ctx.Redirect("/?invite="+strings.TrimPrefix(p, "/i/"), fasthttp.StatusFound)
+		// Anonymous invite links land on the demo page, which redeems them;
+		// the code is query-escaped so that no path can add to the URL or
+		// the Location header.
+		ctx.Redirect("/?invite="+url.QueryEscape(strings.TrimPrefix(p, "/i/")), fasthttp.StatusFound)
 	default:
 		s.serveStatic(ctx, p)
 	}
 }
 
-// routeAdmin serves the admin listener: /internal/ and nothing else.
+// routeAdmin serves the admin listener: /internal/, and /metrics with
+// Surface.MetricsOnAdmin.
 func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) {
+	if s.cfg.Surface.MetricsOnAdmin && string(ctx.Path()) == "/metrics" {
+		s.promh(ctx)
+		return
+	}
 	if !strings.HasPrefix(string(ctx.Path()), "/internal/") || s.cfg.Internal == nil {
 		ctx.Error("not found", fasthttp.StatusNotFound)
 		return
@@ -260,9 +286,15 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 		ctx.Error("this endpoint speaks websocket only", fasthttp.StatusBadRequest)
 		return
 	}
+	addr, ok := s.admit(ctx)
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusTooManyRequests)
+		ctx.SetBodyString("too many connections, try again later")
+		return
+	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(c, "venueless", venueless.NewHandler(s.eng, c, s.metrics, s.log))
+		s.serve(ws, c, "venueless", venueless.NewHandler(s.eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -282,12 +314,19 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(herr.Body())
 		return
 	}
+	addr, ok := s.admit(ctx)
+	if !ok {
+		ctx.SetStatusCode(fasthttp.StatusTooManyRequests)
+		ctx.SetContentType("application/json")
+		ctx.SetBody((&socketio.HandshakeError{Code: 3, Message: "too many connections, try again later"}).Body())
+		return
+	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
 		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
 			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
 		h.Open()
-		s.serve(c, "socketio", h)
+		s.serve(ws, c, "socketio", h, addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -298,25 +337,47 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 // (KeepHijackedConns) then releases the request's context and the
 // upgrade's goroutine instead of keeping them for the connection's life;
 // the connection is read by the poller, or by a goroutine of its own.
-func (s *Server) serve(c *session.Conn, dialect string, h session.Handler) {
+// The connection is counted against the caps here, where it is sure to be
+// released: one that passed admit but finds a cap reached (connections
+// admitted meanwhile) is closed with 1013 try again later.
+func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, h session.Handler, addr netip.Addr) {
 	if !s.track(c) {
-		c.Close(session.CloseGoingAway, "server shutting down")
+		// Upgraded while the server shuts down: never started, so closed here.
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(session.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.Close()
+		return
+	}
+	counted, which := s.caps.acquire(addr)
+	if !counted {
+		s.metrics.ConnsRefused.WithLabelValues(which).Inc()
+		c.Close(closeTryAgainLater, "too many connections, try again later")
 	}
 	g := s.metrics.Connections.WithLabelValues(dialect)
 	g.Inc()
+	h = &guard{h: h, before: s.cfg.BeforeFrame, panics: s.metrics.Panics, log: s.log}
 	c.Start(h, s.poller, func() {
 		g.Dec()
+		if counted {
+			s.caps.release(addr)
+		}
 		s.untrack(c)
 	})
 }
 
-// track registers a connection; false means the server is draining.
+// track registers a connection; false means the server is draining, and
+// the connection is not registered: Shutdown may be waiting for the
+// registered ones already (a WaitGroup must not grow from zero then) or
+// have closed the poller.
 func (s *Server) track(c *session.Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
 	s.wg.Add(1)
 	s.conns[c] = struct{}{}
-	return !s.draining
+	return true
 }
 
 func (s *Server) untrack(c *session.Conn) {

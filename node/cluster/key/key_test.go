@@ -2,6 +2,7 @@ package key
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -32,5 +33,25 @@ func TestDerive(t *testing.T) {
 	}
 	if _, err := Derive(""); err == nil {
 		t.Fatal("empty passphrase accepted")
+	}
+	if _, err := Derive("fifteen chars!!"); err == nil {
+		t.Fatal("a passphrase shorter than MinLength accepted")
+	}
+	if _, err := Derive("sixteen chars!!!"); err != nil {
+		t.Fatalf("a passphrase of MinLength refused: %v", err)
+	}
+}
+
+// TestDeriveFixed pins the derivation: every node of a cluster, whatever
+// its build, must derive these keys from this passphrase.
+func TestDeriveFixed(t *testing.T) {
+	k, err := Derive("roomring-dev-cluster-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gossip = "1341cb1090eee3cfb830c7f5be79e0a93fc4147d9ddfb120aa59ece5a94986cc"
+	const peer = "c23d830ac9299141d362a296dcadfcf0b99275307e642207d559b96bb98b1779"
+	if fmt.Sprintf("%x", k.Gossip) != gossip || fmt.Sprintf("%x", k.Peer) != peer {
+		t.Fatalf("derived gossip %x peer %x, want %s %s: a change here splits clusters across versions", k.Gossip, k.Peer, gossip, peer)
 	}
 }

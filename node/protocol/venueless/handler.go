@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/netip"
 
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/engine"
@@ -27,11 +28,13 @@ type Handler struct {
 	conn   session.Transport
 	client *engine.Client // set once authenticated; read goroutine only
 	uid    string
+	src    netip.Addr // the client's address, for per-address limits
 }
 
-// NewHandler returns the handler of one connection.
-func NewHandler(eng *engine.Engine, conn session.Transport, obs Observer, log *slog.Logger) *Handler {
-	return &Handler{eng: eng, obs: obs, log: log, conn: conn}
+// NewHandler returns the handler of one connection from src (the zero
+// Addr when unknown).
+func NewHandler(eng *engine.Engine, conn session.Transport, src netip.Addr, obs Observer, log *slog.Logger) *Handler {
+	return &Handler{eng: eng, obs: obs, log: log, conn: conn, src: src}
 }
 
 var _ engine.Sink = (*Handler)(nil)
@@ -134,7 +137,9 @@ func (h *Handler) authenticate(ctx context.Context, f Frame) {
 		h.fail(f.ID, op.Errorf(op.CodeMissingToken, "authenticate needs an object with a token or a client_id"))
 		return
 	}
-	u, err := h.eng.Authenticate(ctx, *f.Credentials)
+	cred := *f.Credentials
+	cred.Source = h.src
+	u, err := h.eng.Authenticate(ctx, cred)
 	if err != nil {
 		h.fail(f.ID, err)
 		return
