@@ -16,7 +16,7 @@ const closeInternalError = 1011
 
 // guard keeps a panic in one connection's handling to that connection: it
 // wraps the connection's Handler (the frame handler and the engine
-// operations it calls, and Closed), and a recovered panic is logged with
+// operations it calls, the rate-limited answer, and Closed), and a recovered panic is logged with
 // its stack, counted in roomring_panics_total{where} and closes the
 // connection with 1011; the node and its other connections carry on. It
 // is called from the connection's reader, like the Handler it wraps.
@@ -33,6 +33,11 @@ func (g *guard) HandleFrame(t session.Transport, frame []byte) {
 		g.before(frame)
 	}
 	g.h.HandleFrame(t, frame)
+}
+
+func (g *guard) RateLimited(t session.Transport, frame []byte) {
+	defer g.recover(t, "rate_limited")
+	g.h.RateLimited(t, frame)
 }
 
 func (g *guard) Closed(t session.Transport) {
