@@ -43,6 +43,7 @@ lint: ## Vet the code and check formatting.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases (and the chart's copy), and the RBAC roles of the operator and the nodes into config/rbac.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	hack/crd-schedule-data.sh
 	$(CONTROLLER_GEN) rbac:roleName=roomring-operator paths="./controllers/..." output:rbac:artifacts:config=config/rbac/operator
 	$(CONTROLLER_GEN) rbac:roleName=roomring-node paths="./node/kube/..." output:rbac:artifacts:config=config/rbac/node
 	hack/chart-crds.sh
