@@ -42,8 +42,8 @@ func mustKubectl(t *testing.T, ns string, args ...string) string {
 }
 
 var (
-	header     = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+AGE$`)
-	headerWide = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+OWNER\s+VIEWERS\s+GENERATION\s+OBSERVED\s+AGE$`)
+	header     = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+OWNER\s+VIEWERS\s+AGE$`)
+	headerWide = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+OWNER\s+VIEWERS\s+AGE\s+GENERATION\s+OBSERVED\s+MESSAGE$`)
 )
 
 func TestKubectlSamples(t *testing.T) {
@@ -66,17 +66,17 @@ func TestKubectlSamples(t *testing.T) {
 	g.Call("room.enter", map[string]any{"room": "room_1"})
 
 	want := map[string]*regexp.Regexp{
-		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+\S+$`),
-		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+\S+$`),
-		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+\S+$`),
-		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+\S+$`),
+		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+node-a\s+1\s+\S+$`),
+		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
+		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
+		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
 	}
-	// -o wide adds the owner, the viewers and the generations.
+	// -o wide adds the generations and the Ready message.
 	wantWide := map[string]*regexp.Regexp{
-		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+node-a\s+1\s+1\s+1\s+\S+$`),
-		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+node-a\s+0\s+1\s+1\s+\S+$`),
-		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+node-a\s+0\s+1\s+1\s+\S+$`),
-		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+node-a\s+0\s+1\s+1\s+\S+$`),
+		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+node-a\s+1\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "room_1"$`),
+		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "workshop-a"$`),
+		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "lounge"$`),
+		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "backstage"$`),
 	}
 	table := waitTable(t, ns, header, want)
 	t.Logf("kubectl get rooms:\n%s", table)

@@ -183,12 +183,13 @@ type RoomStatus struct {
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
-// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.status.ownerNode`,priority=1
-// +kubebuilder:printcolumn:name="Viewers",type=integer,JSONPath=`.status.viewers`,priority=1
-// +kubebuilder:printcolumn:name="Generation",type=integer,JSONPath=`.metadata.generation`,priority=1
-// +kubebuilder:printcolumn:name="Observed",type=integer,JSONPath=`.status.observedGeneration`,priority=1
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,description="why the Room is (not) Ready"
+// +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.status.ownerNode`
+// +kubebuilder:printcolumn:name="Viewers",type=integer,JSONPath=`.status.viewers`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Generation",type=integer,JSONPath=`.metadata.generation`,priority=1
+// +kubebuilder:printcolumn:name="Observed",type=integer,JSONPath=`.status.observedGeneration`,priority=1,description="the generation the status describes"
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:validation:XValidation:rule="has(self.spec.id) || self.metadata.name.size() <= 64",message="metadata.name is the room id when spec.id is unset and must then be at most 64 characters; set spec.id"
 
 // Room is a room of the event, served by the node pool.
