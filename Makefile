@@ -43,6 +43,7 @@ lint: ## Vet the code and check formatting.
 .PHONY: manifests
 manifests: controller-gen ## Generate the CRD from api/ markers into config/crd/bases (and the chart's copy), and the RBAC roles of the operator and the nodes into config/rbac.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	hack/crd-schedule-data.sh
 	$(CONTROLLER_GEN) rbac:roleName=roomring-operator paths="./controllers/..." output:rbac:artifacts:config=config/rbac/operator
 	$(CONTROLLER_GEN) rbac:roleName=roomring-node paths="./node/kube/..." output:rbac:artifacts:config=config/rbac/node
 	hack/chart-crds.sh
@@ -58,10 +59,14 @@ verify-generated: manifests generate ## Fail when generated files are not up to 
 ##@ Testing
 
 .PHONY: test
-test: lint verify-generated test-go fuzz chart-lint e2e ## Run every test: unit, integration, browser and fuzz (bounded).
+test: test-deps lint verify-generated test-go fuzz chart-lint e2e ## Run every test: unit, integration, browser and fuzz (bounded); installs what they need first (test-deps).
+
+.PHONY: test-deps
+test-deps: ## Install what the tests need beyond Go (chromium, node + socket.io-client, PostgreSQL): hack/setup-test-deps.sh, idempotent and quiet when all is there.
+	hack/setup-test-deps.sh
 
 .PHONY: test-go
-test-go: test-binaries ## Go tests with the race detector (unit and integration; the envtest suites need bin/etcd and bin/kube-apiserver).
+test-go: test-deps test-binaries ## Go tests with the race detector (unit and integration; the envtest suites need bin/etcd and bin/kube-apiserver).
 	$(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 .PHONY: test-envtest
@@ -90,7 +95,7 @@ chart-lint: helm ## Lint and render the Helm chart over every value set in chart
 	ROOMRING_CHART_TEST=1 HELM=$(CURDIR)/$(HELM) $(GO) test -count=1 ./test/chart/
 
 .PHONY: e2e
-e2e: helm test-binaries ## The README's "Run on Kubernetes" against a real kube-apiserver (bin/): helm install/upgrade/uninstall, then the operator and three nodes as processes with real clients (needs node + test/socketio and PostgreSQL: hack/setup-test-deps.sh).
+e2e: test-deps helm test-binaries ## The README's "Run on Kubernetes" against a real kube-apiserver (bin/): helm install/upgrade/uninstall, then the operator and three nodes as processes with real clients (node + test/socketio and PostgreSQL come from test-deps).
 	ROOMRING_E2E=1 $(GO) test -count=1 -v ./test/e2e/
 
 .PHONY: chart-crds

@@ -33,8 +33,16 @@ commands:
 Run "roomring <command> -h" for a command's flags.
 `
 
-// Main runs the subcommand named by args[0].
+// Main runs the subcommand named by args[0]. A subcommand's -h or --help
+// prints its usage and is not an error.
 func Main(args []string) error {
+	if err := dispatch(args); !errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return nil
+}
+
+func dispatch(args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return errors.New("no command")

@@ -46,9 +46,23 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 			return ctrl.Result{}, fmt.Errorf("close room %q: %w", id, err)
 		}
 	}
-	controllerutil.RemoveFinalizer(room, v1alpha1.Finalizer)
-	if err := r.Update(ctx, room); client.IgnoreNotFound(err) != nil {
+	if err := r.patchFinalizer(ctx, room, controllerutil.RemoveFinalizer); client.IgnoreNotFound(err) != nil {
 		return r.requeueOnConflict(fmt.Errorf("remove finalizer: %w", err))
 	}
 	return ctrl.Result{}, nil
+}
+
+// patchFinalizer adds or removes (change) the operator's finalizer with a
+// JSON merge patch of metadata.finalizers alone, guarded by the Room's
+// resourceVersion so that a finalizer another writer added meanwhile is not
+// lost (the patch replaces the whole list). The operator never writes a
+// Room's spec: a full Update would round-trip it through the Go types and
+// drop explicit zero values (omitempty), bump the generation and make the
+// operator a field manager of the user's fields.
+func (r *RoomReconciler) patchFinalizer(ctx context.Context, room *v1alpha1.Room, change func(client.Object, string) bool) error {
+	orig := room.DeepCopy()
+	if !change(room, v1alpha1.Finalizer) {
+		return nil
+	}
+	return r.Patch(ctx, room, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 }

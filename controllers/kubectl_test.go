@@ -41,7 +41,10 @@ func mustKubectl(t *testing.T, ns string, args ...string) string {
 	return out
 }
 
-var header = regexp.MustCompile(`^NAME\s+DISPLAY NAME\s+OWNER\s+VIEWERS\s+READY\s+AGE$`)
+var (
+	header     = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+OWNER\s+VIEWERS\s+AGE$`)
+	headerWide = regexp.MustCompile(`^NAME\s+ROOM ID\s+DISPLAY NAME\s+READY\s+PHASE\s+REASON\s+OWNER\s+VIEWERS\s+AGE\s+GENERATION\s+OBSERVED\s+MESSAGE$`)
+)
 
 func TestKubectlSamples(t *testing.T) {
 	ns := env.Namespace(t)
@@ -63,31 +66,22 @@ func TestKubectlSamples(t *testing.T) {
 	g.Call("room.enter", map[string]any{"room": "room_1"})
 
 	want := map[string]*regexp.Regexp{
-		"main-stage": regexp.MustCompile(`^main-stage\s+Main Stage\s+node-a\s+1\s+True\s+\S+$`),
-		"workshop-a": regexp.MustCompile(`^workshop-a\s+Workshop A\s+node-a\s+0\s+True\s+\S+$`),
-		"lounge":     regexp.MustCompile(`^lounge\s+Lounge\s+node-a\s+0\s+True\s+\S+$`),
-		"backstage":  regexp.MustCompile(`^backstage\s+Backstage\s+node-a\s+0\s+True\s+\S+$`),
+		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+node-a\s+1\s+\S+$`),
+		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
+		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
+		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+$`),
 	}
-	var table string
-	testkit.EventuallyNil(t, wait, "kubectl get rooms", func() error {
-		out, err := kubectl(t, ns, "", "get", "rooms")
-		table = out
-		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
-		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 5 || !header.MatchString(lines[0]) {
-			return fmt.Errorf("output:\n%s", out)
-		}
-		for _, l := range lines[1:] {
-			name := strings.Fields(l)[0]
-			if re := want[name]; re == nil || !re.MatchString(l) {
-				return fmt.Errorf("row %q does not match; output:\n%s", l, out)
-			}
-		}
-		return nil
-	})
+	// -o wide adds the generations and the Ready message.
+	wantWide := map[string]*regexp.Regexp{
+		"main-stage": regexp.MustCompile(`^main-stage\s+room_1\s+Main Stage\s+True\s+Ready\s+Serving\s+node-a\s+1\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "room_1"$`),
+		"workshop-a": regexp.MustCompile(`^workshop-a\s+workshop-a\s+Workshop A\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "workshop-a"$`),
+		"lounge":     regexp.MustCompile(`^lounge\s+lounge\s+Lounge\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "lounge"$`),
+		"backstage":  regexp.MustCompile(`^backstage\s+backstage\s+Backstage\s+True\s+Ready\s+Serving\s+node-a\s+0\s+\S+\s+1\s+1\s+the pool serves generation 1 as room "backstage"$`),
+	}
+	table := waitTable(t, ns, header, want)
 	t.Logf("kubectl get rooms:\n%s", table)
+	table = waitTable(t, ns, headerWide, wantWide, "-o", "wide")
+	t.Logf("kubectl get rooms -o wide:\n%s", table)
 	// The short name and the category reach the Rooms too.
 	if out := mustKubectl(t, ns, "get", "rm", "workshop-a", "-o", "jsonpath={.status.phase} {.status.ownerNode}"); out != "Ready node-a" {
 		t.Fatalf("kubectl get rm: %q", out)
@@ -117,4 +111,30 @@ spec:
 	if out := mustKubectl(t, ns, "get", "rooms", "-o", "name"); strings.TrimSpace(out) != "" {
 		t.Fatalf("Rooms left after delete: %q", out)
 	}
+}
+
+// waitTable waits until kubectl get rooms (with args) prints header and one
+// row per Room of want, each matching its pattern, and returns the table.
+func waitTable(t *testing.T, ns string, header *regexp.Regexp, want map[string]*regexp.Regexp, args ...string) string {
+	t.Helper()
+	var table string
+	testkit.EventuallyNil(t, wait, "kubectl get rooms "+strings.Join(args, " "), func() error {
+		out, err := kubectl(t, ns, "", append([]string{"get", "rooms"}, args...)...)
+		table = out
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != len(want)+1 || !header.MatchString(lines[0]) {
+			return fmt.Errorf("output:\n%s", out)
+		}
+		for _, l := range lines[1:] {
+			name := strings.Fields(l)[0]
+			if re := want[name]; re == nil || !re.MatchString(l) {
+				return fmt.Errorf("row %q does not match; output:\n%s", l, out)
+			}
+		}
+		return nil
+	})
+	return table
 }

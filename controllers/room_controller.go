@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/roomring/roomring/api/adminapi"
 	"github.com/roomring/roomring/node/catalog"
@@ -54,7 +55,7 @@ type RoomReconciler struct {
 	Resync <-chan event.GenericEvent
 }
 
-// +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;update
+// +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=roomring.dev,resources=rooms/status,verbs=get;update
 // +kubebuilder:rbac:groups=roomring.dev,resources=rooms/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
@@ -71,10 +72,8 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	if !room.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &room)
 	}
-	if controllerutil.AddFinalizer(&room, v1alpha1.Finalizer) {
-		if err := r.Update(ctx, &room); err != nil {
-			return r.requeueOnConflict(fmt.Errorf("add finalizer: %w", err))
-		}
+	if err := r.patchFinalizer(ctx, &room, controllerutil.AddFinalizer); err != nil {
+		return r.requeueOnConflict(fmt.Errorf("add finalizer: %w", err))
 	}
 
 	id := room.RoomID()
@@ -111,10 +110,18 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	id := room.RoomID()
 	desired, invalid := manifest.FromSpec(id, &room.Spec)
 	cur, err := r.Pool.Room(ctx, id)
+	var ae *adminapi.Error
 	switch {
 	case err == nil:
 		obs.pool = &cur
+	case errors.As(err, &ae) && ae.Status >= http.StatusInternalServerError:
+		// A node answered; the one thing a room's GET fails on is the
+		// owner's viewer count: the owner is out of reach.
+		logf.FromContext(ctx).Info("the room's owner cannot be reached", "room", id, "err", err)
+		obs.ownerErr = err
+		return false
 	case !adminapi.IsNotFound(err):
+		logf.FromContext(ctx).Info("the pool cannot be reached", "room", id, "err", err)
 		obs.poolErr = err
 		return false
 	}
@@ -139,6 +146,7 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	case adminapi.IsInvalid(err):
 		obs.invalid = err
 	case err != nil:
+		logf.FromContext(ctx).Info("pushing the room failed", "room", id, "err", err)
 		obs.poolErr = err
 	default:
 		obs.pool = &st

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,10 +21,13 @@ const (
 	ReasonNoOwner         = "NoOwner"
 	ReasonNotServed       = "NotServed"
 	ReasonPoolUnavailable = "PoolUnavailable"
-	ReasonInvalidSpec     = "InvalidSpec"
-	ReasonIDClaimed       = "IDClaimed"
-	ReasonIDServedByOther = "IDServedByOther"
-	ReasonUnique          = "Unique"
+	// ReasonOwnerUnavailable: a node of the pool answered, but could not
+	// reach the room's owner node (the pool's other nodes are up).
+	ReasonOwnerUnavailable = "OwnerUnavailable"
+	ReasonInvalidSpec      = "InvalidSpec"
+	ReasonIDClaimed        = "IDClaimed"
+	ReasonIDServedByOther  = "IDServedByOther"
+	ReasonUnique           = "Unique"
 )
 
 // observation is what one reconcile learned of a Room and of the pool.
@@ -37,6 +41,9 @@ type observation struct {
 	pool *adminapi.RoomStatus
 	// poolErr is why the pool could not be asked (nil: it answered).
 	poolErr error
+	// ownerErr is why a node that answered could not report the room: it
+	// could not reach the room's owner node (nil: it could).
+	ownerErr error
 }
 
 func sameRoom(a, b *v1alpha1.Room) bool { return a.Namespace == b.Namespace && a.Name == b.Name }
@@ -48,11 +55,12 @@ func ref(r *v1alpha1.Room) string { return r.Namespace + "/" + r.Name }
 func desiredStatus(room *v1alpha1.Room, obs observation) v1alpha1.RoomStatus {
 	st := *room.Status.DeepCopy()
 	st.ObservedGeneration = room.Generation
+	st.RoomID = room.RoomID()
 	gen := room.Generation
 	id := room.RoomID()
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: typ, Status: status,
-			Reason: reason, Message: msg, ObservedGeneration: gen})
+			Reason: reason, Message: oneLine(msg), ObservedGeneration: gen})
 	}
 
 	if len(obs.claims) > 1 {
@@ -75,12 +83,27 @@ func desiredStatus(room *v1alpha1.Room, obs observation) v1alpha1.RoomStatus {
 		msg := fmt.Sprintf("room id %q is served by Room %s, which claimed it first", id, ref(obs.claims[0]))
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonIDServedByOther, msg)
 		set(v1alpha1.ConditionPlaced, metav1.ConditionFalse, ReasonNotServed, msg)
+	case obs.ownerErr != nil:
+		// The viewer count is unknown; the owner stays the last one seen,
+		// the node the pool cannot reach, until the ring moves the room.
+		st.Phase, st.Viewers = v1alpha1.PhasePending, 0
+		reason, msg := ReasonOwnerUnavailable, "the pool cannot reach the room's owner node"
+		if st.OwnerNode != "" {
+			msg += " " + st.OwnerNode
+		}
+		set(v1alpha1.ConditionReady, metav1.ConditionUnknown, reason, msg)
+		set(v1alpha1.ConditionPlaced, metav1.ConditionUnknown, reason, msg)
 	case obs.poolErr != nil:
-		// Owner and viewers stay as last observed.
-		st.Phase = v1alpha1.PhasePending
-		msg := "the pool cannot be reached: " + obs.poolErr.Error()
-		set(v1alpha1.ConditionReady, metav1.ConditionUnknown, ReasonPoolUnavailable, msg)
-		set(v1alpha1.ConditionPlaced, metav1.ConditionUnknown, ReasonPoolUnavailable, msg)
+		// Owner and viewers are unknown: figures from before the outage
+		// are not shown as current.
+		st.Phase, st.OwnerNode, st.Viewers = v1alpha1.PhasePending, "", 0
+		reason, msg := ReasonPoolUnavailable, "no node of the pool can be reached"
+		var ae *adminapi.Error
+		if errors.As(obs.poolErr, &ae) {
+			msg = fmt.Sprintf("the pool failed the request (%d %s)", ae.Status, ae.Code)
+		}
+		set(v1alpha1.ConditionReady, metav1.ConditionUnknown, reason, msg)
+		set(v1alpha1.ConditionPlaced, metav1.ConditionUnknown, reason, msg)
 	default:
 		placed(&st, obs.pool, set)
 		switch {
@@ -100,6 +123,18 @@ func desiredStatus(room *v1alpha1.Room, obs observation) v1alpha1.RoomStatus {
 		}
 	}
 	return st
+}
+
+// oneLine folds a message onto one line (joined errors, for instance, hold
+// one line per node) and bounds it, so that a condition's message reads in
+// kubectl get and describe.
+func oneLine(msg string) string {
+	const maxLen = 512
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > maxLen {
+		msg = strings.ToValidUTF8(msg[:maxLen-3], "") + "..."
+	}
+	return msg
 }
 
 // placed sets ownerNode, viewers and the Placed condition from the pool's

@@ -8,6 +8,7 @@ import (
 
 	"github.com/roomring/roomring/api/adminapi"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -50,6 +51,8 @@ func TestDesiredStatus(t *testing.T) {
 			v1alpha1.PhaseConflict, "False/IDServedByOther", "False/NotServed", "True/IDClaimed", "", 0},
 		{"pool down", a, observation{claims: []*v1alpha1.Room{a}, poolErr: errors.New("refused")},
 			v1alpha1.PhasePending, "Unknown/PoolUnavailable", "Unknown/PoolUnavailable", "False/Unique", "", 0},
+		{"owner down", a, observation{claims: []*v1alpha1.Room{a}, ownerErr: &adminapi.Error{Status: 500, Code: adminapi.CodeInternal}},
+			v1alpha1.PhasePending, "Unknown/OwnerUnavailable", "Unknown/OwnerUnavailable", "False/Unique", "", 0},
 		{"invalid, old config served", a, observation{claims: []*v1alpha1.Room{a}, invalid: errors.New("bad key"), pool: served},
 			v1alpha1.PhaseInvalid, "False/InvalidSpec", "True/Placed", "False/Unique", "node-1", 7},
 		{"invalid, not served", a, observation{claims: []*v1alpha1.Room{a}, invalid: errors.New("bad key")},
@@ -69,10 +72,42 @@ func TestDesiredStatus(t *testing.T) {
 			}
 		}
 	}
-	// While the pool is unreachable, owner and viewers stay as last seen.
+	// While the pool is unreachable, owner and viewers from before the
+	// outage are cleared (issue 16: they read as current); while only the
+	// owner is, it stays named (the node the pool cannot reach) and the
+	// viewers are cleared.
 	a.Status = desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, pool: served})
-	if st := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, poolErr: errors.New("x")}); st.OwnerNode != "node-1" || st.Viewers != 7 {
-		t.Errorf("pool down after ready: owner %q viewers %d, want the last seen", st.OwnerNode, st.Viewers)
+	if st := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, poolErr: errors.New("x")}); st.OwnerNode != "" || st.Viewers != 0 || st.RoomID != "shared" {
+		t.Errorf("pool down after ready: owner %q viewers %d id %q, want cleared", st.OwnerNode, st.Viewers, st.RoomID)
+	}
+	st := desiredStatus(a, observation{claims: []*v1alpha1.Room{a}, ownerErr: errors.New("x")})
+	if st.OwnerNode != "node-1" || st.Viewers != 0 || !strings.HasSuffix(meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady).Message, "node-1") {
+		t.Errorf("owner down after ready: owner %q viewers %d %+v, want node-1 named, viewers cleared", st.OwnerNode, st.Viewers, st.Conditions)
+	}
+}
+
+func TestConditionMessagesOneLine(t *testing.T) {
+	a := room("a", time.Now())
+	perNode := errors.Join(errors.New("GET 10.0.0.1:9091: refused"), errors.New("GET 10.0.0.2:9091: refused"))
+	for _, obs := range []observation{
+		{poolErr: perNode},
+		{poolErr: &adminapi.Error{Status: 503, Code: "x", Message: "a\nb"}},
+		{invalid: errors.New("line one\nline two")},
+	} {
+		obs.claims = []*v1alpha1.Room{a}
+		st := desiredStatus(a, obs)
+		for _, c := range st.Conditions {
+			if strings.Contains(c.Message, "\n") || strings.Contains(c.Message, "10.0.0.") {
+				t.Errorf("condition %s message %q: want one line without per-node errors", c.Type, c.Message)
+			}
+		}
+		a.Status = st
+		if again := desiredStatus(a, obs); !equality.Semantic.DeepEqual(again, st) {
+			t.Errorf("status differs between two reconciles of one observation")
+		}
+	}
+	if got := oneLine(strings.Repeat("é", 600)); len(got) > 512 || !strings.HasSuffix(got, "...") {
+		t.Errorf("oneLine of a long message: %d bytes", len(got))
 	}
 }
 

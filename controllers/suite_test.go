@@ -69,6 +69,7 @@ func startOperator(t *testing.T, ns string, addrs []string, mut ...func(*control
 // operatorConfig is the tests' manager configuration for namespace ns.
 func operatorConfig(ns string) controllers.ManagerConfig {
 	cfg := controllers.ManagerConfig{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true,
+		KubeAPIQPS: controllers.DefaultKubeAPIQPS, KubeAPIBurst: controllers.DefaultKubeAPIBurst,
 		Controllers: controllers.DefaultConfig()}
 	cfg.Controllers.Namespaces = []string{ns}
 	// Short intervals keep the tests quick; they are the documented

@@ -48,19 +48,29 @@ type Module struct {
 	Config *runtime.RawExtension `json:"config,omitempty"`
 }
 
+// TraitEntries are the entries a user must satisfy to hold a role: each is
+// a trait, or traits joined by '|' (any one of them); 1-200 characters.
+// +kubebuilder:validation:MaxItems=32
+// +kubebuilder:validation:items:MinLength=1
+// +kubebuilder:validation:items:MaxLength=200
+type TraitEntries []string
+
 // RoomSpec is a room's configuration.
 // +kubebuilder:validation:XValidation:rule="has(self.id) == has(oldSelf.id) && (!has(self.id) || self.id == oldSelf.id)",message="spec.id is immutable"
 type RoomSpec struct {
 	// ID is the protocol room id when it differs from metadata.name (ids such
-	// as room_1 are not valid Kubernetes names). Immutable.
+	// as room_1 are not valid Kubernetes names): 1-64 characters, letters,
+	// digits, '_', '.' and '-', starting with a letter or digit. Immutable.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9][A-Za-z0-9_.-]*$`
 	ID string `json:"id,omitempty"`
 
-	// DisplayName is the room's name as attendees see it.
+	// DisplayName is the room's name as attendees see it: 1-200 characters,
+	// not only blanks.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=200
+	// +kubebuilder:validation:XValidation:rule="self.trim().size() > 0",message="spec.displayName must not be blank"
 	DisplayName string `json:"displayName"`
 
 	// Description is shown under the room's name.
@@ -86,14 +96,23 @@ type RoomSpec struct {
 	// TraitGrants maps a role (viewer, moderator, admin, …) to the traits a
 	// user needs to hold it in this room. Each entry must be satisfied; an
 	// entry "a|b" is satisfied by either trait; an empty list grants the role
-	// to everyone.
+	// to everyone. Roles and traits are 1-64 characters; at most 32 roles of
+	// at most 32 entries each.
 	// +optional
-	TraitGrants map[string][]string `json:"traitGrants,omitempty"`
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(role, role.size() > 0 && role.size() <= 64)",message="spec.traitGrants: role names must be 1-64 characters"
+	TraitGrants map[string]TraitEntries `json:"traitGrants,omitempty"`
 
-	// Reactions is the set of emoji accepted by room.react.
+	// Reactions is the set of emoji accepted by room.react: one to five of
+	// 👏 ❤️ 👍 🤣 😮, each at most once. Default (field omitted): all five.
+	// An empty list is refused: a room cannot turn reactions off, and the
+	// pool would serve the five defaults for it. The list is atomic: an
+	// apply replaces it as a whole (server-side apply narrows it).
 	// +optional
-	// +kubebuilder:validation:MaxItems=16
-	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=5
+	// +listType=atomic
+	// +kubebuilder:validation:XValidation:rule="self.all(x, self.exists_one(y, y == x))",message="spec.reactions must not repeat an emoji"
 	// +kubebuilder:validation:items:Enum="👏";"❤️";"👍";"🤣";"😮"
 	// +kubebuilder:default={"👏","❤️","👍","🤣","😮"}
 	Reactions []string `json:"reactions,omitempty"`
@@ -118,7 +137,11 @@ type RoomSpec struct {
 	// +kubebuilder:validation:Minimum=0
 	PretalxID int32 `json:"pretalxId,omitempty"`
 
-	// ScheduleData is the room's current schedule data (keys session, title).
+	// ScheduleData is the room's current schedule data: only the keys
+	// session (a string or an integer), title (a string) and computeSession
+	// (a boolean). The Go type stays raw JSON (the node passes it through);
+	// its schema comes from scheduledata.schema.yaml (make manifests), as
+	// CEL cannot see the fields of a schemaless object.
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Schemaless
@@ -128,13 +151,18 @@ type RoomSpec struct {
 
 // RoomStatus is what the operator observed of the room on the pool.
 type RoomStatus struct {
+	// RoomID is the protocol id the Room claims: spec.id, else
+	// metadata.name.
+	// +optional
+	RoomID string `json:"roomId,omitempty"`
 	// ObservedGeneration is the spec generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// OwnerNode is the node that owns the room's soft state.
 	// +optional
 	OwnerNode string `json:"ownerNode,omitempty"`
-	// Viewers is the number of distinct users in the room.
+	// Viewers is the number of distinct users in the room (0 while the
+	// pool's answer is unknown).
 	// +optional
 	Viewers int32 `json:"viewers"`
 	// Phase is a one-word summary: Pending, Ready, Invalid, Conflict,
@@ -151,11 +179,18 @@ type RoomStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=rm,categories=roomring
+// +kubebuilder:printcolumn:name="Room ID",type=string,JSONPath=`.status.roomId`,description="the protocol room id (spec.id, else the name)"
 // +kubebuilder:printcolumn:name="Display Name",type=string,JSONPath=`.spec.displayName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,description="why the Room is (not) Ready"
 // +kubebuilder:printcolumn:name="Owner",type=string,JSONPath=`.status.ownerNode`
 // +kubebuilder:printcolumn:name="Viewers",type=integer,JSONPath=`.status.viewers`
-// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Generation",type=integer,JSONPath=`.metadata.generation`,priority=1
+// +kubebuilder:printcolumn:name="Observed",type=integer,JSONPath=`.status.observedGeneration`,priority=1,description="the generation the status describes"
+// +kubebuilder:printcolumn:name="Message",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec.id) || self.metadata.name.size() <= 64",message="metadata.name is the room id when spec.id is unset and must then be at most 64 characters; set spec.id"
 
 // Room is a room of the event, served by the node pool.
 type Room struct {

@@ -53,7 +53,7 @@ func ToSpec(r *catalog.Room) (v1alpha1.RoomSpec, *op.Error) {
 		s.Modules = append(s.Modules, mod)
 	}
 	if len(r.TraitGrants) > 0 {
-		s.TraitGrants = make(map[string][]string, len(r.TraitGrants))
+		s.TraitGrants = make(map[string]v1alpha1.TraitEntries, len(r.TraitGrants))
 		for role, rules := range r.TraitGrants {
 			entries := make([]string, 0, len(rules))
 			for _, rule := range rules {

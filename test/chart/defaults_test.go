@@ -209,7 +209,7 @@ func checkDefaultRBAC(t *testing.T, r rendered) {
 	t.Helper()
 	opRole := r.must(t, "Role", fullname+"-operator")
 	for _, w := range []struct{ group, resource, verb string }{
-		{"roomring.dev", "rooms", "watch"}, {"roomring.dev", "rooms", "update"},
+		{"roomring.dev", "rooms", "watch"}, {"roomring.dev", "rooms", "patch"},
 		{"roomring.dev", "rooms/status", "update"}, {"roomring.dev", "rooms/finalizers", "update"},
 		{"", "events", "create"}, {"coordination.k8s.io", "leases", "update"},
 	} {
@@ -219,7 +219,7 @@ func checkDefaultRBAC(t *testing.T, r rendered) {
 	}
 	for _, deny := range []struct{ group, resource, verb string }{
 		{"", "services", "list"}, {"", "endpoints", "watch"}, {"discovery.k8s.io", "endpointslices", "list"},
-		{"", "secrets", "get"}, {"roomring.dev", "rooms", "create"}, {"roomring.dev", "rooms", "patch"},
+		{"", "secrets", "get"}, {"roomring.dev", "rooms", "create"}, {"roomring.dev", "rooms", "update"},
 	} {
 		if allows(opRole, deny.group, deny.resource, deny.verb) {
 			t.Errorf("operator Role allows %s %s.%s", deny.verb, deny.resource, deny.group)

@@ -148,7 +148,7 @@ its own).
 {{- define "roomring.operatorRoomRules" -}}
 - apiGroups: ["roomring.dev"]
   resources: ["rooms"]
-  verbs: ["get", "list", "watch", "update"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["roomring.dev"]
   resources: ["rooms/status"]
   verbs: ["get", "update"]
