@@ -48,7 +48,7 @@ func closedByPeer(c net.Conn, wait time.Duration) bool {
 func TestGossipStreamsAreCapped(t *testing.T) {
 	cfg := testConfig("127.0.0.2")
 	cfg.MaxStreams = 2
-	a := start(t, "node-a", "passphrase", cfg)
+	a := start(t, "node-a", "passphrase-long-enough", cfg)
 	var idle []net.Conn
 	for range 2 {
 		c, err := net.Dial("tcp", a.Addr())
@@ -69,7 +69,7 @@ func TestGossipStreamsAreCapped(t *testing.T) {
 	for _, c := range idle {
 		_ = c.Close()
 	}
-	b := start(t, "node-b", "passphrase", testConfig("127.0.0.3", a.Addr()))
+	b := start(t, "node-b", "passphrase-long-enough", testConfig("127.0.0.3", a.Addr()))
 	testkit.Eventually(t, 10*time.Second, "b joins a", func() bool { return len(a.Members()) == 2 && len(b.Members()) == 2 })
 }
 
@@ -118,7 +118,7 @@ func (s *syncBuffer) lines() int {
 // TestUndecryptablePacketsLogOnce: a flood of packets without the key is
 // counted in full and logged once per kind per interval.
 func TestUndecryptablePacketsLogOnce(t *testing.T) {
-	keys, err := key.Derive("passphrase")
+	keys, err := key.Derive("passphrase-long-enough")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,9 +90,9 @@ func names(m *Membership) []string {
 }
 
 func TestJoinBroadcastStateAndLeave(t *testing.T) {
-	a := start(t, "node-a", "secret", testConfig("127.0.0.2"))
-	b := start(t, "node-b", "secret", testConfig("127.0.0.3", a.Addr()))
-	c := start(t, "node-c", "secret", testConfig("127.0.0.4", b.Addr()))
+	a := start(t, "node-a", "cluster-secret-0123", testConfig("127.0.0.2"))
+	b := start(t, "node-b", "cluster-secret-0123", testConfig("127.0.0.3", a.Addr()))
+	c := start(t, "node-c", "cluster-secret-0123", testConfig("127.0.0.4", b.Addr()))
 	all := []string{"node-a", "node-b", "node-c"}
 	for _, n := range []*testNode{a, b, c} {
 		testkit.Eventually(t, 10*time.Second, n.Name()+" sees three members", func() bool { return slices.Equal(names(n.Membership), all) })
@@ -137,8 +137,8 @@ func TestJoinBroadcastStateAndLeave(t *testing.T) {
 }
 
 func TestDeadMemberIsDetectedAndRetried(t *testing.T) {
-	a := start(t, "node-a", "secret", testConfig("127.0.0.2"))
-	b := start(t, "node-b", "secret", testConfig("127.0.0.3", a.Addr()))
+	a := start(t, "node-a", "cluster-secret-0123", testConfig("127.0.0.2"))
+	b := start(t, "node-b", "cluster-secret-0123", testConfig("127.0.0.3", a.Addr()))
 	testkit.Eventually(t, 10*time.Second, "a sees b", func() bool { return len(a.Members()) == 2 })
 	bAddr := b.Addr()
 	_ = b.Shutdown() // no leave: a crash as gossip sees it
@@ -149,11 +149,11 @@ func TestDeadMemberIsDetectedAndRetried(t *testing.T) {
 }
 
 func TestWrongKeyCannotJoin(t *testing.T) {
-	a := start(t, "node-a", "secret", testConfig("127.0.0.2"))
-	b := start(t, "node-b", "secret", testConfig("127.0.0.3", a.Addr()))
+	a := start(t, "node-a", "cluster-secret-0123", testConfig("127.0.0.2"))
+	b := start(t, "node-b", "cluster-secret-0123", testConfig("127.0.0.3", a.Addr()))
 	testkit.Eventually(t, 10*time.Second, "a and b joined", func() bool { return len(a.Members()) == 2 && len(b.Members()) == 2 })
 
-	evil := start(t, "node-x", "not the secret", testConfig("127.0.0.5", a.Addr(), b.Addr()))
+	evil := start(t, "node-x", "not the cluster secret!", testConfig("127.0.0.5", a.Addr(), b.Addr()))
 	// The intruder keeps retrying its seeds; give it several attempts.
 	testkit.Consistently(t, 2*time.Second, "wrong key joined", func() error {
 		if len(a.Members()) != 2 || len(b.Members()) != 2 || len(evil.Members()) != 1 {
