@@ -3,6 +3,8 @@ package catalog
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/roomring/roomring/node/op"
 )
@@ -10,10 +12,12 @@ import (
 // ApplyPatch applies a venueless room.config.patch body to a copy of r and
 // returns it. Keys venueless sends that are not configuration (room, id) are
 // ignored, as are unknown keys; a known key with a value of the wrong type is
-// config.invalid.
+// config.invalid. Keys are applied in sorted order, so the message about
+// the first bad one is always the same.
 func ApplyPatch(r *Room, body map[string]json.RawMessage) (*Room, *op.Error) {
 	n := r.Clone()
-	for key, raw := range body {
+	for _, key := range slices.Sorted(maps.Keys(body)) {
+		raw := body[key]
 		var target any
 		switch key {
 		case "name":
