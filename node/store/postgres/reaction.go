@@ -297,13 +297,13 @@ func (s *Store) ReactionsOf(ctx context.Context, resource, comment string, fn fu
 	})
 }
 
-// sqlReactionUsage counts one room's rows over the indexes of migration
-// 0002: the user's reactions, the room's distinct targets and whether the
-// target is one of them.
+// sqlReactionUsage counts one room's rows (migration 0002): the user's
+// reactions over the (room, user_id) index, the room's targets in the
+// table the trigger keeps.
 const sqlReactionUsage = `SELECT
 	(SELECT count(*) FROM roomring_resource_reactions WHERE room = $1 AND user_id = $4),
-	(SELECT count(*) FROM (SELECT DISTINCT resource, comment FROM roomring_resource_reactions WHERE room = $1) AS t),
-	EXISTS (SELECT 1 FROM roomring_resource_reactions WHERE room = $1 AND resource = $2 AND comment = $3)`
+	(SELECT count(*) FROM roomring_resource_reaction_targets WHERE room = $1),
+	EXISTS (SELECT 1 FROM roomring_resource_reaction_targets WHERE room = $1 AND resource = $2 AND comment = $3)`
 
 // ReactionUsage implements store.Store.
 func (s *Store) ReactionUsage(ctx context.Context, room string, k store.ReactionKey) (store.ReactionUsage, error) {
