@@ -52,54 +52,24 @@ func startQuotaNode(t *testing.T, dir string) *nodetest.Node {
 // fresh resource ids from four connections, then keeps writing; the store
 // holds at most its per-user quota of rows, every refused write is told
 // why, and a well-behaved user still writes.
-//
-// Long: one scenario (flood, persist, canary, count) whose steps share the
-// node and the clients.
 func TestHostileUserRowsAreBounded(t *testing.T) {
 	dir := t.TempDir()
 	n := startQuotaNode(t, dir)
 	canary, _ := login(t, n, "canary")
 	canary.Call("resource.reaction.set", map[string]any{"room": "room_1", "resource": "talk-1", "reaction": "👍"})
 
-	// The flood: 4 connections × 100 writes, none waiting for its reply.
-	codes := map[string]int{}
-	var ids []struct {
-		c  *nodetest.Client
-		id int
-	}
 	var conns []*nodetest.Client
 	var eveID string
 	for range 4 {
 		c, id := login(t, n, "eve")
 		conns, eveID = append(conns, c), id
 	}
-	for i := range 100 {
-		for j, c := range conns {
-			id := c.Send("resource.reaction.set", map[string]any{"room": "room_1", "resource": fmt.Sprintf("spam-%d-%d", j, i), "reaction": "👍"})
-			ids = append(ids, struct {
-				c  *nodetest.Client
-				id int
-			}{c, id})
-		}
-	}
-	for _, r := range ids {
-		codes[replyCode(t, r.c.Reply(r.id))]++
-	}
-	if codes["ok"] > 30 || codes["ok"]+codes["protocol.rate_limited"]+codes["resource.quota_exceeded"] != len(ids) {
+	codes := flood(t, conns, "spam", 100)
+	if codes["ok"] > 30 || codes["ok"]+codes["protocol.rate_limited"]+codes["resource.quota_exceeded"] != 400 {
 		t.Fatalf("flood replies %v: want at most 30 stored and every other write rate limited or over the quota", codes)
 	}
 	// Writing on, within its rate, eve reaches its quota and stays there.
-	deadline := time.Now().Add(10 * time.Second)
-	for i := 0; ; i++ {
-		code := replyCode(t, conns[0].Reply(conns[0].Send("resource.reaction.set",
-			map[string]any{"room": "room_1", "resource": fmt.Sprint("more-", i), "reaction": "👍"})))
-		if code == "resource.quota_exceeded" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no resource.quota_exceeded after %d more writes (last %s)", i, code)
-		}
-	}
+	untilQuota(t, conns[0], "more")
 	// Invalid ids are refused as such.
 	if code := conns[1].CallErr("resource.reaction.set", map[string]any{"room": "room_1", "resource": "a b", "reaction": "👍"}); code != "resource.invalid" {
 		t.Fatalf("id with a space: %s, want resource.invalid", code)
@@ -148,6 +118,48 @@ func TestValuQuotaAcks(t *testing.T) {
 	}
 	if code := set("r4"); code != 429 {
 		t.Fatalf("over the rate: %d, want 429", code)
+	}
+}
+
+// flood sends perConn resource.reaction.set with fresh resource ids on
+// each connection, not waiting for replies, then counts the replies' codes.
+func flood(t *testing.T, conns []*nodetest.Client, prefix string, perConn int) map[string]int {
+	t.Helper()
+	type sent struct {
+		c  *nodetest.Client
+		id int
+	}
+	var all []sent
+	for i := range perConn {
+		for j, c := range conns {
+			id := c.Send("resource.reaction.set", map[string]any{"room": "room_1", "resource": fmt.Sprintf("%s-%d-%d", prefix, j, i), "reaction": "👍"})
+			all = append(all, sent{c, id})
+		}
+	}
+	codes := map[string]int{}
+	for _, s := range all {
+		codes[replyCode(t, s.c.Reply(s.id))]++
+	}
+	return codes
+}
+
+// untilQuota writes fresh resources on c, one at a time, until the reply is
+// resource.quota_exceeded; it returns how many were stored on the way.
+func untilQuota(t *testing.T, c *nodetest.Client, prefix string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	stored := 0
+	for i := 0; ; i++ {
+		code := replyCode(t, c.Reply(c.Send("resource.reaction.set",
+			map[string]any{"room": "room_1", "resource": fmt.Sprint(prefix, "-", i), "reaction": "👍"})))
+		switch {
+		case code == "resource.quota_exceeded":
+			return stored
+		case code == "ok":
+			stored++
+		case time.Now().After(deadline):
+			t.Fatalf("no resource.quota_exceeded after %d more writes (last %s)", i, code)
+		}
 	}
 }
 
