@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,7 +61,8 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 		return nil, fmt.Errorf("load rooms: %w", err)
 	}
 	c := &Catalog{store: st, now: time.Now, codeLen: inviteCodeLen, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
-	for id, b := range recs {
+	for _, id := range slices.Sorted(maps.Keys(recs)) { // the first bad record is always the same
+		b := recs[id]
 		if id == gcKey {
 			if err := c.loadGC(b); err != nil {
 				return nil, err

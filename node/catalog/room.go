@@ -110,13 +110,3 @@ func (r *Room) Validate() *op.Error {
 	}
 	return nil
 }
-
-// ValidateSchedule accepts schedule data with keys session and title only.
-func ValidateSchedule(d map[string]any) *op.Error {
-	for k := range d {
-		if k != "session" && k != "title" {
-			return op.Errorf(op.CodeUnknownSchedule, "unknown schedule data key %q (allowed: session, title)", k)
-		}
-	}
-	return nil
-}

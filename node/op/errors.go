@@ -25,6 +25,8 @@ const (
 	CodeMissingToken       Code = "auth.missing_id_or_token"
 	CodeConnectionReplaced Code = "connection.replaced"
 	CodeUnknownResource    Code = "resource.unknown"
+	CodeInvalidResource    Code = "resource.invalid"
+	CodeQuotaExceeded      Code = "resource.quota_exceeded"
 	CodeInternal           Code = "server.error"
 	CodeUnavailable        Code = "server.unavailable"
 )

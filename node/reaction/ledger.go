@@ -35,6 +35,7 @@ type Ledger struct {
 	store store.ResourceReactions
 	ann   Announcer
 	now   func() time.Time
+	rate  *writeLimiter
 
 	mu    sync.Mutex
 	rooms map[string]*roomLock // rooms with a write in progress
@@ -47,7 +48,7 @@ type roomLock struct {
 
 // NewLedger returns a Ledger writing to st and announcing through ann.
 func NewLedger(cfg Config, st store.ResourceReactions, ann Announcer) *Ledger {
-	return &Ledger{cfg: cfg, store: st, ann: ann, now: time.Now, rooms: map[string]*roomLock{}}
+	return &Ledger{cfg: cfg, store: st, ann: ann, now: time.Now, rate: newWriteLimiter(cfg), rooms: map[string]*roomLock{}}
 }
 
 // lockRoom serialises writes of one room; the returned func unlocks. Only
@@ -73,7 +74,9 @@ func (o *Ledger) lockRoom(room string) func() {
 }
 
 // Set stores u's reaction to t, replacing u's earlier one, and announces
-// resource.reaction.updated to the room once the write is durable.
+// resource.reaction.updated to the room once the write is durable. A write
+// over u's rate fails with op.CodeRateLimited; one that would add a
+// reaction over the room's quotas with op.CodeQuotaExceeded (quota.go).
 func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) error {
 	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
 		return err
@@ -81,11 +84,18 @@ func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) 
 	if err := o.cfg.checkReaction(reaction); err != nil {
 		return err
 	}
+	if err := o.admit(u.ID); err != nil {
+		return err
+	}
 	unlock := o.lockRoom(t.Room)
 	defer unlock()
+	key := store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID}
+	if err := o.checkQuota(ctx, t.Room, key); err != nil {
+		return err
+	}
 	r := store.ResourceReaction{
-		ReactionKey: store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID},
-		Reaction:    reaction, Incognito: u.Incognito, Updated: o.stamp(),
+		ReactionKey: key, Room: t.Room,
+		Reaction: reaction, Incognito: u.Incognito, Updated: o.stamp(),
 	}
 	if err := o.store.PutReaction(ctx, r); err != nil {
 		return fmt.Errorf("set reaction on %q: %w", t.Resource, err)
@@ -99,6 +109,9 @@ func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) 
 // succeeds without an event.
 func (o *Ledger) Delete(ctx context.Context, t Target, u op.User) error {
 	if err := o.cfg.checkTarget(t.Resource, t.Comment); err != nil {
+		return err
+	}
+	if err := o.admit(u.ID); err != nil {
 		return err
 	}
 	unlock := o.lockRoom(t.Room)

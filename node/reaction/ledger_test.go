@@ -119,19 +119,23 @@ func TestValidation(t *testing.T) {
 	u := op.User{ID: "u"}
 	long := string(make([]byte, cfg.MaxIDBytes+1))
 	for _, tc := range []struct {
-		t Target
-		r string
+		t    Target
+		r    string
+		want op.Code
 	}{
-		{Target{Room: "r", Resource: ""}, "👍"},
-		{Target{Room: "r", Resource: "x"}, ""},
-		{Target{Room: "r", Resource: "x"}, "\x00"},
-		{Target{Room: "r", Resource: "x"}, "\xff"},
-		{Target{Room: "r", Resource: "x"}, string(make([]rune, cfg.MaxReactionBytes))},
-		{Target{Room: "r", Resource: long}, "👍"},
-		{Target{Room: "r", Resource: "x", Comment: "a\nb"}, "👍"},
+		{Target{Room: "r", Resource: ""}, "👍", op.CodeBadRequest},
+		{Target{Room: "r", Resource: "x"}, "", op.CodeBadRequest},
+		{Target{Room: "r", Resource: "x"}, "\x00", op.CodeBadRequest},
+		{Target{Room: "r", Resource: "x"}, "\xff", op.CodeBadRequest},
+		{Target{Room: "r", Resource: "x"}, string(make([]rune, cfg.MaxReactionBytes)), op.CodeBadRequest},
+		// Ids: resource.invalid (a 400 too).
+		{Target{Room: "r", Resource: long}, "👍", op.CodeInvalidResource},
+		{Target{Room: "r", Resource: "x", Comment: "a\nb"}, "👍", op.CodeInvalidResource},
+		{Target{Room: "r", Resource: "a b"}, "👍", op.CodeInvalidResource},
+		{Target{Room: "r", Resource: "a\u200bb"}, "👍", op.CodeInvalidResource},
 	} {
-		if err := o.Set(ctx, tc.t, u, tc.r); code(err) != op.CodeBadRequest {
-			t.Errorf("Set(%+q, %q) = %v, want %s", tc.t, tc.r, err, op.CodeBadRequest)
+		if err := o.Set(ctx, tc.t, u, tc.r); code(err) != tc.want {
+			t.Errorf("Set(%+q, %q) = %v, want %s", tc.t, tc.r, err, tc.want)
 		}
 	}
 	if _, err := o.Summary(ctx, "", "", "u"); code(err) != op.CodeBadRequest {

@@ -21,14 +21,29 @@ func (c *Config) checkTarget(resource, comment string) *op.Error {
 	return c.checkID("comment", comment)
 }
 
+// checkID validates an id's length and charset (Config.MaxIDBytes).
 func (c *Config) checkID(field, id string) *op.Error {
 	if len(id) > c.MaxIDBytes {
-		return op.Errorf(op.CodeBadRequest, "%s must be at most %d bytes", field, c.MaxIDBytes)
+		return op.Errorf(op.CodeInvalidResource, "%s must be at most %d bytes", field, c.MaxIDBytes)
 	}
-	if !printable(id) {
-		return op.Errorf(op.CodeBadRequest, "%s must be UTF-8 text without control characters", field)
+	if !idText(id) {
+		return op.Errorf(op.CodeInvalidResource, "%s must be UTF-8 of letters, digits, punctuation and symbols, without spaces or control characters", field)
 	}
 	return nil
+}
+
+// idText tells whether s is valid UTF-8 of graphic characters other than
+// spaces.
+func idText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkReaction validates a reaction string.

@@ -16,6 +16,10 @@ type ReactionKey struct {
 // ResourceReaction is one stored resource reaction.
 type ResourceReaction struct {
 	ReactionKey
+	// Room is the room the reaction was made in: the row counts against
+	// that room's quotas (ReactionUsage). Rows stored before rooms were
+	// recorded have Room "".
+	Room     string
 	Reaction string
 	// Incognito records the user's privacy mode when they reacted: such
 	// reactions are counted but never attributed.
@@ -38,4 +42,22 @@ type ResourceReactions interface {
 	// ReactionsOf calls fn for every reaction to (resource, comment) in
 	// user id order, stopping early when fn returns false.
 	ReactionsOf(ctx context.Context, resource, comment string, fn func(ResourceReaction) bool) error
+	// ReactionUsage counts what room holds, for its owner's quotas: the
+	// reactions of k.UserID made in room, the distinct (resource, comment)
+	// targets with a reaction made in room, and whether (k.Resource,
+	// k.Comment) is one of them. Its cost grows with those counts, which
+	// the quotas bound.
+	ReactionUsage(ctx context.Context, room string, k ReactionKey) (ReactionUsage, error)
+}
+
+// ReactionUsage is what a room holds, as ReactionUsage counts it.
+type ReactionUsage struct {
+	// UserReactions counts the user's reactions made in the room.
+	UserReactions int
+	// Targets counts the distinct (resource, comment) pairs with a
+	// reaction made in the room.
+	Targets int
+	// HasTarget tells whether the asked (resource, comment) has a
+	// reaction made in the room.
+	HasTarget bool
 }

@@ -37,13 +37,13 @@ func Fail(e *op.Error) Reply {
 }
 
 // StatusCode maps an error code to Valu's numeric status (400 bad request,
-// 401 unauthenticated, 403 denied, 404 unknown, 429 rate limited, 500
-// internal, 503 unavailable).
+// 401 unauthenticated, 403 denied or over a quota, 404 unknown, 429 rate
+// limited, 500 internal, 503 unavailable).
 func StatusCode(c op.Code) int {
 	switch c {
 	case op.CodeUnauthenticated, op.CodeInvalidToken, op.CodeExpiredToken, op.CodeMissingToken:
 		return 401
-	case op.CodeDenied, op.CodeAuthDenied:
+	case op.CodeDenied, op.CodeAuthDenied, op.CodeQuotaExceeded:
 		return 403
 	case op.CodeRoomUnknown, op.CodeUnknownCommand, op.CodeUnknownResource:
 		return 404

@@ -20,6 +20,7 @@ import (
 var bucketReactions = []byte("resource_reactions")
 
 type reactionValue struct {
+	Room      string    `json:"room,omitempty"`
 	Reaction  string    `json:"reaction"`
 	Incognito bool      `json:"incognito,omitempty"`
 	Updated   time.Time `json:"updated"`
@@ -42,17 +43,31 @@ func decodeReaction(k store.ReactionKey, v []byte) (store.ResourceReaction, erro
 	if err := json.Unmarshal(v, &rv); err != nil {
 		return store.ResourceReaction{}, fmt.Errorf("decode reaction of %q on %q: %w", k.UserID, k.Resource, err)
 	}
-	return store.ResourceReaction{ReactionKey: k, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
+	return store.ResourceReaction{ReactionKey: k, Room: rv.Room, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
 }
 
 // PutReaction implements store.Store.
 func (s *Store) PutReaction(_ context.Context, r store.ResourceReaction) error {
-	v, err := json.Marshal(reactionValue{Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
+	v, err := json.Marshal(reactionValue{Room: r.Room, Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
 	if err != nil {
 		return fmt.Errorf("encode reaction: %w", err)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketReactions).Put(reactionKey(r.ReactionKey), v)
+		b := tx.Bucket(bucketReactions)
+		key := reactionKey(r.ReactionKey)
+		if old := b.Get(key); old != nil {
+			o, err := decodeReaction(r.ReactionKey, old)
+			if err != nil {
+				return err
+			}
+			if err := unindex(tx, o.Room, r.ReactionKey); err != nil {
+				return err
+			}
+		}
+		if err := index(tx, r.Room, r.ReactionKey); err != nil {
+			return err
+		}
+		return b.Put(key, v)
 	}); err != nil {
 		return fmt.Errorf("put reaction: %w", err)
 	}
@@ -74,6 +89,9 @@ func (s *Store) DeleteReaction(_ context.Context, k store.ReactionKey) (store.Re
 			return err
 		}
 		out = r
+		if err := unindex(tx, r.Room, k); err != nil {
+			return err
+		}
 		return b.Delete(key)
 	})
 	return out, err

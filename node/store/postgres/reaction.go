@@ -13,16 +13,16 @@ import (
 )
 
 const (
-	sqlPutReaction = `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	sqlPutReaction = `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated, room)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (resource, comment, user_id) DO UPDATE
-		SET reaction = excluded.reaction, incognito = excluded.incognito, updated = excluded.updated`
+		SET reaction = excluded.reaction, incognito = excluded.incognito, updated = excluded.updated, room = excluded.room`
 	sqlDeleteReaction = `DELETE FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 AND user_id = $3
-		RETURNING reaction, incognito, updated`
-	sqlReaction = `SELECT reaction, incognito, updated FROM roomring_resource_reactions
+		RETURNING reaction, incognito, updated, room`
+	sqlReaction = `SELECT reaction, incognito, updated, room FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 AND user_id = $3`
-	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated FROM roomring_resource_reactions
+	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated, room FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 ORDER BY user_id`
 )
 
@@ -61,6 +61,9 @@ func (s *Store) PutReaction(ctx context.Context, r store.ResourceReaction) error
 		return fmt.Errorf("put reaction: %w", err)
 	}
 	if err := checkText("reaction", r.Reaction); err != nil {
+		return fmt.Errorf("put reaction: %w", err)
+	}
+	if err := checkText("room", r.Room); err != nil {
 		return fmt.Errorf("put reaction: %w", err)
 	}
 	return s.submit(ctx, writePut, r).err
@@ -219,7 +222,7 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 	for _, w := range ws {
 		k := w.r.ReactionKey
 		if w.kind == writePut {
-			b.Queue(sqlPutReaction, k.Resource, k.Comment, k.UserID, w.r.Reaction, w.r.Incognito, w.r.Updated)
+			b.Queue(sqlPutReaction, k.Resource, k.Comment, k.UserID, w.r.Reaction, w.r.Incognito, w.r.Updated, w.r.Room)
 		} else {
 			b.Queue(sqlDeleteReaction, k.Resource, k.Comment, k.UserID)
 		}
@@ -235,7 +238,7 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 			continue
 		}
 		old := store.ResourceReaction{ReactionKey: w.r.ReactionKey}
-		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated)
+		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated, &old.Room)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			results[i] = result{err: store.ErrNotFound}
@@ -257,7 +260,7 @@ func (s *Store) Reaction(ctx context.Context, k store.ReactionKey) (store.Resour
 	}
 	r := store.ResourceReaction{ReactionKey: k}
 	err := s.op(ctx, "reaction", func(ctx context.Context) error {
-		err := s.pool.QueryRow(ctx, sqlReaction, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated)
+		err := s.pool.QueryRow(ctx, sqlReaction, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated, &r.Room)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -282,7 +285,7 @@ func (s *Store) ReactionsOf(ctx context.Context, resource, comment string, fn fu
 		defer rows.Close()
 		for rows.Next() {
 			r := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: resource, Comment: comment}}
-			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated); err != nil {
+			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated, &r.Room); err != nil {
 				return err
 			}
 			r.Updated = r.Updated.UTC()
@@ -292,4 +295,27 @@ func (s *Store) ReactionsOf(ctx context.Context, resource, comment string, fn fu
 		}
 		return rows.Err()
 	})
+}
+
+// sqlReactionUsage counts one room's rows (migration 0002): the user's
+// reactions over the (room, user_id) index, the room's targets in the
+// table the trigger keeps.
+const sqlReactionUsage = `SELECT
+	(SELECT count(*) FROM roomring_resource_reactions WHERE room = $1 AND user_id = $4),
+	(SELECT count(*) FROM roomring_resource_reaction_targets WHERE room = $1),
+	EXISTS (SELECT 1 FROM roomring_resource_reaction_targets WHERE room = $1 AND resource = $2 AND comment = $3)`
+
+// ReactionUsage implements store.Store.
+func (s *Store) ReactionUsage(ctx context.Context, room string, k store.ReactionKey) (store.ReactionUsage, error) {
+	if checkKey(k) != nil || checkText("room", room) != nil {
+		return store.ReactionUsage{}, nil // nothing can have been stored under it
+	}
+	var u store.ReactionUsage
+	err := s.op(ctx, "reaction_usage", func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, sqlReactionUsage, room, k.Resource, k.Comment, k.UserID).Scan(&u.UserReactions, &u.Targets, &u.HasTarget)
+	})
+	if err != nil {
+		return store.ReactionUsage{}, fmt.Errorf("count reactions of room %q: %w", room, err)
+	}
+	return u, nil
 }

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStorage Factory, opts Options) {
 	t.Run("Invites", func(t *testing.T) { testInvites(t, open(t)) })
 	t.Run("Reactions", func(t *testing.T) { testReactions(t, open(t)) })
 	t.Run("ReactionOrder", func(t *testing.T) { testReactionOrder(t, open(t)) })
+	t.Run("ReactionUsage", func(t *testing.T) { testReactionUsage(t, open(t)) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t), opts) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newStorage(t)) })
 }
@@ -213,7 +214,7 @@ func List(t *testing.T, s store.Store, resource, comment string) []store.Resourc
 }
 
 func sameReaction(a, b store.ResourceReaction) bool {
-	return a.ReactionKey == b.ReactionKey && a.Reaction == b.Reaction && a.Incognito == b.Incognito && a.Updated.Equal(b.Updated)
+	return a.ReactionKey == b.ReactionKey && a.Room == b.Room && a.Reaction == b.Reaction && a.Incognito == b.Incognito && a.Updated.Equal(b.Updated)
 }
 
 func checkList(t *testing.T, s store.Store, resource, comment string, want ...store.ResourceReaction) {
