@@ -178,24 +178,23 @@ func TestInvalidRoomsRejected(t *testing.T) {
 }
 
 func TestInvalidForThePool(t *testing.T) {
-	// The API server checks schedule data's keys and types, but allows
-	// computeSession (venueless' web app sends it), which the node does not
-	// accept yet: the pool rejects it and the status says why. (When the
-	// node accepts it, nothing the API server admits is invalid for the
-	// pool, and this path needs another trigger.)
+	// The API server checks schedule data's keys and types and the title's
+	// length, but not a string session's length (an int-or-string schema
+	// takes no bounds), which the node bounds at 64 characters: the pool
+	// rejects the spec and the status says why.
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
 	startOperator(t, ns, []string{n.Addr()})
 	r := newRoom(ns, "sched", "", "Schedule")
-	r.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"computeSession": true})
+	r.Spec.ScheduleData = kubetest.Raw(t, map[string]any{"session": strings.Repeat("s", 65)})
 	create(t, r)
 	waitStatus(t, ns, "sched", "invalid", func(r *v1alpha1.Room) error {
 		if r.Status.Phase != v1alpha1.PhaseInvalid || condition(r, v1alpha1.ConditionReady) != "False/InvalidSpec" ||
 			condition(r, v1alpha1.ConditionPlaced) != "False/NotServed" {
 			return fmt.Errorf("status %+v", r.Status)
 		}
-		if msg := condMessage(r, v1alpha1.ConditionReady); !strings.Contains(msg, "computeSession") {
-			return fmt.Errorf("Ready message %q does not name the key", msg)
+		if msg := condMessage(r, v1alpha1.ConditionReady); !strings.Contains(msg, "session must be at most 64 characters") {
+			return fmt.Errorf("Ready message %q does not say why", msg)
 		}
 		return nil
 	})
