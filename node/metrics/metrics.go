@@ -71,4 +71,6 @@ func New(reg prometheus.Registerer, g Gauges) *Metrics {
 func (m *Metrics) FrameIn(action string) { m.FramesIn.WithLabelValues(action).Inc() }
 
 // Error counts an error reply.
+func (m *Metrics) Panicked(where string) { m.Panics.WithLabelValues(where).Inc() }
+
 func (m *Metrics) Error(code op.Code) { m.Errors.WithLabelValues(string(code)).Inc() }

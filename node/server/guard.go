@@ -10,10 +10,6 @@ import (
 	"github.com/roomring/roomring/node/session"
 )
 
-// closeInternalError is the close code of a connection whose handling
-// panicked (RFC 6455 1011).
-const closeInternalError = 1011
-
 // guard keeps a panic in one connection's handling to that connection: it
 // wraps the connection's Handler (the frame handler and the engine
 // operations it calls, the rate-limited answer, and Closed), and a recovered panic is logged with
@@ -54,5 +50,5 @@ func (g *guard) recover(t session.Transport, where string) {
 	g.panics.WithLabelValues(where).Inc()
 	g.log.Error("panic in a connection's handling; closing it", "where", where,
 		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-	t.Close(closeInternalError, "internal error")
+	t.Close(session.CloseInternalError, "internal error")
 }

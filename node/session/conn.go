@@ -14,6 +14,7 @@ const (
 	CloseGoingAway      = wsframe.CloseGoingAway       // node shutting down
 	ClosePolicy         = wsframe.ClosePolicyViolation // slow consumer, auth timeout
 	CloseTooBig         = wsframe.CloseMessageTooBig
+	CloseInternalError  = wsframe.CloseInternalError  // a panic in the connection's handling
 	CloseServiceRestart = wsframe.CloseServiceRestart // node leaving a cluster
 )
 

@@ -11,6 +11,7 @@ const (
 	CloseInvalidPayload  = 1007 // a text message that is not UTF-8
 	ClosePolicyViolation = 1008 // slow consumer, authentication timeout, flooding
 	CloseMessageTooBig   = 1009
+	CloseInternalError   = 1011 // a panic in the connection's handling
 	CloseServiceRestart  = 1012 // node leaving a cluster
 )
 

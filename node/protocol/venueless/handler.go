@@ -3,8 +3,10 @@ package venueless
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime/debug"
 
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/engine"
@@ -17,6 +19,8 @@ import (
 type Observer interface {
 	FrameIn(action string)
 	Error(code op.Code)
+	// Panicked counts a panic recovered in one connection's handling.
+	Panicked(where string)
 }
 
 // Handler serves one venueless connection. Create one per connection with
@@ -52,7 +56,17 @@ func (h *Handler) Send(frame []byte) { h.conn.Push(frame) }
 func (h *Handler) SendFrames(frames [][]byte) { h.conn.PushFrames(frames) }
 
 // SendPersonal implements edge.Subscriber.
+// It builds the session's own payload on a fan-out goroutine: a panic there
+// closes this connection (1011) and leaves the fan-out and the node alone.
 func (h *Handler) SendPersonal(ev *op.Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			h.obs.Panicked("fanout")
+			h.log.Error("panic building a personal event; closing the connection", "event", ev.Kind,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			h.conn.Close(session.CloseInternalError, "internal error")
+		}
+	}()
 	switch d := ev.Data.(type) {
 	case op.WorldUpdated:
 		h.conn.Push(Push(string(ev.Kind), newWorldConfig(h.client.World())))
