@@ -143,3 +143,29 @@ func TestCRDShared(t *testing.T) {
 		t.Error("CRD rendered with crds.install=false")
 	}
 }
+
+// TestGoMemLimit: GOMEMLIMIT comes from each container's own memory limit,
+// and goMemLimit=false leaves it out.
+func TestGoMemLimit(t *testing.T) {
+	r := render(t)
+	for _, c := range []struct{ kind, name, ctr string }{
+		{"StatefulSet", fullname, "node"}, {"Deployment", fullname + "-operator", "operator"},
+	} {
+		var ref any
+		for _, e := range list(container(t, r.must(t, c.kind, c.name), c.ctr), "env") {
+			if str(e, "name") == "GOMEMLIMIT" {
+				ref = get(e, "valueFrom", "resourceFieldRef")
+			}
+		}
+		want := map[string]any{"containerName": c.ctr, "resource": "limits.memory"}
+		if !reflect.DeepEqual(ref, want) {
+			t.Errorf("%s: GOMEMLIMIT from %v, want %v", c.ctr, ref, want)
+		}
+	}
+	off := render(t, "--set", "node.goMemLimit=false")
+	for _, e := range list(container(t, off.must(t, "StatefulSet", fullname), "node"), "env") {
+		if str(e, "name") == "GOMEMLIMIT" {
+			t.Error("GOMEMLIMIT with node.goMemLimit=false")
+		}
+	}
+}

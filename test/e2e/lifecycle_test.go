@@ -59,6 +59,9 @@ func (l *lifecycle) startOperator() {
 	t, c := l.t, l.c
 	sa, ctr := c.workload("deployment", full+"-operator")
 	env := c.podEnv(ctr, full+"-operator-0", "127.0.0.30")
+	if env["GOMEMLIMIT"] != "268435456" { // operator.resources.limits.memory: 256Mi
+		t.Errorf("the operator's GOMEMLIMIT = %q, want its memory limit in bytes", env["GOMEMLIMIT"])
+	}
 	env["KUBECONFIG"] = c.serviceAccountKubeconfig(sa)
 	args := podArgs(t, ctr, env, map[string]string{
 		"pool":                      nodeproc.FreeAddr(t, "127.0.0.30"),
