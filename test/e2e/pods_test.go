@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -122,9 +123,9 @@ func (c *cluster) podEnv(ctr podContainer, podName, podIP string) map[string]str
 }
 
 // resourceField resolves env's resourceFieldRef as the kubelet does for a
-// limit the container sets: the quantity divided by the divisor (default 1),
-// rounded up. A limit the container does not set (the kubelet would use the
-// node's allocatable) is not emulated.
+// limit the container sets: the quantity divided by the divisor (unset or
+// 0: 1), rounded up. A limit the container does not set (the kubelet would
+// use the node's allocatable) is not emulated.
 func (c *cluster) resourceField(ctr podContainer, env, res, div string) string {
 	c.t.Helper()
 	name, ok := strings.CutPrefix(res, "limits.")
@@ -133,8 +134,8 @@ func (c *cluster) resourceField(ctr podContainer, env, res, div string) string {
 		c.t.Fatalf("container %s: env %s from %s: not emulated (only limits the container sets)", ctr.Name, env, res)
 	}
 	q, divisor := resource.MustParse(limit), resource.MustParse("1")
-	if div != "" {
-		divisor = resource.MustParse(div)
+	if d := resource.MustParse(cmp.Or(div, "0")); !d.IsZero() { // the API server stores "0": the default, 1
+		divisor = d
 	}
 	v := (q.MilliValue() + divisor.MilliValue() - 1) / divisor.MilliValue()
 	return strconv.FormatInt(v, 10)
