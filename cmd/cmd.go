@@ -26,6 +26,8 @@ const usage = `usage: roomring <command> [flags]
 commands:
   node      run a node
   operator  run the operator: reconcile Room resources onto the node pool
+            ("operator release-finalizers": teardown without an operator,
+            docs/operator.md)
   token     mint a session token (HS256) for testing
   loadgen   generate load against nodes and measure it (docs/benchmarks.md)
   version   print the version

@@ -19,7 +19,13 @@ import (
 
 // runOperator runs the Room operator: a controller-runtime manager with
 // leader election, health probes and metrics (docs/operator.md).
+//
+// `roomring operator release-finalizers` is the teardown helper of
+// finalizers.go.
 func runOperator(args []string) error {
+	if len(args) > 0 && args[0] == "release-finalizers" {
+		return runReleaseFinalizers(args[1:])
+	}
 	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
 	var cfg controllers.ManagerConfig
 	cfg.RegisterFlags(fs)

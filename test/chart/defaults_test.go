@@ -37,6 +37,10 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		"Role/" + fullname + "-node", "RoleBinding/" + fullname + "-node",
 		"Role/" + fullname + "-operator", "RoleBinding/" + fullname + "-operator",
 		"PodDisruptionBudget/" + fullname,
+		"NetworkPolicy/" + fullname + "-node", "NetworkPolicy/" + fullname + "-operator",
+		// the post-delete hook (teardown.yaml)
+		"Job/" + fullname + "-teardown", "ServiceAccount/" + fullname + "-teardown",
+		"Role/" + fullname + "-teardown", "RoleBinding/" + fullname + "-teardown",
 	}
 	got := r.names()
 	slices.Sort(want)

@@ -52,12 +52,13 @@ func TestSecretGenerated(t *testing.T) {
 	// Upgrades keep what the install generated: the template reads the
 	// existing Secret (lookup) before generating. helm template has no
 	// cluster; the e2e test checks this against a real API server.
-	src, err := os.ReadFile(filepath.Join(chartDir, "templates", "secret.yaml"))
+	// The Secret's data comes from roomring.secretData (_helpers.tpl).
+	src, err := os.ReadFile(filepath.Join(chartDir, "templates", "_helpers.tpl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(src, []byte(`lookup "v1" "Secret" .Release.Namespace $name`)) {
-		t.Error("secret.yaml no longer looks up the existing Secret")
+	if !bytes.Contains(src, []byte(`lookup "v1" "Secret" .Release.Namespace (include "roomring.secretName" .)`)) {
+		t.Error("roomring.secretData no longer looks up the existing Secret")
 	}
 }
 

@@ -324,7 +324,9 @@ func checkSampleRooms(t *testing.T, c *cluster, r *readme) {
 // checkUninstall: helm uninstall removes the workloads and keeps the CRD and
 // the Rooms.
 func checkUninstall(t *testing.T, c *cluster) {
-	c.run(c.helm, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
+	// --no-hooks: the post-delete hook Job (releasing the operator's
+	// finalizers) needs a kubelet; TestLifecycle runs it.
+	c.run(c.helm, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s", "--no-hooks")
 	if _, err := c.try("kubectl", "-n", ns, "get", "statefulset", full); err == nil {
 		t.Error("the StatefulSet outlived helm uninstall")
 	}

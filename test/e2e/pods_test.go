@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,8 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
@@ -41,8 +45,15 @@ type podContainer struct {
 				Name string `json:"name"`
 				Key  string `json:"key"`
 			} `json:"secretKeyRef"`
+			ResourceFieldRef *struct {
+				Resource string `json:"resource"`
+				Divisor  string `json:"divisor"`
+			} `json:"resourceFieldRef"`
 		} `json:"valueFrom"`
 	} `json:"env"`
+	Resources struct {
+		Limits map[string]string `json:"limits"`
+	} `json:"resources"`
 }
 
 // workload returns the pod template's service account and its one
@@ -101,11 +112,33 @@ func (c *cluster) podEnv(ctr podContainer, podName, podIP string) map[string]str
 				c.t.Fatalf("container %s: env %s: Secret %s has no key %s", ctr.Name, e.Name, ref.Name, ref.Key)
 			}
 			env[e.Name] = v
+		case e.ValueFrom.ResourceFieldRef != nil:
+			ref := e.ValueFrom.ResourceFieldRef
+			env[e.Name] = c.resourceField(ctr, e.Name, ref.Resource, ref.Divisor)
 		default:
 			c.t.Fatalf("container %s: env %s: valueFrom not emulated", ctr.Name, e.Name)
 		}
 	}
 	return env
+}
+
+// resourceField resolves env's resourceFieldRef as the kubelet does for a
+// limit the container sets: the quantity divided by the divisor (unset or
+// 0: 1), rounded up. A limit the container does not set (the kubelet would
+// use the node's allocatable) is not emulated.
+func (c *cluster) resourceField(ctr podContainer, env, res, div string) string {
+	c.t.Helper()
+	name, ok := strings.CutPrefix(res, "limits.")
+	limit, set := ctr.Resources.Limits[name]
+	if !ok || !set {
+		c.t.Fatalf("container %s: env %s from %s: not emulated (only limits the container sets)", ctr.Name, env, res)
+	}
+	q, divisor := resource.MustParse(limit), resource.MustParse("1")
+	if d := resource.MustParse(cmp.Or(div, "0")); !d.IsZero() { // the API server stores "0": the default, 1
+		divisor = d
+	}
+	v := (q.MilliValue() + divisor.MilliValue() - 1) / divisor.MilliValue()
+	return strconv.FormatInt(v, 10)
 }
 
 var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)

@@ -156,3 +156,75 @@ its own).
   resources: ["rooms/finalizers"]
   verbs: ["update"]
 {{- end -}}
+
+{{/*
+Whether this release renders the CRD named by the argument, (list $ NAME):
+crds.install is set and the CRD is absent or already this release's (Helm's
+ownership annotations). A CRD that another release installed, or that an
+uninstalled release left behind (helm.sh/resource-policy: keep), is shared:
+used as it is and not rendered, so a second release or a reinstall under
+another name does not fail on Helm's ownership check. `helm template` has no
+cluster to look up and always renders it.
+*/}}
+{{- define "roomring.manageCRD" -}}
+{{- $root := index . 0 -}}
+{{- if $root.Values.crds.install -}}
+{{- $owner := include "roomring.crdOwner" . -}}
+{{- if or (eq $owner "") (eq $owner (printf "%s/%s" $root.Release.Namespace $root.Release.Name)) -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The CRD's owner as NAMESPACE/RELEASE, "-" for a CRD that no release owns, or
+"" when it does not exist (or there is no cluster to ask). Argument: (list $
+NAME).
+*/}}
+{{- define "roomring.crdOwner" -}}
+{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" (index . 1) -}}
+{{- if $crd -}}
+{{- $a := dig "metadata" "annotations" dict $crd -}}
+{{- $rel := get $a "meta.helm.sh/release-name" -}}
+{{- if $rel -}}{{ get $a "meta.helm.sh/release-namespace" }}/{{ $rel }}{{- else -}}-{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The data of the chart's Secret, as YAML (key: base64). Each key takes, in
+order: the value given in values, the value the Secret already holds
+(lookup: upgrades and reinstalls keep what the install generated), or a new
+random string. Computed once per render and kept in the render's top-level
+context, so secret.yaml and the checksum annotations see the same random
+values.
+*/}}
+{{- define "roomring.secretData" -}}
+{{- if not (hasKey . "roomringSecretData") -}}
+{{- $existing := (lookup "v1" "Secret" .Release.Namespace (include "roomring.secretName" .)).data | default dict -}}
+{{- $given := dict "jwtSecret" .Values.secrets.jwtSecret "clusterKey" .Values.secrets.clusterKey "adminToken" .Values.secrets.adminToken -}}
+{{- $data := dict -}}
+{{- range $field := list "jwtSecret" "clusterKey" "adminToken" -}}
+{{- $key := index $.Values.secrets.keys $field -}}
+{{- if index $given $field -}}
+{{- $_ := set $data $key (index $given $field | b64enc) -}}
+{{- else if index $existing $key -}}
+{{- $_ := set $data $key (index $existing $key) -}}
+{{- else -}}
+{{- $_ := set $data $key (randAlphaNum 48 | b64enc) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set . "roomringSecretData" $data -}}
+{{- end -}}
+{{- toYaml (get . "roomringSecretData") -}}
+{{- end -}}
+
+{{/*
+Pod template annotations that roll the pods when the keys change: a hash of
+the chart's Secret as rendered, or of existingSecret's data when lookup can
+read it (GitOps renders without a cluster get a constant there).
+*/}}
+{{- define "roomring.checksumAnnotations" -}}
+{{- if .Values.secrets.existingSecret -}}
+checksum/secret: {{ (lookup "v1" "Secret" .Release.Namespace .Values.secrets.existingSecret).data | default dict | toJson | sha256sum }}
+{{- else -}}
+checksum/secret: {{ include "roomring.secretData" . | sha256sum }}
+{{- end -}}
+{{- end -}}
