@@ -69,7 +69,7 @@ func parseRooms(t *testing.T, out string) map[string]roomRow {
 	if len(lines) == 0 || lines[0] == "" {
 		return rows
 	}
-	cols := []string{"NAME", "DISPLAY NAME", "OWNER", "VIEWERS", "READY", "AGE"}
+	cols := []string{"NAME", "ROOM ID", "DISPLAY NAME", "READY", "PHASE", "REASON", "OWNER", "VIEWERS", "AGE"}
 	starts := make([]int, len(cols))
 	for i, col := range cols {
 		if starts[i] = strings.Index(lines[0], col); starts[i] < 0 || i > 0 && starts[i] <= starts[i-1] {
@@ -87,8 +87,8 @@ func parseRooms(t *testing.T, out string) map[string]roomRow {
 			}
 			return ""
 		}
-		row := roomRow{Name: field(0), DisplayName: field(1), Owner: field(2), Ready: field(4), Viewers: -1}
-		if v, err := strconv.Atoi(field(3)); err == nil {
+		row := roomRow{Name: field(0), DisplayName: field(2), Ready: field(3), Owner: field(6), Viewers: -1}
+		if v, err := strconv.Atoi(field(7)); err == nil {
 			row.Viewers = v
 		}
 		rows[row.Name] = row
