@@ -137,6 +137,9 @@ func TestHostileRepliesDoNotEvictOthers(t *testing.T) {
 	cfg.SocketIO.IdempotencyUserBytes = 4096
 	cfg.SocketIO.IdempotencyEntries = 50
 	cfg.Session.RateLimit, cfg.Session.RateBurst = 10000, 10000
+	// The hostile writes must all run (and be remembered): the resource
+	// write rate, whose 429s are never remembered, is not under test here.
+	cfg.Reactions.WriteRate, cfg.Reactions.WriteBurst = 10000, 10000
 	n := nodetest.Start(t, cfg)
 	set := func(ws *websocket.Conn, ack int, reaction, eventID string) string {
 		writeFrame(t, ws, fmt.Sprintf(`42%d["resource:setReaction",{"data":{"resource":"idem","room":"room_1","reaction":%q},"event":{"id":%q}}]`,
