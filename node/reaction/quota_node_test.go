@@ -44,6 +44,10 @@ func startQuotaNode(t *testing.T, dir string) *nodetest.Node {
 		cfg := nodetest.Config(t, dir)
 		cfg.Reactions.MaxPerUser, cfg.Reactions.MaxTargets = 30, 100
 		cfg.Reactions.WriteRate, cfg.Reactions.WriteBurst = 50, 10
+		// The connection's own rate limit is not under test: every write must
+		// reach the owner's quota and write rate (a write over the session's
+		// limit beyond its bounded answers gets no reply at all).
+		cfg.Session.RateLimit, cfg.Session.RateBurst = 100000, 100000
 		return cfg
 	}())
 }

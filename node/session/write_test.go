@@ -85,6 +85,11 @@ func TestSendUnderPressure(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.WriteQueueLen = senders * count
 			cfg.WriteQueueBytes = 1 << 30
+			// All of the blast (~30 MB) may be queued at once, and the
+			// writer writes a batch by the deadline of its oldest frame:
+			// the progress deadline is not under test here, so it must not
+			// depend on how fast a loaded machine reads 30 MB.
+			cfg.WriteTimeout = 10 * time.Minute
 			cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // the pings all along the blast
 			h := &blastHandler{senders: senders, count: count, closed: make(chan struct{})}
 			addr := serveHandler(t, &cfg, h, polled)
