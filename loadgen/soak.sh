@@ -9,7 +9,7 @@
 #   hostile clients       raw websockets (bash, /dev/tcp) that authenticate,
 #                         enter lg-big, flood room.react far over
 #                         --rate-limit and never read a byte; a Socket.IO
-#                         loadgen replaying resource writes at 20× the
+#                         loadgen writing resource reactions at 3× the
 #                         per-user --resource-write-rate; random bytes on
 #                         the peer port and the gossip TCP and UDP ports
 #
@@ -149,7 +149,7 @@ for n in $(seq 1 "${HOSTILE:-6}"); do
 done
 garbage &
 bg+=($!)
-log "load started: 300+$good_sio well-behaved, hostile flooders, over-rate resource writes, peer-port garbage"
+log "load started: ${GOOD_CONNS:-300}+$good_sio well-behaved, hostile flooders, over-rate resource writes, peer-port garbage"
 
 sleep $((5 + seconds / 2))
 kill -9 "${nodes[$((victim - 1))]}"
