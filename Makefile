@@ -31,6 +31,10 @@ build: ## Build bin/roomring.
 run: build ## Run a standalone dev node with the sample rooms on http://127.0.0.1:8080.
 	$(ROOMRING) node --dev --listen 127.0.0.1:8080
 
+.PHONY: run-cluster
+run-cluster: build ## Run a pool of three dev nodes on one throwaway PostgreSQL (http://127.0.0.1:8081-8083); Ctrl-C stops it all.
+	ROOMRING=$(ROOMRING) hack/run-cluster.sh
+
 .PHONY: fmt
 fmt: ## Format the Go code.
 	gofmt -w $$(git ls-files '*.go')

@@ -30,7 +30,7 @@ var clusterFlags = append([]string{"--cluster-key", "operator-test-cluster-key",
 func startProc(t *testing.T, bin, host, name string, join ...string) *nodeproc.Member {
 	t.Helper()
 	args := append([]string{"node", "--listen", host + ":0", "--gossip-addr", host + ":0", "--log-format", "json",
-		"--node-name", name, "--data-dir", t.TempDir(), "--jwt-secret", nodetest.Secret, "--allow-guests"}, clusterFlags...)
+		"--node-name", name, "--data-dir", t.TempDir(), "--allow-node-local-store", "--jwt-secret", nodetest.Secret, "--allow-guests"}, clusterFlags...)
 	for _, j := range join {
 		args = append(args, "--join", j)
 	}

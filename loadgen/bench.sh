@@ -68,13 +68,15 @@ start_node() {
 lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
 
 # start_cluster N [node flags]: nodes 127.0.0.1..N on $port, gossip on
-# 7946, joined to the first.
+# 7946, joined to the first. Each keeps its own store in its data directory
+# (--allow-node-local-store): the bench measures the ring, not the store
+# (docs/benchmarks.md).
 start_cluster() {
 	local n=$1 i join=()
 	shift
 	for i in $(seq 1 "$n"); do
 		start_node "127.0.0.$i:$port" "127.0.0.$i:$((port + 1))" --name "node-$i" \
-			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" "${join[@]}" "$@"
+			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" --allow-node-local-store "${join[@]}" "$@"
 		join=(--join 127.0.0.1:7946)
 	done
 	# Load only a settled pool: every node sees every member, and the rooms

@@ -58,6 +58,10 @@ type Config struct {
 	Store string
 	// Postgres tunes the PostgreSQL store (DSN comes from Store).
 	Postgres postgres.Config
+	// AllowNodeLocalStore lets a cluster member run on the embedded store:
+	// each node then keeps the reactions of the rooms it owns to itself
+	// (tests and benchmarks only; see validateStore).
+	AllowNodeLocalStore bool
 	// NodeName names this node in the pool: the owner node in Room status
 	// (default: the host name, a pod's name under Kubernetes).
 	NodeName string
@@ -194,6 +198,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.validateStore(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.validatePoolStore(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.NodeName == "" {

@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	for _, w := range cfg.Warnings() {
+	for _, w := range append(cfg.Warnings(), cfg.AcceptedRisks()...) {
 		log.Warn(w.Msg, w.Args...)
 	}
 	if cfg.Dev && cfg.JWTSecret == "" {

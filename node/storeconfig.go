@@ -29,6 +29,7 @@ func usesPostgres(s string) bool {
 func (c *Config) registerStoreFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Store, "store", "", `durable store: empty or "bolt" for the embedded store in --data-dir, or a postgres://user:pass@host:port/db DSN (env `+EnvStore+`, which keeps the password out of the process list)`)
 	c.Postgres.RegisterFlags(fs)
+	fs.BoolVar(&c.AllowNodeLocalStore, "allow-node-local-store", false, "let a cluster member run on the embedded store in --data-dir: each node keeps its own reactions, which clients of the other nodes do not see (tests and benchmarks only; logged as a warning)")
 }
 
 // completeStore fills the store selection from the environment.
@@ -54,6 +55,32 @@ func (c *Config) validateStore() error {
 	default:
 		return errors.New(`--store must be empty or "bolt" (the embedded store in --data-dir) or a postgres:// DSN`)
 	}
+}
+
+// errNodeLocalStore refuses a cluster member on the embedded store.
+var errNodeLocalStore = errors.New("a cluster member needs the pool's shared store: give every node the same PostgreSQL DSN (--store postgres://... or " + EnvStore + "); " +
+	"on the embedded store each node keeps the reactions of the rooms it owns, and clients served by another node read them back empty. " +
+	"For a local pool run `make run-cluster`; to accept node-local stores anyway (tests, benchmarks) pass --allow-node-local-store")
+
+// validatePoolStore refuses a cluster member whose store is node-local,
+// --dev or not, unless AllowNodeLocalStore opts in.
+func (c *Config) validatePoolStore() error {
+	if !c.Cluster.Enabled() || usesPostgres(c.Store) || c.AllowNodeLocalStore {
+		return nil
+	}
+	return errNodeLocalStore
+}
+
+// AcceptedRisks are settings given on purpose that leave the pool weaker
+// than it looks; unlike Warnings they are not mistakes, and the node logs
+// them at start at warn level.
+func (c *Config) AcceptedRisks() []Warning {
+	if !c.Cluster.Enabled() || usesPostgres(c.Store) || !c.AllowNodeLocalStore {
+		return nil
+	}
+	return []Warning{{
+		Msg: "NODE-LOCAL STORE IN A POOL (--allow-node-local-store): this node keeps the reactions of the rooms it owns in its own store; clients served by another node do not see them and they are lost when the ring moves a room. Use one PostgreSQL for the whole pool outside tests and benchmarks",
+	}}
 }
 
 // storeWarnings are store settings that work but are likely mistakes. In a

@@ -35,7 +35,8 @@ func fast(cfg *node.Config) {
 	cfg.Cluster.ForwardTimeout = 3 * time.Second
 }
 
-// memberConfig is a dev node named name on host, joining join.
+// memberConfig is a dev node named name on host, joining join, on its own
+// embedded store (--allow-node-local-store).
 func memberConfig(t *testing.T, host, name, key string, join ...string) node.Config {
 	cfg := nodetest.Config(t, "")
 	cfg.Listen = host + ":0"
@@ -44,6 +45,7 @@ func memberConfig(t *testing.T, host, name, key string, join ...string) node.Con
 	cfg.Cluster.Membership.BindAddr = host + ":0"
 	cfg.Cluster.Membership.Join = join
 	cfg.Cluster.Peer.ListenAddr = host + ":0"
+	cfg.AllowNodeLocalStore = true // each test node on its own bbolt file
 	fast(&cfg)
 	return cfg
 }

@@ -20,10 +20,10 @@ func startProc(t *testing.T, host, name string, join ...string) *nodeproc.Member
 	return nodeproc.StartMember(t, name, exec.Command(nodeproc.Binary(t), args...))
 }
 
-// nodeArgs are the arguments of a test node.
+// nodeArgs are the arguments of a test node, on its own embedded store.
 func nodeArgs(t *testing.T, name, listen, gossip, peerAddr string, join ...string) []string {
 	return nodeproc.MemberArgs(t, nodeproc.MemberConfig{Name: name, Listen: listen, Gossip: gossip, Peer: peerAddr,
-		ClusterKey: testKey, AdminToken: adminToken, Join: join})
+		ClusterKey: testKey, AdminToken: adminToken, Join: join, NodeLocalStore: true})
 }
 
 // adminToken is the admin API token of test processes.

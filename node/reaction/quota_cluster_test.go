@@ -19,6 +19,7 @@ func poolMember(t *testing.T, host, name string, join ...string) node.Config {
 	cfg.Cluster.Key = "reaction-quota-test-passphrase"
 	cfg.Cluster.Membership.BindAddr = host + ":0"
 	cfg.Cluster.Membership.Join = join
+	cfg.AllowNodeLocalStore = true // each test node on its own bbolt file
 	cfg.Cluster.Membership.ProbeInterval = 300 * time.Millisecond
 	cfg.Cluster.Membership.ProbeTimeout = 200 * time.Millisecond
 	cfg.Cluster.Membership.GossipInterval = 50 * time.Millisecond

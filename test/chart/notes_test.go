@@ -32,6 +32,23 @@ func TestReplicasNeedStore(t *testing.T) {
 	if strings.Contains(notes(t), "WARNING") {
 		t.Error("NOTES warn with the defaults")
 	}
+	// The node refuses a pool on node-local stores unless opted in: the
+	// chart opts in exactly when it gives no DSN (one node, or
+	// allowNodeLocalStore).
+	for _, tc := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"defaults", nil, true},
+		{"allowNodeLocalStore", []string{"--set", "node.replicas=3", "--set", "store.allowNodeLocalStore=true"}, true},
+		{"PostgreSQL", []string{"--set", "node.replicas=3", "--set", "store.dsnSecret.name=db"}, false},
+	} {
+		_, got := flag(args(container(t, render(t, tc.args...).must(t, "StatefulSet", fullname), "node")), "allow-node-local-store")
+		if got != tc.want {
+			t.Errorf("%s: --allow-node-local-store given %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
 
 // notes renders NOTES.txt. helm prints NOTES only from install, which needs a

@@ -36,6 +36,10 @@ type MemberConfig struct {
 	ClusterKey           string
 	AdminToken           string
 	Join                 []string // gossip addresses of members to join
+	// NodeLocalStore opts the member into its own embedded store
+	// (--allow-node-local-store); without it the test gives the member a
+	// PostgreSQL DSN (ROOMRING_STORE) or the node refuses to start.
+	NodeLocalStore bool
 }
 
 // MemberArgs returns the arguments (after the binary) of a dev-mode cluster
@@ -48,6 +52,9 @@ func MemberArgs(t testing.TB, c MemberConfig) []string {
 		"--name=" + c.Name, "--cluster-key=" + c.ClusterKey, "--data-dir=" + t.TempDir(),
 		"--jwt-secret=" + nodetest.Secret, "--admin-token=" + c.AdminToken,
 		"--rooms=" + filepath.Join(nodetest.RepoRoot(), "config", "samples", "rooms.yaml")}, FastFlags...)
+	if c.NodeLocalStore {
+		args = append(args, "--allow-node-local-store")
+	}
 	if len(c.Join) > 0 {
 		args = append(args, "--join="+strings.Join(c.Join, ","))
 	}
