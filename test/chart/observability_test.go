@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"encoding/json"
 	goflag "flag"
 	"io"
 	"os"
@@ -178,5 +179,49 @@ func TestNotesMonitoring(t *testing.T) {
 	}
 	if n := notes(t, "--set", "metrics.podMonitor.enabled=true", "--set", "metrics.renderWithoutCRDs=true"); strings.Contains(n, "was not created") {
 		t.Errorf("NOTES with renderWithoutCRDs:\n%s", n)
+	}
+}
+
+// TestGrafanaDashboard: the dashboard ConfigMap carries the sidecar's label
+// and valid dashboard JSON whose queries use exported metrics only.
+func TestGrafanaDashboard(t *testing.T) {
+	if cms := render(t).all("ConfigMap"); len(cms) != 0 {
+		t.Errorf("ConfigMaps rendered by default: %d", len(cms))
+	}
+	r := render(t, "-f", filepath.Join(chartDir, "ci", "monitoring-values.yaml"))
+	cm := r.must(t, "ConfigMap", fullname+"-dashboard")
+	if str(cm, "metadata", "labels", "grafana_dashboard") != "1" || str(cm, "metadata", "namespace") != "monitoring" ||
+		str(cm, "metadata", "annotations", "grafana_folder") != "roomring" {
+		t.Errorf("dashboard ConfigMap metadata %v", get(cm, "metadata"))
+	}
+	var d struct {
+		Title, UID string
+		Panels     []struct {
+			Type, Title string
+			Targets     []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal([]byte(str(cm, "data", "roomring.json")), &d); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	if d.Title == "" || d.UID == "" || len(d.Panels) < 10 {
+		t.Errorf("dashboard title %q uid %q with %d panels", d.Title, d.UID, len(d.Panels))
+	}
+	known := exportedMetrics(t)
+	for _, p := range d.Panels {
+		if p.Type != "row" && len(p.Targets) == 0 {
+			t.Errorf("panel %q has no queries", p.Title)
+		}
+		for _, q := range p.Targets {
+			names, err := metricNames(q.Expr)
+			if err != nil || len(names) == 0 {
+				t.Errorf("panel %q: %q: %v", p.Title, q.Expr, err)
+			}
+			for _, m := range names {
+				if !known[m] {
+					t.Errorf("panel %q uses metric %s, which neither the node nor the operator exports", p.Title, m)
+				}
+			}
+		}
 	}
 }
