@@ -68,6 +68,17 @@ func TestMonitoringAndNetworkPolicy(t *testing.T) {
 	if adminRules != 2 {
 		t.Errorf("%d node ingress rules admit the admin port, want 2 (the operator's, Prometheus' for /metrics)", adminRules)
 	}
+	checkPodMonitorPorts(t, r)
+	opnp := r.must(t, "NetworkPolicy", fullname+"-operator")
+	if str(opnp, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") != "monitoring" {
+		t.Errorf("operator NetworkPolicy ignores metricsFrom: %v", get(opnp, "spec"))
+	}
+}
+
+// checkPodMonitorPorts: a PodMonitor for the nodes and one for the operator,
+// each scraping a port its workload's containers name.
+func checkPodMonitorPorts(t *testing.T, r rendered) {
+	t.Helper()
 	if len(r.all("PodMonitor")) != 2 {
 		t.Errorf("PodMonitors = %d, want 2 (nodes, operator)", len(r.all("PodMonitor")))
 	}
@@ -88,9 +99,5 @@ func TestMonitoringAndNetworkPolicy(t *testing.T) {
 		if !named {
 			t.Errorf("PodMonitor %s scrapes port %q, which %s's containers lack", pm.name(), port, w.name())
 		}
-	}
-	opnp := r.must(t, "NetworkPolicy", fullname+"-operator")
-	if str(opnp, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") != "monitoring" {
-		t.Errorf("operator NetworkPolicy ignores metricsFrom: %v", get(opnp, "spec"))
 	}
 }
