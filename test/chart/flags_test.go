@@ -64,6 +64,8 @@ func TestArgsAreRealFlags(t *testing.T) {
 			mc.RegisterFlags(ofs)
 			var pool poolclient.Config
 			pool.RegisterFlags(ofs)
+			ofs.String("log-level", "", "registered by cmd.runOperator")
+			ofs.String("log-format", "", "registered by cmd.runOperator")
 			if err := ofs.Parse(oa[1:]); err != nil {
 				t.Fatalf("roomring operator %v: %v", oa[1:], err)
 			}

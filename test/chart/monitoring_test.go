@@ -58,16 +58,46 @@ func TestMonitoringAndNetworkPolicy(t *testing.T) {
 		}
 		if slices.Contains(ports, "admin") {
 			adminRules++
-			if len(ports) != 1 || len(from) != 1 || str(from[0], "podSelector", "matchLabels", "app.kubernetes.io/component") != "operator" {
-				t.Errorf("admin port in a rule for ports %v from %v, want a rule of its own from the operator's pods only", ports, from)
+			operator := len(from) == 1 && str(from[0], "podSelector", "matchLabels", "app.kubernetes.io/component") == "operator"
+			prometheus := len(from) == 1 && str(from[0], "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") == "monitoring"
+			if len(ports) != 1 || !operator && !prometheus {
+				t.Errorf("admin port in a rule for ports %v from %v, want rules of its own from the operator's pods and metricsFrom only", ports, from)
 			}
 		}
 	}
-	if adminRules != 1 {
-		t.Errorf("%d node ingress rules admit the admin port, want 1 (the operator's)", adminRules)
+	if adminRules != 2 {
+		t.Errorf("%d node ingress rules admit the admin port, want 2 (the operator's, Prometheus' for /metrics)", adminRules)
 	}
+	checkPodMonitorPorts(t, r)
 	opnp := r.must(t, "NetworkPolicy", fullname+"-operator")
 	if str(opnp, "spec", "ingress", 0, "from", 0, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name") != "monitoring" {
 		t.Errorf("operator NetworkPolicy ignores metricsFrom: %v", get(opnp, "spec"))
+	}
+}
+
+// checkPodMonitorPorts: a PodMonitor for the nodes and one for the operator,
+// each scraping a port its workload's containers name.
+func checkPodMonitorPorts(t *testing.T, r rendered) {
+	t.Helper()
+	if len(r.all("PodMonitor")) != 2 {
+		t.Errorf("PodMonitors = %d, want 2 (nodes, operator)", len(r.all("PodMonitor")))
+	}
+	for _, pm := range r.all("PodMonitor") {
+		port := str(pm, "spec", "podMetricsEndpoints", 0, "port")
+		sel, _ := asMap(get(pm, "spec", "selector", "matchLabels"))
+		w := matchesWorkload(r, sel)
+		if w == nil {
+			t.Errorf("PodMonitor %s selects no workload", pm.name())
+			continue
+		}
+		named := false
+		for _, c := range list(w, "spec", "template", "spec", "containers") {
+			for _, p := range list(c, "ports") {
+				named = named || str(p, "name") == port
+			}
+		}
+		if !named {
+			t.Errorf("PodMonitor %s scrapes port %q, which %s's containers lack", pm.name(), port, w.name())
+		}
 	}
 }

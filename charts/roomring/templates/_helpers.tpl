@@ -228,3 +228,26 @@ checksum/secret: {{ (lookup "v1" "Secret" .Release.Namespace .Values.secrets.exi
 checksum/secret: {{ include "roomring.secretData" . | sha256sum }}
 {{- end -}}
 {{- end -}}
+
+{{/* The node container port Prometheus scrapes: admin with
+node.metricsOnAdminListener (--metrics-on-admin), else http. */}}
+{{- define "roomring.nodeMetricsPort" -}}
+{{- if .Values.node.metricsOnAdminListener }}admin{{ else }}http{{ end -}}
+{{- end -}}
+
+{{/* "true" when a monitoring.coreos.com/v1 kind may be rendered: the
+cluster serves it, or metrics.renderWithoutCRDs. Call with (list $ "Kind"). */}}
+{{- define "roomring.monitoringKind" -}}
+{{- $root := index . 0 -}}
+{{- if or $root.Values.metrics.renderWithoutCRDs ($root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" (index . 1))) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a ServiceMonitor or PodMonitor is rendered. */}}
+{{- define "roomring.scraped" -}}
+{{- $m := .Values.metrics -}}
+{{- if or (and $m.serviceMonitor.enabled (include "roomring.monitoringKind" (list . "ServiceMonitor"))) (and $m.podMonitor.enabled (include "roomring.monitoringKind" (list . "PodMonitor"))) -}}
+true
+{{- end -}}
+{{- end -}}
