@@ -39,7 +39,12 @@ func TestMain(m *testing.M) { nodeproc.Main(m) }
 // storeFlags make an operation on an unreachable database fail within the
 // forward timeout (nodeproc.FastFlags), so the client hears the store's
 // verdict rather than the edge's own timeout.
-var storeFlags = []string{"--store-op-timeout=2s", "--store-connect-timeout=1s", "--store-health-interval=100ms"}
+var storeFlags = []string{"--store-op-timeout=2s", "--store-connect-timeout=1s", "--store-health-interval=100ms",
+	// The writers retry at once when service resumes; a user's resource
+	// write rate (a hardening limit, tested in node/reaction) is not what
+	// these failure tests measure, and its refusals would not be
+	// server.unavailable.
+	"--resource-write-rate=100000", "--resource-write-burst=100000"}
 
 // proc is a node running as a child process.
 type proc struct {
