@@ -47,7 +47,7 @@ func TestMeasureEventRooms(t *testing.T) {
 	var procs []*nodeproc.Member
 	for i, host := range []string{"127.0.0.2", "127.0.0.3", "127.0.0.4"} {
 		args := append([]string{"node", "--listen", host + ":0", "--gossip-addr", host + ":0", "--log-format", "json",
-			"--log-level", "warn", "--node-name", fmt.Sprintf("node-%d", i), "--store", dsn,
+			"--node-name", fmt.Sprintf("node-%d", i), "--store", dsn,
 			"--jwt-secret", nodetest.Secret, "--allow-guests"}, clusterFlags...)
 		if window != "" {
 			args = append(args, "--world-update-window", window)
