@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/engine"
@@ -77,6 +78,9 @@ type Config struct {
 	// Catalog sets how long deleted rooms' tombstones are kept
 	// (docs/cluster.md#tombstones).
 	Catalog catalog.Config
+	// Announce sets how catalog changes reach the sessions: at most one
+	// world.updated per --world-update-window (docs/limits.md).
+	Announce announce.Config
 	// TestBeforeFrame is a test hook, never a flag: called with each
 	// client frame before its handler, under the connection's panic
 	// recovery (server.Config.BeforeFrame).
@@ -114,6 +118,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.registerStoreFlags(fs)
 	c.Debug.RegisterFlags(fs)
 	c.Catalog.RegisterFlags(fs)
+	c.Announce.RegisterFlags(fs)
 }
 
 // Complete fills values that derive from others and from the environment.
@@ -186,6 +191,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Surface.Validate(c.Admin.Listen != ""); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Announce.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Session.Validate(); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/roomring/roomring/node/admin"
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
@@ -43,11 +44,14 @@ type Node struct {
 	store   store.Store
 	catalog *catalog.Catalog
 	// owner owns this node's rooms (all of them when standalone).
-	owner  *owner.Local
-	edge   *edge.Edge
-	engine *engine.Engine
-	server *server.Server
-	ln     net.Listener
+	owner *owner.Local
+	edge  *edge.Edge
+	// announce tells the sessions about catalog changes (engine's and
+	// cluster's alike), coalescing world.updated.
+	announce *announce.Announcer
+	engine   *engine.Engine
+	server   *server.Server
+	ln       net.Listener
 	// adminLn serves the admin API alone (--admin-listen); nil: the admin
 	// API is on ln.
 	adminLn net.Listener
@@ -141,6 +145,7 @@ func (n *Node) build(ctx context.Context) error {
 	n.edge = edge.New(edgeID)
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
+	n.announce = announce.New(n.edge, cfg.Announce.WorldUpdateWindow)
 	roomOwner, resources, err := n.buildOwner(cat, adminAddr)
 	if err != nil {
 		closeListeners()
@@ -236,7 +241,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: roomOwner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer,
+		Owner: roomOwner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce,
 	})
 	return nil
 }
@@ -268,7 +273,7 @@ func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner,
 	// A cluster member: the ring decides which node owns each room; the
 	// forwarder reaches it, the owner server serves this node's share.
 	c, err := cluster.New(cfg.Cluster, cluster.Deps{Name: cfg.NodeName, Edge: n.edge, Catalog: cat,
-		Owner: newOwner, AdminAddr: adminAddr, Logger: n.log, Registry: n.reg})
+		Owner: newOwner, AdminAddr: adminAddr, Logger: n.log, Registry: n.reg, Announce: n.announce})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -344,6 +349,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	if n.stopGC != nil {
 		n.stopGC()
 	}
+	n.announce.Close()
 	if cerr := n.store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}

@@ -97,18 +97,19 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Client talks to a pool's admin API. Requests go to the node that answered
-// last; when it cannot be reached the others are tried in turn. It is safe
-// for concurrent use.
+// Client talks to a pool's admin API. Requests spread over the pool's
+// nodes (spreader: a room's requests to the room's node by hashing, the
+// others in turn); when a node cannot be reached the others are tried in
+// turn. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	http *http.Client
-	res  *net.Resolver
+	cfg    Config
+	http   *http.Client
+	res    *net.Resolver
+	spread *spreader
 
 	mu         sync.Mutex
 	addrs      []string
 	resolvedAt time.Time
-	last       string
 }
 
 // New returns a client of the pool cfg describes.
@@ -123,7 +124,8 @@ func New(cfg Config) (*Client, error) {
 	// the operator's rate (a GET per Room per status interval).
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = true
-	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: tr}, res: net.DefaultResolver}, nil
+	return &Client{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout, Transport: tr}, res: net.DefaultResolver,
+		spread: newSpreader(cfg.ResolveInterval)}, nil
 }
 
 // Close closes the client's idle connections to the nodes (a node waits
@@ -171,7 +173,7 @@ func (c *Client) Endpoints(ctx context.Context) ([]string, error) {
 // Pool returns the pool as one node sees it.
 func (c *Client) Pool(ctx context.Context) (adminapi.PoolStatus, error) {
 	var out adminapi.PoolStatus
-	err := c.do(ctx, http.MethodGet, "pool", nil, &out)
+	err := c.do(ctx, "", http.MethodGet, "pool", nil, &out)
 	return out, err
 }
 
@@ -185,14 +187,14 @@ func (c *Client) PoolAt(ctx context.Context, addr string) (adminapi.PoolStatus, 
 // Rooms lists the ids of the rooms the pool serves.
 func (c *Client) Rooms(ctx context.Context) ([]string, error) {
 	var out adminapi.RoomList
-	err := c.do(ctx, http.MethodGet, "rooms", nil, &out)
+	err := c.do(ctx, "", http.MethodGet, "rooms", nil, &out)
 	return out.Rooms, err
 }
 
 // Room returns a room's status; adminapi.IsNotFound(err) when the pool lacks it.
 func (c *Client) Room(ctx context.Context, id string) (adminapi.RoomStatus, error) {
 	var out adminapi.RoomStatus
-	err := c.do(ctx, http.MethodGet, "rooms/"+url.PathEscape(id), nil, &out)
+	err := c.do(ctx, id, http.MethodGet, "rooms/"+url.PathEscape(id), nil, &out)
 	return out, err
 }
 
@@ -200,43 +202,36 @@ func (c *Client) Room(ctx context.Context, id string) (adminapi.RoomStatus, erro
 // its configuration.
 func (c *Client) PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error) {
 	var out adminapi.RoomStatus
-	err := c.do(ctx, http.MethodPut, "rooms/"+url.PathEscape(id), adminapi.PutRoom{Spec: *spec}, &out)
+	err := c.do(ctx, id, http.MethodPut, "rooms/"+url.PathEscape(id), adminapi.PutRoom{Spec: *spec}, &out)
 	return out, err
 }
 
 // DeleteRoom closes a room; adminapi.IsNotFound(err) when the pool lacks it.
 func (c *Client) DeleteRoom(ctx context.Context, id string) error {
-	return c.do(ctx, http.MethodDelete, "rooms/"+url.PathEscape(id), nil, nil)
+	return c.do(ctx, id, http.MethodDelete, "rooms/"+url.PathEscape(id), nil, nil)
 }
 
-// do sends the request to the node that answered last, then to the others
-// until one answers. An answer with an error status is returned as *adminapi.Error
-// without trying other nodes.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// do sends a request about room ("" for none) to the nodes in the
+// spreader's order until one answers. An answer with an error status is
+// returned as *adminapi.Error without trying other nodes.
+func (c *Client) do(ctx context.Context, room, method, path string, in, out any) error {
 	addrs, err := c.Endpoints(ctx)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	last := c.last
-	c.mu.Unlock()
-	if i := slices.Index(addrs, last); i > 0 {
-		addrs[0], addrs[i] = addrs[i], addrs[0]
-	}
 	var errs []error
-	for _, a := range addrs {
+	for _, a := range c.spread.order(addrs, room) {
 		err := c.doAt(ctx, a, method, path, in, out)
 		var ae *adminapi.Error
 		if err == nil || errors.As(err, &ae) {
-			c.mu.Lock()
-			c.last = a
-			c.mu.Unlock()
+			c.spread.answered(a, true)
 			return err
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {
-			break
+			break // the caller gave up: no fault of the node's
 		}
+		c.spread.answered(a, false)
 	}
 	return fmt.Errorf("no node of the pool answered: %w", errors.Join(errs...))
 }

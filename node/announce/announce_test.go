@@ -33,7 +33,7 @@ func TestChanges(t *testing.T) {
 		{"schedule in a manifest", []catalog.Change{{ID: "a", Before: a, After: scheduled, Cause: catalog.CauseManifest}}, []string{"world.updated:"}},
 	} {
 		var got recorder
-		Changes(&got, tc.changes...)
+		New(&got, 0).Changes(tc.changes...)
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}

@@ -51,6 +51,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster/key"
 	"github.com/roomring/roomring/node/cluster/membership"
@@ -75,6 +76,10 @@ type Deps struct {
 	AdminAddr string
 	Logger    *slog.Logger
 	Registry  prometheus.Registerer
+	// Announce tells this node's sessions about the catalog changes other
+	// nodes made (optional: one without coalescing, delivering to Edge,
+	// when nil); the node shares it with its engine.
+	Announce *announce.Announcer
 }
 
 // Cluster is a node's membership in a cluster: its methods are the
@@ -104,6 +109,9 @@ type Cluster struct {
 func New(cfg Config, d Deps) (*Cluster, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if d.Announce == nil {
+		d.Announce = announce.New(d.Edge, 0)
 	}
 	if !ring.ValidName(d.Name) {
 		return nil, fmt.Errorf("invalid node name %q: use letters, digits, '.', '_' and '-'", d.Name)
@@ -157,7 +165,7 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	fwd := &Forwarder{self: d.Name, timeout: cfg.ForwardTimeout, retry: cfg.RetryInterval, met: met, place: place,
 		locks: locks, local: srv, reads: srv.local, repair: res.schedule}
 	cat := &catalogSync{self: d.Name, timeout: cfg.ForwardTimeout, log: log, met: met, catalog: d.Catalog,
-		edge: d.Edge, queue: make(chan catalogUpdate, cfg.CatalogQueueLen), forget: srv.forget,
+		announce: d.Announce, queue: make(chan catalogUpdate, cfg.CatalogQueueLen), forget: srv.forget,
 		maxPush: cfg.Peer.MaxFrameBytes - peerFrameOverhead}
 	srv.catalogPut = cat.received
 	life := &lifecycle{self: d.Name, ringCfg: cfg.Ring, log: log, met: met, place: place, owner: srv,

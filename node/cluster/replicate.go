@@ -10,7 +10,6 @@ import (
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster/membership"
 	"github.com/roomring/roomring/node/cluster/peer"
-	"github.com/roomring/roomring/node/edge"
 )
 
 // catalogSync replicates the room catalog: each local write is sent to
@@ -29,13 +28,13 @@ import (
 // exchange repairs the catalog), which run applies in arrival order,
 // several queued updates at a time. It has no lock of its own.
 type catalogSync struct {
-	self    string
-	timeout time.Duration // ForwardTimeout, for applies and fetches
-	log     *slog.Logger
-	met     *metrics
-	catalog *catalog.Catalog
-	edge    *edge.Edge
-	queue   chan catalogUpdate
+	self     string
+	timeout  time.Duration // ForwardTimeout, for applies and fetches
+	log      *slog.Logger
+	met      *metrics
+	catalog  *catalog.Catalog
+	announce *announce.Announcer
+	queue    chan catalogUpdate
 	// maxPush is the largest catalog.put payload a peer link carries;
 	// a bigger write waits for the state exchange.
 	maxPush int
@@ -197,7 +196,7 @@ func (r *catalogSync) fetchCatalog(ctx context.Context, from string) ([]catalog.
 }
 
 // publishChanges tells this node's sessions about catalog changes made on
-// other nodes, as the engine tells them about its own (announce.Changes),
+// other nodes, as the engine tells them about its own (announce.Announcer),
 // once the owner state of deleted rooms is gone.
 func (r *catalogSync) publishChanges(changes []catalog.Change) {
 	for _, c := range changes {
@@ -205,7 +204,7 @@ func (r *catalogSync) publishChanges(changes []catalog.Change) {
 			r.forget(c.ID)
 		}
 	}
-	announce.Changes(r.edge, changes...)
+	r.announce.Changes(changes...)
 }
 
 // NotifyMsg implements membership.Delegate.

@@ -1,17 +1,16 @@
 package engine
 
 import (
-	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/catalog"
 )
 
 // changed tells this node's sessions about catalog changes the engine
-// made (announce.Changes). In a cluster the other nodes announce the same
+// made (announce.Announcer.Changes). In a cluster the other nodes announce the same
 // changes when catalog replication applies them there, so an event never
 // reaches a node before the configuration it announces. Schedule changes
 // are not announced here: room.schedule goes to the room's members through
 // its owner.
-func (e *Engine) changed(changes ...catalog.Change) { announce.Changes(e.edge, changes...) }
+func (e *Engine) changed(changes ...catalog.Change) { e.announce.Changes(changes...) }
 
 // reordered is what a room.config.reorder did: before and after are the
 // catalog's rooms around it. Every room present in both is an update (a

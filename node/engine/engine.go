@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/edge"
@@ -58,6 +59,7 @@ type Engine struct {
 	rooms    RoomWriter
 	owner    Owner
 	edge     *edge.Edge
+	announce *announce.Announcer
 	log      *slog.Logger
 
 	// resources is nil on nodes without resource reactions (503 then).
@@ -88,6 +90,11 @@ type Deps struct {
 	// Rooms is where admin actions write room configuration (optional; the
 	// Catalog when nil). Under Kubernetes it writes the Room resources.
 	Rooms RoomWriter
+
+	// Announce tells the node's sessions about catalog changes (optional:
+	// one without coalescing, delivering to Edge, when nil). A node shares
+	// its Announcer with its cluster (cluster.Deps.Announce).
+	Announce *announce.Announcer
 }
 
 // New returns an Engine.
@@ -95,8 +102,11 @@ func New(cfg Config, d Deps) *Engine {
 	if d.Rooms == nil {
 		d.Rooms = d.Catalog
 	}
+	if d.Announce == nil {
+		d.Announce = announce.New(d.Edge, 0)
+	}
 	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog, rooms: d.Rooms,
-		owner: d.Owner, resources: d.Resources, edge: d.Edge, log: d.Logger, perUser: map[string][]*Client{},
+		owner: d.Owner, resources: d.Resources, edge: d.Edge, announce: d.Announce, log: d.Logger, perUser: map[string][]*Client{},
 		redeems: newRedeemLimiter(cfg.Invites)}
 }
 
