@@ -41,6 +41,10 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		// the post-delete hook (teardown.yaml)
 		"Job/" + fullname + "-teardown", "ServiceAccount/" + fullname + "-teardown",
 		"Role/" + fullname + "-teardown", "RoleBinding/" + fullname + "-teardown",
+		// Rooms in the built-in view/edit/admin roles (rbac-aggregate.yaml)
+		"ClusterRole/" + fullname + "-room-viewer", "ClusterRole/" + fullname + "-room-editor",
+		// the helm test hook (tests/healthz-test.yaml)
+		"Pod/" + fullname + "-test-healthz",
 	}
 	got := r.names()
 	slices.Sort(want)

@@ -19,16 +19,16 @@ func TestValueSets(t *testing.T) {
 }
 
 // checkInvariants holds for every value set: namespaced objects in the
-// release namespace (or the Rooms' namespace), workloads hardened and probed,
+// release namespace (or the Rooms' namespace; cluster-scoped kinds in none), workloads hardened and probed,
 // selectors matching their pods, Services pointing at named container ports.
 func checkInvariants(t *testing.T, r rendered) {
 	t.Helper()
 	for _, o := range r.objs {
 		ns := str(o, "metadata", "namespace")
 		switch o.kind() {
-		case "CustomResourceDefinition":
+		case "CustomResourceDefinition", "ClusterRole":
 			if ns != "" {
-				t.Errorf("CRD %s has a namespace", o.name())
+				t.Errorf("%s %s has a namespace", o.kind(), o.name())
 			}
 		default:
 			if ns == "" {

@@ -142,6 +142,15 @@ its own).
 {{- if and (gt (int $n.replicas) 1) (not .Values.store.dsnSecret.name) (not .Values.store.allowNodeLocalStore) -}}
 {{- fail "node.replicas > 1 needs a PostgreSQL store (store.dsnSecret.name): without it each node keeps resource reactions in its own emptyDir and a room's reactions are lost when its owner dies. Set store.allowNodeLocalStore=true to accept that (tests only)." -}}
 {{- end -}}
+{{- $a := .Values.autoscaling -}}
+{{- if $a.enabled -}}
+{{- if gt (int $a.minReplicas) (int $a.maxReplicas) -}}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- if and (gt (int $a.maxReplicas) 1) (not .Values.store.dsnSecret.name) (not .Values.store.allowNodeLocalStore) -}}
+{{- fail "autoscaling.maxReplicas > 1 needs a PostgreSQL store (store.dsnSecret.name), as node.replicas > 1 does" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The operator's rules on Rooms: reconcile, status, finalizer. */}}
