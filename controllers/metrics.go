@@ -31,20 +31,24 @@ const collectTimeout = 2 * time.Second
 // roomsCollector reports roomring_operator_rooms{phase}: the Rooms in the
 // operator's namespaces counted by status.phase. It counts from the informer
 // cache at each scrape (no API request), so it costs one in-memory list per
-// scrape. Collect is safe for concurrent use.
+// scrape. Collect is safe for concurrent use: mu serializes scrapes'
+// updates of rooms.
 type roomsCollector struct {
 	cache      client.Reader
 	namespaces []string
-	desc       *prometheus.Desc
+	mu         sync.Mutex
+	rooms      *prometheus.GaugeVec
 }
 
 func newRoomsCollector(c client.Reader, namespaces []string) *roomsCollector {
-	return &roomsCollector{cache: c, namespaces: namespaces, desc: prometheus.NewDesc("roomring_operator_rooms",
-		"Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).", []string{"phase"}, nil)}
+	return &roomsCollector{cache: c, namespaces: namespaces, rooms: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "roomring_operator_rooms",
+		Help: "Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
+	}, []string{"phase"})}
 }
 
 // Describe implements prometheus.Collector.
-func (c *roomsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *roomsCollector) Describe(ch chan<- *prometheus.Desc) { c.rooms.Describe(ch) }
 
 // Collect implements prometheus.Collector. Before the cache has synced it
 // reports nothing.
@@ -66,9 +70,13 @@ func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		counts[p]++
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rooms.Reset() // phases no Room has any more, beyond roomPhases
 	for p, n := range counts {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), p)
+		c.rooms.WithLabelValues(p).Set(float64(n))
 	}
+	c.rooms.Collect(ch)
 }
 
 // PoolHealth is what the pool watcher learned at its last poll: whether a
@@ -80,20 +88,22 @@ func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
 type PoolHealth struct {
 	mu      sync.Mutex
 	polled  bool
-	up      bool
-	members int
-	reached time.Time
+	reached time.Time // of the last poll a node answered
 
-	upDesc, membersDesc *prometheus.Desc
+	upGauge, membersGauge prometheus.Gauge
 }
 
 // NewPoolHealth returns a PoolHealth that has seen no poll yet.
 func NewPoolHealth() *PoolHealth {
 	return &PoolHealth{
-		upDesc: prometheus.NewDesc("roomring_operator_pool_up",
-			"1 if a node of the pool answered the operator's last poll, 0 if none did.", nil, nil),
-		membersDesc: prometheus.NewDesc("roomring_operator_pool_members",
-			"Members of the pool at the operator's last poll: the largest membership a reachable node reports (0 when none answered).", nil, nil),
+		upGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomring_operator_pool_up",
+			Help: "1 if a node of the pool answered the operator's last poll, 0 if none did.",
+		}),
+		membersGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomring_operator_pool_members",
+			Help: "Members of the pool at the operator's last poll: the largest membership a reachable node reports (0 when none answered).",
+		}),
 	}
 }
 
@@ -102,10 +112,13 @@ func NewPoolHealth() *PoolHealth {
 func (h *PoolHealth) record(up bool, members int, at time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.polled, h.up, h.members = true, up, members
+	h.polled = true
+	h.upGauge.Set(0)
 	if up {
 		h.reached = at
+		h.upGauge.Set(1)
 	}
+	h.membersGauge.Set(float64(members))
 }
 
 // ReachedWithin returns nil when a node of the pool answered a poll in the
@@ -126,25 +139,20 @@ func (h *PoolHealth) ReachedWithin(window time.Duration, now time.Time) error {
 
 // Describe implements prometheus.Collector.
 func (h *PoolHealth) Describe(ch chan<- *prometheus.Desc) {
-	ch <- h.upDesc
-	ch <- h.membersDesc
+	h.upGauge.Describe(ch)
+	h.membersGauge.Describe(ch)
 }
 
 // Collect implements prometheus.Collector. Before the first poll it
 // reports nothing.
 func (h *PoolHealth) Collect(ch chan<- prometheus.Metric) {
 	h.mu.Lock()
-	polled, up, members := h.polled, h.up, h.members
-	h.mu.Unlock()
-	if !polled {
+	defer h.mu.Unlock()
+	if !h.polled {
 		return
 	}
-	v := 0.0
-	if up {
-		v = 1
-	}
-	ch <- prometheus.MustNewConstMetric(h.upDesc, prometheus.GaugeValue, v)
-	ch <- prometheus.MustNewConstMetric(h.membersDesc, prometheus.GaugeValue, float64(members))
+	h.upGauge.Collect(ch)
+	h.membersGauge.Collect(ch)
 }
 
 // readyCheck is the operator's /readyz: ready once the informer cache has
