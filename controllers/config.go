@@ -18,6 +18,10 @@ type Config struct {
 	// pool who it is and which members it sees; a change (a node joined,
 	// left, died or restarted) requeues every Room.
 	PoolPollInterval time.Duration
+	// PoolReadyWindow is how recently a node of the pool must have answered
+	// the pool watcher for the operator's /readyz to pass; at least
+	// PoolPollInterval.
+	PoolReadyWindow time.Duration
 	// PruneInterval is how often rooms the pool serves without a Room
 	// claiming them are closed (also done after every pool change); 0
 	// disables pruning.
@@ -35,7 +39,8 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{StatusInterval: 5 * time.Second, PoolPollInterval: 2 * time.Second,
-		PruneInterval: time.Minute, MaxConcurrentReconciles: 4, ConflictRequeueDelay: 200 * time.Millisecond}
+		PoolReadyWindow: 30 * time.Second,
+		PruneInterval:   time.Minute, MaxConcurrentReconciles: 4, ConflictRequeueDelay: 200 * time.Millisecond}
 }
 
 // RegisterFlags registers the settings on fs with their defaults.
@@ -44,6 +49,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	*c = d
 	fs.DurationVar(&c.StatusInterval, "status-interval", d.StatusInterval, "how often each Room's status (owner, viewers) is refreshed from the pool")
 	fs.DurationVar(&c.PoolPollInterval, "pool-poll-interval", d.PoolPollInterval, "how often the pool's membership is checked; a change requeues every Room")
+	fs.DurationVar(&c.PoolReadyWindow, "pool-ready-window", d.PoolReadyWindow, "/readyz fails when no node of the pool answered a poll for this long")
 	fs.DurationVar(&c.PruneInterval, "prune-interval", d.PruneInterval, "how often rooms no Room claims are closed on the pool (0: never)")
 	fs.Func("watch-namespace", "serve the Rooms of this namespace only (repeatable or comma-separated; default: all namespaces)", func(s string) error {
 		for _, ns := range strings.Split(s, ",") {
@@ -62,6 +68,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.StatusInterval <= 0 || c.PoolPollInterval <= 0 || c.ConflictRequeueDelay <= 0 {
 		errs = append(errs, errors.New("--status-interval, --pool-poll-interval and --conflict-requeue-delay must be positive"))
+	}
+	if c.PoolReadyWindow < c.PoolPollInterval {
+		errs = append(errs, errors.New("--pool-ready-window must be at least --pool-poll-interval"))
 	}
 	if c.PruneInterval < 0 {
 		errs = append(errs, errors.New("--prune-interval must not be negative"))

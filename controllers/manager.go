@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/roomring/roomring/api/v1alpha1"
@@ -44,7 +46,11 @@ type ManagerConfig struct {
 	// SkipNameValidation lets several managers in one process register the
 	// same controller name (tests).
 	SkipNameValidation bool
-	Controllers        Config
+	// Registry receives the operator's own metrics (metrics.go); nil means
+	// controller-runtime's metrics.Registry, the one the metrics endpoint
+	// serves. Tests that run several managers give each its own.
+	Registry    prometheus.Registerer
+	Controllers Config
 }
 
 // Defaults of the operator's Kubernetes API rate (client-go's are 5 and 10).
@@ -78,6 +84,20 @@ func (c *ManagerConfig) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// registerMetrics registers the operator's collectors on reg (nil:
+// controller-runtime's metrics.Registry).
+func registerMetrics(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	if reg == nil {
+		reg = ctrlmetrics.Registry
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register operator metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // NewScheme returns the scheme of the operator's objects.
@@ -125,6 +145,10 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Room{}, RoomIDField, IndexRoomID); err != nil {
 		return nil, fmt.Errorf("index Room ids: %w", err)
 	}
+	health := NewPoolHealth()
+	if err := registerMetrics(cfg.Registry, newRoomsCollector(mgr.GetCache(), cfg.Controllers.Namespaces), health); err != nil {
+		return nil, err
+	}
 	resync := make(chan event.GenericEvent)
 	rec := &RoomReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync}
@@ -132,14 +156,14 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 		return nil, fmt.Errorf("room controller: %w", err)
 	}
 	w := &PoolWatcher{Pool: pool, Cache: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg.Controllers,
-		Log: log.WithName("pool-watcher"), Resync: resync}
+		Log: log.WithName("pool-watcher"), Resync: resync, Elected: mgr.Elected(), Health: health}
 	if err := mgr.Add(w); err != nil {
 		return nil, fmt.Errorf("pool watcher: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("health check: %w", err)
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	if err := mgr.AddReadyzCheck("cache-and-pool", readyCheck(mgr.GetCache(), health, cfg.Controllers.PoolReadyWindow)); err != nil {
 		return nil, fmt.Errorf("ready check: %w", err)
 	}
 	return mgr, nil

@@ -21,7 +21,8 @@ import (
 // changes — a node joined, left, died or restarted — it requeues every Room,
 // so owners are learned again and restarted nodes get their rooms back, and
 // it closes rooms that no Room claims (a Room deleted while a node was
-// down). It runs on the elected leader only.
+// down). It polls on every replica, so each one's PoolHealth (metrics and
+// /readyz) is current; it requeues and prunes on the elected leader only.
 type PoolWatcher struct {
 	Pool Pool
 	// Cache lists the Rooms to requeue.
@@ -34,10 +35,29 @@ type PoolWatcher struct {
 	Log       logr.Logger
 	// Resync receives the Rooms to requeue (RoomReconciler.Resync).
 	Resync chan<- event.GenericEvent
+	// Elected is closed once this replica leads (the manager's Elected());
+	// nil means it always leads.
+	Elected <-chan struct{}
+	// Health receives every poll's result; nil records nothing.
+	Health *PoolHealth
 }
 
-// NeedLeaderElection implements manager.LeaderElectionRunnable.
-func (w *PoolWatcher) NeedLeaderElection() bool { return true }
+// NeedLeaderElection implements manager.LeaderElectionRunnable: the watcher
+// polls on every replica and acts on the leader only (Elected).
+func (w *PoolWatcher) NeedLeaderElection() bool { return false }
+
+// leads reports whether this replica is the elected leader.
+func (w *PoolWatcher) leads() bool {
+	if w.Elected == nil {
+		return true
+	}
+	select {
+	case <-w.Elected:
+		return true
+	default:
+		return false
+	}
+}
 
 // Start implements manager.Runnable: it watches until ctx ends.
 func (w *PoolWatcher) Start(ctx context.Context) error {
@@ -47,17 +67,21 @@ func (w *PoolWatcher) Start(ctx context.Context) error {
 	var lastPrune time.Time
 	for first := true; ; first = false {
 		fp := w.fingerprint(ctx)
-		changed := !first && fp != last
-		if changed {
-			w.Log.Info("pool changed; requeueing every Room", "pool", fp)
-			w.requeueAll(ctx)
-		}
-		last = fp
-		if w.Config.PruneInterval > 0 && (changed || time.Since(lastPrune) >= w.Config.PruneInterval) {
-			if err := w.prune(ctx); err != nil {
-				w.Log.Error(err, "prune rooms")
-			} else {
-				lastPrune = time.Now()
+		if !w.leads() {
+			last = fp
+		} else {
+			changed := !first && fp != last
+			if changed {
+				w.Log.Info("pool changed; requeueing every Room", "pool", fp)
+				w.requeueAll(ctx)
+			}
+			last = fp
+			if w.Config.PruneInterval > 0 && (changed || time.Since(lastPrune) >= w.Config.PruneInterval) {
+				if err := w.prune(ctx); err != nil {
+					w.Log.Error(err, "prune rooms")
+				} else {
+					lastPrune = time.Now()
+				}
 			}
 		}
 		select {
@@ -70,19 +94,23 @@ func (w *PoolWatcher) Start(ctx context.Context) error {
 
 // fingerprint describes the pool as its nodes see it: every node's name and
 // incarnation, and the members each one sees. Unreachable nodes are part of
-// it, so their death is a change too.
+// it, so their death is a change too. It records the poll in w.Health.
 func (w *PoolWatcher) fingerprint(ctx context.Context) string {
 	addrs, err := w.Pool.Endpoints(ctx)
 	if err != nil {
+		w.recordHealth(false, 0)
 		return "unresolved"
 	}
 	parts := make([]string, 0, len(addrs))
+	up, members := false, 0
+	defer func() { w.recordHealth(up, members) }()
 	for _, a := range addrs {
 		ps, err := w.Pool.PoolAt(ctx, a)
 		if err != nil {
 			parts = append(parts, a+"=down")
 			continue
 		}
+		up, members = true, max(members, len(ps.Members))
 		names := make([]string, len(ps.Members))
 		for i, m := range ps.Members {
 			names[i] = m.Name
@@ -93,23 +121,14 @@ func (w *PoolWatcher) fingerprint(ctx context.Context) string {
 	return strings.Join(parts, " ")
 }
 
+func (w *PoolWatcher) recordHealth(up bool, members int) {
+	if w.Health != nil {
+		w.Health.record(up, members, time.Now())
+	}
+}
+
 func (w *PoolWatcher) list(ctx context.Context, r client.Reader) ([]v1alpha1.Room, error) {
-	if len(w.Config.Namespaces) == 0 {
-		var l v1alpha1.RoomList
-		if err := r.List(ctx, &l); err != nil {
-			return nil, fmt.Errorf("list Rooms: %w", err)
-		}
-		return l.Items, nil
-	}
-	var out []v1alpha1.Room
-	for _, ns := range w.Config.Namespaces {
-		var l v1alpha1.RoomList
-		if err := r.List(ctx, &l, client.InNamespace(ns)); err != nil {
-			return nil, fmt.Errorf("list Rooms in %s: %w", ns, err)
-		}
-		out = append(out, l.Items...)
-	}
-	return out, nil
+	return listRooms(ctx, r, w.Config.Namespaces)
 }
 
 func (w *PoolWatcher) requeueAll(ctx context.Context) {

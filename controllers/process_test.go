@@ -69,6 +69,11 @@ func TestOperatorProcess(t *testing.T) {
 		if err != nil || code != http.StatusOK || !strings.Contains(body, `controller_runtime_reconcile_total{controller="room",result="success"}`) {
 			return fmt.Errorf("%d %v: no successful room reconciles in the metrics", code, err)
 		}
+		for _, m := range []string{`roomring_operator_rooms{phase="Ready"} 1`, "roomring_operator_pool_up 1", "roomring_operator_pool_members 1"} {
+			if !strings.Contains(body, m+"\n") {
+				return fmt.Errorf("no %q in the metrics", m)
+			}
+		}
 		return nil
 	})
 

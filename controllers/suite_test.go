@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,6 +73,7 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 		KubeAPIQPS: controllers.DefaultKubeAPIQPS, KubeAPIBurst: controllers.DefaultKubeAPIBurst,
 		Controllers: controllers.DefaultConfig()}
 	cfg.Controllers.Namespaces = []string{ns}
+	cfg.Registry = prometheus.NewRegistry() // each test's manager has its own metrics
 	// Short intervals keep the tests quick; they are the documented
 	// settings --status-interval and --pool-poll-interval.
 	cfg.Controllers.StatusInterval = 300 * time.Millisecond

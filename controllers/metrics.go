@@ -1,0 +1,190 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+)
+
+// PhaseUnreconciled is the phase label of the Rooms whose status the
+// operator has not written yet (status.phase is blank).
+const PhaseUnreconciled = "Unreconciled"
+
+// roomPhases are the phase labels reported even when no Room has them, so
+// alerts can compare against 0.
+var roomPhases = []string{PhaseUnreconciled, v1alpha1.PhasePending, v1alpha1.PhaseReady,
+	v1alpha1.PhaseInvalid, v1alpha1.PhaseConflict, v1alpha1.PhaseDeleting}
+
+// collectTimeout bounds a scrape's read of the informer cache (it blocks
+// until the cache has synced).
+const collectTimeout = 2 * time.Second
+
+// roomsCollector reports roomring_operator_rooms{phase}: the Rooms in the
+// operator's namespaces counted by status.phase. It counts from the informer
+// cache at each scrape (no API request), so it costs one in-memory list per
+// scrape. Collect is safe for concurrent use: mu serializes scrapes'
+// updates of rooms.
+type roomsCollector struct {
+	cache      client.Reader
+	namespaces []string
+	mu         sync.Mutex
+	rooms      *prometheus.GaugeVec
+}
+
+func newRoomsCollector(c client.Reader, namespaces []string) *roomsCollector {
+	return &roomsCollector{cache: c, namespaces: namespaces, rooms: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "roomring_operator_rooms",
+		Help: "Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
+	}, []string{"phase"})}
+}
+
+// Describe implements prometheus.Collector.
+func (c *roomsCollector) Describe(ch chan<- *prometheus.Desc) { c.rooms.Describe(ch) }
+
+// Collect implements prometheus.Collector. Before the cache has synced it
+// reports nothing.
+func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
+	defer cancel()
+	rooms, err := listRooms(ctx, c.cache, c.namespaces)
+	if err != nil {
+		return
+	}
+	counts := make(map[string]int, len(roomPhases))
+	for _, p := range roomPhases {
+		counts[p] = 0
+	}
+	for i := range rooms {
+		p := rooms[i].Status.Phase
+		if p == "" {
+			p = PhaseUnreconciled
+		}
+		counts[p]++
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rooms.Reset() // phases no Room has any more, beyond roomPhases
+	for p, n := range counts {
+		c.rooms.WithLabelValues(p).Set(float64(n))
+	}
+	c.rooms.Collect(ch)
+}
+
+// PoolHealth is what the pool watcher learned at its last poll: whether a
+// node of the pool answered, how many members the pool has, and when a node
+// last answered. It reports roomring_operator_pool_up and
+// roomring_operator_pool_members, and backs the operator's /readyz. The
+// pool watcher records; scrapes and probes read; all methods are safe for
+// concurrent use.
+type PoolHealth struct {
+	mu      sync.Mutex
+	polled  bool
+	reached time.Time // of the last poll a node answered
+
+	upGauge, membersGauge prometheus.Gauge
+}
+
+// NewPoolHealth returns a PoolHealth that has seen no poll yet.
+func NewPoolHealth() *PoolHealth {
+	return &PoolHealth{
+		upGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomring_operator_pool_up",
+			Help: "1 if a node of the pool answered the operator's last poll, 0 if none did.",
+		}),
+		membersGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "roomring_operator_pool_members",
+			Help: "Members of the pool at the operator's last poll: the largest membership a reachable node reports (0 when none answered).",
+		}),
+	}
+}
+
+// record stores a poll's result: up when a node answered, members the
+// largest membership a reachable node reported.
+func (h *PoolHealth) record(up bool, members int, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.polled = true
+	h.upGauge.Set(0)
+	if up {
+		h.reached = at
+		h.upGauge.Set(1)
+	}
+	h.membersGauge.Set(float64(members))
+}
+
+// ReachedWithin returns nil when a node of the pool answered a poll in the
+// window before now, and an error saying otherwise.
+func (h *PoolHealth) ReachedWithin(window time.Duration, now time.Time) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case !h.polled:
+		return errors.New("the pool has not been polled yet")
+	case h.reached.IsZero():
+		return errors.New("no node of the pool has answered yet")
+	case now.Sub(h.reached) > window:
+		return fmt.Errorf("no node of the pool has answered for %s", now.Sub(h.reached).Round(time.Second))
+	}
+	return nil
+}
+
+// Describe implements prometheus.Collector.
+func (h *PoolHealth) Describe(ch chan<- *prometheus.Desc) {
+	h.upGauge.Describe(ch)
+	h.membersGauge.Describe(ch)
+}
+
+// Collect implements prometheus.Collector. Before the first poll it
+// reports nothing.
+func (h *PoolHealth) Collect(ch chan<- prometheus.Metric) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.polled {
+		return
+	}
+	h.upGauge.Collect(ch)
+	h.membersGauge.Collect(ch)
+}
+
+// readyCheck is the operator's /readyz: ready once the informer cache has
+// synced and a node of the pool answered within window.
+func readyCheck(c cache.Cache, h *PoolHealth, window time.Duration) func(*http.Request) error {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), 100*time.Millisecond)
+		defer cancel()
+		if !c.WaitForCacheSync(ctx) {
+			return errors.New("the Room cache has not synced")
+		}
+		return h.ReachedWithin(window, time.Now())
+	}
+}
+
+// listRooms lists the Rooms of namespaces (every namespace when empty)
+// from r.
+func listRooms(ctx context.Context, r client.Reader, namespaces []string) ([]v1alpha1.Room, error) {
+	if len(namespaces) == 0 {
+		var l v1alpha1.RoomList
+		if err := r.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list Rooms: %w", err)
+		}
+		return l.Items, nil
+	}
+	var out []v1alpha1.Room
+	for _, ns := range namespaces {
+		var l v1alpha1.RoomList
+		if err := r.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list Rooms in %s: %w", ns, err)
+		}
+		out = append(out, l.Items...)
+	}
+	return out, nil
+}
