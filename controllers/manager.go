@@ -55,8 +55,8 @@ type ManagerConfig struct {
 
 // Defaults of the operator's Kubernetes API rate (client-go's are 5 and 10).
 const (
-	DefaultKubeAPIQPS   = 50
-	DefaultKubeAPIBurst = 100
+	DefaultKubeAPIQPS   = 100
+	DefaultKubeAPIBurst = 200
 )
 
 // RegisterFlags registers the manager's and the controllers' flags on fs.

@@ -15,7 +15,7 @@ func TestKubeAPIRateFlags(t *testing.T) {
 	var cfg controllers.ManagerConfig
 	fs := flag.NewFlagSet("operator", flag.ContinueOnError)
 	cfg.RegisterFlags(fs)
-	if cfg.KubeAPIQPS != 50 || cfg.KubeAPIBurst != 100 || cfg.Controllers.MaxConcurrentReconciles != 4 {
+	if cfg.KubeAPIQPS != 100 || cfg.KubeAPIBurst != 200 || cfg.Controllers.MaxConcurrentReconciles != 4 {
 		t.Fatalf("defaults: qps %v burst %d reconciles %d", cfg.KubeAPIQPS, cfg.KubeAPIBurst, cfg.Controllers.MaxConcurrentReconciles)
 	}
 	cfg.SkipNameValidation = true // other tests run managers with the same controller name
