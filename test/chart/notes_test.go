@@ -127,3 +127,19 @@ func unindent(s string) string {
 	}
 	return b.String()
 }
+
+// TestNotesHelmTestAndAutoscaling: NOTES tell how to run the chart's test
+// Pod, and what autoscaling the ring does, only when those are on.
+func TestNotesHelmTestAndAutoscaling(t *testing.T) {
+	def := notes(t)
+	if !strings.Contains(def, "helm test "+release) {
+		t.Errorf("NOTES with the defaults lack the helm test command:\n%s", def)
+	}
+	if strings.Contains(def, "autoscales") {
+		t.Error("NOTES mention autoscaling with autoscaling off")
+	}
+	on := notes(t, "--set", "autoscaling.enabled=true", "--set", "store.dsnSecret.name=db", "--set", "tests.enabled=false")
+	if !strings.Contains(on, "The node pool autoscales (3–6 nodes)") || strings.Contains(on, "helm test") {
+		t.Errorf("NOTES with autoscaling on and tests off:\n%s", on)
+	}
+}
