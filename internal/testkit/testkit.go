@@ -2,7 +2,8 @@
 // take their support from instead of writing it again:
 //
 //   - this package: waiting for a condition (Eventually, EventuallyNil,
-//     Consistently) and a test's logger (Logger);
+//     Consistently), a test's logger (Logger), a goroutine-safe Buffer and
+//     a check that the far end closed a connection (ClosedByPeer);
 //   - node/nodetest: a node started in the test process (Start, StartWith),
 //     venueless websocket clients (Dial, Login, Guest) and the admin API
 //     client (AdminClient);
@@ -22,6 +23,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -202,4 +204,14 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// ClosedByPeer reports whether the other end closed c within wait (rather
+// than leaving it open for the whole wait); what c receives meanwhile is
+// read and dropped.
+func ClosedByPeer(c net.Conn, wait time.Duration) bool {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	_, err := io.ReadAll(c)
+	var ne net.Error
+	return !(errors.As(err, &ne) && ne.Timeout())
 }

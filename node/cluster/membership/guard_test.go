@@ -3,11 +3,9 @@ package membership
 import (
 	"bytes"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,14 +32,6 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	return sum
 }
 
-// closedByPeer reports whether the other end closed c within wait.
-func closedByPeer(c net.Conn, wait time.Duration) bool {
-	_ = c.SetReadDeadline(time.Now().Add(wait))
-	_, err := io.ReadAll(c)
-	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
-}
-
 // TestGossipStreamsAreCapped: streams that send nothing hold at most
 // MaxStreams slots (until memberlist's TCP timeout); beyond them new ones
 // are closed at once, and members still join once the slots are free.
@@ -64,7 +54,7 @@ func TestGossipStreamsAreCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		return closedByPeer(c, 2*time.Second) && counter(t, a.reg, "roomring_gossip_streams_refused_total") > 0
+		return testkit.ClosedByPeer(c, 2*time.Second) && counter(t, a.reg, "roomring_gossip_streams_refused_total") > 0
 	})
 	for _, c := range idle {
 		_ = c.Close()
@@ -98,23 +88,6 @@ func TestGossipStreamBytesAreBounded(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), "component=gossip")
-}
-
 // TestUndecryptablePacketsLogOnce: a flood of packets without the key is
 // counted in full and logged once per kind per interval.
 func TestUndecryptablePacketsLogOnce(t *testing.T) {
@@ -122,7 +95,7 @@ func TestUndecryptablePacketsLogOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testkit.Buffer
 	reg := prometheus.NewRegistry()
 	m, err := New(testConfig("127.0.0.2"), "node-a", keys.Gossip, nil, &app{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
 	if err != nil {
@@ -141,7 +114,7 @@ func TestUndecryptablePacketsLogOnce(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "the packets counted", func() bool {
 		return counter(t, reg, "roomring_gossip_problems_total") >= n*9/10 // UDP may drop a few
 	})
-	if got := logs.lines(); got > 3 {
+	if got := strings.Count(logs.String(), "component=gossip"); got > 3 {
 		t.Fatalf("%d gossip log lines for %d bad packets", got, n)
 	}
 }

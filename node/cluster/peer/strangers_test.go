@@ -1,13 +1,9 @@
 package peer
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +11,6 @@ import (
 
 	"github.com/roomring/roomring/internal/testkit"
 )
-
-// syncBuffer is a log destination tests read while the mesh writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(sub string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), sub)
-}
-
-// closedByPeer reports whether the other end closed c (rather than
-// leaving it open for the whole wait).
-func closedByPeer(c net.Conn, wait time.Duration) bool {
-	_ = c.SetReadDeadline(time.Now().Add(wait))
-	_, err := io.ReadAll(c)
-	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
-}
 
 // TestUnauthenticatedConnectionsAreCapped: connections that never
 // authenticate hold at most MaxHandshakes slots; beyond them new ones are
@@ -66,7 +35,7 @@ func TestUnauthenticatedConnectionsAreCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		return closedByPeer(c, 2*time.Second) && counter(t, a.reg, "roomring_peer_inbound_refused_total") > 0
+		return testkit.ClosedByPeer(c, 2*time.Second) && counter(t, a.reg, "roomring_peer_inbound_refused_total") > 0
 	})
 	for _, c := range idle {
 		_ = c.Close()
@@ -82,7 +51,7 @@ func TestUnauthenticatedConnectionsAreCapped(t *testing.T) {
 // TestGarbageConnectionsLogOnce: a flood of connections that are not
 // roomring peers is counted in full but logged once per interval.
 func TestGarbageConnectionsLogOnce(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	reg := prometheus.NewRegistry()
 	a, err := New(testConfig("127.0.0.2:0"), "a", testKey, newRecorder(), slog.New(slog.NewTextHandler(&logs, nil)), reg)
 	if err != nil {
@@ -96,7 +65,7 @@ func TestGarbageConnectionsLogOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = c.Write([]byte("GET / HTTP/1.0\r\n\r\n"))
-		if !closedByPeer(c, 5*time.Second) {
+		if !testkit.ClosedByPeer(c, 5*time.Second) {
 			t.Fatal("a garbage connection was kept open")
 		}
 		_ = c.Close()
@@ -104,7 +73,7 @@ func TestGarbageConnectionsLogOnce(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, "every garbage connection counted", func() bool {
 		return counter(t, reg, "roomring_peer_auth_rejected_total") == n
 	})
-	if got := logs.count("peer connection rejected"); got != 1 {
+	if got := strings.Count(logs.String(), "peer connection rejected"); got != 1 {
 		t.Fatalf("%d log lines for %d garbage connections, want 1", got, n)
 	}
 	if got := counter(t, reg, "roomring_peer_log_suppressed_total"); got != n-1 {
