@@ -26,6 +26,31 @@ func (p Resource) Target() op.ResourceTarget {
 	return t
 }
 
+// The four resource-reaction requests. Each decodes a Resource and names
+// its operation; both codecs' decode tables use them as they are.
+type (
+	ResourceSet    struct{ Resource }
+	ResourceDelete struct{ Resource }
+	ResourceGet    struct{ Resource }
+	ResourceOwn    struct{ Resource }
+)
+
+// Operation is the request as an engine operation.
+func (p ResourceSet) Operation() op.Operation {
+	return op.SetResourceReaction{Target: p.Target(), Reaction: p.Reaction}
+}
+
+// Operation is the request as an engine operation.
+func (p ResourceDelete) Operation() op.Operation {
+	return op.DeleteResourceReaction{Target: p.Target()}
+}
+
+// Operation is the request as an engine operation.
+func (p ResourceGet) Operation() op.Operation { return op.GetResourceReactions{Target: p.Target()} }
+
+// Operation is the request as an engine operation.
+func (p ResourceOwn) Operation() op.Operation { return op.GetOwnResourceReaction{Target: p.Target()} }
+
 // Reactions is the reply to a read of a target's reactions.
 type Reactions struct {
 	Reactions   [][2]string `json:"reactions"`

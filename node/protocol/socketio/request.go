@@ -25,10 +25,10 @@ type endpoint struct {
 var endpoints = byName(
 	endpoint{"room:join", decodeAs[joinData](op.KindEnter), true},
 	endpoint{"room:leave", decodeAs[leaveData](op.KindLeave), false},
-	endpoint{"resource:setReaction", decodeAs[setReactionData](op.KindSetResourceReaction), false},
-	endpoint{"resource:deleteReaction", decodeAs[deleteReactionData](op.KindDeleteResourceReaction), false},
-	endpoint{"resource:getReactions", decodeAs[getReactionsData](op.KindGetResourceReactions), true},
-	endpoint{"resource:getUserOwnReaction", decodeAs[ownReactionData](op.KindGetOwnResourceReaction), true},
+	endpoint{"resource:setReaction", decodeAs[payload.ResourceSet](op.KindSetResourceReaction), false},
+	endpoint{"resource:deleteReaction", decodeAs[payload.ResourceDelete](op.KindDeleteResourceReaction), false},
+	endpoint{"resource:getReactions", decodeAs[payload.ResourceGet](op.KindGetResourceReactions), true},
+	endpoint{"resource:getUserOwnReaction", decodeAs[payload.ResourceOwn](op.KindGetOwnResourceReaction), true},
 )
 
 func byName(list ...endpoint) map[string]endpoint {
@@ -53,7 +53,7 @@ type request struct {
 // operation is an endpoint's data type that becomes an operation once
 // decoded.
 type operation interface {
-	operation() op.Operation
+	Operation() op.Operation
 }
 
 // envelope is the argument of every endpoint, decoded in one pass: the
@@ -163,7 +163,7 @@ func decodeAs[D operation](kind op.Kind) func([]byte) (request, *op.Error) {
 		if env.Data.err != nil {
 			r.Op = op.Invalid{Op: kind, Err: env.Data.err}
 		} else {
-			r.Op = env.Data.v.operation()
+			r.Op = env.Data.v.Operation()
 		}
 		return r, nil
 	}
@@ -187,25 +187,5 @@ type (
 	leaveData struct{ roomData }
 )
 
-func (d joinData) operation() op.Operation  { return op.Enter{Room: d.Room} }
-func (d leaveData) operation() op.Operation { return op.Leave{Room: d.Room} }
-
-type (
-	setReactionData    struct{ payload.Resource }
-	deleteReactionData struct{ payload.Resource }
-	getReactionsData   struct{ payload.Resource }
-	ownReactionData    struct{ payload.Resource }
-)
-
-func (d setReactionData) operation() op.Operation {
-	return op.SetResourceReaction{Target: d.Target(), Reaction: d.Reaction}
-}
-func (d deleteReactionData) operation() op.Operation {
-	return op.DeleteResourceReaction{Target: d.Target()}
-}
-func (d getReactionsData) operation() op.Operation {
-	return op.GetResourceReactions{Target: d.Target()}
-}
-func (d ownReactionData) operation() op.Operation {
-	return op.GetOwnResourceReaction{Target: d.Target()}
-}
+func (d joinData) Operation() op.Operation  { return op.Enter{Room: d.Room} }
+func (d leaveData) Operation() op.Operation { return op.Leave{Room: d.Room} }

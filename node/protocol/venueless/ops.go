@@ -34,10 +34,10 @@ var actions = byName(
 	action{"room.config.list", func([]byte) op.Operation { return op.ListRoomConfigs{} }},
 	action{"room.config.reorder", decodeAs[reorderPayload](op.KindReorderRooms)},
 	action{"room.invite.anonymous.link", decodeRoom(op.KindInviteLink, func(r string) op.Operation { return op.InviteLink{Room: r} })},
-	action{"resource.reaction.set", decodeAs[resourceSet](op.KindSetResourceReaction)},
-	action{"resource.reaction.delete", decodeAs[resourceDelete](op.KindDeleteResourceReaction)},
-	action{"resource.reaction.get", decodeAs[resourceGet](op.KindGetResourceReactions)},
-	action{"resource.reaction.own", decodeAs[resourceOwn](op.KindGetOwnResourceReaction)},
+	action{"resource.reaction.set", decodeAs[payload.ResourceSet](op.KindSetResourceReaction)},
+	action{"resource.reaction.delete", decodeAs[payload.ResourceDelete](op.KindDeleteResourceReaction)},
+	action{"resource.reaction.get", decodeAs[payload.ResourceGet](op.KindGetResourceReactions)},
+	action{"resource.reaction.own", decodeAs[payload.ResourceOwn](op.KindGetOwnResourceReaction)},
 )
 
 func byName(list ...action) map[string]action {
@@ -50,7 +50,7 @@ func byName(list ...action) map[string]action {
 
 // operation is a payload type that becomes an operation once decoded.
 type operation interface {
-	operation() op.Operation
+	Operation() op.Operation
 }
 
 // decodeAs decodes a payload into P, or into op.Invalid.
@@ -60,7 +60,7 @@ func decodeAs[P operation](kind op.Kind) func([]byte) op.Operation {
 		if err := payload.Decode(b, &p); err != nil {
 			return op.Invalid{Op: kind, Err: err}
 		}
-		return p.operation()
+		return p.Operation()
 	}
 }
 
@@ -84,14 +84,14 @@ type reactPayload struct {
 	Reaction string `json:"reaction"`
 }
 
-func (p reactPayload) operation() op.Operation { return op.React{Room: p.Room, Reaction: p.Reaction} }
+func (p reactPayload) Operation() op.Operation { return op.React{Room: p.Room, Reaction: p.Reaction} }
 
 type schedulePayload struct {
 	Room         string         `json:"room"`
 	ScheduleData map[string]any `json:"schedule_data"`
 }
 
-func (p schedulePayload) operation() op.Operation {
+func (p schedulePayload) Operation() op.Operation {
 	return op.SetSchedule{Room: p.Room, Data: p.ScheduleData}
 }
 
@@ -101,13 +101,13 @@ type createPayload struct {
 	Modules     []map[string]any `json:"modules"`
 }
 
-func (p createPayload) operation() op.Operation {
+func (p createPayload) Operation() op.Operation {
 	return op.CreateRoom{Name: p.Name, Description: p.Description, Modules: p.Modules}
 }
 
 type reorderPayload []string
 
-func (p reorderPayload) operation() op.Operation { return op.ReorderRooms{IDs: p} }
+func (p reorderPayload) Operation() op.Operation { return op.ReorderRooms{IDs: p} }
 
 // decodePatch decodes room.config.patch: the room and the fields to change,
 // which the catalog decodes field by field (the room key is ignored there).
@@ -124,23 +124,6 @@ func decodePatch(b []byte) op.Operation {
 	}
 	return op.PatchRoomConfig{Room: room, Fields: fields}
 }
-
-// The resource.reaction.* actions carry payload.Resource (Valu's names).
-type (
-	resourceSet    struct{ payload.Resource }
-	resourceDelete struct{ payload.Resource }
-	resourceGet    struct{ payload.Resource }
-	resourceOwn    struct{ payload.Resource }
-)
-
-func (p resourceSet) operation() op.Operation {
-	return op.SetResourceReaction{Target: p.Target(), Reaction: p.Reaction}
-}
-func (p resourceDelete) operation() op.Operation {
-	return op.DeleteResourceReaction{Target: p.Target()}
-}
-func (p resourceGet) operation() op.Operation { return op.GetResourceReactions{Target: p.Target()} }
-func (p resourceOwn) operation() op.Operation { return op.GetOwnResourceReaction{Target: p.Target()} }
 
 // credentialsPayload is authenticate's payload.
 type credentialsPayload struct {
