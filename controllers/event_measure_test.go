@@ -17,6 +17,7 @@ import (
 	"github.com/roomring/roomring/api/adminapi"
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 	"github.com/roomring/roomring/node/store/postgres/pgtest"
@@ -150,27 +151,21 @@ func parallel(t *testing.T, n int, f func(i int) error) {
 // waitAllReady waits until every Room of ns is Ready and logs when.
 func waitAllReady(t *testing.T, kc client.Client, ns string, n int, start time.Time) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	ready := 0
+	testkit.Eventually(t, 5*time.Minute, fmt.Sprintf("all %d Rooms Ready", n), func() bool {
 		var list v1alpha1.RoomList
 		if err := kc.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 			t.Fatal(err)
 		}
-		ready := 0
+		ready = 0
 		for _, r := range list.Items {
 			if r.Status.Phase == v1alpha1.PhaseReady && r.Status.ObservedGeneration == r.Generation {
 				ready++
 			}
 		}
-		if ready == n {
-			t.Logf("all %d Rooms Ready after %s", n, time.Since(start).Round(time.Millisecond))
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d Rooms Ready after 5 minutes", ready, n)
-		}
-		time.Sleep(100 * time.Millisecond) // polling the API server, as kubectl wait does
-	}
+		return ready == n
+	})
+	t.Logf("all %d Rooms Ready after %s", n, time.Since(start).Round(time.Millisecond))
 }
 
 // renamedAll reports whether a world.updated shows rooms room-0..n-1
