@@ -4,8 +4,9 @@ import (
 	"errors"
 	"flag"
 	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/roomring/roomring/node/ratelimit"
 )
 
 // InviteLimits bound failed invite redemptions per source address, so that
@@ -47,24 +48,18 @@ func (c *InviteLimits) Validate() error {
 	return nil
 }
 
-// redeemLimiter keeps the failed-redemption buckets. Safe for concurrent
-// use.
+// redeemLimiter keeps the failed-redemption buckets (a ratelimit.Keyed
+// by address, at most MaxAddresses of them). Safe for concurrent use; a
+// nil one, or one of rate 0, limits nothing.
 type redeemLimiter struct {
-	cfg InviteLimits
-	now func() time.Time
-
-	mu      sync.Mutex
-	buckets map[netip.Addr]bucket
-}
-
-// bucket is an address's tokens at a time.
-type bucket struct {
-	tokens float64
-	at     time.Time
+	cfg   InviteLimits
+	now   func() time.Time
+	keyed *ratelimit.Keyed[netip.Addr]
 }
 
 func newRedeemLimiter(cfg InviteLimits) *redeemLimiter {
-	return &redeemLimiter{cfg: cfg, now: time.Now, buckets: map[netip.Addr]bucket{}}
+	return &redeemLimiter{cfg: cfg, now: time.Now,
+		keyed: ratelimit.NewKeyed[netip.Addr](cfg.FailuresPerMinute/60, cfg.FailuresBurst, cfg.MaxAddresses)}
 }
 
 // bucketKey groups addresses one client may hold many of: an IPv6 /64.
@@ -77,52 +72,17 @@ func bucketKey(a netip.Addr) netip.Addr {
 	return a
 }
 
-// refill returns b's tokens at now.
-func (l *redeemLimiter) refill(b bucket, now time.Time) float64 {
-	t := b.tokens + now.Sub(b.at).Minutes()*l.cfg.FailuresPerMinute
-	return min(t, float64(l.cfg.FailuresBurst))
-}
+func (l *redeemLimiter) off() bool { return l == nil || l.cfg.FailuresPerMinute == 0 }
 
-// allow reports whether addr may try a redemption: it has a token left.
+// allow reports whether addr may try a redemption: it has a token left
+// (and, for a new address, the table has room for it).
 func (l *redeemLimiter) allow(addr netip.Addr) bool {
-	if l == nil || l.cfg.FailuresPerMinute == 0 {
-		return true
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[bucketKey(addr)]
-	if !ok {
-		return len(l.buckets) < l.cfg.MaxAddresses || l.sweep()
-	}
-	return l.refill(b, l.now()) >= 1
+	return l.off() || l.keyed.Peek(bucketKey(addr), l.now())
 }
 
 // failed takes a token from addr for a failed redemption.
 func (l *redeemLimiter) failed(addr netip.Addr) {
-	if l == nil || l.cfg.FailuresPerMinute == 0 {
-		return
+	if !l.off() {
+		l.keyed.Charge(bucketKey(addr), l.now())
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now, k := l.now(), bucketKey(addr)
-	b, ok := l.buckets[k]
-	if !ok {
-		if len(l.buckets) >= l.cfg.MaxAddresses && !l.sweep() {
-			return
-		}
-		b = bucket{tokens: float64(l.cfg.FailuresBurst), at: now}
-	}
-	l.buckets[k] = bucket{tokens: max(l.refill(b, now)-1, 0), at: now}
-}
-
-// sweep drops the buckets that have refilled (they hold nothing a new
-// bucket would not) and reports whether there is room now. l.mu is held.
-func (l *redeemLimiter) sweep() bool {
-	now := l.now()
-	for k, b := range l.buckets {
-		if l.refill(b, now) >= float64(l.cfg.FailuresBurst) {
-			delete(l.buckets, k)
-		}
-	}
-	return len(l.buckets) < l.cfg.MaxAddresses
 }

@@ -37,27 +37,27 @@ type row struct {
 var layers = []row{
 	{[]string{"", "cmd"}, 12}, // the binary
 	{[]string{"node/nodetest/...", "internal/testkit", "test/...", "loadgen/..."}, 11}, // test kit, tests, load generator
-	{[]string{"node"}, 10},                                                         // composition root
-	{[]string{"controllers/..."}, 9},                                               // the operator
-	{[]string{"node/server"}, 8},                                                   // HTTP listeners
-	{[]string{"node/protocol/venueless", "node/protocol/socketio"}, 7},             // wire formats
-	{[]string{"node/admin", "node/kube/..."}, 7},                                   // operator-facing surfaces
-	{[]string{"node/engine"}, 6},                                                   // one client's operations
-	{[]string{"node/cluster/..."}, 6},                                              // cluster plumbing
-	{[]string{"node/owner/...", "node/room", "node/reaction", "node/edge/..."}, 5}, // owners and fan-out
-	{[]string{"node/manifest"}, 4},                                                 // Room manifests ↔ catalog
-	{[]string{"node/announce"}, 4},                                                 // catalog changes → world events
-	{[]string{"node/catalog"}, 3},                                                  // room configuration
-	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},    // connections, identities
-	{[]string{"node/store/..."}, 2},                                                // durable storage
-	{[]string{"node/op", "node/wsframe", "node/protocol/payload"}, 1},              // shared vocabulary, frames
-	{[]string{"api/..."}, 0},                                                       // API types and contracts
+	{[]string{"node"}, 10},                                                              // composition root
+	{[]string{"controllers/..."}, 9},                                                    // the operator
+	{[]string{"node/server"}, 8},                                                        // HTTP listeners
+	{[]string{"node/protocol/venueless", "node/protocol/socketio"}, 7},                  // wire formats
+	{[]string{"node/admin", "node/kube/..."}, 7},                                        // operator-facing surfaces
+	{[]string{"node/engine"}, 6},                                                        // one client's operations
+	{[]string{"node/cluster/..."}, 6},                                                   // cluster plumbing
+	{[]string{"node/owner/...", "node/room", "node/reaction", "node/edge/..."}, 5},      // owners and fan-out
+	{[]string{"node/manifest"}, 4},                                                      // Room manifests ↔ catalog
+	{[]string{"node/announce"}, 4},                                                      // catalog changes → world events
+	{[]string{"node/catalog"}, 3},                                                       // room configuration
+	{[]string{"node/session/...", "node/auth", "node/metrics", "node/demo"}, 2},         // connections, identities
+	{[]string{"node/store/..."}, 2},                                                     // durable storage
+	{[]string{"node/op", "node/wsframe", "node/protocol/payload", "node/ratelimit"}, 1}, // shared vocabulary, frames
+	{[]string{"api/..."}, 0},                                                            // API types and contracts
 }
 
 // core is the node's request path: none of it may link Kubernetes.
 var core = []string{
 	"node/op", "node/auth", "node/catalog", "node/store", "node/room", "node/reaction",
-	"node/owner/...", "node/edge/...", "node/engine", "node/announce", "node/session/...", "node/wsframe",
+	"node/owner/...", "node/edge/...", "node/engine", "node/announce", "node/ratelimit", "node/session/...", "node/wsframe",
 	"node/protocol/venueless", "node/protocol/socketio", "node/protocol/payload", "node/cluster/...",
 }
 
