@@ -17,7 +17,7 @@ import (
 // event array, envelope, event and the engine's unmarshal of data, 50
 // allocs/frame.)
 func BenchmarkFrameSetReaction(b *testing.B) {
-	msg := []byte(`4217["resource:setReaction",{"data":{"room":"room_1","resource":"talk-1","reaction":"👏"},"event":{"id":"e-1","date":1700000000000}}]`)
+	msg := []byte(setReactionFrame)
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {
