@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/node/nodetest"
@@ -18,8 +19,12 @@ func TestKubeAPIRateFlags(t *testing.T) {
 	if cfg.KubeAPIQPS != 100 || cfg.KubeAPIBurst != 200 || cfg.Controllers.MaxConcurrentReconciles != 4 {
 		t.Fatalf("defaults: qps %v burst %d reconciles %d", cfg.KubeAPIQPS, cfg.KubeAPIBurst, cfg.Controllers.MaxConcurrentReconciles)
 	}
-	cfg.SkipNameValidation = true // other tests run managers with the same controller name
-	if err := fs.Parse([]string{"--kube-api-qps=200", "--kube-api-burst=400", "--max-concurrent-reconciles=16"}); err != nil {
+	cfg.SkipNameValidation = true           // other tests run managers with the same controller name
+	cfg.Registry = prometheus.NewRegistry() // and register the operator's metrics
+	// The manager is never started: it must not hold the default ports
+	// (":8080", ":8081") for the next run or another test.
+	if err := fs.Parse([]string{"--kube-api-qps=200", "--kube-api-burst=400", "--max-concurrent-reconciles=16",
+		"--metrics-bind-address=0", "--health-probe-bind-address=0"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {
