@@ -9,6 +9,10 @@
 //	GET    /internal/v1/rooms/{id}   the room's config, owner node and viewer count
 //	PUT    /internal/v1/rooms/{id}   {"spec": <Room spec>}: create or replace the room
 //	DELETE /internal/v1/rooms/{id}   close the room: its members get room.delete
+//	GET    /internal/v1/worlds       the ids of the worlds the node serves
+//	GET    /internal/v1/worlds/{id}  the world's rooms and this node's connections of it
+//	PUT    /internal/v1/worlds/{id}  {"spec": <World spec>, "secrets": [...]}: create or replace the world
+//	DELETE /internal/v1/worlds/{id}  close the world: its clients are disconnected, its rooms closed
 //
 // Requests carry "Authorization: Bearer <token>"; errors are an Error body
 // with an HTTP status. See docs/operator.md.
@@ -77,6 +81,34 @@ type PoolStatus struct {
 	Members []Member `json:"members"`
 }
 
+// PutWorld is the body of PUT /internal/v1/worlds/{id}: the World's spec as
+// the API server holds it, and the values of the JWT secrets it references
+// (spec.jwt.secrets, in order), which the operator reads from their
+// Secrets. A spec the node rejects is 422 config.invalid.
+type PutWorld struct {
+	Spec    v1alpha1.WorldSpec `json:"spec"`
+	Secrets [][]byte           `json:"secrets"`
+}
+
+// WorldStatus is what a node reports of a world.
+type WorldStatus struct {
+	ID string `json:"id"`
+	// Rooms is the number of rooms of the world the pool serves.
+	Rooms int `json:"rooms"`
+	// Connections is the number of the world's client connections on the
+	// answering node (the operator sums them over the pool's members).
+	Connections int `json:"connections"`
+	// Node is the member that answered.
+	Node string `json:"node"`
+	// Change is what a PUT did: created, updated or unchanged (PUT only).
+	Change string `json:"change,omitempty"`
+}
+
+// WorldList is GET /internal/v1/worlds.
+type WorldList struct {
+	Worlds []string `json:"worlds"`
+}
+
 // RoomList is GET /internal/v1/rooms.
 type RoomList struct {
 	Rooms []string `json:"rooms"`
@@ -91,7 +123,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// Error codes of the admin API besides the catalog's (room.unknown,
+// Error codes of the admin API besides the catalog's (room.unknown, world.unknown,
 // config.invalid, room.invalid.name_taken).
 const (
 	CodeUnauthenticated = "admin.unauthenticated"

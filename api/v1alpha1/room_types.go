@@ -57,7 +57,18 @@ type TraitEntries []string
 
 // RoomSpec is a room's configuration.
 // +kubebuilder:validation:XValidation:rule="has(self.id) == has(oldSelf.id) && (!has(self.id) || self.id == oldSelf.id)",message="spec.id is immutable"
+// +kubebuilder:validation:XValidation:rule="has(self.world) == has(oldSelf.world) && (!has(self.world) || self.world == oldSelf.world)",message="spec.world is immutable"
 type RoomSpec struct {
+	// World is the name of the World (in the Room's namespace) the room
+	// belongs to; unset: the pool's default world. Immutable. Room ids are
+	// unique across the pool, whatever their worlds (venueless' ids are
+	// too).
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	World string `json:"world,omitempty"`
+
 	// ID is the protocol room id when it differs from metadata.name (ids such
 	// as room_1 are not valid Kubernetes names): 1-64 characters, letters,
 	// digits, '_', '.' and '-', starting with a letter or digit. Immutable.
@@ -212,6 +223,15 @@ type RoomList struct {
 
 func init() {
 	SchemeBuilder.Register(&Room{}, &RoomList{})
+}
+
+// WorldID is the id of the world the room belongs to: spec.world, or
+// DefaultWorld.
+func (r *Room) WorldID() string {
+	if r.Spec.World != "" {
+		return r.Spec.World
+	}
+	return DefaultWorld
 }
 
 // RoomID is the protocol id of the room: spec.id, or metadata.name.
