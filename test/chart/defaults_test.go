@@ -32,7 +32,7 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		"StatefulSet/" + fullname, "Deployment/" + fullname + "-operator",
 		"Service/" + fullname, "Service/" + fullname + "-gossip", "Service/" + fullname + "-pool",
 		"Service/" + fullname + "-operator-metrics",
-		"Secret/" + fullname, "CustomResourceDefinition/rooms.roomring.dev",
+		"Secret/" + fullname, "CustomResourceDefinition/rooms.roomring.dev", "CustomResourceDefinition/worlds.roomring.dev",
 		"ServiceAccount/" + fullname + "-node", "ServiceAccount/" + fullname + "-operator",
 		"Role/" + fullname + "-node", "RoleBinding/" + fullname + "-node",
 		"Role/" + fullname + "-operator", "RoleBinding/" + fullname + "-operator",

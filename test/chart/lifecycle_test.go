@@ -132,15 +132,19 @@ func TestChecksumAnnotations(t *testing.T) {
 // manages it (roomring.manageCRD looks the CRD up; the e2e test installs a
 // second release against a real API server).
 func TestCRDShared(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(chartDir, "templates", "crds", "roomring.dev_rooms.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), `{{- if include "roomring.manageCRD" (list . "rooms.roomring.dev") }}`) {
-		t.Error("the CRD template is not gated on roomring.manageCRD")
-	}
-	if r := render(t, "--set", "crds.install=false"); r.find("CustomResourceDefinition", "rooms.roomring.dev") != nil {
-		t.Error("CRD rendered with crds.install=false")
+	off := render(t, "--set", "crds.install=false")
+	for _, crd := range []string{"rooms.roomring.dev", "worlds.roomring.dev"} {
+		file := "roomring.dev_" + strings.TrimSuffix(crd, ".roomring.dev") + ".yaml"
+		src, err := os.ReadFile(filepath.Join(chartDir, "templates", "crds", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), `{{- if include "roomring.manageCRD" (list . "`+crd+`") }}`) {
+			t.Errorf("the CRD template of %s is not gated on roomring.manageCRD", crd)
+		}
+		if off.find("CustomResourceDefinition", crd) != nil {
+			t.Errorf("CRD %s rendered with crds.install=false", crd)
+		}
 	}
 }
 
