@@ -24,7 +24,9 @@ import (
 //
 // Publish is called with the room's lock held, so events of one room are
 // published in order; it must not block (implementations queue, bounded) and
-// must not call back into the Manager.
+// must not call back into the Manager. An event with Audience op.ToWorld
+// (world.user_count_change) goes to every edge of the pool, whatever edges
+// says: the room's Manager calls it with none.
 type Publisher interface {
 	Publish(edges []string, ev *op.Event)
 }
@@ -67,6 +69,8 @@ type state struct {
 	counts   map[string]int
 	debounce map[debounceKey]time.Time
 	closed   bool
+	// occupancy is the bucket of len(users) last published (occupancy.go).
+	occupancy op.Occupancy
 }
 
 type viewer struct {
@@ -97,7 +101,7 @@ func (m *Manager) room(id string) *state {
 	s := m.rooms[id]
 	if s == nil {
 		s = &state{id: id, users: map[string]*viewer{}, edges: map[string]int{},
-			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}}
+			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}, occupancy: op.OccupancyNone}
 		m.rooms[id] = s
 	}
 	return s
@@ -142,6 +146,7 @@ func (m *Manager) enter(roomID string, u op.User, edge string, list bool) []op.U
 				}
 				m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 			}
+			s.recount(m.pub)
 		} else {
 			v.user = u
 		}
@@ -196,6 +201,7 @@ func (s *state) leave(pub Publisher, userID, edge string) {
 	if !v.user.Incognito {
 		s.publishRemoved(pub, s.edgeList(), userID)
 	}
+	s.recount(pub)
 }
 
 func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
@@ -237,6 +243,7 @@ func (m *Manager) DropEdge(edge string) {
 					}
 				}
 			}
+			s.recount(m.pub)
 		}
 		s.mu.Unlock()
 	}
@@ -290,6 +297,7 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 				s.leave(m.pub, uid, edge)
 			}
 		}
+		s.recount(m.pub)
 		s.mu.Unlock()
 		return
 	}
