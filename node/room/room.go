@@ -297,7 +297,9 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 				s.leave(m.pub, uid, edge)
 			}
 		}
-		s.recount(m.pub)
+		if announce { // a rebuild's count is published by its Snapshot
+			s.recount(m.pub)
+		}
 		s.mu.Unlock()
 		return
 	}
@@ -307,7 +309,9 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 // the given edges, or to every edge with members when none are given, so
 // that each can correct what its sessions were told: a new owner does this
 // once it has rebuilt the room, and for an edge announcing its members
-// after that.
+// after that. A rebuilt room's occupancy is published here too, when its
+// bucket is not the one published last (by this owner: none for a room it
+// just gained).
 func (m *Manager) Snapshot(roomID string, edges ...string) {
 	s := m.lookup(roomID)
 	if s == nil {
@@ -328,6 +332,7 @@ func (m *Manager) Snapshot(roomID string, edges ...string) {
 	if len(edges) > 0 {
 		m.pub.Publish(edges, op.NewViewerSnapshot(roomID, users))
 	}
+	s.recount(m.pub)
 }
 
 // Rooms returns the ids of the rooms with state on this owner.
