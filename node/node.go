@@ -262,7 +262,9 @@ func (n *Node) registerMetrics(cat *catalog.Catalog) *metrics.Metrics {
 func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner, engine.ResourceReactions, error) {
 	cfg := &n.cfg
 	newOwner := func(pub owner.Publisher) *owner.Local {
-		return owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, pub)
+		rc := room.DefaultConfig()
+		rc.Told = n.edge.Occupancy // the occupancy this node heard last
+		return owner.New(owner.Config{Room: rc, Reaction: cfg.Reactions}, n.store, pub)
 	}
 	if !cfg.Cluster.Enabled() {
 		// Standalone: this node owns every room.

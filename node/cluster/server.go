@@ -176,12 +176,22 @@ func (s *server) forget(room string) {
 }
 
 // snapshotGained sends a viewer snapshot to the edges of every room that
-// gained reports (placement's rebuilt hook).
+// gained reports (placement's rebuilt hook), and tells the pool the
+// occupancy of each where it changed with the previous owner.
 func (s *server) snapshotGained(gained func(room string) bool) {
 	for _, id := range s.local.Rooms().Rooms() {
 		unlock := s.locks.lock(id)
 		if gained(id) {
 			s.local.Rooms().Snapshot(id)
+		}
+		unlock()
+	}
+	// A gained room the pool thinks busy may have lost every user with
+	// its previous owner: it has no state here to snapshot.
+	for _, id := range s.edge.BusyRooms() {
+		unlock := s.locks.lock(id)
+		if gained(id) {
+			s.local.Rooms().Recount(id)
 		}
 		unlock()
 	}

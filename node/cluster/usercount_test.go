@@ -8,13 +8,14 @@ import (
 
 	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
+	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
 // occupancy is the users field of room in the world.config that a new
-// guest connection to n reads.
-func occupancy(t *testing.T, n *nodetest.Node, room string) string {
+// guest connection to the venueless endpoint url reads.
+func occupancy(t *testing.T, url, room string) string {
 	t.Helper()
-	c := nodetest.Dial(t, n.URL())
+	c := nodetest.Dial(t, url)
 	defer c.Close()
 	var a struct {
 		World struct {
@@ -67,7 +68,7 @@ func TestUserCountAcrossNodes(t *testing.T) {
 		}
 	}
 	for i, n := range nodes {
-		if u := occupancy(t, n, room); u != "many" {
+		if u := occupancy(t, n.URL(), room); u != "many" {
 			t.Fatalf("world.config on node-%d: users %q, want many", i, u)
 		}
 	}
@@ -76,7 +77,7 @@ func TestUserCountAcrossNodes(t *testing.T) {
 	late := nodetest.Start(t, memberConfig(t, "127.0.0.5", "node-3", testKey, nodes[0].Cluster().GossipAddr()))
 	waitMembers(t, append(nodes, late)...)
 	testkit.Eventually(t, 10*time.Second, "the late node to learn the room's occupancy", func() bool {
-		return occupancy(t, late, room) == "many"
+		return occupancy(t, late.URL(), room) == "many"
 	})
 	lateWatcher := nodetest.Guest(t, late, "watcher-late")
 	for _, c := range users {
@@ -90,5 +91,36 @@ func TestUserCountAcrossNodes(t *testing.T) {
 			var d struct{ Room, Users string }
 			return kindRoom("world.user_count_change", room)(f) && json.Unmarshal(f[1], &d) == nil && d.Users == want
 		})
+	}
+}
+
+// TestUserCountOwnerKilled: SIGKILL the owner of a busy room whose users
+// were all on it: the room's new owner tells the survivors it is empty.
+func TestUserCountOwnerKilled(t *testing.T) {
+	p0 := startProc(t, "127.0.0.2", "node-0")
+	p1 := startProc(t, "127.0.0.3", "node-1", p0.Gossip)
+	p2 := startProc(t, "127.0.0.4", "node-2", p0.Gossip)
+	nodeproc.WaitMembers(t, 3, p0, p1, p2)
+	admin := nodetest.Login(t, p0.URL(), "admin-1", "admin")
+	room := ownedBy(t, admin, []string{"node-0", "node-1", "node-2"}, "node-2")
+	watcher := nodetest.Dial(t, p1.URL())
+	watcher.Auth(map[string]any{"client_id": "watcher"})
+	for i := range 11 {
+		c := nodetest.Dial(t, p2.URL())
+		c.Auth(map[string]any{"client_id": fmt.Sprintf("doomed-%d", i)})
+		c.Call("room.enter", map[string]any{"room": room})
+	}
+	if got := []string{nextCount(t, watcher, room), nextCount(t, watcher, room)}; got[0] != "few" || got[1] != "many" {
+		t.Fatalf("watcher heard %v, want [few many]", got)
+	}
+	p2.Kill()
+	nodeproc.WaitMembers(t, 2, p0, p1)
+	if u := nextCount(t, watcher, room); u != "none" {
+		t.Fatalf("after the owner died with every user: %q, want none", u)
+	}
+	for _, p := range []*nodeproc.Member{p0, p1} {
+		if u := occupancy(t, p.URL(), room); u != "none" {
+			t.Fatalf("world.config on %s: %q, want none", p.Name, u)
+		}
 	}
 }

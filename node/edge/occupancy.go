@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/roomring/roomring/node/op"
@@ -37,6 +39,14 @@ func (o *occupancies) get(room string) op.Occupancy {
 		return b
 	}
 	return op.OccupancyNone
+}
+
+// BusyRooms returns the rooms whose owner last told this edge they are
+// not empty.
+func (e *Edge) BusyRooms() []string {
+	e.occ.mu.RLock()
+	defer e.occ.mu.RUnlock()
+	return slices.Sorted(maps.Keys(e.occ.rooms))
 }
 
 // Occupancy is the room's occupancy as its owner last told this edge

@@ -25,6 +25,33 @@ func (s *state) recount(pub Publisher) {
 	pub.Publish(nil, op.NewUserCount(s.id, b))
 }
 
+// told is the occupancy the pool was last told of room (Config.Told).
+func (m *Manager) told(room string) op.Occupancy {
+	if m.cfg.Told == nil {
+		return op.OccupancyNone
+	}
+	return m.cfg.Told(room)
+}
+
+// Recount publishes room's occupancy when it differs from the one the
+// pool was last told: an owner that gained a room (its previous owner
+// died) does it once it has rebuilt the room, also for a room none of
+// whose users survived, which has no state here and is told it is empty.
+func (m *Manager) Recount(roomID string) {
+	s := m.lookup(roomID)
+	if s == nil {
+		if m.told(roomID) != op.OccupancyNone {
+			m.pub.Publish(nil, op.NewUserCount(roomID, op.OccupancyNone))
+		}
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.recount(m.pub)
+	}
+}
+
 // Occupancies calls publish with the occupancy of every room with state
 // on this owner that is not empty, in room order: what an owner tells an
 // edge that connects late (node/cluster). publish runs under the room's

@@ -38,6 +38,11 @@ type Config struct {
 	// ReactionDebounce is how long a user's repeat of the same reaction in a
 	// room is acknowledged but not counted.
 	ReactionDebounce time.Duration
+	// Told, when set, is the occupancy the pool was last told of a room
+	// (the node's edge remembers it): a room's state starts from it, so
+	// that an owner that gains a room publishes only a real change
+	// (occupancy.go). Nil: none.
+	Told func(room string) op.Occupancy
 }
 
 // DefaultConfig is venueless' behaviour: one broadcast a second, a 2 s debounce.
@@ -101,7 +106,7 @@ func (m *Manager) room(id string) *state {
 	s := m.rooms[id]
 	if s == nil {
 		s = &state{id: id, users: map[string]*viewer{}, edges: map[string]int{},
-			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}, occupancy: op.OccupancyNone}
+			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}, occupancy: m.told(id)}
 		m.rooms[id] = s
 	}
 	return s
@@ -310,8 +315,7 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 // that each can correct what its sessions were told: a new owner does this
 // once it has rebuilt the room, and for an edge announcing its members
 // after that. A rebuilt room's occupancy is published here too, when its
-// bucket is not the one published last (by this owner: none for a room it
-// just gained).
+// bucket is not the one the pool was last told (Config.Told).
 func (m *Manager) Snapshot(roomID string, edges ...string) {
 	s := m.lookup(roomID)
 	if s == nil {

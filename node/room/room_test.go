@@ -363,3 +363,31 @@ func TestOccupancyPublishedOnBucketChange(t *testing.T) {
 		t.Fatalf("Occupancies = %v", told)
 	}
 }
+
+// TestOccupancyStartsFromWhatThePoolWasTold: a gained room's state starts
+// from the bucket the pool heard last (Config.Told), so the new owner
+// publishes only real changes, and Recount tells the pool a room it
+// thinks busy but that has no users here is empty.
+func TestOccupancyStartsFromWhatThePoolWasTold(t *testing.T) {
+	rec := &recorder{}
+	told := map[string]op.Occupancy{"busy": op.OccupancyFew, "gone": op.OccupancyMany}
+	m := NewManager(Config{ReactionWindow: time.Hour, ReactionDebounce: time.Second,
+		Told: func(r string) op.Occupancy {
+			if b, ok := told[r]; ok {
+				return b
+			}
+			return op.OccupancyNone
+		}}, rec)
+	t.Cleanup(m.Close)
+	m.SyncEdge("busy", "e1", []op.User{u("a"), u("b")}, false)
+	m.Snapshot("busy")
+	m.Recount("busy")
+	if got := rec.takeCounts(); len(got) != 0 {
+		t.Fatalf("a rebuilt room still few published %v", got)
+	}
+	m.Recount("gone")
+	m.Recount("quiet") // never busy
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "gone", Users: op.OccupancyNone}}) {
+		t.Fatalf("Recount published %v, want gone: none", got)
+	}
+}
