@@ -69,7 +69,8 @@ func (e *Engine) roomDeleted(ctx context.Context, id string, before *catalog.Roo
 }
 
 func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
-	if need := createPerm(o.Modules); !c.eng.policy.World(c.user).Has(auth.WorldRoomsCreate) && !c.eng.policy.World(c.user).Has(need) {
+	need := createPerm(o.Modules)
+	if w := c.eng.policy.World(c.user); !w.Has(auth.WorldRoomsCreate) && !w.Has(need) {
 		return nil, denied(need)
 	}
 	name := strings.TrimSpace(o.Name)
