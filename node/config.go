@@ -36,6 +36,9 @@ type Config struct {
 	WorldID     string
 	WorldTitle  string
 	PublicURL   string
+	// InviteRedirect is where invite links (/i/<code>) send the browser:
+	// a path or URL template with {room} and {code}.
+	InviteRedirect string
 	// MaxConnsPerUser bounds one user's connections on this node; the oldest
 	// is replaced (venueless' connection.replaced) beyond it.
 	MaxConnsPerUser int
@@ -100,6 +103,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WorldID, "world", "default", "the world id served at /ws/world/{world}/")
 	fs.StringVar(&c.WorldTitle, "world-title", "roomring", "the world's title in world.config")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<bound listen address>)")
+	fs.StringVar(&c.InviteRedirect, "invite-redirect", engine.DefaultInviteRedirect, "where an invite link /i/<code> sends the browser: a path or http(s) URL template with {room} and {code} (default: venueless' web-app route; the demo page serves it too)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -177,6 +181,11 @@ func (c *Config) Validate() error {
 	}
 	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
 		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
+	}
+	if c.InviteRedirect != "" {
+		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
+			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
+		}
 	}
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))

@@ -237,7 +237,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
 	n.engine = engine.New(engine.Config{
-		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i",
+		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i", InviteRedirect: cfg.InviteRedirect,
 		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites,
 	}, engine.Deps{
 		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
@@ -262,7 +262,9 @@ func (n *Node) registerMetrics(cat *catalog.Catalog) *metrics.Metrics {
 func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner, engine.ResourceReactions, error) {
 	cfg := &n.cfg
 	newOwner := func(pub owner.Publisher) *owner.Local {
-		return owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, pub)
+		rc := room.DefaultConfig()
+		rc.Told = n.edge.Occupancy // the occupancy this node heard last
+		return owner.New(owner.Config{Room: rc, Reaction: cfg.Reactions}, n.store, pub)
 	}
 	if !cfg.Cluster.Enabled() {
 		// Standalone: this node owns every room.

@@ -41,6 +41,10 @@ type Config struct {
 	WorldTitle string
 	// InviteBaseURL is prefixed to anonymous invite codes ("<base>/<code>").
 	InviteBaseURL string
+	// InviteRedirect is where an invite link sends the browser: a path or
+	// URL template with {room} and {code} (ValidateInviteRedirect; empty:
+	// DefaultInviteRedirect, venueless' route). A world may set its own.
+	InviteRedirect string
 	// AllowGuests admits clients that authenticate with a client_id only.
 	AllowGuests bool
 	// MaxConnsPerUser bounds a user's concurrent authenticated connections on

@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net"
 	"net/netip"
-	"net/url"
 	"path"
 	"runtime"
 	"strings"
@@ -248,13 +247,14 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.cfg.Internal(ctx)
+	case strings.HasPrefix(p, "/i/"):
+		s.serveInvite(ctx, p)
 	case !s.cfg.Surface.Demo:
 		ctx.Error("not found", fasthttp.StatusNotFound)
-	case strings.HasPrefix(p, "/i/"):
-		// Anonymous invite links land on the demo page, which redeems them;
-		// the code is query-escaped so that no path can add to the URL or
-		// the Location header.
-		ctx.Redirect("/?invite="+url.QueryEscape(strings.TrimPrefix(p, "/i/")), fasthttp.StatusFound)
+	case strings.HasPrefix(p, "/standalone/"):
+		// venueless' invite route (the default --invite-redirect): the
+		// demo page redeems the invite in the fragment.
+		s.serveStatic(ctx, "/")
 	default:
 		s.serveStatic(ctx, p)
 	}
