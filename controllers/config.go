@@ -41,6 +41,10 @@ type Config struct {
 	// RELEASE-NAMESPACE/RELEASE); empty: the leader election Lease, or the
 	// process.
 	NamespaceClaimHolder string
+	// ReportUnwatchedRooms records a Warning Event on the Rooms of every
+	// namespace no operator claims (unwatched_rooms.go); it needs
+	// Namespaces and cluster-wide read rights on Rooms and Leases.
+	ReportUnwatchedRooms bool
 }
 
 // DefaultConfig returns the defaults.
@@ -70,6 +74,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles, "Rooms reconciled at once")
 	fs.DurationVar(&c.ConflictRequeueDelay, "conflict-requeue-delay", d.ConflictRequeueDelay, "wait before reconciling a Room again after a write conflict")
 	fs.DurationVar(&c.NamespaceClaimDuration, "namespace-claim-duration", d.NamespaceClaimDuration, "how long this operator's claim on a watched namespace lasts unrenewed (renewed every third of it)")
+	fs.BoolVar(&c.ReportUnwatchedRooms, "report-unwatched-rooms", false, "record a Warning Event on Rooms in namespaces no operator serves (needs --watch-namespace and cluster-wide rights)")
 	fs.StringVar(&c.NamespaceClaimHolder, "namespace-claim-holder", "", "this operator's name in its namespace claims (default: the leader election Lease, else the process)")
 }
 
@@ -87,6 +92,9 @@ func (c *Config) Validate() error {
 	}
 	if c.NamespaceClaimDuration < time.Second {
 		errs = append(errs, errors.New("--namespace-claim-duration must be at least 1s"))
+	}
+	if c.ReportUnwatchedRooms && len(c.Namespaces) == 0 {
+		errs = append(errs, errors.New("--report-unwatched-rooms needs --watch-namespace (an operator of every namespace leaves none unwatched)"))
 	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("--max-concurrent-reconciles must be at least 1"))

@@ -154,6 +154,11 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Controllers.ReportUnwatchedRooms {
+		if err := addUnwatchedRoomReporter(mgr, &cfg.Controllers); err != nil {
+			return nil, fmt.Errorf("unwatched Room reporter: %w", err)
+		}
+	}
 	rec := &RoomReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync, Claims: claims}
 	if err := rec.SetupWithManager(mgr); err != nil {
