@@ -87,7 +87,7 @@ func claimedGauge(ns string) string {
 	return fmt.Sprintf(`
 # HELP roomring_operator_namespace_claimed 1 when this operator holds its claim on the namespace and serves its Rooms; 0 while another operator holds it (or it is not decided yet).
 # TYPE roomring_operator_namespace_claimed gauge
-roomring_operator_namespace_claimed{namespace=%q} %%d
+roomring_operator_namespace_claimed{room_namespace=%q} %%d
 `, ns)
 }
 

@@ -40,7 +40,7 @@ func NewNamespaceClaims(namespaces []string, duration time.Duration) *NamespaceC
 		gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "roomring_operator_namespace_claimed",
 			Help: "1 when this operator holds its claim on the namespace and serves its Rooms; 0 while another operator holds it (or it is not decided yet).",
-		}, []string{"namespace"})}
+		}, []string{"room_namespace"})}
 	for _, ns := range namespaces {
 		c.gauge.WithLabelValues(ns).Set(0)
 	}

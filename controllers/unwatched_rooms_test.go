@@ -84,4 +84,3 @@ func mustKubectlIn(t *testing.T, ns, stdin string, args ...string) {
 		t.Fatalf("kubectl %v: %v\n%s", args, err, out)
 	}
 }
-
