@@ -99,7 +99,9 @@ func TestUnwatchedRoomsClusterRole(t *testing.T) {
 	if n := len(r.all("ClusterRoleBinding")); n != 1 {
 		t.Errorf("%d ClusterRoleBindings rendered, want the report's only", n)
 	}
-	op := func(r rendered) []string { return args(container(t, r.must(t, "Deployment", fullname+"-operator"), "operator")) }
+	op := func(r rendered) []string {
+		return args(container(t, r.must(t, "Deployment", fullname+"-operator"), "operator"))
+	}
 	if !slices.Contains(op(r), "--report-unwatched-rooms=true") {
 		t.Errorf("operator args %v lack --report-unwatched-rooms=true", op(r))
 	}
