@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -221,15 +222,26 @@ func (c *NamespaceClaimer) releaseAll() {
 	}
 }
 
+// serviceAccountNamespace is where a pod finds its own namespace, as the
+// leader election does when --leader-election-namespace is not given.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
 // defaultClaimHolder is the claim holder of an operator given none: the
 // leader election Lease when there is one (the replicas of one operator
-// share it), else this process (hostname and a random suffix).
+// share it; its namespace is the pod's when not given), else this process
+// (hostname and a random suffix).
 func defaultClaimHolder(cfg *ManagerConfig) string {
 	if cfg.LeaderElect {
-		if cfg.LeaderElectionNamespace == "" {
+		ns := cfg.LeaderElectionNamespace
+		if ns == "" {
+			if b, err := os.ReadFile(serviceAccountNamespace); err == nil {
+				ns = strings.TrimSpace(string(b))
+			}
+		}
+		if ns == "" {
 			return cfg.LeaderElectionID
 		}
-		return cfg.LeaderElectionNamespace + "/" + cfg.LeaderElectionID
+		return ns + "/" + cfg.LeaderElectionID
 	}
 	host, err := os.Hostname()
 	if err != nil {
