@@ -84,15 +84,19 @@ func (c *NamespaceClaims) HeldAll(namespaces []string) (held []string, decided b
 }
 
 // set records a decision on ns and reports whether it changed from the
-// last (a new holder, or held after not).
+// last: a new holder, or held after not or after the claim went stale (the
+// Room controller skipped the namespace's Rooms meanwhile, so the claimer
+// requeues them).
 func (c *NamespaceClaims) set(ns string, held bool, holder string) (changed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := c.now()
 	old, had := c.states[ns]
-	changed = !had || old.held != held || old.holder != holder
+	stale := old.held && now.Sub(old.renewed) >= c.duration
+	changed = !had || old.held != held || old.holder != holder || held && stale
 	s := claimState{held: held, holder: holder}
 	if held {
-		s.renewed = c.now()
+		s.renewed = now
 	}
 	c.states[ns] = s
 	v := 0.0

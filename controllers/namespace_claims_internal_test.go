@@ -37,8 +37,12 @@ func TestNamespaceClaimsStaleAndDecided(t *testing.T) {
 	if _, decided := c.HeldAll([]string{"a", "b"}); decided {
 		t.Fatal("a stale claim counts as decided")
 	}
+	if changed := c.set("a", true, ""); !changed || !c.Held("a") {
+		t.Fatalf("renewal after a stale claim: changed %v (the skipped Rooms need a requeue), held %v", changed, c.Held("a"))
+	}
+	now = now.Add(5 * time.Second)
 	if changed := c.set("a", true, ""); changed || !c.Held("a") {
-		t.Fatalf("renewal: changed %v, held %v", changed, c.Held("a"))
+		t.Fatalf("timely renewal: changed %v, held %v", changed, c.Held("a"))
 	}
 
 	var nilClaims *NamespaceClaims

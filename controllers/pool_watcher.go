@@ -42,7 +42,7 @@ type PoolWatcher struct {
 	Health *PoolHealth
 	// Claims are the namespaces this operator serves (nil: all of
 	// Config.Namespaces); it prunes only when it holds one and every claim
-	// is decided, and counts the Rooms of the held ones only.
+	// is decided, and only the Rooms of the held ones keep rooms open.
 	Claims *NamespaceClaims
 }
 

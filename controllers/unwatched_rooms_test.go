@@ -1,14 +1,19 @@
 package controllers_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/roomring/roomring/controllers"
+	"github.com/roomring/roomring/internal/testkit"
 )
 
 // An operator with --report-unwatched-rooms, running with exactly the
@@ -62,6 +67,15 @@ func TestUnwatchedRoomEvent(t *testing.T) {
 	// released), the Room gets it.
 	m := startNode(t, "node-m")
 	stop := runOperator(t, env.Config, operatorConfig(claimed), m.Addr())
+	// The claim comes first: a Room applied before it is rightly reported.
+	testkit.EventuallyNil(t, wait, "the other operator claims its namespace", func() error {
+		var l coordinationv1.Lease
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: claimed, Name: controllers.NamespaceClaimLease}, &l)
+		if err == nil && holderOf(l) == "" {
+			err = errors.New("no holder")
+		}
+		return err
+	})
 	mustKubectlIn(t, claimed, roomYAML("side", "  displayName: Side\n"), "apply", "-f", "-")
 	waitStatus(t, claimed, "side", "ready", ready("node-m"))
 	if unwatched(t, claimed, "side") {
