@@ -25,7 +25,7 @@ import (
 // once the first's claim is released or lapses.
 
 // claimDuration keeps takeovers quick; it is --namespace-claim-duration.
-const claimDuration = 2 * time.Second
+const claimDuration = 3 * time.Second
 
 // claimingOperator is the tests' configuration of an operator named holder
 // for namespace ns, with its probes on a free port and its own registry.
