@@ -43,6 +43,8 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		"Role/" + fullname + "-teardown", "RoleBinding/" + fullname + "-teardown",
 		// Rooms in the built-in view/edit/admin roles (rbac-aggregate.yaml)
 		"ClusterRole/" + fullname + "-room-viewer", "ClusterRole/" + fullname + "-room-editor",
+		// the report of Rooms no operator serves (operator.reportUnwatchedRooms)
+		"ClusterRole/" + unwatchedRole, "ClusterRoleBinding/" + unwatchedRole,
 		// the helm test hook (tests/healthz-test.yaml)
 		"Pod/" + fullname + "-test-healthz",
 	}
