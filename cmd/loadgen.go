@@ -11,12 +11,14 @@ import (
 
 	"github.com/roomring/roomring/loadgen"
 	"github.com/roomring/roomring/loadgen/echo"
+	"github.com/roomring/roomring/loadgen/floor"
 	"github.com/roomring/roomring/node/cluster/ring"
 )
 
 const loadgenUsage = `usage:
   roomring loadgen [flags]              run a load against --target (see -h)
   roomring loadgen echo-server [flags]  run the echo fixture that ingest is compared with
+  roomring loadgen floor-server [flags] run the fan-out floor: a room's broadcast written to each socket, no server logic
   roomring loadgen rooms ROOMS...       print Room manifests for a node's --rooms (ids; {a..b} expands)
   roomring loadgen owner --members A,B,C ROOM
                                         print the member that owns ROOM (default ring settings)
@@ -27,6 +29,8 @@ func runLoadgen(args []string) error {
 		switch args[0] {
 		case "echo-server":
 			return runEcho(args[1:])
+		case "floor-server":
+			return runFloor(args[1:])
 		case "rooms":
 			var ids loadgen.List
 			for _, a := range args[1:] {
@@ -94,6 +98,33 @@ func runEcho(args []string) error {
 	case <-ctx.Done():
 	}
 	return s.Close()
+}
+
+func runFloor(args []string) error {
+	fs := flag.NewFlagSet("floor-server", flag.ContinueOnError)
+	var cfg floor.Config
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := floor.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(os.Stderr, "floor server listening on %s (pid %d)\n", s.Addr(), os.Getpid())
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve() }()
+	select {
+	case err := <-errc:
+		_ = s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	err = s.Close()
+	fmt.Fprintln(os.Stderr, s.Stats())
+	return err
 }
 
 // runOwner prints a room's owner among members, as the nodes' ring places it.
