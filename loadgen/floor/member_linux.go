@@ -20,7 +20,7 @@ type member struct {
 	dead    bool   // dropped for its backlog; the loop closes it
 
 	// The loop's alone.
-	in    []byte            // an inbound frame's start, until the rest is read
+	in    []byte             // an inbound frame's start, until the rest is read
 	rooms map[*room]struct{} // rooms entered
 }
 
