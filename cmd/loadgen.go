@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"github.com/roomring/roomring/loadgen"
 	"github.com/roomring/roomring/loadgen/echo"
 	"github.com/roomring/roomring/loadgen/floor"
+	"github.com/roomring/roomring/loadgen/ringsim"
 	"github.com/roomring/roomring/node/cluster/ring"
 )
 
@@ -19,6 +21,7 @@ const loadgenUsage = `usage:
   roomring loadgen [flags]              run a load against --target (see -h)
   roomring loadgen echo-server [flags]  run the echo fixture that ingest is compared with
   roomring loadgen floor-server [flags] run the fan-out floor: a room's broadcast written to each socket, no server logic
+  roomring loadgen ringsim [flags]      simulate a pool's gossip and ring in one process (join, leave, crash)
   roomring loadgen rooms ROOMS...       print Room manifests for a node's --rooms (ids; {a..b} expands)
   roomring loadgen owner --members A,B,C ROOM
                                         print the member that owns ROOM (default ring settings)
@@ -31,6 +34,8 @@ func runLoadgen(args []string) error {
 			return runEcho(args[1:])
 		case "floor-server":
 			return runFloor(args[1:])
+		case "ringsim":
+			return runRingsim(args[1:])
 		case "rooms":
 			var ids loadgen.List
 			for _, a := range args[1:] {
@@ -124,6 +129,28 @@ func runFloor(args []string) error {
 	}
 	err = s.Close()
 	fmt.Fprintln(os.Stderr, s.Stats())
+	return err
+}
+
+func runRingsim(args []string) error {
+	fs := flag.NewFlagSet("ringsim", flag.ContinueOnError)
+	var cfg ringsim.Config
+	cfg.RegisterFlags(fs)
+	logLevel := fs.String("log-level", "error", "gossip log level (debug, info, warn, error)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	res, err := ringsim.Run(ctx, cfg, log, func(s string) { fmt.Fprintln(os.Stderr, "ringsim:", s) })
+	if res != nil {
+		res.Print(os.Stdout)
+	}
 	return err
 }
 
