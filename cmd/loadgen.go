@@ -136,17 +136,20 @@ func runRingsim(args []string) error {
 	fs := flag.NewFlagSet("ringsim", flag.ContinueOnError)
 	var cfg ringsim.Config
 	cfg.RegisterFlags(fs)
-	logLevel := fs.String("log-level", "error", "gossip log level (debug, info, warn, error)")
+	logLevel := fs.String("log-level", "off", "gossip log level on stderr (debug, info, warn, error; off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	log := slog.New(slog.DiscardHandler)
+	if *logLevel != "off" {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*logLevel)); err != nil {
+			return fmt.Errorf("--log-level: %w", err)
+		}
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	res, err := ringsim.Run(ctx, cfg, log, func(s string) { fmt.Fprintln(os.Stderr, "ringsim:", s) })
 	if res != nil {
 		res.Print(os.Stdout)

@@ -191,7 +191,13 @@ func (s *sim) agree(ctx context.Context, since time.Time) (time.Duration, error)
 			return time.Since(since), nil
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("members did not agree within %v", s.cfg.Timeout)
+			lo, hi := len(want), 0
+			for _, m := range s.live {
+				n := len(m.m.Members())
+				lo, hi = min(lo, n), max(hi, n)
+			}
+			return 0, fmt.Errorf("members did not agree within %v: views of %d to %d members, %d live",
+				s.cfg.Timeout, lo, hi, len(want))
 		}
 		select {
 		case <-ctx.Done():
