@@ -7,7 +7,9 @@
 # and delivery latency p50/p99.
 #
 # Environment: RATES (default "5 50"), DURATION (measured seconds per run,
-# default 20), CONNS (default 10000), BENCH_DIR as bench.sh. Bounded: each
+# default 20), CONNS (default 10000), BENCH_DIR and PORT as bench.sh;
+# PROFILE=1 also takes a 10 s CPU profile of the node in each of its runs
+# ($BENCH_DIR/floor-node-RATE.pprof; `go tool pprof -top` it). Bounded: each
 # run is ~CONNS/2000 s of ramp-up, 5 s of warm-up, DURATION and ≤ 5 s of
 # drain; the default takes about 2.5 minutes.
 set -euo pipefail
@@ -21,6 +23,12 @@ mkdir -p "$dir"
 for rate in $rates; do
 	for server in floor fanout; do
 		echo "floor.sh: $server at $rate broadcasts/s" >&2
+		if [ -n "${PROFILE:-}" ] && [ "$server" = fanout ]; then
+			# After the ramp-up and the warm-up: the measured period.
+			(sleep $((conns / 2000 + 8)) && curl -fsS -o "$dir/floor-node-$rate.pprof" \
+				"http://127.0.0.1:$((${PORT:-18080} + 1))/debug/pprof/profile?seconds=10" ||
+				echo "floor.sh: no profile" >&2) &
+		fi
 		RATE=$rate BENCH_DIR=$dir loadgen/bench.sh "$server" --conns "$conns" --duration "${duration}s" \
 			--json "$dir/floor-$server-$rate.json" "$@" >"$dir/floor-$server-$rate.txt"
 	done
