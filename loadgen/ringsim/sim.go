@@ -128,8 +128,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 		if err != nil {
 			return res, err
 		}
-		progress(fmt.Sprintf("catalog record %d: gossip reached %.0f %% of the members in %v; all held it after %v",
-			i, 100*sp.Gossiped, sp.GossipDone.Round(time.Millisecond), sp.All.Round(time.Millisecond)))
+		all := "not every member within " + s.cfg.CatalogTimeout.String()
+		if sp.All > 0 {
+			all = "every member after " + sp.All.Round(time.Millisecond).String()
+		}
+		progress(fmt.Sprintf("catalog record %d: gossip reached %.0f %% of the members in %v; %s",
+			i, 100*sp.Gossiped, sp.GossipDone.Round(time.Millisecond), all))
 		res.Records = append(res.Records, sp)
 	}
 	return res, nil
