@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/roomring/roomring/node/cluster/key"
@@ -306,9 +307,14 @@ func (s *sim) spread(ctx context.Context, i int) (Spread, error) {
 	}
 }
 
+// shutdown stops every member at once: a member's Shutdown waits for its
+// rejoin loop, which may be in a join attempt (of a departed member's
+// address) that only its TCP timeout ends.
 func (s *sim) shutdown() {
+	var wg sync.WaitGroup
 	for _, m := range s.live {
-		_ = m.m.Shutdown()
+		wg.Go(func() { _ = m.m.Shutdown() })
 	}
+	wg.Wait()
 	s.live = nil
 }
