@@ -32,8 +32,10 @@ type Config struct {
 	CatalogTimeout time.Duration
 	// StartRate bounds how many members start per second.
 	StartRate float64
-	// Timeout bounds each wait for agreement.
-	Timeout time.Duration
+	// StartTimeout bounds the wait for the started pool to agree; Timeout
+	// each later wait for agreement.
+	StartTimeout time.Duration
+	Timeout      time.Duration
 
 	Gossip membership.Config
 	Ring   ring.Config
@@ -48,7 +50,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Messages, "records", 3, "catalog records made on one member whose spread (gossip, push/pull) is timed")
 	fs.DurationVar(&c.CatalogTimeout, "catalog-timeout", 20*time.Second, "longest wait for a record to reach every member (push/pull repairs what gossip misses)")
 	fs.Float64Var(&c.StartRate, "start-rate", 20, "members started per second")
-	fs.DurationVar(&c.Timeout, "timeout", 60*time.Second, "longest wait for the members to agree, per step")
+	fs.DurationVar(&c.StartTimeout, "start-timeout", 3*time.Minute, "longest wait for the started pool to agree")
+	fs.DurationVar(&c.Timeout, "timeout", 60*time.Second, "longest wait for the members to agree after a join, a leave or a crash")
 	c.Gossip.RegisterFlags(fs)
 	c.Ring = ring.DefaultConfig()
 	c.Ring.RegisterFlags(fs)
@@ -66,8 +69,8 @@ func (c *Config) Validate() error {
 	if c.Rooms < 1 || c.Rooms > 10_000_000 {
 		errs = append(errs, errors.New("--rooms must be within 1..10,000,000"))
 	}
-	if c.Messages < 0 || c.StartRate <= 0 || c.Timeout <= 0 || c.CatalogTimeout <= 0 {
-		errs = append(errs, errors.New("--records must not be negative, --start-rate, --timeout and --catalog-timeout must be positive"))
+	if c.Messages < 0 || c.StartRate <= 0 || c.Timeout <= 0 || c.StartTimeout <= 0 || c.CatalogTimeout <= 0 {
+		errs = append(errs, errors.New("--records must not be negative; --start-rate and the timeouts must be positive"))
 	}
 	if err := c.Ring.Validate(); err != nil {
 		errs = append(errs, err)

@@ -59,6 +59,7 @@ func TestValidateRefusesWhatCannotRun(t *testing.T) {
 		func(c *Config) { c.Members = 150 }, // 271 partitions place at most 135
 		func(c *Config) { c.Rooms = 0 },
 		func(c *Config) { c.Timeout = 0 },
+		func(c *Config) { c.StartTimeout = 0 },
 	} {
 		c := cfg
 		bad(&c)

@@ -79,7 +79,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 		case <-time.After(pause):
 		}
 	}
-	agree, err := s.agree(ctx, start)
+	agree, err := s.agree(ctx, start, cfg.StartTimeout)
 	if err != nil {
 		return res, fmt.Errorf("start: %w", err)
 	}
@@ -109,7 +109,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 		if err := ch.change(); err != nil {
 			return res, fmt.Errorf("%s: %w", ch.what, err)
 		}
-		agree, err := s.agree(ctx, t)
+		agree, err := s.agree(ctx, t, cfg.Timeout)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", ch.what, err)
 		}
@@ -180,10 +180,10 @@ func (s *sim) names() []string {
 }
 
 // agree waits until every live member sees exactly the live members, and
-// returns the time since since.
-func (s *sim) agree(ctx context.Context, since time.Time) (time.Duration, error) {
+// returns the time since since; it gives up after timeout.
+func (s *sim) agree(ctx context.Context, since time.Time, timeout time.Duration) (time.Duration, error) {
 	want := s.names()
-	deadline := time.Now().Add(s.cfg.Timeout)
+	deadline := time.Now().Add(timeout)
 	for {
 		all := true
 		for _, m := range s.live {
@@ -202,7 +202,7 @@ func (s *sim) agree(ctx context.Context, since time.Time) (time.Duration, error)
 				lo, hi = min(lo, n), max(hi, n)
 			}
 			return 0, fmt.Errorf("members did not agree within %v: views of %d to %d members, %d live",
-				s.cfg.Timeout, lo, hi, len(want))
+				timeout, lo, hi, len(want))
 		}
 		select {
 		case <-ctx.Done():
