@@ -9,6 +9,7 @@
 # Environment: RATES (default "5 50"), DURATION (measured seconds per run,
 # default 20), CONNS (default 10000), BENCH_DIR and PORT as bench.sh;
 # PROFILE=1 also takes a 10 s CPU profile of the node in each of its runs
+# (DURATION ≥ 20)
 # ($BENCH_DIR/floor-node-RATE.pprof; `go tool pprof -top` it). Bounded: each
 # run is ~CONNS/2000 s of ramp-up, 5 s of warm-up, DURATION and ≤ 5 s of
 # drain; the default takes about 2.5 minutes.
@@ -24,8 +25,9 @@ for rate in $rates; do
 	for server in floor fanout; do
 		echo "floor.sh: $server at $rate broadcasts/s" >&2
 		if [ -n "${PROFILE:-}" ] && [ "$server" = fanout ]; then
-			# After the ramp-up and the warm-up: the measured period.
-			(sleep $((conns / 2000 + 8)) && curl -fsS -o "$dir/floor-node-$rate.pprof" \
+			# Well after the ramp-up (nominally conns/2000 s, slower on a
+			# busy machine) and the warm-up: inside the measured period.
+			(sleep $((conns / 1000 + 10)) && curl -fsS -o "$dir/floor-node-$rate.pprof" \
 				"http://127.0.0.1:$((${PORT:-18080} + 1))/debug/pprof/profile?seconds=10" ||
 				echo "floor.sh: no profile" >&2) &
 		fi
