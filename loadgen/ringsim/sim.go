@@ -67,26 +67,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 	}
 	res := &Result{Members: cfg.Members, Rooms: cfg.Rooms}
 
-	start := time.Now()
-	for range cfg.Members {
-		if err := s.add(); err != nil {
-			return res, err
-		}
-		pause := time.Duration(float64(time.Second) / cfg.StartRate)
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(pause):
-		}
+	if err := s.start(ctx, res, progress); err != nil {
+		return res, err
 	}
-	agree, err := s.agree(ctx, start, cfg.StartTimeout)
-	if err != nil {
-		return res, fmt.Errorf("start: %w", err)
-	}
-	progress(fmt.Sprintf("%d members agree %v after the first started", cfg.Members, agree.Round(time.Millisecond)))
-	res.Steps = append(res.Steps, Step{What: fmt.Sprintf("start (%d members, %.0f/s)", cfg.Members, cfg.StartRate),
-		Agree: agree, MaxLoad: s.maxLoad()})
-
 	const builds = 20
 	t0 := time.Now()
 	for range builds {
@@ -96,34 +79,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 	}
 	res.RingBuild = time.Since(t0) / builds
 
-	for _, ch := range []struct {
-		what   string
-		change func() error
-	}{
-		{"join", s.add},
-		{"graceful leave", func() error { return s.remove(len(s.live)/2, true) }},
-		{"crash (sockets closed, no leave)", func() error { return s.remove(len(s.live)/3, false) }},
-	} {
-		before := s.names()
-		t := time.Now()
-		if err := ch.change(); err != nil {
-			return res, fmt.Errorf("%s: %w", ch.what, err)
-		}
-		agree, err := s.agree(ctx, t, cfg.Timeout)
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", ch.what, err)
-		}
-		moved, err := s.moved(before, s.names())
-		if err != nil {
-			return res, err
-		}
-		st := Step{What: ch.what, Agree: agree, Moved: moved,
-			Ideal: 1 / float64(max(len(before), len(s.live))), MaxLoad: s.maxLoad()}
-		progress(fmt.Sprintf("%s: members agree after %v; %.1f %% of the rooms moved", ch.what,
-			agree.Round(time.Millisecond), 100*moved))
-		res.Steps = append(res.Steps, st)
+	if err := s.changes(ctx, res, progress); err != nil {
+		return res, err
 	}
-
 	for i := range cfg.Messages {
 		sp, err := s.spread(ctx, i)
 		if err != nil {
@@ -138,6 +96,66 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, progress func(string
 		res.Records = append(res.Records, sp)
 	}
 	return res, nil
+}
+
+// start starts the pool and waits for it to agree.
+func (s *sim) start(ctx context.Context, res *Result, progress func(string)) error {
+	cfg := s.cfg
+	start := time.Now()
+	for range cfg.Members {
+		if err := s.add(); err != nil {
+			return err
+		}
+		pause := time.Duration(float64(time.Second) / cfg.StartRate)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+	agree, err := s.agree(ctx, start, cfg.StartTimeout)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	progress(fmt.Sprintf("%d members agree %v after the first started", cfg.Members, agree.Round(time.Millisecond)))
+	res.Steps = append(res.Steps, Step{What: fmt.Sprintf("start (%d members, %.0f/s)", cfg.Members, cfg.StartRate),
+		Agree: agree, MaxLoad: s.maxLoad()})
+
+	return nil
+}
+
+// changes makes a member join, one leave and one crash, each measured.
+func (s *sim) changes(ctx context.Context, res *Result, progress func(string)) error {
+	cfg := s.cfg
+	for _, ch := range []struct {
+		what   string
+		change func() error
+	}{
+		{"join", s.add},
+		{"graceful leave", func() error { return s.remove(len(s.live)/2, true) }},
+		{"crash (sockets closed, no leave)", func() error { return s.remove(len(s.live)/3, false) }},
+	} {
+		before := s.names()
+		t := time.Now()
+		if err := ch.change(); err != nil {
+			return fmt.Errorf("%s: %w", ch.what, err)
+		}
+		agree, err := s.agree(ctx, t, cfg.Timeout)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ch.what, err)
+		}
+		moved, err := s.moved(before, s.names())
+		if err != nil {
+			return err
+		}
+		st := Step{What: ch.what, Agree: agree, Moved: moved,
+			Ideal: 1 / float64(max(len(before), len(s.live))), MaxLoad: s.maxLoad()}
+		progress(fmt.Sprintf("%s: members agree after %v; %.1f %% of the rooms moved", ch.what,
+			agree.Round(time.Millisecond), 100*moved))
+		res.Steps = append(res.Steps, st)
+	}
+
+	return nil
 }
 
 // add starts a member that joins the first live one.
