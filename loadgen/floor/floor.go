@@ -28,7 +28,8 @@ import (
 type Config struct {
 	Listen string
 	// MaxConns bounds the websockets held (a process may open 20,000
-	// files here; each connection is one).
+	// files here; each connection is one). Upgrades racing each other may
+	// pass it by a few.
 	MaxConns int
 	// Writers is the number of goroutines a fan-out is split among (0:
 	// GOMAXPROCS), as the node splits a large room's.
@@ -86,9 +87,9 @@ type Stats struct {
 	Conns      int64 // connections held now
 	Broadcasts int64 // broadcasts accepted
 	FanOuts    int64 // fan-outs (each sends the broadcasts queued since the last)
-	Deliveries int64 // broadcast frames handed to sockets
-	Writes     int64 // write system calls of fan-outs
-	Backlogged int64 // writes the socket did not take whole
+	Deliveries int64 // broadcast frames handed to sockets (or to a backlog a socket owes)
+	Writes     int64 // fan-out sends to a member: one write system call, or an append to its backlog
+	Backlogged int64 // of those, the ones the socket did not take whole
 	Dropped    int64 // connections closed for their backlog
 }
 

@@ -36,9 +36,11 @@ type Server struct {
 	rooms   map[string]*room
 	nextSeq int32
 
-	fan    *fanout
-	done   chan struct{}
-	loopWG sync.WaitGroup
+	fan       *fanout
+	done      chan struct{}
+	loopWG    sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 
 	conns, broadcasts, fanOuts, deliveries, writes, backlogged, dropped atomic.Int64
 }
@@ -95,20 +97,22 @@ func (s *Server) Serve() error {
 }
 
 // Close stops accepting, stops the loop and the fan-out and closes every
-// connection.
+// connection. Calls after the first return the first's result.
 func (s *Server) Close() error {
-	err := s.ln.Close()
-	close(s.done)
-	s.fan.wakeUp()
-	s.loopWG.Wait()
-	s.mu.Lock()
-	for _, m := range s.members {
-		m.close()
-	}
-	s.members = map[int32]*member{}
-	s.mu.Unlock()
-	_ = syscall.Close(s.ep)
-	return err
+	s.closeOnce.Do(func() {
+		s.closeErr = s.ln.Close()
+		close(s.done)
+		s.fan.wakeUp()
+		s.loopWG.Wait()
+		s.mu.Lock()
+		for _, m := range s.members {
+			m.close()
+		}
+		s.members = map[int32]*member{}
+		s.mu.Unlock()
+		_ = syscall.Close(s.ep)
+	})
+	return s.closeErr
 }
 
 // accept upgrades c and hands a duplicate of its descriptor to the loop;
