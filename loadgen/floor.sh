@@ -24,15 +24,19 @@ mkdir -p "$dir"
 for rate in $rates; do
 	for server in floor fanout; do
 		echo "floor.sh: $server at $rate broadcasts/s" >&2
+		log=$dir/floor-$server-$rate.err
+		: >"$log"
 		if [ -n "${PROFILE:-}" ] && [ "$server" = fanout ]; then
-			# Well after the ramp-up (nominally conns/2000 s, slower on a
-			# busy machine) and the warm-up: inside the measured period.
-			(sleep $((conns / 1000 + 10)) && curl -fsS -o "$dir/floor-node-$rate.pprof" \
-				"http://127.0.0.1:$((${PORT:-18080} + 1))/debug/pprof/profile?seconds=10" ||
+			# Once the load generator reports the measured period (its
+			# progress lines), for 10 s of it; gives up after 5 minutes.
+			(for _ in $(seq 1 600); do grep -q ' measure ' "$log" && break; sleep 0.5; done &&
+				curl -fsS -o "$dir/floor-node-$rate.pprof" \
+					"http://127.0.0.1:$((${PORT:-18080} + 1))/debug/pprof/profile?seconds=10" ||
 				echo "floor.sh: no profile" >&2) &
 		fi
 		RATE=$rate BENCH_DIR=$dir loadgen/bench.sh "$server" --conns "$conns" --duration "${duration}s" \
-			--json "$dir/floor-$server-$rate.json" "$@" >"$dir/floor-$server-$rate.txt"
+			--json "$dir/floor-$server-$rate.json" "$@" >"$dir/floor-$server-$rate.txt" 2> >(tee "$log" >&2)
+		wait # the profile, if any
 	done
 done
 
