@@ -10,6 +10,8 @@
 #   fanout    10,000 members of one room; RATE broadcasts/s (default 5)
 #   ingest    room.react flood, 100 connections × window 16 (rate limit lifted)
 #   echo      the same flood against the echo fixture
+#   floor     the fanout workload against the floor fixture (loadgen/floor):
+#             the same sockets, one write(2) per member, no server logic
 #   cluster   three nodes (127.0.0.1-3), MEMBERS (45,000) in one room spread
 #             over them, REACTIONS/s (20,000) spread too; measures the
 #             aggregated room.reaction's spread and gaps
@@ -117,6 +119,13 @@ echo)
 	for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 	lg --mode echo --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 100 --window 16 \
 		--warmup 5s --duration 20s "$@"
+	;;
+floor)
+	"$bin" loadgen floor-server --listen 127.0.0.1:$port &
+	pids+=($!)
+	for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+	lg --target 127.0.0.1:$port --server-pid "${pids[0]}" --conns 10000 --procs 1 --src 127.0.0.2-127.0.0.5 \
+		--big-room lg-big --big-share 1 --broadcast-rate "${RATE:-5}" --connect-rate 2000 --warmup 5s --duration 30s "$@"
 	;;
 cluster)
 	start_cluster 3

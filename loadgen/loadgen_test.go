@@ -17,6 +17,7 @@ import (
 
 	"github.com/roomring/roomring/loadgen"
 	"github.com/roomring/roomring/loadgen/echo"
+	"github.com/roomring/roomring/loadgen/floor"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -338,5 +339,48 @@ func TestIngestAndEcho(t *testing.T) {
 				t.Errorf("rtt %+v, replies/s %v", res.RTT, res.RepliesPerSec)
 			}
 		})
+	}
+}
+
+// TestFanoutAgainstTheFloor runs the fan-out workload against the floor
+// fixture (loadgen/floor): every acknowledged broadcast reaches every
+// member exactly once, as from a node, and the fixture's own counters
+// agree with what the load generator received.
+func TestFanoutAgainstTheFloor(t *testing.T) {
+	fs, err := floor.New(floor.Config{Listen: "127.0.0.1:0", MaxConns: 100, MaxBacklog: 1 << 20,
+		MaxFrame: 64 << 10, MaxQueued: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = fs.Serve() }()
+	t.Cleanup(func() { _ = fs.Close() })
+
+	cfg := baseConfig(fs.Addr())
+	cfg.Conns = 30
+	cfg.BigRoom, cfg.BigShare = "lg-big", 1
+	cfg.BroadcastRate = 20
+	cfg.ReactionRate = 10
+	res := run(t, cfg, loadgen.Deps{})
+	tot := res.Total
+	if res.Held != 32 || tot.DialErrors+tot.SetupErrors+tot.Drops != 0 {
+		t.Errorf("held %d; dial errors %d, setup errors %d, drops %d", res.Held, tot.DialErrors, tot.SetupErrors, tot.Drops)
+	}
+	if tot.BroadcastOK == 0 || tot.BroadcastOK != tot.BroadcastSent {
+		t.Fatalf("broadcasts: %d sent, %d acknowledged", tot.BroadcastSent, tot.BroadcastOK)
+	}
+	// 30 participants and two moderators, all in lg-big.
+	if want := 32 * tot.BroadcastOK; tot.Deliveries != want {
+		t.Errorf("deliveries %d, want 32 × %d broadcasts = %d", tot.Deliveries, tot.BroadcastOK, want)
+	}
+	if tot.Replies != tot.Requests || tot.ErrReplies+tot.Unmatched != 0 {
+		t.Errorf("requests %d, replies %d, error replies %d (%v), unmatched %d", tot.Requests, tot.Replies,
+			tot.ErrReplies, tot.Errors, tot.Unmatched)
+	}
+	st := fs.Stats()
+	if st.Broadcasts != tot.BroadcastOK || st.Deliveries != tot.Deliveries || st.Writes > st.Deliveries || st.Dropped != 0 {
+		t.Errorf("fixture %v; load generator: %d broadcasts, %d deliveries", st, tot.BroadcastOK, tot.Deliveries)
+	}
+	if res.Delivery.Count == 0 {
+		t.Errorf("no delivery latency measured: %+v", res.Delivery)
 	}
 }

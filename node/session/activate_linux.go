@@ -258,7 +258,7 @@ func (r *reader) finishTeardown() {
 		// never armed again.
 		r.unregister()
 		r.idle.Stop()
-		r.auth.Stop()
+		r.authDone()
 		r.c.life.end(r.h, r.c)
 		r.onDone()
 	})

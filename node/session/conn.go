@@ -110,8 +110,12 @@ func (c *Conn) Close(code int, reason string) { c.life.close(code, reason) }
 // Closing is closed once Close was called.
 func (c *Conn) Closing() <-chan struct{} { return c.life.closing }
 
-// MarkAuthenticated lifts the authentication deadline.
-func (c *Conn) MarkAuthenticated() { c.life.authed.Store(true) }
+// MarkAuthenticated lifts the authentication deadline. The handler calls
+// it while it handles a frame (the reading side), as Transport says.
+func (c *Conn) MarkAuthenticated() {
+	c.life.authed.Store(true)
+	c.r.authDone()
+}
 
 // Serve runs the connection until it closes: it reads in the calling
 // goroutine; writes happen in a writer goroutine started on demand. It

@@ -194,3 +194,48 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// authHandler marks the connection authenticated on its first frame and
+// reports, from the reading side, whether the deadline's timer was let go.
+type authHandler struct {
+	echoHandler
+	released chan bool
+}
+
+func (h *authHandler) HandleFrame(c Transport, frame []byte) {
+	c.MarkAuthenticated()
+	h.released <- c.(*Conn).r.auth == nil
+	h.echoHandler.HandleFrame(c, frame)
+}
+
+// TestPolledAuthenticatedReleasesDeadline: once authenticated, a polled
+// connection holds no authentication timer (idle memory).
+func TestPolledAuthenticatedReleasesDeadline(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("epoll is Linux only")
+	}
+	cfg := DefaultConfig()
+	h := &authHandler{echoHandler: echoHandler{closed: make(chan struct{})}, released: make(chan bool, 1)}
+	p, err := NewPoller(1)
+	if err != nil {
+		t.Skip("no epoll:", err)
+	}
+	t.Cleanup(p.Close)
+	addr := serveWS(t, func(ws *websocket.Conn) { New(ws, &cfg, nil).Start(h, p, func() {}) })
+	_, ws := dialRaw(t, addr)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case released := <-h.released:
+		if !released {
+			t.Error("the authentication timer is still held after MarkAuthenticated")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the frame never reached the handler")
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "hello" {
+		t.Fatalf("echo %q, %v", got, err)
+	}
+}

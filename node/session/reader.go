@@ -56,6 +56,17 @@ type reader struct {
 	fragmented bool
 }
 
+// authDone stops the authentication deadline's timer of a polled
+// connection and lets it go: an idle connection holds no timer it will
+// not need. It runs on the reading side (an activation), which
+// finishTeardown never runs alongside (rmu orders them).
+func (r *reader) authDone() {
+	if r.auth != nil {
+		r.auth.Stop()
+		r.auth = nil
+	}
+}
+
 func (r *reader) init(c *Conn) {
 	r.c = c
 	r.tokens, r.last = float64(c.cfg.RateBurst), time.Now()

@@ -27,7 +27,8 @@ type Transport interface {
 	Close(code int, reason string)
 	// Closing is closed once Close was called.
 	Closing() <-chan struct{}
-	// MarkAuthenticated lifts the authentication deadline.
+	// MarkAuthenticated lifts the authentication deadline. It is called
+	// from HandleFrame (the connection's reading side).
 	MarkAuthenticated()
 }
 
