@@ -57,6 +57,15 @@ type Config struct {
 	// states) waiting to be applied; beyond it updates are dropped and the
 	// next full-state exchange repairs the catalog.
 	CatalogQueueLen int
+	// FastFailover moves the rooms of a member whose process is gone as
+	// soon as this node sees it — a connection to its peer address refused
+	// and one to its gossip address refused too (goneDetector) — instead
+	// of waiting for gossip to declare it dead. Off: gossip's timing only.
+	FastFailover bool
+	// FastFailoverProbeTimeout bounds the dial of a member's gossip address
+	// after its peer address refused a connection; a dial that gets no
+	// answer within it proves nothing, and gossip decides.
+	FastFailoverProbeTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults.
@@ -71,6 +80,9 @@ func DefaultConfig() Config {
 		ResyncRetry:     500 * time.Millisecond,
 		RebuildWindow:   2 * time.Second,
 		CatalogQueueLen: 256,
+
+		FastFailover:             true,
+		FastFailoverProbeTimeout: 250 * time.Millisecond,
 	}
 }
 
@@ -87,6 +99,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
 	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "pause before retrying failed member announcements")
 	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, the longest owners wait for every member's announcements before answering enters and sending viewer snapshots")
+	fs.BoolVar(&c.FastFailover, "fast-failover", d.FastFailover, "move the rooms of a member whose peer and gossip ports both refuse connections (its process is gone) at once, before gossip declares it dead")
+	fs.DurationVar(&c.FastFailoverProbeTimeout, "fast-failover-probe-timeout", d.FastFailoverProbeTimeout, "how long the dial of a member's gossip port may take after its peer port refused a connection; no answer proves nothing")
 	fs.IntVar(&c.CatalogQueueLen, "catalog-queue", d.CatalogQueueLen, "catalog updates waiting to be applied; beyond it updates are dropped until the next full-state exchange")
 }
 
@@ -145,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RebuildWindow >= c.ForwardTimeout {
 		errs = append(errs, errors.New("rebuild-window must be shorter than forward-timeout (enters wait for rebuilds)"))
+	}
+	if c.FastFailoverProbeTimeout <= 0 || c.FastFailoverProbeTimeout > c.ForwardTimeout {
+		errs = append(errs, errors.New("fast-failover-probe-timeout must be positive and at most forward-timeout"))
 	}
 	if c.CatalogQueueLen < 1 {
 		errs = append(errs, errors.New("catalog-queue must be at least 1"))

@@ -48,6 +48,9 @@ type server struct {
 	// linkUp is the resyncer's: a reconnected peer's rooms are announced
 	// again.
 	linkUp func(peer string)
+	// linkRefused is the gone detector's: a connection to peer was
+	// refused.
+	linkRefused func(peer string)
 	// synced is the placement's: a member reports its announcements
 	// through under a ring (its hash).
 	synced func(member string, ring uint64)
@@ -277,3 +280,6 @@ func (s *server) HandleMessage(from string, payload []byte) {
 // its link was down, so this node's members of the rooms peer owns are
 // announced again.
 func (s *server) LinkUp(peer string) { s.linkUp(peer) }
+
+// LinkRefused implements peer.Handler: the gone detector probes peer.
+func (s *server) LinkRefused(peer string) { s.linkRefused(peer) }
