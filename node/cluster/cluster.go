@@ -160,6 +160,7 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	place.rebuilt = srv.snapshotGained
 	res := newResyncer()
 	res.self, res.interval, res.retry, res.timeout = d.Name, cfg.ResyncInterval, cfg.ResyncRetry, cfg.ForwardTimeout
+	res.retryMin = min(cfg.RetryInterval, cfg.ResyncRetry)
 	res.met, res.place, res.locks, res.edge, res.local = met, place, locks, d.Edge, srv
 	gone := newGoneDetector(cfg.FastFailover, cfg.FastFailoverProbeTimeout, log, met.goneProbes)
 	srv.linkUp = func(peer string) { gone.up(peer); res.linkUp(peer) }

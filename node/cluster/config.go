@@ -43,7 +43,9 @@ type Config struct {
 	// ResyncInterval is how often every edge re-announces all its members to
 	// their rooms' owners, repairing lost messages (0: only on changes).
 	ResyncInterval time.Duration
-	// ResyncRetry is the pause before retrying resyncs that failed.
+	// ResyncRetry is the longest pause before retrying resyncs that
+	// failed; the first retry follows after RetryInterval, and the pause
+	// doubles while retries keep failing.
 	ResyncRetry time.Duration
 	// RebuildWindow bounds how long after a ring change an owner collects
 	// the edges' announcements silently (the members heard of those users
@@ -97,7 +99,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ForwardTimeout, "forward-timeout", d.ForwardTimeout, "how long an operation forwarded to a room's owner may take before the client gets server.unavailable")
 	fs.DurationVar(&c.RetryInterval, "forward-retry-interval", d.RetryInterval, "pause before retrying an operation a node refused as not the room's owner")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
-	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "pause before retrying failed member announcements")
+	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "longest pause before retrying failed member announcements (the first retry follows after --forward-retry-interval, then the pause doubles)")
 	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, the longest owners wait for every member's announcements before answering enters and sending viewer snapshots")
 	fs.BoolVar(&c.FastFailover, "fast-failover", d.FastFailover, "move the rooms of a member whose peer and gossip ports both refuse connections (its process is gone) at once, before gossip declares it dead")
 	fs.DurationVar(&c.FastFailoverProbeTimeout, "fast-failover-probe-timeout", d.FastFailoverProbeTimeout, "how long the dial of a member's gossip port may take after its peer port refused a connection; no answer proves nothing")
