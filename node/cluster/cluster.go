@@ -11,6 +11,9 @@
 //   - placement (placement.go): the ring and this node's state in it, a
 //     read-only view (Placement) that lifecycle (lifecycle.go) updates.
 //   - resyncer (resync.go): re-announces this edge's members to owners.
+//   - goneDetector (gone.go): finds a crashed member gone from its refused
+//     ports, so that the lifecycle places its rooms elsewhere before
+//     gossip declares it dead.
 //   - catalogSync (replicate.go): replicates the room catalog over gossip.
 //   - pool (pool.go): the operator's view of the pool (admin.Pool).
 //
