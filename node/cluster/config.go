@@ -60,13 +60,15 @@ type Config struct {
 	// next full-state exchange repairs the catalog.
 	CatalogQueueLen int
 	// FastFailover moves the rooms of a member whose process is gone as
-	// soon as this node sees it — a connection to its peer address refused
-	// and one to its gossip address refused too (goneDetector) — instead
-	// of waiting for gossip to declare it dead. Off: gossip's timing only.
+	// soon as this node sees it — a connection to its peer address refused,
+	// and its gossip address refusing too, TCP and UDP (goneDetector) —
+	// instead of waiting for gossip to declare it dead. Off: gossip's
+	// timing only.
 	FastFailover bool
-	// FastFailoverProbeTimeout bounds the dial of a member's gossip address
-	// after its peer address refused a connection; a dial that gets no
-	// answer within it proves nothing, and gossip decides.
+	// FastFailoverProbeTimeout bounds each step of the probe of a member's
+	// gossip address after its peer address refused a connection (a TCP
+	// dial, then a UDP datagram); a step that gets no answer within it
+	// proves nothing, and gossip decides.
 	FastFailoverProbeTimeout time.Duration
 }
 
@@ -101,8 +103,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
 	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "longest pause before retrying failed member announcements (the first retry follows after --forward-retry-interval, then the pause doubles)")
 	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, the longest owners wait for every member's announcements before answering enters and sending viewer snapshots")
-	fs.BoolVar(&c.FastFailover, "fast-failover", d.FastFailover, "move the rooms of a member whose peer and gossip ports both refuse connections (its process is gone) at once, before gossip declares it dead")
-	fs.DurationVar(&c.FastFailoverProbeTimeout, "fast-failover-probe-timeout", d.FastFailoverProbeTimeout, "how long the dial of a member's gossip port may take after its peer port refused a connection; no answer proves nothing")
+	fs.BoolVar(&c.FastFailover, "fast-failover", d.FastFailover, "move the rooms of a member whose peer and gossip ports all refuse (its process is gone) at once, before gossip declares it dead")
+	fs.DurationVar(&c.FastFailoverProbeTimeout, "fast-failover-probe-timeout", d.FastFailoverProbeTimeout, "how long each step of the probe of a member's gossip port (TCP dial, UDP datagram) waits after its peer port refused a connection; no answer proves nothing")
 	fs.IntVar(&c.CatalogQueueLen, "catalog-queue", d.CatalogQueueLen, "catalog updates waiting to be applied; beyond it updates are dropped until the next full-state exchange")
 }
 

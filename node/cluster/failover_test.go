@@ -15,9 +15,9 @@ import (
 )
 
 // The fast failover (goneDetector): a member whose peer and gossip ports
-// both refuse connections is left out of the ring before gossip declares
-// it dead; a member whose links merely reset, or whose peer port refuses
-// while its gossip answers, is not.
+// all refuse (TCP, and UDP port-unreachable) is left out of the ring
+// before gossip declares it dead; a member whose links merely reset, or
+// whose peer port refuses while its gossip answers, is not.
 
 // slowGossip makes gossip take the better part of a minute to declare a
 // crashed member dead (a 5 s probe, then a 50 s suspicion), so that what

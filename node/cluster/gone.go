@@ -15,11 +15,14 @@ import (
 // links reset and its ports refuse connections — sooner than gossip's
 // probes agree that it is dead, so that its rooms move at once.
 //
-// It takes two refusals, of two listeners: this node's connection to the
-// member's peer address was refused (peer.Handler.LinkRefused), and a
-// connection to the member's gossip address, dialled at once, is refused
-// too. Both of the process's listeners are closed while its host answers:
-// the process is gone. A member cut off by the network, stopped or
+// It takes the refusals of all three of the process's sockets: this node's
+// connection to the member's peer address was refused
+// (peer.Handler.LinkRefused); a connection to its gossip address (TCP),
+// dialled at once, is refused too; and a datagram to its gossip address
+// (UDP) comes back port-unreachable. Every socket of the process is closed
+// while its host answers: the process is gone. (A firewall that rejects
+// TCP only — gossip's UDP probes still pass, so gossip keeps the member
+// — does not make it gone.) A member cut off by the network, stopped or
 // overloaded refuses nothing (its packets go unanswered), so it is left to
 // gossip's timing, and a member whose links merely reset (a restarted
 // connection) accepts the redial and is never probed. A member whose peer
@@ -88,12 +91,14 @@ func (g *goneDetector) probe(member string, epoch uint64) {
 		return
 	}
 	g.gone[member] = true
-	g.log.Warn("member gone: its peer and gossip ports refuse connections; placing its rooms on the others before gossip agrees", "member", member)
+	g.log.Warn("member gone: its peer and gossip ports refuse (TCP and UDP); placing its rooms on the others before gossip agrees", "member", member)
 	g.signal()
 }
 
-// dial reports "gone" when the connection is refused, "alive" when it is
-// accepted, "inconclusive" otherwise (no answer within the timeout).
+// dial reports "gone" when a connection to the gossip address is refused
+// and a datagram to it comes back port-unreachable, "alive" when the
+// connection is accepted, "inconclusive" otherwise (no answer within the
+// timeout).
 func (g *goneDetector) dial(addr string) string {
 	d := net.Dialer{Timeout: g.timeout}
 	c, err := d.Dial("tcp", addr)
@@ -101,11 +106,32 @@ func (g *goneDetector) dial(addr string) string {
 	case err == nil:
 		_ = c.Close()
 		return "alive"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "gone"
-	default:
+	case !errors.Is(err, syscall.ECONNREFUSED):
 		return "inconclusive"
 	}
+	if !g.unreachable(addr) {
+		return "inconclusive"
+	}
+	return "gone"
+}
+
+// unreachable sends one byte to the UDP port addr from a connected
+// socket, which the host's ICMP port-unreachable answer turns into a
+// refused read; a live gossip listener answers nothing (it drops the
+// byte as an undecryptable packet, and logs it).
+func (g *goneDetector) unreachable(addr string) bool {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = c.Close() }()
+	_ = c.SetDeadline(time.Now().Add(g.timeout))
+	if _, err := c.Write([]byte{0}); err != nil {
+		return errors.Is(err, syscall.ECONNREFUSED)
+	}
+	var b [1]byte
+	_, err = c.Read(b[:])
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // up records that this node's link to member is up again: whatever it

@@ -57,7 +57,7 @@ func newMetrics(owned func() float64) *metrics {
 		}),
 		goneProbes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_cluster_gone_probes_total",
-			Help: "Probes of the gossip port of a member whose peer port refused a connection (--fast-failover): gone (refused too: its rooms move at once), alive (accepted), inconclusive (no answer), unknown (no longer a member).",
+			Help: "Probes of the gossip port of a member whose peer port refused a connection (--fast-failover): gone (TCP refused and UDP unreachable too: its rooms move at once), alive (TCP accepted), inconclusive (no answer), unknown (no longer a member).",
 		}, []string{"result"}),
 		owned: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "roomring_cluster_owned_rooms", Help: "Rooms of the catalog this node owns.",
