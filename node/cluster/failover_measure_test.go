@@ -163,7 +163,25 @@ func measureFailover(t *testing.T, m failoverMode) (time.Duration, []time.Durati
 			worst = max(worst, d)
 		}
 	}
+	if m.key == "kill" {
+		for _, p := range []*nodeproc.Member{p0, p1} {
+			t.Logf("%s: node-2 found gone %v after the signal; probes alive %v, inconclusive %v", p.Name,
+				loggedAt(t, p, "member gone").Sub(t0).Round(time.Millisecond),
+				max(0, p.Metric(`roomring_cluster_gone_probes_total{result="alive"}`)),
+				max(0, p.Metric(`roomring_cluster_gone_probes_total{result="inconclusive"}`)))
+		}
+	}
 	return worst, each
+}
+
+// loggedAt is the time of p's first log record msg.
+func loggedAt(t *testing.T, p *nodeproc.Member, msg string) time.Time {
+	s, _ := p.Record(msg, 10*time.Second)["time"].(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("%s's record %q has no time: %v", p.Name, msg, err)
+	}
+	return at
 }
 
 // measuredRooms returns measureRooms rooms, creating rooms until at least

@@ -91,7 +91,8 @@ func (g *goneDetector) probe(member string, epoch uint64) {
 		return
 	}
 	g.gone[member] = true
-	g.log.Warn("member gone: its peer and gossip ports refuse (TCP and UDP); placing its rooms on the others before gossip agrees", "member", member)
+	g.log.Warn("member gone", "member", member,
+		"detail", "its peer and gossip ports refuse (TCP and UDP): its rooms are placed on the others before gossip agrees")
 	g.signal()
 }
 
