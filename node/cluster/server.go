@@ -45,8 +45,8 @@ type server struct {
 	local *owner.Local
 	// mesh is set once the peer links exist, before any room has state.
 	mesh *peer.Mesh
-	// linkUp is the resyncer's: a reconnected peer's rooms are announced
-	// again.
+	// linkUp is the gone detector's and the resyncer's: a peer whose link
+	// is up is not gone, and its rooms are announced again.
 	linkUp func(peer string)
 	// linkRefused is the gone detector's: a connection to peer was
 	// refused.
