@@ -11,6 +11,9 @@
 //   - placement (placement.go): the ring and this node's state in it, a
 //     read-only view (Placement) that lifecycle (lifecycle.go) updates.
 //   - resyncer (resync.go): re-announces this edge's members to owners.
+//   - goneDetector (gone.go): finds a crashed member gone from its refused
+//     ports, so that the lifecycle places its rooms elsewhere before
+//     gossip declares it dead.
 //   - catalogSync (replicate.go): replicates the room catalog over gossip.
 //   - pool (pool.go): the operator's view of the pool (admin.Pool).
 //
@@ -160,8 +163,11 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 	place.rebuilt = srv.snapshotGained
 	res := newResyncer()
 	res.self, res.interval, res.retry, res.timeout = d.Name, cfg.ResyncInterval, cfg.ResyncRetry, cfg.ForwardTimeout
+	res.retryMin = min(cfg.RetryInterval, cfg.ResyncRetry)
 	res.met, res.place, res.locks, res.edge, res.local = met, place, locks, d.Edge, srv
-	srv.linkUp, srv.synced, res.synced = res.linkUp, place.synced, place.synced
+	gone := newGoneDetector(cfg.FastFailover, cfg.FastFailoverProbeTimeout, log, met.goneProbes)
+	srv.linkUp = func(peer string) { gone.up(peer); res.linkUp(peer) }
+	srv.linkRefused, srv.synced, res.synced = gone.refused, place.synced, place.synced
 	fwd := &Forwarder{self: d.Name, timeout: cfg.ForwardTimeout, retry: cfg.RetryInterval, met: met, place: place,
 		locks: locks, local: srv, reads: srv.local, repair: res.schedule}
 	cat := &catalogSync{self: d.Name, timeout: cfg.ForwardTimeout, log: log, met: met, catalog: d.Catalog,
@@ -169,7 +175,7 @@ func newCluster(cfg Config, d Deps, alone *ring.Ring) *Cluster {
 		maxPush: cfg.Peer.MaxFrameBytes - peerFrameOverhead}
 	srv.catalogPut = cat.received
 	life := &lifecycle{self: d.Name, ringCfg: cfg.Ring, log: log, met: met, place: place, owner: srv,
-		edge: d.Edge, resync: res}
+		edge: d.Edge, resync: res, gone: gone}
 	p := &Pool{name: d.Name, addr: d.AdminAddr, incarnation: newIncarnation(), place: place, fwd: fwd}
 	return &Cluster{name: d.Name, place: place, fwd: fwd, srv: srv, resync: res, catalog: cat, life: life, pool: p,
 		stop: make(chan struct{})}
@@ -197,6 +203,10 @@ func (c *Cluster) connect(cfg Config, d Deps, keys key.Keys) error {
 		return err
 	}
 	c.ml, c.catalog.ml, c.life.ml, c.pool.ml = ml, ml, ml, ml
+	c.life.gone.gossipAddr = func(member string) (string, bool) {
+		mb, ok := ml.Member(member)
+		return mb.Addr, ok
+	}
 	c.place.gossip(ml)
 	return nil
 }
@@ -266,6 +276,7 @@ func (c *Cluster) Close() error {
 		close(c.stop)
 		c.place.close() // no rebuild ends (and snapshots) from here on
 		err = errors.Join(c.ml.Shutdown(), c.mesh.Close())
+		c.life.gone.close()
 		c.wg.Wait()
 		c.srv.local.Close()
 	})

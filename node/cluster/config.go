@@ -43,7 +43,9 @@ type Config struct {
 	// ResyncInterval is how often every edge re-announces all its members to
 	// their rooms' owners, repairing lost messages (0: only on changes).
 	ResyncInterval time.Duration
-	// ResyncRetry is the pause before retrying resyncs that failed.
+	// ResyncRetry is the longest pause before retrying resyncs that
+	// failed; the first retry follows after RetryInterval, and the pause
+	// doubles while retries keep failing.
 	ResyncRetry time.Duration
 	// RebuildWindow bounds how long after a ring change an owner collects
 	// the edges' announcements silently (the members heard of those users
@@ -57,6 +59,17 @@ type Config struct {
 	// states) waiting to be applied; beyond it updates are dropped and the
 	// next full-state exchange repairs the catalog.
 	CatalogQueueLen int
+	// FastFailover moves the rooms of a member whose process is gone as
+	// soon as this node sees it — a connection to its peer address refused,
+	// and its gossip address refusing too, TCP and UDP (goneDetector) —
+	// instead of waiting for gossip to declare it dead. Off: gossip's
+	// timing only.
+	FastFailover bool
+	// FastFailoverProbeTimeout bounds each step of the probe of a member's
+	// gossip address after its peer address refused a connection (a TCP
+	// dial, then a UDP datagram); a step that gets no answer within it
+	// proves nothing, and gossip decides.
+	FastFailoverProbeTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults.
@@ -71,6 +84,9 @@ func DefaultConfig() Config {
 		ResyncRetry:     500 * time.Millisecond,
 		RebuildWindow:   2 * time.Second,
 		CatalogQueueLen: 256,
+
+		FastFailover:             true,
+		FastFailoverProbeTimeout: 250 * time.Millisecond,
 	}
 }
 
@@ -85,8 +101,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ForwardTimeout, "forward-timeout", d.ForwardTimeout, "how long an operation forwarded to a room's owner may take before the client gets server.unavailable")
 	fs.DurationVar(&c.RetryInterval, "forward-retry-interval", d.RetryInterval, "pause before retrying an operation a node refused as not the room's owner")
 	fs.DurationVar(&c.ResyncInterval, "resync-interval", d.ResyncInterval, "how often edges re-announce all their members to the owners (0: only on ring changes and reconnects)")
-	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "pause before retrying failed member announcements")
+	fs.DurationVar(&c.ResyncRetry, "resync-retry", d.ResyncRetry, "longest pause before retrying failed member announcements (the first retry follows after --forward-retry-interval, then the pause doubles)")
 	fs.DurationVar(&c.RebuildWindow, "rebuild-window", d.RebuildWindow, "after a ring change, the longest owners wait for every member's announcements before answering enters and sending viewer snapshots")
+	fs.BoolVar(&c.FastFailover, "fast-failover", d.FastFailover, "move the rooms of a member whose peer and gossip ports all refuse (its process is gone) at once, before gossip declares it dead")
+	fs.DurationVar(&c.FastFailoverProbeTimeout, "fast-failover-probe-timeout", d.FastFailoverProbeTimeout, "how long each step of the probe of a member's gossip port (TCP dial, UDP datagram) waits after its peer port refused a connection; no answer proves nothing")
 	fs.IntVar(&c.CatalogQueueLen, "catalog-queue", d.CatalogQueueLen, "catalog updates waiting to be applied; beyond it updates are dropped until the next full-state exchange")
 }
 
@@ -145,6 +163,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RebuildWindow >= c.ForwardTimeout {
 		errs = append(errs, errors.New("rebuild-window must be shorter than forward-timeout (enters wait for rebuilds)"))
+	}
+	if c.FastFailoverProbeTimeout <= 0 || c.FastFailoverProbeTimeout > c.ForwardTimeout {
+		errs = append(errs, errors.New("fast-failover-probe-timeout must be positive and at most forward-timeout"))
 	}
 	if c.CatalogQueueLen < 1 {
 		errs = append(errs, errors.New("catalog-queue must be at least 1"))

@@ -57,6 +57,21 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	if err := bad.Validate(); err == nil {
 		t.Fatal("a rebuild window longer than the forward timeout accepted")
 	}
+	if c := parse(t); !c.FastFailover || c.FastFailoverProbeTimeout <= 0 {
+		t.Fatalf("fast failover defaults: %v, %v", c.FastFailover, c.FastFailoverProbeTimeout)
+	}
+	for _, probe := range []string{"0s", "5s"} {
+		bad := parse(t, "--gossip-addr=127.0.0.2:7946", "--cluster-key=k", "--fast-failover-probe-timeout="+probe)
+		bad.Complete(false)
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "fast-failover-probe-timeout") {
+			t.Fatalf("--fast-failover-probe-timeout=%s: %v", probe, err)
+		}
+	}
+	off := parse(t, "--gossip-addr=127.0.0.2:7946", "--cluster-key=k", "--fast-failover=false")
+	off.Complete(false)
+	if off.FastFailover || off.Validate() != nil {
+		t.Fatalf("--fast-failover=false: %v, %v", off.FastFailover, off.Validate())
+	}
 }
 
 func TestMemberNameIsUniquePerRun(t *testing.T) {

@@ -37,6 +37,9 @@ type lifecycle struct {
 	owner   *server
 	edge    *edge.Edge
 	resync  *resyncer
+	// gone names the members whose process is gone before gossip agrees:
+	// they are left out of the ring.
+	gone *goneDetector
 
 	mu sync.Mutex
 }
@@ -49,6 +52,8 @@ func (l *lifecycle) run(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-l.ml.Changes():
+			l.update()
+		case <-l.gone.changes:
 			l.update()
 		}
 	}
@@ -68,7 +73,8 @@ func (l *lifecycle) depart() (bool, error) {
 }
 
 // members returns the live members' names and peer addresses; a leaving
-// node places rooms on the others only.
+// node places rooms on the others only, and no node places rooms on a
+// member found gone (it keeps its link, which tells when it is back).
 func (l *lifecycle) members() (names []string, peers map[string]string) {
 	members := l.ml.Members()
 	peers = make(map[string]string, len(members))
@@ -85,7 +91,7 @@ func (l *lifecycle) members() (names []string, peers map[string]string) {
 			continue
 		}
 		peers[m.Name] = md.Peer
-		if m.Name != l.self || !leaving {
+		if m.Name == l.self && !leaving || m.Name != l.self && !l.gone.isGone(m.Name) {
 			names = append(names, m.Name)
 		}
 	}
@@ -102,6 +108,7 @@ func (l *lifecycle) members() (names []string, peers map[string]string) {
 func (l *lifecycle) update() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.gone.prune(func(member string) bool { _, ok := l.ml.Member(member); return ok })
 	names, peers := l.members()
 	l.mesh.SetPeers(peers)
 	next, err := ring.New(l.ringCfg, names)

@@ -16,6 +16,7 @@ type metrics struct {
 	resyncs     *prometheus.CounterVec
 	catalog     *prometheus.CounterVec
 	ringChanges prometheus.Counter
+	goneProbes  *prometheus.CounterVec
 	owned       prometheus.GaugeFunc
 
 	// The counters of reactions, resolved once: they count every
@@ -54,6 +55,10 @@ func newMetrics(owned func() float64) *metrics {
 		ringChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "roomring_cluster_ring_changes_total", Help: "Changes of the member set rooms are placed on.",
 		}),
+		goneProbes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "roomring_cluster_gone_probes_total",
+			Help: "Probes of the gossip port of a member whose peer port refused a connection (--fast-failover): gone (TCP refused and UDP unreachable too: its rooms move at once), alive (TCP accepted), inconclusive (no answer), unknown (no longer a member).",
+		}, []string{"result"}),
 		owned: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "roomring_cluster_owned_rooms", Help: "Rooms of the catalog this node owns.",
 		}, owned),
@@ -64,7 +69,7 @@ func newMetrics(owned func() float64) *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.forwarded, m.latency, m.delivered, m.received, m.resyncs, m.catalog, m.ringChanges, m.owned} {
+	for _, c := range []prometheus.Collector{m.forwarded, m.latency, m.delivered, m.received, m.resyncs, m.catalog, m.ringChanges, m.goneProbes, m.owned} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("register cluster metrics: %w", err)
 		}

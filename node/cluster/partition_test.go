@@ -124,7 +124,8 @@ func roomStatus(t *testing.T, p *nodeproc.Member, room string) (owner string, vi
 // alone: the majority {node-0, node-1} re-owns the isolated node's rooms,
 // the minority {node-2} owns every room; each side's clients see only their
 // side's viewers (the others are removed by the viewer snapshots) and
-// reactions; catalog writes stay on their side. After healing the sides find
+// reactions; catalog writes stay on their side. Nothing refuses a
+// connection, so the fast failover never moves a room. After healing the sides find
 // each other again (members that died are retried), every room has one
 // owner that all nodes agree on, viewer sets are the union of both sides
 // and every client is told of the viewers it missed, and both sides'
@@ -272,4 +273,11 @@ func TestPartition(t *testing.T) {
 	alice.Call("room.react", map[string]any{"room": room, "reaction": "👍"})
 	carol.Call("room.react", map[string]any{"room": room, "reaction": "👍"})
 	reactionCounts(t, bob, room, "👍", 2)
+	// A cut cable refuses nothing: the sides split by gossip's verdict
+	// only, never by the fast failover's.
+	for _, p := range ps {
+		if n := p.Metric(goneMetric); n > 0 {
+			t.Fatalf("%s found a member gone in a partition (%s = %v)", p.Name, goneMetric, n)
+		}
+	}
 }

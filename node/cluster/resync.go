@@ -25,7 +25,8 @@ import (
 type resyncer struct {
 	self     string
 	interval time.Duration // ResyncInterval
-	retry    time.Duration // ResyncRetry
+	retryMin time.Duration // RetryInterval: the first pause before a retry
+	retry    time.Duration // ResyncRetry: the longest
 	timeout  time.Duration // ForwardTimeout
 	met      *metrics
 	place    Placement
@@ -84,9 +85,12 @@ func (r *resyncer) linkUp(peer string) {
 	r.schedule(rooms...)
 }
 
-// run announces queued rooms' members, retrying failures every
-// ResyncRetry and re-announcing everything every ResyncInterval, until
-// stop closes.
+// run announces queued rooms' members, retrying failures after a pause
+// that starts at RetryInterval and doubles up to ResyncRetry while passes
+// keep failing, and re-announcing everything every ResyncInterval, until
+// stop closes. The short first pause matters after a ring change: an
+// owner whose view of the ring lags this node's refuses the announcement
+// (Rebuilding) until its own view changes, typically milliseconds later.
 func (r *resyncer) run(stop <-chan struct{}) {
 	var periodic <-chan time.Time
 	if r.interval > 0 {
@@ -95,6 +99,7 @@ func (r *resyncer) run(stop <-chan struct{}) {
 		periodic = t.C
 	}
 	var retry <-chan time.Time
+	wait := r.retryMin
 	for {
 		select {
 		case <-stop:
@@ -111,10 +116,12 @@ func (r *resyncer) run(stop <-chan struct{}) {
 		}
 		if r.resync() > 0 {
 			if retry == nil {
-				retry = time.After(r.retry)
+				retry = time.After(wait)
+				wait = min(2*wait, r.retry)
 			}
 			continue
 		}
+		wait = r.retryMin
 		r.report()
 	}
 }

@@ -46,9 +46,12 @@ type server struct {
 	local *owner.Local
 	// mesh is set once the peer links exist, before any room has state.
 	mesh *peer.Mesh
-	// linkUp is the resyncer's: a reconnected peer's rooms are announced
-	// again.
+	// linkUp is the gone detector's and the resyncer's: a peer whose link
+	// is up is not gone, and its rooms are announced again.
 	linkUp func(peer string)
+	// linkRefused is the gone detector's: a connection to peer was
+	// refused.
+	linkRefused func(peer string)
 	// synced is the placement's: a member reports its announcements
 	// through under a ring (its hash).
 	synced func(member string, ring uint64)
@@ -320,3 +323,6 @@ func (s *server) sendOccupancies(peer string) {
 		s.met.delivered.WithLabelValues("sent").Inc()
 	})
 }
+
+// LinkRefused implements peer.Handler: the gone detector probes peer.
+func (s *server) LinkRefused(peer string) { s.linkRefused(peer) }

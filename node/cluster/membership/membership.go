@@ -242,6 +242,14 @@ func (m *Membership) Members() []Member {
 	return out
 }
 
+// Member returns the live member named name, if there is one.
+func (m *Membership) Member(name string) (Member, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.members[name]
+	return mb, ok
+}
+
 func (m *Membership) numMembers() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -87,6 +88,9 @@ func (l *link) run() {
 			wasUp = false
 		} else {
 			l.m.log.Debug("peer link attempt failed", "peer", l.peer, "addr", l.addr, "err", err)
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			l.m.h.LinkRefused(l.peer)
 		}
 		l.fail(stateDown, err)
 		// Full jitter in [backoff/2, backoff) keeps peers from reconnecting

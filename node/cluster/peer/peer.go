@@ -161,4 +161,10 @@ type Handler interface {
 	// authenticated. Frames sent to the peer before may have been lost.
 	// It is called from the link's goroutine and must not block.
 	LinkUp(peer string)
+	// LinkRefused is called when a connection attempt to peer was refused:
+	// its host answered, but nothing listens at its peer address — after a
+	// crash, the process is gone (a cut network or a stopped process does
+	// not refuse, it stays silent). It is called from the link's goroutine,
+	// once per refused attempt, and must not block.
+	LinkRefused(peer string)
 }

@@ -25,13 +25,14 @@ type recorder struct {
 	mu      sync.Mutex
 	msgs    map[string][]string // by sender
 	ups     map[string]int
+	refused map[string]int
 	release chan struct{}
 	// holding counts "block" requests a worker is waiting in.
 	holding atomic.Int32
 }
 
 func newRecorder() *recorder {
-	return &recorder{msgs: map[string][]string{}, ups: map[string]int{}, release: make(chan struct{})}
+	return &recorder{msgs: map[string][]string{}, ups: map[string]int{}, refused: map[string]int{}, release: make(chan struct{})}
 }
 
 func (r *recorder) HandleRequest(from string, p []byte) []byte {
@@ -52,6 +53,18 @@ func (r *recorder) LinkUp(peer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ups[peer]++
+}
+
+func (r *recorder) LinkRefused(peer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refused[peer]++
+}
+
+func (r *recorder) refusals(peer string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused[peer]
 }
 
 func (r *recorder) messages(from string) []string {
@@ -364,6 +377,9 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 		_, err := a.Request(ctxTimeout(t, 5*time.Second), "b", 0, []byte("2"))
 		return errors.Is(err, ErrUnavailable) && time.Since(start) < time.Second
 	})
+	// Nothing listens at b's address: a's attempts are refused, and said so
+	// (the cluster's fast failure signal).
+	testkit.Eventually(t, 5*time.Second, "a's attempts to reach b refused", func() bool { return a.rec.refusals("b") > 0 })
 	// b comes back on the same address; a's link reconnects by itself.
 	b2 := startMesh(t, "b", testConfig(addr), testKey)
 	b2.SetPeers(map[string]string{"a": a.Addr()})
