@@ -5,8 +5,6 @@
 package catalog
 
 import (
-	"encoding/json"
-	"fmt"
 	"slices"
 	"unicode/utf8"
 
@@ -42,19 +40,6 @@ type Room struct {
 	AllowedReactions []string         `json:"allowed_reactions"`
 	ShowViewers      bool             `json:"show_viewers"`
 	AnonymousInvites bool             `json:"anonymous_invites"`
-}
-
-// Clone returns a deep copy of r, so callers never share maps with the catalog.
-func (r *Room) Clone() *Room {
-	b, err := json.Marshal(r)
-	if err != nil {
-		panic(fmt.Sprintf("catalog: marshal room: %v", err))
-	}
-	var c Room
-	if err := json.Unmarshal(b, &c); err != nil {
-		panic(fmt.Sprintf("catalog: unmarshal room: %v", err))
-	}
-	return &c
 }
 
 // Reacts reports whether reaction is allowed in the room.
