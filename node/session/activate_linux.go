@@ -30,16 +30,9 @@ func (r *reader) start(h Handler, p *Poller, done func()) {
 		return
 	}
 	r.h, r.onDone = h, done
-	r.idle = time.AfterFunc(2*r.c.cfg.PingInterval, func() {
-		r.c.life.close(CloseNormal, "")
-		r.teardown()
-	})
-	r.auth = r.c.life.authDeadline(r.c.cfg.AuthTimeout)
-	r.c.w.startPinger()
+	// The deadlines are set by add, before the loop's sweeper can see the
+	// connection (sweep_linux.go).
 	if err := p.add(r, r.c.raw); err != nil {
-		r.idle.Stop()
-		r.auth.Stop()
-		r.c.w.stopPinger()
 		r.h = nil
 		go func() {
 			r.serve(h)
@@ -135,7 +128,7 @@ func (r *reader) readAll(bp *[]byte) (end bool) {
 			return true
 		}
 		buf = buf[:len(buf)+n]
-		r.idle.Reset(2 * r.c.cfg.PingInterval) // anything the peer sends keeps it alive
+		r.touch() // anything the peer sends keeps it alive
 		off, need, end = r.handleFrames(buf, off)
 		if off == len(buf) {
 			buf, off = buf[:0], 0
@@ -257,8 +250,6 @@ func (r *reader) finishTeardown() {
 		// No activation runs or will: ended is set, so the socket is
 		// never armed again.
 		r.unregister()
-		r.idle.Stop()
-		r.authDone()
 		r.c.life.end(r.h, r.c)
 		r.onDone()
 	})

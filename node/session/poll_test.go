@@ -196,7 +196,7 @@ func mustURL(s string) *url.URL {
 }
 
 // authHandler marks the connection authenticated on its first frame and
-// reports, from the reading side, whether the deadline's timer was let go.
+// reports, from the reading side, whether the deadline was lifted.
 type authHandler struct {
 	echoHandler
 	released chan bool
@@ -204,12 +204,12 @@ type authHandler struct {
 
 func (h *authHandler) HandleFrame(c Transport, frame []byte) {
 	c.MarkAuthenticated()
-	h.released <- c.(*Conn).r.auth == nil
+	h.released <- c.(*Conn).r.dl.authAt.Load() == 0
 	h.echoHandler.HandleFrame(c, frame)
 }
 
 // TestPolledAuthenticatedReleasesDeadline: once authenticated, a polled
-// connection holds no authentication timer (idle memory).
+// connection has no authentication deadline left for the sweeper.
 func TestPolledAuthenticatedReleasesDeadline(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("epoll is Linux only")
@@ -229,7 +229,7 @@ func TestPolledAuthenticatedReleasesDeadline(t *testing.T) {
 	select {
 	case released := <-h.released:
 		if !released {
-			t.Error("the authentication timer is still held after MarkAuthenticated")
+			t.Error("the authentication deadline is still set after MarkAuthenticated")
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the frame never reached the handler")

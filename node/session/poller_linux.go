@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // A Poller reads many connections from a few epoll loops, so that an idle
@@ -23,6 +24,7 @@ import (
 type Poller struct {
 	loops []*pollLoop
 	ids   atomic.Uint64
+	stop  chan struct{} // closed by Close: the sweepers end
 	wg    sync.WaitGroup
 }
 
@@ -30,13 +32,18 @@ type pollLoop struct {
 	epfd int
 	f    *os.File // epfd, registered with Go's poller
 
+	base   time.Time     // the loop clock's zero (now)
+	tick   atomic.Int64  // the sweeper's period, nanoseconds (sweep_linux.go)
+	retick chan struct{} // the tick was lowered
+
 	mu    sync.RWMutex
 	conns map[uint64]*reader
 }
 
 // NewPoller starts n epoll loops.
 func NewPoller(n int) (*Poller, error) {
-	p := &Poller{}
+	p := &Poller{stop: make(chan struct{})}
+	base := time.Now()
 	for range max(1, n) {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err == nil {
@@ -48,12 +55,18 @@ func NewPoller(n int) (*Poller, error) {
 			p.Close()
 			return nil, fmt.Errorf("epoll: %w", err)
 		}
-		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll"), conns: map[uint64]*reader{}}
+		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll"), conns: map[uint64]*reader{},
+			base: base, retick: make(chan struct{}, 1)}
+		l.tick.Store(int64(maxSweepTick))
 		p.loops = append(p.loops, l)
-		p.wg.Add(1)
+		p.wg.Add(2)
 		go func() {
 			defer p.wg.Done()
 			l.run()
+		}()
+		go func() {
+			defer p.wg.Done()
+			l.sweep(p.stop)
 		}()
 	}
 	return p, nil
@@ -61,6 +74,7 @@ func NewPoller(n int) (*Poller, error) {
 
 // Close stops the loops; the connections must have ended.
 func (p *Poller) Close() {
+	close(p.stop)
 	for _, l := range p.loops {
 		_ = l.f.Close()
 	}
@@ -89,6 +103,7 @@ func (p *Poller) add(r *reader, raw net.Conn) error {
 	}
 	r.pollID, r.fd = p.ids.Add(1), fd
 	r.loop = p.loops[r.pollID%uint64(len(p.loops))]
+	r.startDeadlines(r.loop)
 	r.loop.mu.Lock()
 	r.loop.conns[r.pollID] = r
 	r.loop.mu.Unlock()

@@ -41,7 +41,7 @@ type reader struct {
 	polled       atomic.Bool
 	h            Handler
 	onDone       func()
-	idle, auth   *time.Timer
+	dl           deadlines // ping, idle and authentication; kept by the loop's sweeper
 	loop         *pollLoop
 	pollID       uint64
 	fd           int
@@ -56,16 +56,9 @@ type reader struct {
 	fragmented bool
 }
 
-// authDone stops the authentication deadline's timer of a polled
-// connection and lets it go: an idle connection holds no timer it will
-// not need. It runs on the reading side (an activation), which
-// finishTeardown never runs alongside (rmu orders them).
-func (r *reader) authDone() {
-	if r.auth != nil {
-		r.auth.Stop()
-		r.auth = nil
-	}
-}
+// authDone lifts the authentication deadline of a polled connection (the
+// sweeper no longer looks at it). It runs on the reading side.
+func (r *reader) authDone() { r.dl.authAt.Store(0) }
 
 func (r *reader) init(c *Conn) {
 	r.c = c

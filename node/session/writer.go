@@ -206,23 +206,28 @@ func (w *writer) startPinger() {
 	w.mu.Unlock()
 }
 
-// stopPinger stops the keep-alive pings of a writer that was never used.
-func (w *writer) stopPinger() {
-	w.mu.Lock()
-	w.pinger.Stop()
-	w.mu.Unlock()
+// ping asks the writer for a keep-alive ping and schedules the next one
+// (a connection with a reading goroutine; a polled one's sweeper calls
+// pingNow).
+func (w *writer) ping() {
+	if w.pingNow() {
+		w.mu.Lock()
+		w.pinger.Reset(w.c.cfg.PingInterval)
+		w.mu.Unlock()
+	}
 }
 
-// ping asks the writer for a keep-alive ping and schedules the next one.
-func (w *writer) ping() {
+// pingNow asks the writer for a keep-alive ping; false: the connection is
+// closing, and pings no more. It does not block.
+func (w *writer) pingNow() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.finished || w.c.life.isClosing() {
-		return
+		return false
 	}
 	w.pingDue = true
 	w.kickLocked()
-	w.pinger.Reset(w.c.cfg.PingInterval)
+	return true
 }
 
 // kick starts the writer unless it runs or has ended: the connection is

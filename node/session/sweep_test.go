@@ -1,0 +1,124 @@
+//go:build linux
+
+package session
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// authingHandler marks its connection authenticated on the frame "auth".
+type authingHandler struct{ echoHandler }
+
+func (h *authingHandler) HandleFrame(c Transport, frame []byte) {
+	if string(frame) == "auth" {
+		c.MarkAuthenticated()
+	}
+	h.echoHandler.HandleFrame(c, frame)
+}
+
+// TestPolledDeadlines: the sweeper keeps a polled connection's three
+// deadlines on one Poller — an unauthenticated connection is closed with
+// 1008 at the authentication deadline; an authenticated one is not, is
+// pinged again and again, and (answering the pings) outlives the idle
+// deadline many times over; a peer that answers nothing is dropped.
+func TestPolledDeadlines(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("epoll is Linux only")
+	}
+	cfg := DefaultConfig()
+	cfg.PingInterval = 50 * time.Millisecond
+	cfg.AuthTimeout = 300 * time.Millisecond
+	p, err := NewPoller(1)
+	if err != nil {
+		t.Skip("no epoll:", err)
+	}
+	t.Cleanup(p.Close)
+	handlers := make(chan *authingHandler, 3)
+	addr := serveWS(t, func(ws *websocket.Conn) {
+		h := &authingHandler{echoHandler{closed: make(chan struct{})}}
+		handlers <- h
+		New(ws, &cfg, nil).Start(h, p, func() {})
+	})
+
+	// The authenticated client answers pings (the library's default) and
+	// counts them.
+	_, authed := dialRaw(t, addr)
+	hAuthed := <-handlers
+	pings := make(chan struct{}, 1000)
+	authed.SetPingHandler(func(data string) error {
+		pings <- struct{}{}
+		return authed.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	if err := authed.WriteMessage(websocket.TextMessage, []byte("auth")); err != nil {
+		t.Fatal(err)
+	}
+	authedErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := authed.ReadMessage(); err != nil {
+				authedErr <- err
+				return
+			}
+		}
+	}()
+
+	// The lazy one never authenticates, though it answers pings.
+	_, lazy := dialRaw(t, addr)
+	<-handlers
+	_ = lazy.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := lazy.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, ClosePolicy) {
+			t.Fatalf("unauthenticated: %v, want close %d", err, ClosePolicy)
+		}
+		break
+	}
+
+	// The authenticated one, past its authentication deadline, gets pings
+	// well beyond two intervals (the idle deadline) and stays open.
+	for range 20 {
+		select {
+		case <-pings:
+		case err := <-authedErr:
+			t.Fatalf("authenticated connection ended: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no keep-alive ping")
+		}
+	}
+	select {
+	case <-hAuthed.closed:
+		t.Fatal("the authenticated connection was closed")
+	default:
+	}
+
+	// A peer that answers nothing, once authenticated, is dropped as idle.
+	_, mute := dialRaw(t, addr)
+	hMute := <-handlers
+	if err := mute.WriteMessage(websocket.TextMessage, []byte("auth")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-hMute.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a silent connection was not dropped")
+	}
+}
+
+func TestSweepTick(t *testing.T) {
+	for _, tc := range []struct{ ping, auth, want time.Duration }{
+		{25 * time.Second, 30 * time.Second, time.Second},
+		{5 * time.Second, 2 * time.Second, 200 * time.Millisecond},
+		{time.Millisecond, time.Second, 10 * time.Millisecond},
+	} {
+		if got := sweepTick(&Config{PingInterval: tc.ping, AuthTimeout: tc.auth}); got != tc.want {
+			t.Errorf("sweepTick(%v, %v) = %v, want %v", tc.ping, tc.auth, got, tc.want)
+		}
+	}
+}
