@@ -30,10 +30,15 @@ func (r *reader) start(h Handler, p *Poller, done func()) {
 		return
 	}
 	r.h, r.onDone = h, done
-	// The deadlines are set by add, before the loop's sweeper can see the
-	// connection (sweep_linux.go).
+	// The websocket library's connection, its buffers and fasthttp's
+	// hijacked wrapper go: a polled connection reads, writes and closes
+	// its socket itself (~770 bytes of an idle connection). It is let go
+	// before the loop can see the connection, and the deadlines are set
+	// (by add, sweep_linux.go).
+	ws := r.c.ws
+	r.c.ws = nil
 	if err := p.add(r, r.c.raw); err != nil {
-		r.h = nil
+		r.c.ws, r.h = ws, nil
 		go func() {
 			r.serve(h)
 			done()

@@ -50,8 +50,8 @@ type Hooks struct {
 // and reach one another through the Conn: one pointer each, which keeps
 // an idle connection small.
 type Conn struct {
-	ws    *websocket.Conn
-	raw   net.Conn // the TCP connection under ws: direct and vectored writes, dropping a slow consumer
+	ws    *websocket.Conn // the library's connection: Serve reads with it; nil once polled (Start)
+	raw   net.Conn        // the TCP connection under ws: every write (frames and control frames), deadlines, Close
 	cfg   *Config
 	hooks *Hooks
 

@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fasthttp/websocket"
 	"github.com/roomring/roomring/node/wsframe"
 )
 
@@ -30,7 +29,8 @@ type lifecycle struct {
 	code      atomic.Int32
 	msg       []byte // the close frame's payload; written before closing is closed
 
-	authed atomic.Bool
+	authed    atomic.Bool
+	closeSent atomic.Bool // a close frame was written (sendClose)
 }
 
 func (l *lifecycle) init(c *Conn) {
@@ -47,7 +47,7 @@ func (l *lifecycle) close(code int, reason string) {
 		l.shut.Store(true)
 		close(l.closing)
 		// Unblock the reader promptly; the peer's close reply may never come.
-		_ = l.c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_ = l.c.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
 		l.c.w.kick() // the writer sends the close frame
 		l.c.r.closed()
 	})
@@ -81,8 +81,7 @@ func (l *lifecycle) slowConsumer() {
 		}
 		l.close(ClosePolicy, "slow consumer")
 		go func() {
-			_ = l.c.ws.WriteControl(websocket.CloseMessage, wsframe.ClosePayload(ClosePolicy, "slow consumer"),
-				time.Now().Add(slowCloseGrace))
+			l.sendClose(wsframe.ClosePayload(ClosePolicy, "slow consumer"), time.Now().Add(slowCloseGrace))
 			_ = l.c.raw.Close()
 		}()
 	})
@@ -95,5 +94,13 @@ func (l *lifecycle) end(h Handler, c *Conn) {
 	l.close(CloseNormal, "")
 	l.c.w.wait()
 	h.Closed(c)
-	_ = l.c.ws.Close()
+	_ = l.c.raw.Close()
+}
+
+// sendClose writes the close frame with payload by deadline, unless one
+// was written (by the writer, or for a slow consumer): at most one.
+func (l *lifecycle) sendClose(payload []byte, deadline time.Time) {
+	if l.closeSent.CompareAndSwap(false, true) {
+		_ = writeFrame(l.c.raw, wsframe.OpClose, payload, deadline)
+	}
 }

@@ -4,24 +4,33 @@ package session
 
 import (
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fasthttp/websocket"
 )
 
-// authingHandler marks its connection authenticated on the frame "auth".
-type authingHandler struct{ echoHandler }
+// authingHandler marks its connection authenticated on the frame "auth";
+// it records whether the connection kept the websocket library's.
+type authingHandler struct {
+	echoHandler
+	keptLibrary atomic.Bool
+}
 
 func (h *authingHandler) HandleFrame(c Transport, frame []byte) {
 	if string(frame) == "auth" {
 		c.MarkAuthenticated()
 	}
+	if c.(*Conn).ws != nil {
+		h.keptLibrary.Store(true)
+	}
 	h.echoHandler.HandleFrame(c, frame)
 }
 
-// TestPolledDeadlines: the sweeper keeps a polled connection's three
-// deadlines on one Poller — an unauthenticated connection is closed with
+// TestPolledDeadlines: a polled connection lets the websocket library's
+// connection go and frames its pings, pongs and close frames itself; the
+// sweeper keeps its three deadlines on one Poller — an unauthenticated connection is closed with
 // 1008 at the authentication deadline; an authenticated one is not, is
 // pinged again and again, and (answering the pings) outlives the idle
 // deadline many times over; a peer that answers nothing is dropped.
@@ -39,7 +48,7 @@ func TestPolledDeadlines(t *testing.T) {
 	t.Cleanup(p.Close)
 	handlers := make(chan *authingHandler, 3)
 	addr := serveWS(t, func(ws *websocket.Conn) {
-		h := &authingHandler{echoHandler{closed: make(chan struct{})}}
+		h := &authingHandler{echoHandler: echoHandler{closed: make(chan struct{})}}
 		handlers <- h
 		New(ws, &cfg, nil).Start(h, p, func() {})
 	})
@@ -96,6 +105,9 @@ func TestPolledDeadlines(t *testing.T) {
 	case <-hAuthed.closed:
 		t.Fatal("the authenticated connection was closed")
 	default:
+	}
+	if hAuthed.keptLibrary.Load() {
+		t.Error("a polled connection kept the websocket library's connection")
 	}
 
 	// A peer that answers nothing, once authenticated, is dropped as idle.

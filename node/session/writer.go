@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -9,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fasthttp/websocket"
 	"github.com/roomring/roomring/node/wsframe"
 )
 
@@ -277,10 +277,10 @@ func (w *writer) writeLoop() {
 		ok := w.writeRest(rest, deadline) && w.writeFrames(batch, deadline)
 		clear(batch)
 		if ok && pong != nil {
-			ok = w.c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(w.c.cfg.WriteTimeout)) == nil
+			ok = w.writeControl(wsframe.OpPong, pong, time.Now().Add(w.c.cfg.WriteTimeout))
 		}
 		if ok && ping {
-			ok = w.c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.c.cfg.WriteTimeout)) == nil
+			ok = w.writeControl(wsframe.OpPing, nil, time.Now().Add(w.c.cfg.WriteTimeout))
 		}
 		if !ok {
 			w.end()
@@ -313,9 +313,28 @@ func (w *writer) finish(rest []byte, batch [][]byte, pong []byte) {
 		return
 	}
 	if pong != nil && !slow {
-		_ = w.c.ws.WriteControl(websocket.PongMessage, pong, time.Now().Add(w.c.cfg.WriteTimeout))
+		_ = w.writeControl(wsframe.OpPong, pong, time.Now().Add(w.c.cfg.WriteTimeout))
 	}
-	_ = w.c.ws.WriteControl(websocket.CloseMessage, w.c.life.msg, time.Now().Add(time.Second))
+	w.c.life.sendClose(w.c.life.msg, time.Now().Add(time.Second))
+}
+
+// writeControl writes a control frame by deadline. The session frames its
+// control frames itself, as it does its messages: the websocket library's
+// connection is not kept once a connection is polled (Conn).
+func (w *writer) writeControl(op wsframe.Opcode, payload []byte, deadline time.Time) bool {
+	return writeFrame(w.c.raw, op, payload, deadline) == nil
+}
+
+// writeFrame writes one whole unmasked frame to raw by deadline.
+func writeFrame(raw net.Conn, op wsframe.Opcode, payload []byte, deadline time.Time) error {
+	frame := wsframe.AppendFrame(make([]byte, 0, 2+len(payload)), wsframe.Header{Fin: true, Op: op}, payload)
+	if err := raw.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("write frame (opcode %#x): %w", op, err)
+	}
+	if _, err := raw.Write(frame); err != nil {
+		return fmt.Errorf("write frame (opcode %#x): %w", op, err)
+	}
+	return nil
 }
 
 // writeRest writes what a direct write left, the end of one frame, by
