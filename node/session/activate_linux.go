@@ -122,7 +122,7 @@ func (r *reader) readAll(bp *[]byte) (end bool) {
 				buf = nb
 			}
 		}
-		n, err := syscall.Read(r.fd, buf[len(buf):cap(buf)])
+		n, err := syscall.Read(int(r.fd), buf[len(buf):cap(buf)])
 		if err == syscall.EINTR {
 			continue
 		}

@@ -108,7 +108,7 @@ func (c *Conn) PushFrames(frames [][]byte) { c.w.send(frames, true) }
 func (c *Conn) Close(code int, reason string) { c.life.close(code, reason) }
 
 // Closing is closed once Close was called.
-func (c *Conn) Closing() <-chan struct{} { return c.life.closing }
+func (c *Conn) Closing() <-chan struct{} { return c.life.closingChan() }
 
 // MarkAuthenticated lifts the authentication deadline. The handler calls
 // it while it handles a frame (the reading side), as Transport says.

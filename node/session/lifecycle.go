@@ -14,28 +14,41 @@ import (
 // failure, or a server shutting down.
 //
 // Concurrency: close, slowConsumer and the flags are safe for concurrent
-// use. close sets shut and then closes closing, after msg is written: a
-// goroutine that sees either may read code and msg. Once closing, the
+// use. close sets shut and closes closing (if made) under mu, after msg
+// is written: a goroutine that sees either may read code and msg. Once closing, the
 // writer sends what was queued (not for a slow consumer) and the close
 // frame, then ends; the reader stops handing frames to the Handler; end
 // then tells the Handler and closes the socket.
 type lifecycle struct {
 	c *Conn // its socket and hooks; its writer (asked for the close frame) and reader (told of the close)
 
-	closing   chan struct{}
-	shut      atomic.Bool // set just before closing is closed: isClosing without a channel operation (per delivery)
+	mu        sync.Mutex    // guards closing, and orders shut with it
+	closing   chan struct{} // made by the first Closing (most connections never ask), closed by close
 	closeOnce sync.Once
-	slowOnce  sync.Once
+	msg       []byte // the close frame's payload; written before shut is set
 	code      atomic.Int32
-	msg       []byte // the close frame's payload; written before closing is closed
-
+	shut      atomic.Bool // set under mu, with closing closed: isClosing without a channel operation (per delivery)
+	slow      atomic.Bool // slowConsumer ran
 	authed    atomic.Bool
 	closeSent atomic.Bool // a close frame was written (sendClose)
 }
 
 func (l *lifecycle) init(c *Conn) {
 	l.c = c
-	l.closing = make(chan struct{})
+}
+
+// closingChan is Conn.Closing: a channel closed once close was called,
+// made on the first call.
+func (l *lifecycle) closingChan() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing == nil {
+		l.closing = make(chan struct{})
+		if l.shut.Load() {
+			close(l.closing)
+		}
+	}
+	return l.closing
 }
 
 // close starts closing the connection with code and reason; calls after
@@ -44,8 +57,12 @@ func (l *lifecycle) close(code int, reason string) {
 	l.closeOnce.Do(func() {
 		l.code.Store(int32(code))
 		l.msg = wsframe.ClosePayload(code, reason)
+		l.mu.Lock()
 		l.shut.Store(true)
-		close(l.closing)
+		if l.closing != nil {
+			close(l.closing)
+		}
+		l.mu.Unlock()
 		// Unblock the reader promptly; the peer's close reply may never come.
 		_ = l.c.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
 		l.c.w.kick() // the writer sends the close frame
@@ -75,16 +92,17 @@ const slowCloseGrace = 100 * time.Millisecond
 // is dropped, which unblocks the writer and the reader at once. It never
 // blocks the caller (Send runs under the edge's fan-out).
 func (l *lifecycle) slowConsumer() {
-	l.slowOnce.Do(func() {
-		if l.c.hooks != nil && l.c.hooks.SlowConsumer != nil {
-			l.c.hooks.SlowConsumer()
-		}
-		l.close(ClosePolicy, "slow consumer")
-		go func() {
-			l.sendClose(wsframe.ClosePayload(ClosePolicy, "slow consumer"), time.Now().Add(slowCloseGrace))
-			_ = l.c.raw.Close()
-		}()
-	})
+	if !l.slow.CompareAndSwap(false, true) {
+		return
+	}
+	if l.c.hooks != nil && l.c.hooks.SlowConsumer != nil {
+		l.c.hooks.SlowConsumer()
+	}
+	l.close(ClosePolicy, "slow consumer")
+	go func() {
+		l.sendClose(wsframe.ClosePayload(ClosePolicy, "slow consumer"), time.Now().Add(slowCloseGrace))
+		_ = l.c.raw.Close()
+	}()
 }
 
 // end is the end of a connection, once its reader has stopped: it closes

@@ -101,7 +101,7 @@ func (p *Poller) add(r *reader, raw net.Conn) error {
 	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
 		return fmt.Errorf("poll: %w", err)
 	}
-	r.pollID, r.fd = p.ids.Add(1), fd
+	r.pollID, r.fd = p.ids.Add(1), int32(fd)
 	r.loop = p.loops[r.pollID%uint64(len(p.loops))]
 	r.startDeadlines(r.loop)
 	r.loop.mu.Lock()
@@ -118,12 +118,12 @@ func (p *Poller) add(r *reader, raw net.Conn) error {
 
 // rearm arms r for its next readiness event; r.rmu is held.
 func (r *reader) rearm() error {
-	return syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_MOD, r.fd, pollEvent(r.pollID))
+	return syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_MOD, int(r.fd), pollEvent(r.pollID))
 }
 
 // unregister removes r from its loop, before its socket is closed.
 func (r *reader) unregister() {
-	_ = syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_DEL, r.fd, nil)
+	_ = syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_DEL, int(r.fd), nil)
 	r.loop.mu.Lock()
 	delete(r.loop.conns, r.pollID)
 	r.loop.mu.Unlock()

@@ -36,7 +36,7 @@ import (
 // concurrent use; mu guards the queue and the writer goroutine's state.
 // One writer goroutine at most runs (writing), started on demand and
 // ending when nothing is left; once the connection is closing it sends the
-// close frame and ends for good (finished; done is closed).
+// close frame and ends for good (finished; done is done).
 type writer struct {
 	c  *Conn           // its socket, limits and hooks; its lifecycle
 	rc syscall.RawConn // c.raw's descriptor, for direct writes; nil: none
@@ -44,26 +44,26 @@ type writer struct {
 	// pending counts the frames queued and not yet written, those the
 	// writer has taken from queue included: at most cfg.WriteQueueLen;
 	// pendingBytes their bytes (of rest: its length).
-	pending      atomic.Int32
 	pendingBytes atomic.Int64
+	pending      atomic.Int32
 
 	mu       sync.Mutex
-	corked   bool      // an activation is handling frames: their replies are written together after it
-	pingDue  bool      // a keep-alive ping is to be written
-	writing  bool      // a writer goroutine is running
-	finished bool      // the writer has ended for good; done is closed
-	rest     []byte    // framed bytes of a direct write the socket did not take; written first
-	restAt   time.Time // when rest was left
-	queue    [][]byte  // frames to write
-	queuedAt time.Time // when the oldest frame of queue was queued
-	pong     []byte    // the payload of a pong to write; nil: none
-	done     chan struct{}
-	pinger   *time.Timer
+	corked   bool           // an activation is handling frames: their replies are written together after it
+	pingDue  bool           // a keep-alive ping is to be written
+	writing  bool           // a writer goroutine is running
+	finished bool           // the writer has ended for good; done is done
+	rest     []byte         // framed bytes of a direct write the socket did not take; written first
+	restAt   time.Time      // when rest was left
+	queue    [][]byte       // frames to write
+	queuedAt time.Time      // when the oldest frame of queue was queued
+	pong     []byte         // the payload of a pong to write; nil: none
+	done     sync.WaitGroup // done once the writer has ended for good (no channel: an idle connection's memory)
+	pinger   *time.Timer    // the keep-alive pings of a connection with a reading goroutine; nil when polled
 }
 
 func (w *writer) init(c *Conn, rc syscall.RawConn) {
 	w.c, w.rc = c, rc
-	w.done = make(chan struct{})
+	w.done.Add(1)
 }
 
 // send writes or queues text frames, in order; push says they do not
@@ -247,7 +247,7 @@ func (w *writer) kickLocked() {
 }
 
 // wait returns once the writer has ended for good.
-func (w *writer) wait() { <-w.done }
+func (w *writer) wait() { w.done.Wait() }
 
 // writeLoop writes what is queued, then exits; once the connection is
 // closing it finishes it.
@@ -372,7 +372,7 @@ func (w *writer) end() {
 	if w.pinger != nil {
 		w.pinger.Stop()
 	}
-	close(w.done)
+	w.done.Done()
 }
 
 // maxWriteBatch bounds the frames of one write system call.
