@@ -52,7 +52,7 @@ type Node struct {
 	// worlds maps each world the node serves to its engine.
 	worlds *worlds
 	server *server.Server
-	ln       net.Listener
+	ln     net.Listener
 	// adminLn serves the admin API alone (--admin-listen); nil: the admin
 	// API is on ln.
 	adminLn net.Listener

@@ -33,12 +33,12 @@ type Engine interface {
 
 // Handler serves the admin API.
 type Handler struct {
-	token [sha256.Size]byte
-	on    bool
+	token  [sha256.Size]byte
+	on     bool
 	eng    Engine
 	worlds Worlds
 	pool   Pool
-	log   *slog.Logger
+	log    *slog.Logger
 }
 
 // NewHandler returns the admin API of a node: eng applies rooms (any
