@@ -74,6 +74,9 @@ const (
 type Worlds interface {
 	Engine(id string) *engine.Engine
 	Builtin() *engine.Engine
+	// InviteRedirect is where an invite link's code sends the browser
+	// when the code's world has an invite redirect ("" otherwise).
+	InviteRedirect(ctx context.Context, code string, src netip.Addr) string
 }
 
 // Server serves one node's HTTP and websocket traffic.
@@ -254,6 +257,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.cfg.Internal(ctx)
+	case strings.HasPrefix(p, "/i/") && s.worldInvite(ctx, strings.TrimPrefix(p, "/i/")):
 	case !s.cfg.Surface.Demo:
 		ctx.Error("not found", fasthttp.StatusNotFound)
 	case strings.HasPrefix(p, "/i/"):
@@ -264,6 +268,18 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	default:
 		s.serveStatic(ctx, p)
 	}
+}
+
+// worldInvite redirects an invite link whose world has an invite
+// redirect (World spec.inviteRedirect) and reports whether it did.
+func (s *Server) worldInvite(ctx *fasthttp.RequestCtx, code string) bool {
+	src, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	target := s.worlds.InviteRedirect(ctx, code, src.Unmap())
+	if target == "" {
+		return false
+	}
+	ctx.Redirect(target, fasthttp.StatusFound)
+	return true
 }
 
 // routeAdmin serves the admin listener: /internal/, and /metrics with
