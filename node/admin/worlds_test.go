@@ -172,3 +172,32 @@ func TestWorldInviteRedirect(t *testing.T) {
 	}
 	nodetest.Dial(t, nodetest.WorldURL(n.Addr(), "expo")).Auth(map[string]any{"client_id": "x", "invite_token": code})
 }
+
+// TestWorldQuotas: a world's connection quota refuses its clients beyond
+// it (close 1013) without touching other worlds, and its frame quota
+// answers protocol.rate_limited to the operations over it.
+func TestWorldQuotas(t *testing.T) {
+	n := startNode(t)
+	spec := nodetest.WorldSpec("Small", map[string]v1alpha1.TraitEntries{"viewer": {}})
+	spec.Quotas = v1alpha1.WorldQuotas{Connections: 2, FramesPerSecond: 1}
+	nodetest.PutWorld(t, n.Addr(), token, "small", spec, expoSecret)
+
+	a := nodetest.LoginWorld(t, n.Addr(), "small", expoSecret, "a")
+	nodetest.LoginWorld(t, n.Addr(), "small", expoSecret, "b")
+	third := nodetest.Dial(t, nodetest.WorldURL(n.Addr(), "small"))
+	var ce *websocket.CloseError
+	if err := third.Closed(5 * time.Second); !errors.As(err, &ce) || ce.Code != 1013 {
+		t.Fatalf("third connection of a world of 2: %v, want close 1013", err)
+	}
+	nodetest.Guest(t, n, "elsewhere") // the built-in world is not limited by it
+
+	// One operation a second, for all the world's clients: of ten sent
+	// at once, the bucket (one second's worth) admits the first and, for
+	// the others to pass, they would have to be spread over nine seconds.
+	for range 10 {
+		a.Send("room.config.list", map[string]any{})
+	}
+	a.Wait(10*time.Second, "a world quota refusal", func(f nodetest.Frame) bool {
+		return f.Kind() == "error" && strings.Contains(f.String(), "protocol.rate_limited") && strings.Contains(f.String(), "quota")
+	})
+}
