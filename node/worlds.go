@@ -108,6 +108,7 @@ func (w *worlds) settingsOf(rec *catalog.World) (engine.Config, *auth.Verifier, 
 	cfg.WorldID, cfg.WorldTitle, cfg.AllowGuests = rec.ID, rec.Title, rec.AllowGuests
 	cfg.InviteBaseURL, cfg.InviteRedirect = pub+"/i", rec.InviteRedirect
 	cfg.Builtin = rec.ID == w.builtin.WorldID
+	cfg.Reactions = rec.Reactions
 	cfg.Quotas = engine.Quotas{Connections: rec.Quotas.Connections, FramesPerSecond: rec.Quotas.FramesPerSecond}
 	return cfg, auth.NewVerifier(secrets), &auth.Policy{Roles: roles, WorldGrants: rec.TraitGrants}, nil
 }
