@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/node/kube"
 )
 
@@ -24,7 +25,10 @@ import (
 // uninstall (docs/operator.md, "Teardown"). With --lease it first waits until
 // the operator's leader Lease is released or expired, so a stopping operator
 // cannot put a finalizer back; it then ends once the Rooms stayed free of the
-// finalizer for --settle. Only metadata.finalizers is patched (with the
+// finalizer for --settle. With --claim-holder it stops, releasing no more,
+// once another operator holds a live claim on the namespace (another
+// release serves its Rooms: docs/operator.md, "Two operators, one
+// namespace"). Only metadata.finalizers is patched (with the
 // Room's resourceVersion): the spec is never written.
 func runReleaseFinalizers(args []string) error {
 	fs := flag.NewFlagSet("operator release-finalizers", flag.ContinueOnError)
@@ -32,6 +36,7 @@ func runReleaseFinalizers(args []string) error {
 	lease := fs.String("lease", "", "the operator's leader election Lease: wait until nobody holds it (empty: do not wait)")
 	leaseNS := fs.String("lease-namespace", "", "namespace of --lease (default: --namespace)")
 	settle := fs.Duration("settle", 5*time.Second, "how long the Rooms must stay free of the finalizer before the command ends")
+	holder := fs.String("claim-holder", "", "the stopped operator's --namespace-claim-holder: when another operator holds the claim on --namespace, it serves the Rooms and their finalizers stay (empty: do not check)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
 	if err := fs.Parse(args); err != nil {
@@ -64,6 +69,12 @@ func runReleaseFinalizers(args []string) error {
 	}
 	total, quietSince := 0, time.Now()
 	for {
+		if other, err := claimedByOther(ctx, c, *namespace, *holder); err != nil {
+			return fmt.Errorf("release-finalizers: %w", err)
+		} else if other != "" {
+			fmt.Printf("namespace %s is served by operator %q: its Rooms keep their finalizers (%d released before it took over)\n", *namespace, other, total)
+			return nil
+		}
 		n, err := releaseOnce(ctx, c, *namespace)
 		if err != nil {
 			return fmt.Errorf("release-finalizers: %w", err)
@@ -104,6 +115,27 @@ func releaseOnce(ctx context.Context, c client.Client, namespace string) (int, e
 		}
 	}
 	return found, nil
+}
+
+// claimedByOther returns the operator other than holder that holds a live
+// claim on namespace (controllers.NamespaceClaimLease), or "" (none, or
+// holder is empty: no check).
+func claimedByOther(ctx context.Context, c client.Client, namespace, holder string) (string, error) {
+	if holder == "" {
+		return "", nil
+	}
+	var l coordinationv1.Lease
+	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: controllers.NamespaceClaimLease}, &l)
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("namespace claim: %w", err)
+	}
+	if leaseFree(l, time.Now()) || *l.Spec.HolderIdentity == holder {
+		return "", nil
+	}
+	return *l.Spec.HolderIdentity, nil
 }
 
 // waitLeaseFree waits until the Lease is missing, has no holder, or was not

@@ -34,13 +34,25 @@ type Config struct {
 	// ConflictRequeueDelay is how long a reconcile whose write lost to a
 	// newer version of the Room waits before it runs again.
 	ConflictRequeueDelay time.Duration
+	// NamespaceClaimDuration is how long a claim on a watched namespace
+	// (namespace_claim.go) lasts unrenewed; it is renewed every third of it.
+	NamespaceClaimDuration time.Duration
+	// NamespaceClaimHolder names this operator in its claims (the chart:
+	// RELEASE-NAMESPACE/RELEASE); empty: the leader election Lease, or the
+	// process.
+	NamespaceClaimHolder string
+	// ReportUnwatchedRooms records a Warning Event on the Rooms of every
+	// namespace no operator claims (unwatched_rooms.go); it needs
+	// Namespaces and cluster-wide read rights on Rooms and Leases.
+	ReportUnwatchedRooms bool
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{StatusInterval: 5 * time.Second, PoolPollInterval: 2 * time.Second,
 		PoolReadyWindow: 30 * time.Second,
-		PruneInterval:   time.Minute, MaxConcurrentReconciles: 4, ConflictRequeueDelay: 200 * time.Millisecond}
+		PruneInterval:   time.Minute, MaxConcurrentReconciles: 4, ConflictRequeueDelay: 200 * time.Millisecond,
+		NamespaceClaimDuration: 15 * time.Second}
 }
 
 // RegisterFlags registers the settings on fs with their defaults.
@@ -61,6 +73,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	})
 	fs.IntVar(&c.MaxConcurrentReconciles, "max-concurrent-reconciles", d.MaxConcurrentReconciles, "Rooms reconciled at once")
 	fs.DurationVar(&c.ConflictRequeueDelay, "conflict-requeue-delay", d.ConflictRequeueDelay, "wait before reconciling a Room again after a write conflict")
+	fs.DurationVar(&c.NamespaceClaimDuration, "namespace-claim-duration", d.NamespaceClaimDuration, "how long this operator's claim on a watched namespace lasts unrenewed (renewed every third of it)")
+	fs.BoolVar(&c.ReportUnwatchedRooms, "report-unwatched-rooms", false, "record a Warning Event on Rooms in namespaces no operator serves (needs --watch-namespace and cluster-wide rights)")
+	fs.StringVar(&c.NamespaceClaimHolder, "namespace-claim-holder", "", "this operator's name in its namespace claims (default: the leader election Lease, else the process)")
 }
 
 // Validate reports configuration errors.
@@ -74,6 +89,12 @@ func (c *Config) Validate() error {
 	}
 	if c.PruneInterval < 0 {
 		errs = append(errs, errors.New("--prune-interval must not be negative"))
+	}
+	if c.NamespaceClaimDuration < time.Second {
+		errs = append(errs, errors.New("--namespace-claim-duration must be at least 1s"))
+	}
+	if c.ReportUnwatchedRooms && len(c.Namespaces) == 0 {
+		errs = append(errs, errors.New("--report-unwatched-rooms needs --watch-namespace (an operator of every namespace leaves none unwatched)"))
 	}
 	if c.MaxConcurrentReconciles < 1 {
 		errs = append(errs, errors.New("--max-concurrent-reconciles must be at least 1"))

@@ -150,13 +150,22 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 		return nil, err
 	}
 	resync := make(chan event.GenericEvent)
+	claims, err := addNamespaceClaims(mgr, &cfg, log, resync)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Controllers.ReportUnwatchedRooms {
+		if err := addUnwatchedRoomReporter(mgr, &cfg.Controllers); err != nil {
+			return nil, fmt.Errorf("unwatched Room reporter: %w", err)
+		}
+	}
 	rec := &RoomReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
-		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync}
+		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers, Resync: resync, Claims: claims}
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("room controller: %w", err)
 	}
 	w := &PoolWatcher{Pool: pool, Cache: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg.Controllers,
-		Log: log.WithName("pool-watcher"), Resync: resync, Elected: mgr.Elected(), Health: health}
+		Log: log.WithName("pool-watcher"), Resync: resync, Elected: mgr.Elected(), Health: health, Claims: claims}
 	if err := mgr.Add(w); err != nil {
 		return nil, fmt.Errorf("pool watcher: %w", err)
 	}

@@ -40,6 +40,10 @@ type PoolWatcher struct {
 	Elected <-chan struct{}
 	// Health receives every poll's result; nil records nothing.
 	Health *PoolHealth
+	// Claims are the namespaces this operator serves (nil: all of
+	// Config.Namespaces); it prunes only when it holds one and every claim
+	// is decided, and only the Rooms of the held ones keep rooms open.
+	Claims *NamespaceClaims
 }
 
 // NeedLeaderElection implements manager.LeaderElectionRunnable: the watcher
@@ -154,7 +158,11 @@ func (w *PoolWatcher) prune(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list the pool's rooms: %w", err)
 	}
-	rooms, err := w.list(ctx, w.APIReader)
+	namespaces, decided := w.Claims.HeldAll(w.Config.Namespaces)
+	if !decided || w.Claims != nil && len(namespaces) == 0 {
+		return nil // the Rooms this pool serves are not known yet, or none are
+	}
+	rooms, err := listRooms(ctx, w.APIReader, namespaces)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,9 @@ type RoomReconciler struct {
 	// Resync delivers a Room to reconcile out of band (the pool watcher's
 	// requeue on membership changes).
 	Resync <-chan event.GenericEvent
+	// Claims are the namespaces this operator may serve (nil: all); the
+	// Rooms of the others are left to the operator that claimed them.
+	Claims *NamespaceClaims
 }
 
 // +kubebuilder:rbac:groups=roomring.dev,resources=rooms,verbs=get;list;watch;patch
@@ -65,6 +68,9 @@ type RoomReconciler struct {
 // after Config.StatusInterval to keep the viewer count and owner current.
 func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	if !r.Claims.Held(req.Namespace) {
+		return ctrl.Result{}, nil // requeued when claimed (NamespaceClaimer)
+	}
 	var room v1alpha1.Room
 	if err := r.Get(ctx, req.NamespacedName, &room); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

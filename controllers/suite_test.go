@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,8 +83,9 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 }
 
 // runOperator runs a manager with cfg, as the API server's user of rc,
-// against the pool at addrs until the test ends.
-func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) {
+// against the pool at addrs until the test ends, or until the returned
+// stop is called (it waits for the manager to return).
+func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) (stop func()) {
 	t.Helper()
 	log := logr.FromSlogHandler(testkit.Logger(t).Handler())
 	mgr, err := controllers.NewManager(rc, cfg, nodetest.AdminClient(t, token, addrs...), log)
@@ -93,12 +95,17 @@ func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, a
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("operator: %v", err)
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("operator: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 func newRoom(ns, name, id, display string) *v1alpha1.Room {
@@ -172,13 +179,20 @@ func ready(owner string) func(r *v1alpha1.Room) error {
 // events returns "Type/Reason: message" of the Events recorded on a Room.
 func events(t *testing.T, ns, name string) []string {
 	t.Helper()
+	return eventsOf(t, ns, "Room", name)
+}
+
+// eventsOf returns "Type/Reason: message" of the Events recorded on the
+// object of kind named name.
+func eventsOf(t *testing.T, ns, kind, name string) []string {
+	t.Helper()
 	var list corev1.EventList
 	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, e := range list.Items {
-		if e.InvolvedObject.Name == name && e.InvolvedObject.Kind == "Room" {
+		if e.InvolvedObject.Name == name && e.InvolvedObject.Kind == kind {
 			out = append(out, e.Type+"/"+e.Reason+": "+e.Message)
 		}
 	}

@@ -40,6 +40,17 @@ if [ ! -f "$sio_stamp" ] || [ "$(cat "$sio_stamp")" != "$sio_lock" ]; then
 	(cd test/socketio && npm ci --no-audit --no-fund --loglevel=error)
 	echo "$sio_lock" >"$sio_stamp"
 fi
+# The npm packages venueless' web-app code imports (vuex, vue, vue-router,
+# moment, …), esbuild to bundle it and ws for WebSocket: the web-app tests
+# of test/venueless (agent.mjs), which extract that code from a venueless
+# clone at test time (VENUELESS_SRC). Same stamp as above.
+vl_stamp=test/venueless/node_modules/.roomring-lock.sha256
+vl_lock=$(sha256sum test/venueless/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$vl_stamp" ] || [ "$(cat "$vl_stamp")" != "$vl_lock" ]; then
+	echo "installing venueless' web-app packages (npm ci in test/venueless)"
+	(cd test/venueless && npm ci --no-audit --no-fund --loglevel=error)
+	echo "$vl_lock" >"$vl_stamp"
+fi
 
 # PostgreSQL: the server binaries behind hack/postgres.sh, which starts
 # throwaway servers (temp dir, 127.0.0.1, free port) for the PostgreSQL store's

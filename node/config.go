@@ -43,6 +43,10 @@ type Config struct {
 	// reference: DIR/<secret name>/<key>, as a mounted Secret.
 	SecretsDir string
 	PublicURL  string
+	// InviteRedirect is where the built-in world's invite links
+	// (/i/<code>) send the browser: a path or URL template with {room}
+	// and {code}.
+	InviteRedirect string
 	// MaxConnsPerUser bounds one user's connections on this node; the oldest
 	// is replaced (venueless' connection.replaced) beyond it.
 	MaxConnsPerUser int
@@ -109,6 +113,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.WorldTraitGrants, "world-trait-grants", "", `the built-in world's trait grants, JSON in venueless' shape, e.g. {"viewer": [], "admin": ["admin"]} (default: {"viewer": []}; with --dev: viewer for all, moderator and admin by the traits of the same names)`)
 	fs.StringVar(&c.SecretsDir, "secrets-dir", "", "directory of the JWT secrets World manifests of --rooms reference, laid out like a mounted Secret: DIR/<secret name>/<key>")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<bound listen address>)")
+	fs.StringVar(&c.InviteRedirect, "invite-redirect", engine.DefaultInviteRedirect, "where an invite link /i/<code> sends the browser: a path or http(s) URL template with {room} and {code} (default: venueless' web-app route; the demo page serves it too)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -189,6 +194,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.parseWorldGrants(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.InviteRedirect != "" {
+		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
+			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
+		}
 	}
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))

@@ -196,6 +196,11 @@ func (n *Node) openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 		// Worlds first: the file's Rooms may name them. A World whose
 		// configuration is unchanged is not written again.
 		for _, w := range f.Worlds {
+			if w.InviteRedirect != "" {
+				if err := engine.ValidateInviteRedirect(w.InviteRedirect); err != nil {
+					return nil, fmt.Errorf("world %s: %w", w.ID, err)
+				}
+			}
 			if _, err := cat.PutWorld(ctx, w); err != nil {
 				return nil, fmt.Errorf("load world %s: %w", w.ID, err)
 			}
@@ -251,6 +256,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 	builtin := base
 	builtin.WorldID, builtin.WorldTitle, builtin.Builtin = cfg.WorldID, cfg.WorldTitle, true
 	builtin.InviteBaseURL, builtin.AllowGuests = cfg.PublicURL+"/i", cfg.AllowGuests
+	builtin.InviteRedirect = cfg.InviteRedirect
 	n.worlds = &worlds{cat: cat, announce: n.announce, log: n.log.With("component", "worlds"),
 		builtin: builtin, builtinAuth: secret, builtinPol: policy, base: base, publicURL: cfg.PublicURL,
 		newEngine: func(c engine.Config, v *auth.Verifier, p *auth.Policy) *engine.Engine {
@@ -278,7 +284,9 @@ func (n *Node) registerMetrics(cat *catalog.Catalog) *metrics.Metrics {
 func (n *Node) buildOwner(cat *catalog.Catalog, adminAddr string) (engine.Owner, engine.ResourceReactions, error) {
 	cfg := &n.cfg
 	newOwner := func(pub owner.Publisher) *owner.Local {
-		return owner.New(owner.Config{Room: room.DefaultConfig(), Reaction: cfg.Reactions}, n.store, pub)
+		rc := room.DefaultConfig()
+		rc.Told = n.edge.Occupancy // the occupancy this node heard last
+		return owner.New(owner.Config{Room: rc, Reaction: cfg.Reactions}, n.store, pub)
 	}
 	if !cfg.Cluster.Enabled() {
 		// Standalone: this node owns every room.

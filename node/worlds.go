@@ -4,15 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"net/url"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/op"
 )
 
 // worlds is the node's registry of worlds: world id → the engine serving
@@ -193,21 +192,22 @@ func (w *worlds) WorldStatus(id string) (rooms, conns int, ok bool) {
 }
 
 // InviteRedirect implements server.Worlds: where the invite link of code
-// sends the browser — the invite redirect of the code's room's world, with
-// {room} and {code} replaced — or "" when the code is unknown or its world
-// sets none (the node's own redirect then applies).
-func (w *worlds) InviteRedirect(ctx context.Context, code string, src netip.Addr) string {
-	room, ok := w.Builtin().InviteRoom(ctx, code, src)
-	if !ok {
-		return ""
+// sends a browser from source — the invite redirect of the code's room's
+// world with {room} and {code} filled in; auth.denied for an unknown or
+// expired code (counted against source, engine.InviteRoom) or a room of
+// no world the node serves.
+func (w *worlds) InviteRedirect(ctx context.Context, source netip.Addr, code string) (string, *op.Error) {
+	room, err := w.Builtin().InviteRoom(ctx, source, code)
+	if err != nil {
+		return "", err
 	}
 	r := w.cat.Get(room)
-	if r == nil {
-		return ""
+	var e *engine.Engine
+	if r != nil {
+		e = w.Engine(catalog.WorldOf(r, w.builtin.WorldID))
 	}
-	e := w.Engine(catalog.WorldOf(r, w.builtin.WorldID))
-	if e == nil || e.InviteRedirect() == "" {
-		return ""
+	if e == nil {
+		return "", op.Errorf(op.CodeAuthDenied, "invite is unknown or expired")
 	}
-	return strings.NewReplacer("{room}", url.PathEscape(room), "{code}", url.QueryEscape(code)).Replace(e.InviteRedirect())
+	return e.InviteTarget(room, code), nil
 }

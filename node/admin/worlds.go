@@ -72,6 +72,9 @@ func (h *Handler) putWorld(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	w, err := manifest.WorldFromSpec(id, &body.Spec, body.Secrets)
+	if err == nil && w.InviteRedirect != "" {
+		err = engine.ValidateInviteRedirect(w.InviteRedirect)
+	}
 	if err != nil {
 		writeError(ctx, http.StatusUnprocessableEntity, string(op.CodeConfigInvalid), err.Error())
 		return

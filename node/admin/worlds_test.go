@@ -50,6 +50,7 @@ func TestWorldLifecycle(t *testing.T) {
 		"secret missing": {Spec: *spec},
 		"unknown perm":   {Spec: withRoles(*spec, map[string][]string{"x": {"room:fly"}}), Secrets: [][]byte{expoSecret}},
 		"blank title":    {Spec: withTitle(*spec, "  "), Secrets: [][]byte{expoSecret}},
+		"redirect":       {Spec: withRedirect(*spec, "/standalone/{room}"), Secrets: [][]byte{expoSecret}},
 	} {
 		if code, e := nodetest.AdminDo(t, addr, token, http.MethodPut, "worlds/expo", put, nil); code != http.StatusUnprocessableEntity || e.Code != "config.invalid" {
 			t.Fatalf("PUT %s = %d %+v, want 422 config.invalid", name, code, e)
@@ -120,6 +121,11 @@ func withRoles(s v1alpha1.WorldSpec, roles map[string][]string) v1alpha1.WorldSp
 	return s
 }
 
+func withRedirect(s v1alpha1.WorldSpec, r string) v1alpha1.WorldSpec {
+	s.InviteRedirect = r
+	return s
+}
+
 func withTitle(s v1alpha1.WorldSpec, title string) v1alpha1.WorldSpec {
 	s.DisplayName = title
 	return s
@@ -160,11 +166,12 @@ func TestWorldInviteRedirect(t *testing.T) {
 	if got, want := location(code), "https://expo.example.org/standalone/expo-hall/anonymous#invite="+code; got != want {
 		t.Fatalf("redirect = %q, want %q", got, want)
 	}
-	// The built-in world sets none: the demo page redeems its codes.
+	// The built-in world's is --invite-redirect's.
 	def := nodetest.Login(t, n.URL(), "dora", "moderator")
 	link = nodetest.Decode[struct{ URL string }](t, def.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"})).URL
-	if got := location(link[strings.LastIndex(link, "/")+1:]); !strings.Contains(got, "/?invite=") {
-		t.Fatalf("built-in world's redirect = %q, want the demo page", got)
+	defCode := link[strings.LastIndex(link, "/")+1:]
+	if got := location(defCode); !strings.HasSuffix(got, "/standalone/room_1/anonymous#invite="+defCode) {
+		t.Fatalf("built-in world's redirect = %q, want venueless' route (--invite-redirect's default)", got)
 	}
 	// The code redeems on its own world only.
 	if got := nodetest.Dial(t, n.URL()).AuthErr(map[string]any{"client_id": "x", "invite_token": code}); got != "auth.denied" {

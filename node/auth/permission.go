@@ -19,7 +19,17 @@ const (
 	RoomUpdate
 	RoomDelete
 	WorldRoomsCreate
+	// The create permissions of venueless' room types, which its web app
+	// checks before it shows a create button: a stage (livestream.native),
+	// a text chat (chat.native), a video call (call.bigbluebutton).
+	WorldRoomsCreateStage
+	WorldRoomsCreateChat
+	WorldRoomsCreateBBB
 )
+
+// WorldPerms are the world-level permissions: a room's config never lists
+// them.
+const WorldPerms = WorldRoomsCreate | WorldRoomsCreateStage | WorldRoomsCreateChat | WorldRoomsCreateBBB
 
 var permNames = []struct {
 	p    Perm
@@ -33,6 +43,9 @@ var permNames = []struct {
 	{RoomUpdate, "room:update"},
 	{RoomDelete, "room:delete"},
 	{WorldRoomsCreate, "world:rooms.create"},
+	{WorldRoomsCreateStage, "world:rooms.create.stage"},
+	{WorldRoomsCreateChat, "world:rooms.create.chat"},
+	{WorldRoomsCreateBBB, "world:rooms.create.bbb"},
 }
 
 // Has reports whether every permission of q is in p.
@@ -51,19 +64,21 @@ func (p Perm) Names() []string {
 
 // RoomNames lists p's permissions without world-level ones, as venueless
 // shows them in a room's config.
-func (p Perm) RoomNames() []string { return (p &^ WorldRoomsCreate).Names() }
+func (p Perm) RoomNames() []string { return (p &^ WorldPerms).Names() }
 
 // Roles maps a role name to its permissions.
 type Roles map[string]Perm
 
 // DefaultRoles are venueless' default roles (docs/protocol.md, "Permissions"), plus participant: a viewer who
 // also sees who else is in the room (for rooms where attendees meet, granted
-// per room).
+// per room). The admin holds venueless' per-type create permissions
+// (world:rooms.create.stage, .chat, .bbb) besides roomring's
+// world:rooms.create.
 func DefaultRoles() Roles {
 	viewer := RoomView | RoomReact
 	participant := viewer | RoomViewers
 	moderator := viewer | RoomViewers | RoomAnnounce | RoomInviteAnonymous
-	admin := moderator | RoomUpdate | RoomDelete | WorldRoomsCreate
+	admin := moderator | RoomUpdate | RoomDelete | WorldPerms
 	return Roles{"viewer": viewer, "participant": participant, "moderator": moderator, "admin": admin}
 }
 

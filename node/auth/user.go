@@ -47,7 +47,9 @@ func PrivacyMode(p map[string]any) int {
 	return 0
 }
 
-// Public is the user as other clients see them.
+// Public is the user as other clients see them. Anonymous invitees are
+// incognito, as venueless hides them (show_publicly=False): counted in
+// their room, never listed as its viewers nor announced.
 func (u *User) Public() op.User {
-	return op.User{ID: u.ID, Profile: u.Profile, Badges: []string{}, Incognito: u.Incognito()}
+	return op.User{ID: u.ID, Profile: u.Profile, Badges: []string{}, Incognito: u.Incognito() || u.InviteRoom != ""}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/roomring/roomring/node/catalog"
@@ -175,7 +176,8 @@ func (s *server) forget(room string) {
 }
 
 // snapshotGained sends a viewer snapshot to the edges of every room that
-// gained reports (placement's rebuilt hook).
+// gained reports (placement's rebuilt hook), and tells the pool the
+// occupancy of each where it changed with the previous owner.
 func (s *server) snapshotGained(gained func(room string) bool) {
 	for _, id := range s.local.Rooms().Rooms() {
 		unlock := s.locks.lock(id)
@@ -184,13 +186,29 @@ func (s *server) snapshotGained(gained func(room string) bool) {
 		}
 		unlock()
 	}
+	// A gained room the pool thinks busy may have lost every user with
+	// its previous owner: it has no state here to snapshot.
+	for _, id := range s.edge.BusyRooms() {
+		unlock := s.locks.lock(id)
+		if gained(id) {
+			s.local.Rooms().Recount(id)
+		}
+		unlock()
+	}
 }
 
 // Publish implements owner.Publisher for the rooms this node owns: this
 // node's sessions get the event directly, every other edge one message
 // over its peer link. It never blocks: a full or broken link drops the
-// message (counted; the next resync repairs viewer sets).
+// message (counted; the next resync repairs viewer sets). A world event
+// (a room's occupancy) goes to every member of the ring.
 func (s *server) Publish(edges []string, ev *op.Event) {
+	if ev.Audience == op.ToWorld {
+		edges = s.place.Members()
+		if !slices.Contains(edges, s.self) {
+			edges = append(edges, s.self)
+		}
+	}
 	var payload []byte
 	for _, e := range edges {
 		if e == s.self {
@@ -275,5 +293,30 @@ func (s *server) HandleMessage(from string, payload []byte) {
 
 // LinkUp implements peer.Handler: frames to peer may have been lost while
 // its link was down, so this node's members of the rooms peer owns are
-// announced again.
-func (s *server) LinkUp(peer string) { s.linkUp(peer) }
+// announced again, and peer is told the occupancy of the rooms this node
+// owns (a node that just joined knows none).
+func (s *server) LinkUp(peer string) {
+	s.linkUp(peer)
+	go s.sendOccupancies(peer)
+}
+
+// sendOccupancies tells peer the occupancy of every busy room this node
+// owns, each as the world.user_count_change event its owner published
+// last, on the room's lane of the link so that later changes follow it.
+func (s *server) sendOccupancies(peer string) {
+	s.local.Rooms().Occupancies(func(room string, b op.Occupancy) {
+		w, err := toWireEvent(op.NewUserCount(room, b))
+		if err != nil {
+			return
+		}
+		payload, err := json.Marshal(request{Op: opDeliver, Room: room, Event: w})
+		if err != nil {
+			return
+		}
+		if err := s.mesh.Send(peer, roomHash(room), payload); err != nil {
+			s.met.delivered.WithLabelValues("dropped").Inc()
+			return
+		}
+		s.met.delivered.WithLabelValues("sent").Inc()
+	})
+}

@@ -216,6 +216,9 @@ var peerForms = map[op.EventKind]peerForm{
 	op.EvWorldUpdated: formOf(
 		func(op.WorldUpdated) struct{} { return struct{}{} },
 		func(struct{}) op.WorldUpdated { return op.WorldUpdated{} }),
+	op.EvUserCount: formOf(
+		func(d op.UserCount) userCount { return userCount(d) },
+		func(w userCount) op.UserCount { return op.UserCount(w) }),
 	op.EvResourceUpdated: formOf(
 		func(d op.ResourceReactionUpdated) resourceEvent { return toResourceEvent(op.ResourceReaction(d)) },
 		func(w resourceEvent) op.ResourceReactionUpdated { return op.ResourceReactionUpdated(w.reaction()) }),
@@ -245,6 +248,10 @@ type (
 	}
 	roomID struct {
 		ID string `json:"id"`
+	}
+	userCount struct {
+		Room  string       `json:"room"`
+		Users op.Occupancy `json:"users"`
 	}
 	// resourceEvent carries the reacting user whole (wireUser), incognito
 	// or not; clients' encoders hide what they must.

@@ -204,7 +204,7 @@ func TestDemoPageInvite(t *testing.T) {
 
 	grace := br.open(t, "grace", 375, 740)
 	grace.do(chromedp.Navigate(base + "/i/" + code))
-	grace.waitFor("the redirect to the page", fmt.Sprintf(`location.pathname === "/" && location.search === %s && !document.getElementById("invite-note").hidden`, jsString("?invite="+code)))
+	grace.waitFor("the redirect to venueless' invite route (default --invite-redirect), which the demo page serves", fmt.Sprintf(`location.pathname === "/standalone/room_1/anonymous" && location.hash === %s && !document.getElementById("invite-note").hidden`, jsString("#invite="+code)))
 	grace.noOverflow()
 	grace.join("Grace")
 	// The invite admits to room_1 only, which the page enters by itself.

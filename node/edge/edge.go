@@ -51,11 +51,17 @@ type Edge struct {
 	id       string
 	encoders [numDialects]Encoder // set before serving, read-only after
 	subs     subscriptions
+	// world queues the world events of Post, in order (Deliver fans world
+	// events out at once).
+	world lane
+	occ   occupancies
 }
 
 // New returns an Edge named id (the node's name in the cluster).
 func New(id string) *Edge {
-	return &Edge{id: id, subs: newSubscriptions()}
+	e := &Edge{id: id, subs: newSubscriptions()}
+	e.world.init()
+	return e
 }
 
 // ID is the edge's name.
@@ -135,7 +141,8 @@ func (e *Edge) Deliver(ev *op.Event) { e.deliver(ev, true) }
 
 // Post is Deliver for callers that must not wait for a fan-out — an owner
 // publishing under its room's lock, a peer link's reader: when the room's
-// lane is idle, a goroutine of its own runs it.
+// lane is idle, a goroutine of its own runs it. World events posted go
+// through the edge's world lane the same way, in the order posted.
 func (e *Edge) Post(ev *op.Event) { e.deliver(ev, false) }
 
 func (e *Edge) deliver(ev *op.Event, wait bool) {
@@ -144,7 +151,22 @@ func (e *Edge) deliver(ev *op.Event, wait bool) {
 		return
 	}
 	if ev.Audience == op.ToWorld {
-		e.fanOutWorld(ev)
+		switch d := ev.Data.(type) {
+		case op.UserCount:
+			e.occ.set(d.Room, d.Users)
+		case op.RoomDeleted:
+			e.occ.set(d.ID, op.OccupancyNone)
+		}
+		switch {
+		case wait:
+			e.fanOutWorld(ev)
+		case e.world.add(ev):
+			go e.world.drain(func(batch []*op.Event) {
+				for _, ev := range batch {
+					e.fanOutWorld(ev)
+				}
+			})
+		}
 		if ev.Kind == op.EvRoomDelete {
 			e.subs.drop(ev.Room)
 		}

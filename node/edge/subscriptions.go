@@ -231,12 +231,14 @@ func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]recipien
 }
 
 // copyWorld appends the sessions attached to world to ms and marks their
-// dialects in present.
+// dialects in present; world "" is every attached session (an owner's
+// world.user_count_change, whose publisher does not know the room's world:
+// it is personal, and each session drops a room it may not view).
 func (x *subscriptions) copyWorld(world string, ms *[]recipient, present *[numDialects]bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for s, w := range x.world {
-		if w != world {
+		if world != "" && w != world {
 			continue
 		}
 		*ms = append(*ms, recipient{s: s})

@@ -43,11 +43,12 @@ type Config struct {
 	// Builtin makes this the node's built-in world: it also serves the
 	// rooms that name no world (catalog.Scope).
 	Builtin bool
-	// InviteRedirect is where the world's invite links send the browser
-	// ({room} and {code} replaced; empty: the node's default).
-	InviteRedirect string
 	// InviteBaseURL is prefixed to anonymous invite codes ("<base>/<code>").
 	InviteBaseURL string
+	// InviteRedirect is where an invite link sends the browser: a path or
+	// URL template with {room} and {code} (ValidateInviteRedirect; empty:
+	// DefaultInviteRedirect, venueless' route). A world may set its own.
+	InviteRedirect string
 	// AllowGuests admits clients that authenticate with a client_id only.
 	AllowGuests bool
 	// MaxConnsPerUser bounds a user's concurrent authenticated connections on

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/op"
 )
@@ -68,6 +69,10 @@ func (e *Engine) roomDeleted(ctx context.Context, id string, before *catalog.Roo
 }
 
 func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
+	need := createPerm(o.Modules)
+	if w := c.eng.settings().policy.World(c.user); !w.Has(auth.WorldRoomsCreate) && !w.Has(need) {
+		return nil, denied(need)
+	}
 	name := strings.TrimSpace(o.Name)
 	if name == "" {
 		return nil, op.Errorf(op.CodeConfigInvalid, "name is required")
@@ -78,6 +83,31 @@ func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (o
 	}
 	c.eng.changed(catalog.Change{ID: r.ID, After: r, Cause: catalog.CauseCreate})
 	return op.CreateRoomResult{Room: r.ID}, nil
+}
+
+// createPerm is the world permission that allows creating a room with
+// these modules besides world:rooms.create (which allows any), as venueless
+// checks it: a room with a text chat needs world:rooms.create.chat, a
+// video call alone world:rooms.create.bbb, a stage
+// world:rooms.create.stage, a room without modules room:update; other
+// module sets need world:rooms.create.
+func createPerm(modules []map[string]any) auth.Perm {
+	types := map[string]bool{}
+	for _, m := range modules {
+		t, _ := m["type"].(string)
+		types[t] = true
+	}
+	switch {
+	case types["chat.native"]:
+		return auth.WorldRoomsCreateChat
+	case len(types) == 1 && types["call.bigbluebutton"]:
+		return auth.WorldRoomsCreateBBB
+	case types["livestream.native"]:
+		return auth.WorldRoomsCreateStage
+	case len(types) == 0:
+		return auth.RoomUpdate
+	}
+	return auth.WorldRoomsCreate
 }
 
 // RoomConfigResult is the result of op.GetRoomConfig and

@@ -5,6 +5,7 @@ import (
 
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/op"
 )
 
 // WorldView is the world as one client may see it: what venueless sends
@@ -26,6 +27,8 @@ type VisibleRoom struct {
 	// AllowedReactions are the reactions React accepts in the room, never
 	// empty.
 	AllowedReactions []string
+	// Users is the room's occupancy as its owner last told this node.
+	Users op.Occupancy
 }
 
 // World is the world as this client may see it.
@@ -60,7 +63,19 @@ func (c *Client) visible(policy *auth.Policy, r *catalog.Room) (VisibleRoom, boo
 	if !r.ShowViewers {
 		perms &^= auth.RoomViewers
 	}
-	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: c.eng.reactionsOf(r)}, true
+	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: c.eng.reactionsOf(r),
+		Users: c.eng.edge.Occupancy(r.ID)}, true
+}
+
+// CanView reports whether the client may view room id (it exists, is of
+// the client's world, and the client holds room:view there).
+func (c *Client) CanView(id string) bool {
+	ok := false
+	policy := c.eng.settings().policy
+	c.eng.catalog.View(id, func(r *catalog.Room) {
+		ok = c.eng.scope.Has(r) && policy.Room(c.user, r.ID, r.TraitGrants).Has(auth.RoomView)
+	})
+	return ok
 }
 
 // reactionsOf is the room's allowed reaction set, never empty: the room's

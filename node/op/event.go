@@ -15,6 +15,7 @@ const (
 	EvRoomCreate        EventKind = "room.create"
 	EvRoomDelete        EventKind = "room.delete"
 	EvWorldUpdated      EventKind = "world.updated"
+	EvUserCount         EventKind = "world.user_count_change"
 	EvResourceUpdated   EventKind = "resource.reaction.updated"
 	EvResourceDeleted   EventKind = "resource.reaction.deleted"
 	EvConnectionReplace EventKind = "connection.replaced"
@@ -63,7 +64,7 @@ type Event struct {
 	Room     string
 	Audience Audience
 	Subject  string // user id the event is about, for ToRoomViewers
-	World    string // the world of a ToWorld event
+	World    string // the world of a ToWorld event; "": every world's (personal events only)
 	Personal bool
 	Data     Payload
 }
@@ -78,9 +79,10 @@ type User struct {
 	ID      string
 	Profile map[string]any
 	Badges  []string
-	// Incognito users (Valu privacyMode 1) are counted but never
-	// identified: codecs must not reveal their id or profile where they
-	// show a user who acted.
+	// Incognito users (Valu privacyMode 1, and venueless' anonymous
+	// invitees, which it never shows publicly) are counted but never
+	// identified: no viewer list or viewer event shows them, and codecs
+	// must not reveal their id or profile where they show a user who acted.
 	Incognito bool
 }
 

@@ -87,6 +87,43 @@ func NewWorldUpdated(world string) *Event {
 	return ev
 }
 
+// Occupancy is how busy a room is, in venueless' three buckets: what
+// world.user_count_change and the users field of a room in world.config
+// tell.
+type Occupancy string
+
+// The buckets, as venueless names them (approximate_view_number).
+const (
+	OccupancyNone Occupancy = "none" // nobody
+	OccupancyFew  Occupancy = "few"  // 1 to 10 users
+	OccupancyMany Occupancy = "many" // more than 10 users
+)
+
+// OccupancyOf is the bucket of a room with users distinct users present.
+func OccupancyOf(users int) Occupancy {
+	switch {
+	case users < 1:
+		return OccupancyNone
+	case users > 10:
+		return OccupancyMany
+	}
+	return OccupancyFew
+}
+
+// UserCount is the payload of world.user_count_change: room's occupancy
+// changed bucket.
+type UserCount struct {
+	Room  string
+	Users Occupancy
+}
+
+// NewUserCount tells every session of the world that room's occupancy is
+// now users. It is personal: only sessions that may view the room get it,
+// as in venueless.
+func NewUserCount(room string, users Occupancy) *Event {
+	return newEvent(room, ToWorld, "", true, UserCount{Room: room, Users: users})
+}
+
 // ResourceReactionUpdated is the payload of resource.reaction.updated.
 type ResourceReactionUpdated ResourceReaction
 
@@ -135,6 +172,9 @@ func (RoomDeleted) EventKind() EventKind { return EvRoomDelete }
 
 // EventKind implements Payload.
 func (WorldUpdated) EventKind() EventKind { return EvWorldUpdated }
+
+// EventKind implements Payload.
+func (UserCount) EventKind() EventKind { return EvUserCount }
 
 // EventKind implements Payload.
 func (ResourceReactionUpdated) EventKind() EventKind { return EvResourceUpdated }

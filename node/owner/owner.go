@@ -112,13 +112,14 @@ func (l *Local) Own(ctx context.Context, resource, comment, userID string) (reac
 // EdgePublisher delivers an owner's events to this node's edge: the whole
 // of publishing on a single node, and this node's share of it in a
 // cluster. It never blocks (edge.Post queues, bounded). World events of
-// catalog changes go out through node/announce, not through owners.
+// catalog changes go out through node/announce, not through owners; the
+// owners' one world event is a room's occupancy (world.user_count_change).
 type EdgePublisher struct{ Edge *edge.Edge }
 
 // Publish implements Publisher: the event goes to this node's sessions
-// when this node's edge is among edges.
+// when this node's edge is among edges, or when it is a world event.
 func (p EdgePublisher) Publish(edges []string, ev *op.Event) {
-	if slices.Contains(edges, p.Edge.ID()) {
+	if ev.Audience == op.ToWorld || slices.Contains(edges, p.Edge.ID()) {
 		p.Edge.Post(ev) // under the room's lock: never wait for a fan-out
 	}
 }

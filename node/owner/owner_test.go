@@ -43,7 +43,8 @@ func TestEnterWithAndWithoutViewers(t *testing.T) {
 	}
 	pub.mu.Lock()
 	defer pub.mu.Unlock()
-	want := []op.EventKind{op.EvViewerAdded, op.EvViewerAdded, op.EvViewerRemoved}
+	// The room's occupancy became few with the first user, and stayed.
+	want := []op.EventKind{op.EvViewerAdded, op.EvUserCount, op.EvViewerAdded, op.EvViewerRemoved}
 	if len(pub.events) != len(want) {
 		t.Fatalf("published %v, want %v", pub.events, want)
 	}

@@ -24,7 +24,9 @@ import (
 //
 // Publish is called with the room's lock held, so events of one room are
 // published in order; it must not block (implementations queue, bounded) and
-// must not call back into the Manager.
+// must not call back into the Manager. An event with Audience op.ToWorld
+// (world.user_count_change) goes to every edge of the pool, whatever edges
+// says: the room's Manager calls it with none.
 type Publisher interface {
 	Publish(edges []string, ev *op.Event)
 }
@@ -36,6 +38,11 @@ type Config struct {
 	// ReactionDebounce is how long a user's repeat of the same reaction in a
 	// room is acknowledged but not counted.
 	ReactionDebounce time.Duration
+	// Told, when set, is the occupancy the pool was last told of a room
+	// (the node's edge remembers it): a room's state starts from it, so
+	// that an owner that gains a room publishes only a real change
+	// (occupancy.go). Nil: none.
+	Told func(room string) op.Occupancy
 }
 
 // DefaultConfig is venueless' behaviour: one broadcast a second, a 2 s debounce.
@@ -67,6 +74,8 @@ type state struct {
 	counts   map[string]int
 	debounce map[debounceKey]time.Time
 	closed   bool
+	// occupancy is the bucket of len(users) last published (occupancy.go).
+	occupancy op.Occupancy
 }
 
 type viewer struct {
@@ -97,7 +106,7 @@ func (m *Manager) room(id string) *state {
 	s := m.rooms[id]
 	if s == nil {
 		s = &state{id: id, users: map[string]*viewer{}, edges: map[string]int{},
-			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}}
+			counts: map[string]int{}, debounce: map[debounceKey]time.Time{}, occupancy: m.told(id)}
 		m.rooms[id] = s
 	}
 	return s
@@ -142,6 +151,7 @@ func (m *Manager) enter(roomID string, u op.User, edge string, list bool) []op.U
 				}
 				m.pub.Publish(edges, op.NewViewerAdded(roomID, u))
 			}
+			s.recount(m.pub)
 		} else {
 			v.user = u
 		}
@@ -196,6 +206,7 @@ func (s *state) leave(pub Publisher, userID, edge string) {
 	if !v.user.Incognito {
 		s.publishRemoved(pub, s.edgeList(), userID)
 	}
+	s.recount(pub)
 }
 
 func (s *state) publishRemoved(pub Publisher, edges []string, userID string) {
@@ -237,6 +248,7 @@ func (m *Manager) DropEdge(edge string) {
 					}
 				}
 			}
+			s.recount(m.pub)
 		}
 		s.mu.Unlock()
 	}
@@ -290,6 +302,9 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 				s.leave(m.pub, uid, edge)
 			}
 		}
+		if announce { // a rebuild's count is published by its Snapshot
+			s.recount(m.pub)
+		}
 		s.mu.Unlock()
 		return
 	}
@@ -299,7 +314,8 @@ func (m *Manager) SyncEdge(roomID, edge string, users []op.User, announce bool) 
 // the given edges, or to every edge with members when none are given, so
 // that each can correct what its sessions were told: a new owner does this
 // once it has rebuilt the room, and for an edge announcing its members
-// after that.
+// after that. A rebuilt room's occupancy is published here too, when its
+// bucket is not the one the pool was last told (Config.Told).
 func (m *Manager) Snapshot(roomID string, edges ...string) {
 	s := m.lookup(roomID)
 	if s == nil {
@@ -320,6 +336,7 @@ func (m *Manager) Snapshot(roomID string, edges ...string) {
 	if len(edges) > 0 {
 		m.pub.Publish(edges, op.NewViewerSnapshot(roomID, users))
 	}
+	s.recount(m.pub)
 }
 
 // Rooms returns the ids of the rooms with state on this owner.

@@ -10,10 +10,12 @@ import (
 	"github.com/roomring/roomring/node/op"
 )
 
-// recorder is a Publisher that keeps what it is given.
+// recorder is a Publisher that keeps what it is given: room events in
+// got, the occupancy's world events in counts.
 type recorder struct {
-	mu  sync.Mutex
-	got []published
+	mu     sync.Mutex
+	got    []published
+	counts []op.UserCount
 }
 
 type published struct {
@@ -24,9 +26,25 @@ type published struct {
 func (r *recorder) Publish(edges []string, ev *op.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if uc, ok := ev.Data.(op.UserCount); ok {
+		if ev.Audience != op.ToWorld || !ev.Personal || len(edges) != 0 {
+			panic("user count published as a room event")
+		}
+		r.counts = append(r.counts, uc)
+		return
+	}
 	e := slices.Clone(edges)
 	slices.Sort(e)
 	r.got = append(r.got, published{e, ev})
+}
+
+// takeCounts returns the occupancy events published since the last call.
+func (r *recorder) takeCounts() []op.UserCount {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.counts
+	r.counts = nil
+	return out
 }
 
 func (r *recorder) take() []published {
@@ -294,5 +312,82 @@ func TestJoinIsEnterWithoutTheList(t *testing.T) {
 	m.Leave("r", "carol", "e1")
 	if m.Viewers("r") != 2 {
 		t.Fatalf("carol left through e1 only, still present through e2: viewers %d", m.Viewers("r"))
+	}
+}
+
+// TestOccupancyPublishedOnBucketChange: world.user_count_change is
+// published when the number of users crosses venueless' buckets (0, 1–10,
+// more than 10), on enter, leave, DropEdge and SyncEdge, and not otherwise.
+func TestOccupancyPublishedOnBucketChange(t *testing.T) {
+	m, rec, _ := newManager(t)
+	for i := range 12 {
+		m.Join("r", u(string(rune('a'+i))), "e1")
+	}
+	m.Join("r", u("a"), "e2") // a second edge of a present user
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "r", Users: op.OccupancyFew}, {Room: "r", Users: op.OccupancyMany}}) {
+		t.Fatalf("entering 12 users published %v, want few then many", got)
+	}
+	m.Leave("r", "l", "e1")
+	m.Leave("r", "a", "e1") // still there through e2
+	if got := rec.takeCounts(); len(got) != 0 {
+		t.Fatalf("11 users left, still many: published %v", got)
+	}
+	m.Leave("r", "k", "e1")
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "r", Users: op.OccupancyFew}}) {
+		t.Fatalf("down to 10: published %v, want few", got)
+	}
+	m.SyncEdge("r", "e1", nil, true) // e1 holds nobody any more: only a (via e2) stays
+	if got := rec.takeCounts(); len(got) != 0 {
+		t.Fatalf("sync down to 1: published %v, want nothing", got)
+	}
+	m.DropEdge("e2")
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "r", Users: op.OccupancyNone}}) {
+		t.Fatalf("last edge dropped: published %v, want none", got)
+	}
+	// A rebuild is silent; its snapshot publishes the bucket found.
+	users := []op.User{}
+	for i := range 11 {
+		users = append(users, u(string(rune('a'+i))))
+	}
+	m.SyncEdge("r", "e3", users, false)
+	if got := rec.takeCounts(); len(got) != 0 {
+		t.Fatalf("silent rebuild published %v", got)
+	}
+	m.Snapshot("r")
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "r", Users: op.OccupancyMany}}) {
+		t.Fatalf("rebuild's snapshot published %v, want many", got)
+	}
+	var told []string
+	m.Occupancies(func(room string, b op.Occupancy) { told = append(told, room+"="+string(b)) })
+	if !slices.Equal(told, []string{"r=many"}) {
+		t.Fatalf("Occupancies = %v", told)
+	}
+}
+
+// TestOccupancyStartsFromWhatThePoolWasTold: a gained room's state starts
+// from the bucket the pool heard last (Config.Told), so the new owner
+// publishes only real changes, and Recount tells the pool a room it
+// thinks busy but that has no users here is empty.
+func TestOccupancyStartsFromWhatThePoolWasTold(t *testing.T) {
+	rec := &recorder{}
+	told := map[string]op.Occupancy{"busy": op.OccupancyFew, "gone": op.OccupancyMany}
+	m := NewManager(Config{ReactionWindow: time.Hour, ReactionDebounce: time.Second,
+		Told: func(r string) op.Occupancy {
+			if b, ok := told[r]; ok {
+				return b
+			}
+			return op.OccupancyNone
+		}}, rec)
+	t.Cleanup(m.Close)
+	m.SyncEdge("busy", "e1", []op.User{u("a"), u("b")}, false)
+	m.Snapshot("busy")
+	m.Recount("busy")
+	if got := rec.takeCounts(); len(got) != 0 {
+		t.Fatalf("a rebuilt room still few published %v", got)
+	}
+	m.Recount("gone")
+	m.Recount("quiet") // never busy
+	if got := rec.takeCounts(); !slices.Equal(got, []op.UserCount{{Room: "gone", Users: op.OccupancyNone}}) {
+		t.Fatalf("Recount published %v, want gone: none", got)
 	}
 }

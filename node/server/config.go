@@ -57,8 +57,9 @@ type Surface struct {
 	// the client listener, which a LoadBalancer makes public). It needs an
 	// admin listener (--admin-listen).
 	MetricsOnAdmin bool
-	// Demo serves the embedded demo page and the /i/ invite redirect on
-	// the client listener.
+	// Demo serves the embedded demo page on the client listener, at / and
+	// at venueless' invite route /standalone/... (the /i/ invite links are
+	// served either way: they lead to the world's invite redirect).
 	Demo bool
 }
 
@@ -70,7 +71,7 @@ func DefaultSurface() Surface { return Surface{Demo: true} }
 func (c *Surface) RegisterFlags(fs *flag.FlagSet) {
 	d := DefaultSurface()
 	fs.BoolVar(&c.MetricsOnAdmin, "metrics-on-admin", d.MetricsOnAdmin, "serve /metrics on the admin listener (--admin-listen) instead of the client listener")
-	fs.BoolVar(&c.Demo, "demo", d.Demo, "serve the demo page and /i/ invite links on the client listener")
+	fs.BoolVar(&c.Demo, "demo", d.Demo, "serve the demo page on the client listener (at / and at venueless' invite route /standalone/...; /i/ invite links are served either way)")
 }
 
 // Validate reports a configuration that cannot work; separateAdmin is

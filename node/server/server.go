@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net"
 	"net/netip"
-	"net/url"
 	"path"
 	"runtime"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"github.com/roomring/roomring/node/demo"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/metrics"
+	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/protocol/venueless"
 	"github.com/roomring/roomring/node/session"
@@ -74,9 +74,10 @@ const (
 type Worlds interface {
 	Engine(id string) *engine.Engine
 	Builtin() *engine.Engine
-	// InviteRedirect is where an invite link's code sends the browser
-	// when the code's world has an invite redirect ("" otherwise).
-	InviteRedirect(ctx context.Context, code string, src netip.Addr) string
+	// InviteRedirect is where the invite link of code sends a browser
+	// from source (the route of the code's world); auth.denied for a code
+	// that is unknown or expired.
+	InviteRedirect(ctx context.Context, source netip.Addr, code string) (string, *op.Error)
 }
 
 // Server serves one node's HTTP and websocket traffic.
@@ -257,29 +258,17 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.cfg.Internal(ctx)
-	case strings.HasPrefix(p, "/i/") && s.worldInvite(ctx, strings.TrimPrefix(p, "/i/")):
+	case strings.HasPrefix(p, "/i/"):
+		s.serveInvite(ctx, p)
 	case !s.cfg.Surface.Demo:
 		ctx.Error("not found", fasthttp.StatusNotFound)
-	case strings.HasPrefix(p, "/i/"):
-		// Anonymous invite links land on the demo page, which redeems them;
-		// the code is query-escaped so that no path can add to the URL or
-		// the Location header.
-		ctx.Redirect("/?invite="+url.QueryEscape(strings.TrimPrefix(p, "/i/")), fasthttp.StatusFound)
+	case strings.HasPrefix(p, "/standalone/"):
+		// venueless' invite route (the default --invite-redirect): the
+		// demo page redeems the invite in the fragment.
+		s.serveStatic(ctx, "/")
 	default:
 		s.serveStatic(ctx, p)
 	}
-}
-
-// worldInvite redirects an invite link whose world has an invite
-// redirect (World spec.inviteRedirect) and reports whether it did.
-func (s *Server) worldInvite(ctx *fasthttp.RequestCtx, code string) bool {
-	src, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	target := s.worlds.InviteRedirect(ctx, code, src.Unmap())
-	if target == "" {
-		return false
-	}
-	ctx.Redirect(target, fasthttp.StatusFound)
-	return true
 }
 
 // routeAdmin serves the admin listener: /internal/, and /metrics with

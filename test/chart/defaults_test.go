@@ -32,7 +32,7 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		"StatefulSet/" + fullname, "Deployment/" + fullname + "-operator",
 		"Service/" + fullname, "Service/" + fullname + "-gossip", "Service/" + fullname + "-pool",
 		"Service/" + fullname + "-operator-metrics",
-		"Secret/" + fullname, "CustomResourceDefinition/rooms.roomring.dev",
+		"Secret/" + fullname, "CustomResourceDefinition/rooms.roomring.dev", "CustomResourceDefinition/worlds.roomring.dev",
 		"ServiceAccount/" + fullname + "-node", "ServiceAccount/" + fullname + "-operator",
 		"Role/" + fullname + "-node", "RoleBinding/" + fullname + "-node",
 		"Role/" + fullname + "-operator", "RoleBinding/" + fullname + "-operator",
@@ -43,6 +43,8 @@ func checkDefaultObjects(t *testing.T, r rendered) {
 		"Role/" + fullname + "-teardown", "RoleBinding/" + fullname + "-teardown",
 		// Rooms in the built-in view/edit/admin roles (rbac-aggregate.yaml)
 		"ClusterRole/" + fullname + "-room-viewer", "ClusterRole/" + fullname + "-room-editor",
+		// the report of Rooms no operator serves (operator.reportUnwatchedRooms)
+		"ClusterRole/" + unwatchedRole, "ClusterRoleBinding/" + unwatchedRole,
 		// the helm test hook (tests/healthz-test.yaml)
 		"Pod/" + fullname + "-test-healthz",
 	}

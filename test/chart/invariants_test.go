@@ -26,7 +26,7 @@ func checkInvariants(t *testing.T, r rendered) {
 	for _, o := range r.objs {
 		ns := str(o, "metadata", "namespace")
 		switch o.kind() {
-		case "CustomResourceDefinition", "ClusterRole":
+		case "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding":
 			if ns != "" {
 				t.Errorf("%s %s has a namespace", o.kind(), o.name())
 			}

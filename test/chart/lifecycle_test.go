@@ -36,6 +36,7 @@ func TestTeardownHook(t *testing.T) {
 	wantFlag(t, a, "namespace", namespace)
 	wantFlag(t, a, "lease", fullname+"-operator")
 	wantFlag(t, a, "lease-namespace", namespace)
+	wantFlag(t, a, "claim-holder", namespace+"/"+release)
 	wantFlag(t, a, "timeout", "120s")
 	if sa := str(job, "spec", "template", "spec", "serviceAccountName"); sa != name {
 		t.Errorf("teardown Job service account %q", sa)
@@ -48,12 +49,16 @@ func TestTeardownHook(t *testing.T) {
 		t.Error("the teardown pod would be selected as an operator pod")
 	}
 
-	// Rooms in another namespace: the rooms rule moves to a Role there.
+	// Rooms in another namespace: the rooms rule moves to a Role there,
+	// with the right to read the namespace's claim Lease.
 	other := render(t, "--set", "node.kubeNamespace=rooms")
 	var roles []string
 	for _, role := range other.all("Role") {
 		if role.name() == name {
 			roles = append(roles, str(role, "metadata", "namespace"))
+			if str(role, "metadata", "namespace") == "rooms" && !reflect.DeepEqual(grants(t, role), want) {
+				t.Errorf("teardown Role in the Rooms' namespace grants %v, want %v", grants(t, role), want)
+			}
 		}
 	}
 	if slices.Sort(roles); !slices.Equal(roles, []string{namespace, "rooms"}) {
@@ -132,15 +137,19 @@ func TestChecksumAnnotations(t *testing.T) {
 // manages it (roomring.manageCRD looks the CRD up; the e2e test installs a
 // second release against a real API server).
 func TestCRDShared(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(chartDir, "templates", "crds", "roomring.dev_rooms.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(src), `{{- if include "roomring.manageCRD" (list . "rooms.roomring.dev") }}`) {
-		t.Error("the CRD template is not gated on roomring.manageCRD")
-	}
-	if r := render(t, "--set", "crds.install=false"); r.find("CustomResourceDefinition", "rooms.roomring.dev") != nil {
-		t.Error("CRD rendered with crds.install=false")
+	off := render(t, "--set", "crds.install=false")
+	for _, crd := range []string{"rooms.roomring.dev", "worlds.roomring.dev"} {
+		file := "roomring.dev_" + strings.TrimSuffix(crd, ".roomring.dev") + ".yaml"
+		src, err := os.ReadFile(filepath.Join(chartDir, "templates", "crds", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), `{{- if include "roomring.manageCRD" (list . "`+crd+`") }}`) {
+			t.Errorf("the CRD template of %s is not gated on roomring.manageCRD", crd)
+		}
+		if off.find("CustomResourceDefinition", crd) != nil {
+			t.Errorf("CRD %s rendered with crds.install=false", crd)
+		}
 	}
 }
 

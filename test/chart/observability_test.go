@@ -160,7 +160,7 @@ func TestPrometheusRule(t *testing.T) {
 	}
 	want := []string{"RoomringNodeDown", "RoomringRingMembersMissing", "RoomringStoreDown", "RoomringSlowConsumers",
 		"RoomringForwardTimeouts", "RoomringConnectionCapHit", "RoomringPanics", "RoomringOperatorDown",
-		"RoomringRoomsNotReconciled", "RoomringRoomsNotReady", "RoomringOperatorPanics"}
+		"RoomringRoomsNotReconciled", "RoomringRoomsNotReady", "RoomringNamespaceRefused", "RoomringOperatorPanics"}
 	if !slices.Equal(alerts, want) {
 		t.Errorf("alerts %v, want %v (RoomringOwnerChurn disabled)", alerts, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -18,17 +19,7 @@ import (
 // API server's RBAC authorizer, and the leader election Role. A rule added
 // to one and not the other fails here.
 func TestRBACMatchesGenerated(t *testing.T) {
-	gen := func(path string) map[string]bool {
-		b, err := os.ReadFile(filepath.Join(root, "config", "rbac", path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var role obj
-		if err := yaml.Unmarshal(bytes.TrimPrefix(b, []byte("---\n")), &role); err != nil {
-			t.Fatalf("config/rbac/%s: %v", path, err)
-		}
-		return grants(t, role)
-	}
+	gen := func(path string) map[string]bool { return generatedGrants(t, path) }
 	node, operator, election := gen("node/role.yaml"), gen("operator/role.yaml"), gen("leader_election_role.yaml")
 	if len(node) == 0 || len(operator) == 0 || len(election) == 0 {
 		t.Fatal("config/rbac has an empty role")
@@ -67,6 +58,57 @@ func TestRBACMatchesGenerated(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// generatedGrants reads the grants of a role of config/rbac.
+func generatedGrants(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "config", "rbac", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role obj
+	if err := yaml.Unmarshal(bytes.TrimPrefix(b, []byte("---\n")), &role); err != nil {
+		t.Fatalf("config/rbac/%s: %v", path, err)
+	}
+	return grants(t, role)
+}
+
+// unwatchedRole names the ClusterRole and ClusterRoleBinding of the
+// operator's report of Rooms no operator serves: cluster-wide names, so
+// they carry the release namespace.
+const unwatchedRole = namespace + "-" + fullname + "-operator-unwatched-rooms"
+
+// TestUnwatchedRoomsClusterRole: operator.reportUnwatchedRooms (on by
+// default) grants the operator exactly config/rbac/unwatched_rooms_role.yaml
+// cluster-wide — the chart's only ClusterRoleBinding — and passes
+// --report-unwatched-rooms; off, neither is rendered.
+func TestUnwatchedRoomsClusterRole(t *testing.T) {
+	want := generatedGrants(t, "unwatched_rooms_role.yaml")
+	r := render(t)
+	if got := grants(t, r.must(t, "ClusterRole", unwatchedRole)); !reflect.DeepEqual(got, want) {
+		t.Errorf("ClusterRole %s grants %v, want config/rbac's %v", unwatchedRole, got, want)
+	}
+	b := r.must(t, "ClusterRoleBinding", unwatchedRole)
+	subjects := list(b, "subjects")
+	if str(b, "roleRef", "name") != unwatchedRole || len(subjects) != 1 ||
+		str(subjects[0], "name") != fullname+"-operator" || str(subjects[0], "namespace") != namespace {
+		t.Errorf("ClusterRoleBinding %s: roleRef %v, subjects %v", unwatchedRole, get(b, "roleRef"), subjects)
+	}
+	if n := len(r.all("ClusterRoleBinding")); n != 1 {
+		t.Errorf("%d ClusterRoleBindings rendered, want the report's only", n)
+	}
+	op := func(r rendered) []string {
+		return args(container(t, r.must(t, "Deployment", fullname+"-operator"), "operator"))
+	}
+	if !slices.Contains(op(r), "--report-unwatched-rooms=true") {
+		t.Errorf("operator args %v lack --report-unwatched-rooms=true", op(r))
+	}
+	off := render(t, "--set", "operator.reportUnwatchedRooms=false")
+	if off.find("ClusterRole", unwatchedRole) != nil || len(off.all("ClusterRoleBinding")) != 0 ||
+		!slices.Contains(op(off), "--report-unwatched-rooms=false") {
+		t.Errorf("reportUnwatchedRooms=false still renders the report: ClusterRoleBindings %d, args %v", len(off.all("ClusterRoleBinding")), op(off))
 	}
 }
 

@@ -153,7 +153,7 @@ its own).
 {{- end -}}
 {{- end -}}
 
-{{/* The operator's rules on Rooms: reconcile, status, finalizer. */}}
+{{/* The operator's rules in the Rooms' namespace: reconcile, status, finalizer, and its claim on the namespace (a Lease). */}}
 {{- define "roomring.operatorRoomRules" -}}
 - apiGroups: ["roomring.dev"]
   resources: ["rooms"]
@@ -164,6 +164,9 @@ its own).
 - apiGroups: ["roomring.dev"]
   resources: ["rooms/finalizers"]
   verbs: ["update"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "create", "update"]
 {{- end -}}
 
 {{/*

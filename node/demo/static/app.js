@@ -1,7 +1,7 @@
 // roomring demo page: a small client of the venueless Rooms API.
 //
 // It joins as a guest (a random client_id kept in localStorage), as an
-// anonymous invitee (?invite=<code>) or with a session token, lists the rooms
+// anonymous invitee (?invite=<code>, or #invite=<code> on the invite route) or with a session token, lists the rooms
 // of world.config, enters one room at a time, shows its viewers (with
 // room:viewers), live reaction counts and schedule, and reconnects with
 // backoff when the socket closes.
@@ -66,7 +66,9 @@
 
   const state = {
     creds: null,        // body of authenticate
-    invite: params.get("invite"),
+    // ?invite=<code>, or venueless' invite route the node's invite links
+    // redirect to: /standalone/<room>/anonymous#invite=<code>.
+    invite: params.get("invite") || new URLSearchParams(location.hash.slice(1)).get("invite"),
     ws: null,
     nextID: 1,
     pending: new Map(), // request id -> {action, resolve, reject}

@@ -51,6 +51,11 @@ type roomDeleted struct {
 	ID string `json:"id"`
 }
 
+type userCount struct {
+	Room  string       `json:"room"`
+	Users op.Occupancy `json:"users"`
+}
+
 // resourceReaction is the data of resource.reaction.updated and
 // resource.reaction.deleted; User is null for an incognito user.
 type resourceReaction struct {
@@ -86,6 +91,8 @@ func eventData(p op.Payload) (data any, ok bool) {
 		return schedule{Room: d.Room, ScheduleData: d.ScheduleData}, true
 	case op.RoomDeleted:
 		return roomDeleted{ID: d.ID}, true
+	case op.UserCount:
+		return userCount{Room: d.Room, Users: d.Users}, true
 	case op.ResourceReactionUpdated:
 		return newResourceReaction(op.ResourceReaction(d)), true
 	case op.ResourceReactionDeleted:

@@ -74,6 +74,11 @@ func (h *Handler) SendPersonal(ev *op.Event) {
 		if r, ok := h.client.Room(d.ID); ok {
 			h.conn.Push(Push(string(ev.Kind), newRoomConfig(r)))
 		}
+	case op.UserCount:
+		// Only for rooms the session may view, as venueless filters it.
+		if h.client.CanView(d.Room) {
+			h.conn.Push(Push(string(ev.Kind), userCount{Room: d.Room, Users: d.Users}))
+		}
 	default:
 		if f, ok := EncodeEvent(ev); ok {
 			h.conn.Push(f)

@@ -3,6 +3,7 @@ package venueless
 import (
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/engine"
+	"github.com/roomring/roomring/node/op"
 )
 
 // roomConfig is a room as one user sees it in world.config (venueless'
@@ -19,6 +20,9 @@ type roomConfig struct {
 	ForceJoin    bool             `json:"force_join"`
 	Modules      []map[string]any `json:"modules"`
 	ScheduleData map[string]any   `json:"schedule_data"`
+	// Users is how busy the room is: none, few or many (venueless'
+	// approximate_view_number).
+	Users op.Occupancy `json:"users"`
 	// AllowedReactions is a roomring extension (venueless clients ignore it).
 	AllowedReactions []string `json:"allowed_reactions"`
 }
@@ -96,5 +100,5 @@ func newRoomConfig(v engine.VisibleRoom) roomConfig {
 	}
 	return roomConfig{ID: r.ID, Name: r.Name, Description: r.Description, Picture: r.Picture,
 		PretalxID: r.PretalxID, Permissions: v.Permissions, ForceJoin: r.ForceJoin,
-		Modules: r.ModuleConfig, ScheduleData: sched, AllowedReactions: v.AllowedReactions}
+		Modules: r.ModuleConfig, ScheduleData: sched, Users: v.Users, AllowedReactions: v.AllowedReactions}
 }
