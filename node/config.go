@@ -189,17 +189,7 @@ func (c *Config) Validate() error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 16 {
 		errs = append(errs, errors.New("the JWT secret must be at least 16 characters"))
 	}
-	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
-		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
-	}
-	if _, err := c.parseWorldGrants(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.InviteRedirect != "" {
-		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
-			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
-		}
-	}
+	errs = append(errs, c.validateWorld()...)
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
 	}
@@ -260,4 +250,21 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateWorld reports errors in the built-in world's flags.
+func (c *Config) validateWorld() []error {
+	var errs []error
+	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
+		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
+	}
+	if _, err := c.parseWorldGrants(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.InviteRedirect != "" {
+		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
+			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
+		}
+	}
+	return errs
 }
