@@ -83,6 +83,14 @@ func TestWorldLifecycle(t *testing.T) {
 		t.Fatalf("expo client entering a default room = %s, want room.unknown", code)
 	}
 	admin.Call("room.enter", map[string]any{"room": "expo-hall"})
+	// Its occupancy reaches expo's clients only.
+	admin.Wait(5*time.Second, "expo-hall's user count", nodetest.IsEvent("world.user_count_change", "expo-hall"))
+	def.Call("room.enter", map[string]any{"room": "room_1"}) // a later event of the same owner, to the default guest
+	def.Wait(5*time.Second, "room_1's user count", nodetest.IsEvent("world.user_count_change", "room_1"))
+	if def.Has(nodetest.IsEvent("world.user_count_change", "expo-hall")) {
+		t.Fatal("the built-in world's client got expo-hall's user count")
+	}
+	def.Call("room.leave", map[string]any{"room": "room_1"})
 	if code, _ := nodetest.AdminDo(t, addr, token, http.MethodGet, "worlds/expo", nil, &st); code != http.StatusOK || st.Rooms != 1 || st.Connections != 1 {
 		t.Fatalf("GET expo = %d %+v, want 1 room, 1 connection", code, st)
 	}
