@@ -65,6 +65,7 @@ func TestRBACSuffices(t *testing.T) {
 
 	n := startNode(t, "node-a", func(c *node.Config) {
 		c.Kube.Namespace, c.Kube.Kubeconfig = ns, nd.Kubeconfig
+		c.WorldTraitGrants = `{"viewer": [], "admin": ["admin"]}` // as the chart grants
 	})
 	cfg := operatorConfig(ns)
 	cfg.LeaderElect, cfg.LeaderElectionID, cfg.LeaderElectionNamespace = true, "roomring-operator", ns
