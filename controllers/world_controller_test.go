@@ -1,0 +1,280 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
+	"github.com/roomring/roomring/node"
+	"github.com/roomring/roomring/node/nodetest"
+)
+
+// poolNode is a node of a two-node pool on host (in this process), joined
+// through join.
+func poolNode(t *testing.T, host, name string, join ...string) *nodetest.Node {
+	t.Helper()
+	return startNode(t, name, func(cfg *node.Config) {
+		cfg.Listen = host + ":0"
+		cfg.Cluster.Key = "operator-world-test-passphrase"
+		cfg.Cluster.Membership.BindAddr = host + ":0"
+		cfg.Cluster.Membership.Join = join
+		cfg.AllowNodeLocalStore = true
+		cfg.Cluster.Membership.ProbeInterval = 300 * time.Millisecond
+		cfg.Cluster.Membership.ProbeTimeout = 200 * time.Millisecond
+		cfg.Cluster.Membership.GossipInterval = 50 * time.Millisecond
+		cfg.Cluster.Membership.JoinRetryInterval = 200 * time.Millisecond
+		cfg.Cluster.Peer.ListenAddr = host + ":0"
+		cfg.Cluster.Peer.ReconnectMin = 20 * time.Millisecond
+		cfg.Cluster.Peer.ReconnectMax = 200 * time.Millisecond
+	})
+}
+
+// Long: one pool, two worlds, followed from apply to deletion.
+func TestTwoWorldsOnOnePool(t *testing.T) {
+	ns := env.Namespace(t)
+	a := poolNode(t, "127.0.0.40", "node-a")
+	b := poolNode(t, "127.0.0.41", "node-b", a.Cluster().GossipAddr())
+	for _, n := range []*nodetest.Node{a, b} {
+		testkit.Eventually(t, wait, n.Cluster().Name()+" sees both", func() bool {
+			return slices.Equal(n.Cluster().Placement().Members(), []string{"node-a", "node-b"})
+		})
+	}
+	startOperator(t, ns, []string{a.Addr(), b.Addr()})
+	ctx := context.Background()
+
+	// Two worlds with their own keys and grants: in alpha everyone views
+	// the rooms, in beta only attendees do.
+	create(t, newSecret(ns, "alpha-jwt", map[string]string{"hs256": key("alpha")}))
+	create(t, newSecret(ns, "beta-jwt", map[string]string{"hs256": key("beta")}))
+	create(t, newWorld(ns, "alpha", "Alpha Con", "alpha-jwt", "hs256"))
+	beta := newWorld(ns, "beta", "Beta Summit", "beta-jwt", "hs256")
+	beta.Spec.TraitGrants = map[string]v1alpha1.TraitEntries{"viewer": {"attendee"}}
+	create(t, beta)
+	create(t, worldRoom(ns, "hall-a", "alpha"))
+	create(t, worldRoom(ns, "hall-b", "beta"))
+	for _, w := range []string{"alpha", "beta"} {
+		r := waitWorldStatus(t, ns, w, "ready with its room", worldCounts(1, 0))
+		if !controllerutil.ContainsFinalizer(r, v1alpha1.Finalizer) {
+			t.Fatalf("World %s finalizers %v", w, r.Finalizers)
+		}
+	}
+	for _, r := range []string{"hall-a", "hall-b"} {
+		waitStatus(t, ns, r, "ready", func(r *v1alpha1.Room) error {
+			if r.Status.Phase != v1alpha1.PhaseReady || r.Status.OwnerNode == "" {
+				return fmt.Errorf("status %+v", r.Status)
+			}
+			return nil
+		})
+	}
+
+	// A world's clients see its rooms only; its connections are summed
+	// over the pool's members.
+	alice, cfg := attend(t, a, "alpha", key("alpha"), "alice")
+	if got := roomIDs(cfg); !slices.Equal(got, []string{"hall-a"}) {
+		t.Fatalf("alpha's world.config rooms %v, want [hall-a]", got)
+	}
+	alice.Call("room.enter", map[string]any{"room": "hall-a"})
+	carol, _ := attend(t, b, "alpha", key("alpha"), "carol")
+	bob, cfg := attend(t, b, "beta", key("beta"), "bob", "attendee")
+	if got := roomIDs(cfg); !slices.Equal(got, []string{"hall-b"}) {
+		t.Fatalf("beta's world.config rooms %v, want [hall-b]", got)
+	}
+	bob.Call("room.enter", map[string]any{"room": "hall-b"})
+	if code := bob.CallErr("room.enter", map[string]any{"room": "hall-a"}); code == "" {
+		t.Fatal("a client of beta entered alpha's room")
+	}
+	// beta's grants: without the trait, no view.
+	dave, _ := attend(t, a, "beta", key("beta"), "dave")
+	if code := dave.CallErr("room.enter", map[string]any{"room": "hall-b"}); code != "protocol.denied" {
+		t.Fatalf("beta without trait attendee: room.enter = %s, want protocol.denied", code)
+	}
+	waitWorldStatus(t, ns, "alpha", "2 connections over both nodes", worldCounts(1, 2))
+	waitWorldStatus(t, ns, "beta", "2 connections", worldCounts(1, 2))
+
+	// A token of one world is refused on the other.
+	refused(t, a, "beta", key("alpha"), "mallory")
+	refused(t, b, "alpha", key("beta"), "mallory")
+
+	// Deleting a World disconnects its clients on every node and closes
+	// its rooms; its finalizer goes; the other world is untouched.
+	w, err := getWorld(ns, "alpha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*nodetest.Client{alice, carol} {
+		if err := c.Closed(wait); err == nil {
+			t.Fatal("closed without an error")
+		}
+	}
+	testkit.EventuallyNil(t, wait, "World alpha gone", func() error {
+		_, err := getWorld(ns, "alpha")
+		if err == nil {
+			return errors.New("still there")
+		}
+		return client.IgnoreNotFound(err)
+	})
+	waitStatus(t, ns, "hall-a", "waits for its world", roomWaits("WorldNotFound", `World "alpha" does not exist in namespace `+ns))
+	bob.Call("room.leave", map[string]any{"room": "hall-b"})
+	bob.Call("room.enter", map[string]any{"room": "hall-b"})
+	waitWorldStatus(t, ns, "beta", "still serving", worldCounts(1, 2))
+	if ev := worldEvents(t, ns, "beta"); !slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "Normal/Serving") }) {
+		t.Errorf("beta's events %q, want Normal/Serving", ev)
+	}
+}
+
+func TestRoomWaitsForItsWorld(t *testing.T) {
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	startOperator(t, ns, []string{n.Addr()})
+
+	create(t, worldRoom(ns, "talk", "expo"))
+	waitStatus(t, ns, "talk", "no world", roomWaits("WorldNotFound", `World "expo" does not exist in namespace `+ns))
+
+	// The World waits for its Secret; the Room waits for the World.
+	create(t, newWorld(ns, "expo", "Expo", "expo-jwt", "current"))
+	waitWorldStatus(t, ns, "expo", "no Secret", worldIs(v1alpha1.PhasePending, "SecretMissing", `Secret "expo-jwt" does not exist`))
+	waitStatus(t, ns, "talk", "world not ready", roomWaits("WorldNotReady", `World "expo" is not ready (Pending: SecretMissing)`))
+	create(t, newSecret(ns, "expo-jwt", map[string]string{"other": key("x")}))
+	waitWorldStatus(t, ns, "expo", "no key", worldIs(v1alpha1.PhasePending, "SecretMissing", `Secret "expo-jwt" has no key "current"`))
+
+	// The key arrives: the World is pushed, then its Room.
+	var s corev1.Secret
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "expo-jwt"}, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data["current"] = []byte(key("expo"))
+	if err := env.Client.Update(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	waitWorldStatus(t, ns, "expo", "ready", worldCounts(1, 0))
+	waitStatus(t, ns, "talk", "ready", ready("node-a"))
+	_, cfg := attend(t, n, "expo", key("expo"), "visitor")
+	if got := roomIDs(cfg); !slices.Equal(got, []string{"talk"}) {
+		t.Fatalf("expo's rooms %v, want [talk]", got)
+	}
+}
+
+// TestWorldSecretRotation: a second key is added next to the first, then
+// the first is changed in its Secret alone: tokens signed with a listed
+// key work, and the change of the Secret reaches the pool without a change
+// of the World.
+func TestWorldSecretRotation(t *testing.T) {
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	startOperator(t, ns, []string{n.Addr()})
+	ctx := context.Background()
+
+	create(t, newSecret(ns, "jwt", map[string]string{"k1": key("old")}))
+	create(t, newWorld(ns, "fair", "Fair", "jwt", "k1"))
+	waitWorldStatus(t, ns, "fair", "ready", worldCounts(0, 0))
+	old := signed(t, key("old"), "early")
+	if code := authCode(t, n, "fair", old); code != "" {
+		t.Fatalf("token of k1: %s", code)
+	}
+
+	// A second key, listed after the first: both work.
+	var s corev1.Secret
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "jwt"}, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data["k2"] = []byte(key("new"))
+	if err := env.Client.Update(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	testkit.EventuallyNil(t, wait, "k2 listed", func() error {
+		w, err := getWorld(ns, "fair")
+		if err != nil {
+			return err
+		}
+		w.Spec.JWT.Secrets = append(w.Spec.JWT.Secrets[:1], v1alpha1.SecretKeyRef{Name: "jwt", Key: "k2"})
+		return env.Client.Update(ctx, w)
+	})
+	waitWorldStatus(t, ns, "fair", "generation 2 ready", worldIs(v1alpha1.PhaseReady, "Serving", "generation 2"))
+	testkit.EventuallyNil(t, wait, "a token of k2 accepted", func() error {
+		if code := authCode(t, n, "fair", signed(t, key("new"), "late")); code != "" {
+			return errors.New(code)
+		}
+		return nil
+	})
+	if code := authCode(t, n, "fair", old); code != "" {
+		t.Fatalf("token of k1 after k2 was added: %s", code)
+	}
+
+	// k1 changes in the Secret only: the operator pushes the new value.
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "jwt"}, &s); err != nil {
+		t.Fatal(err)
+	}
+	s.Data["k1"] = []byte(key("newer"))
+	if err := env.Client.Update(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	testkit.EventuallyNil(t, wait, "the old k1 refused", func() error {
+		if code := authCode(t, n, "fair", old); code != "auth.invalid_token" {
+			return fmt.Errorf("old token: %q", code)
+		}
+		return nil
+	})
+	for _, k := range []string{"newer", "new"} {
+		if code := authCode(t, n, "fair", signed(t, key(k), "user-"+k)); code != "" {
+			t.Fatalf("token of %s: %s", k, code)
+		}
+	}
+}
+
+// TestWorldNameConflict: two namespaces apply a World of the same name;
+// the older is served, the other is Conflict (and its Rooms wait) until
+// the older goes, then it takes the world over.
+func TestWorldNameConflict(t *testing.T) {
+	ns1, ns2 := env.Namespace(t), env.Namespace(t)
+	n := startNode(t, "node-a")
+	cfg := operatorConfig(ns1)
+	cfg.Controllers.Namespaces = []string{ns1, ns2}
+	runOperator(t, env.Config, cfg, n.Addr())
+	ctx := context.Background()
+
+	for _, ns := range []string{ns1, ns2} {
+		create(t, newSecret(ns, "jwt", map[string]string{"k": key(ns)}))
+	}
+	create(t, newWorld(ns1, "expo", "Expo One", "jwt", "k"))
+	waitWorldStatus(t, ns1, "expo", "ready", worldCounts(0, 0))
+	create(t, newWorld(ns2, "expo", "Expo Two", "jwt", "k"))
+	w1, _ := getWorld(ns1, "expo")
+	w2, _ := getWorld(ns2, "expo")
+	first, second := ns1, ns2
+	if w1.CreationTimestamp.Equal(&w2.CreationTimestamp) && ns2 < ns1 {
+		first, second = ns2, ns1 // created in the same second: by namespace
+	}
+	waitWorldStatus(t, second, "expo", "conflict", worldIs(v1alpha1.PhaseConflict, "IDServedByOther", "served by World "+first+"/expo"))
+	create(t, worldRoom(second, "side", "expo"))
+	waitStatus(t, second, "side", "world in conflict", roomWaits("WorldNotReady", "(Conflict: IDServedByOther)"))
+	if code := authCode(t, n, "expo", signed(t, key(first), "u1")); code != "" {
+		t.Fatalf("token of the served World's key: %s", code)
+	}
+
+	// The served World goes: the other takes the world over, with its keys.
+	w, _ := getWorld(first, "expo")
+	if err := env.Client.Delete(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	waitWorldStatus(t, second, "expo", "took over", worldCounts(1, 0))
+	waitStatus(t, second, "side", "ready", ready("node-a"))
+	testkit.EventuallyNil(t, wait, "the new World's key accepted", func() error {
+		if code := authCode(t, n, "expo", signed(t, key(second), "u2")); code != "" {
+			return errors.New(code)
+		}
+		return nil
+	})
+}
