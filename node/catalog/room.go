@@ -29,7 +29,10 @@ const (
 // RoomConfigSerializer plus roomring's own fields (allowed_reactions,
 // show_viewers, anonymous_invites).
 type Room struct {
-	ID               string           `json:"id"`
+	ID string `json:"id"`
+	// World is the id of the room's world; empty: the node's built-in
+	// world (Scope).
+	World            string           `json:"world,omitempty"`
 	Name             string           `json:"name"`
 	Description      string           `json:"description"`
 	Picture          *string          `json:"picture"`
@@ -86,6 +89,8 @@ func (r *Room) Validate() *op.Error {
 		return op.Errorf(op.CodeConfigInvalid, "id must be 1 to 64 characters")
 	case reservedID(r.ID):
 		return op.Errorf(op.CodeConfigInvalid, "ids starting with %q are reserved", reservedPrefix)
+	case r.World != "" && !ValidWorldID(r.World):
+		return op.Errorf(op.CodeConfigInvalid, "world %q must be a DNS label of at most 63 characters", r.World)
 	case r.Name == "" || utf8.RuneCountInString(r.Name) > MaxNameLen:
 		return op.Errorf(op.CodeConfigInvalid, "name must be 1 to %d characters", MaxNameLen)
 	case utf8.RuneCountInString(r.Description) > MaxDescriptionLen:

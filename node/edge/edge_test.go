@@ -68,7 +68,7 @@ func TestFanOutEncodesOncePerDialect(t *testing.T) {
 	c := &sub{uid: "c", d: SocketIO}
 	out := &sub{uid: "out"}
 	for _, s := range []*sub{a, b, c, out} {
-		e.Attach(s)
+		e.Attach("", s)
 	}
 	for _, s := range []*sub{a, b, c} {
 		e.Join("r", s, false)
@@ -157,8 +157,8 @@ func TestPartLastSessionOfUser(t *testing.T) {
 func TestDetach(t *testing.T) {
 	e, _ := newEdge()
 	s1, s2 := &sub{uid: "u"}, &sub{uid: "u"}
-	e.Attach(s1)
-	e.Attach(s2)
+	e.Attach("", s1)
+	e.Attach("", s2)
 	e.Join("a", s1, false)
 	e.Join("b", s1, false)
 	e.Join("b", s2, false)
@@ -178,8 +178,8 @@ func TestDetach(t *testing.T) {
 func TestWorldEvents(t *testing.T) {
 	e, calls := newEdge()
 	a, b := &sub{uid: "a"}, &sub{uid: "b"}
-	e.Attach(a)
-	e.Attach(b)
+	e.Attach("", a)
+	e.Attach("", b)
 	e.Join("r", a, false)
 	e.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
 	if calls[Venueless] != 0 {

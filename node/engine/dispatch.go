@@ -88,7 +88,7 @@ func (c *Client) Do(ctx context.Context, o op.Operation) (op.Result, *op.Error) 
 	if !ok {
 		return nil, op.Errorf(op.CodeUnknownCommand, "unknown command %q", o.Kind())
 	}
-	if r.world != 0 && !c.eng.policy.World(c.user).Has(r.world) {
+	if r.world != 0 && !c.eng.settings().policy.World(c.user).Has(r.world) {
 		return nil, denied(r.world)
 	}
 	if r.resources && c.eng.resources == nil {

@@ -31,10 +31,11 @@ type VisibleRoom struct {
 // World is the world as this client may see it.
 func (c *Client) World() WorldView {
 	e := c.eng
-	w := WorldView{ID: e.cfg.WorldID, Title: e.cfg.WorldTitle, Permissions: e.policy.World(c.user).Names(),
+	set := e.settings()
+	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
 		Rooms: []VisibleRoom{}}
-	for _, r := range e.catalog.List() {
-		if vr, ok := c.visible(r); ok {
+	for _, r := range e.catalog.ListIn(e.scope) {
+		if vr, ok := c.visible(set.policy, r); ok {
 			w.Rooms = append(w.Rooms, vr)
 		}
 	}
@@ -45,14 +46,14 @@ func (c *Client) World() WorldView {
 // not exist or the client may not view it.
 func (c *Client) Room(id string) (VisibleRoom, bool) {
 	r := c.eng.catalog.Get(id)
-	if r == nil {
+	if r == nil || !c.eng.scope.Has(r) {
 		return VisibleRoom{}, false
 	}
-	return c.visible(r)
+	return c.visible(c.eng.settings().policy, r)
 }
 
-func (c *Client) visible(r *catalog.Room) (VisibleRoom, bool) {
-	perms := c.eng.policy.Room(c.user, r.ID, r.TraitGrants)
+func (c *Client) visible(policy *auth.Policy, r *catalog.Room) (VisibleRoom, bool) {
+	perms := policy.Room(c.user, r.ID, r.TraitGrants)
 	if !perms.Has(auth.RoomView) {
 		return VisibleRoom{}, false
 	}

@@ -96,6 +96,7 @@ func stripComments(b []byte) []byte {
 func FromSpec(id string, s *v1alpha1.RoomSpec) (*catalog.Room, error) {
 	r := &catalog.Room{
 		ID:               id,
+		World:            s.World,
 		Name:             s.DisplayName,
 		Description:      s.Description,
 		SortingPriority:  int(s.SortingPriority),

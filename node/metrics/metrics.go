@@ -35,8 +35,8 @@ type Gauges struct {
 func New(reg prometheus.Registerer, g Gauges) *Metrics {
 	m := &Metrics{
 		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "roomring_connections", Help: "Open client connections by dialect.",
-		}, []string{"dialect"}),
+			Name: "roomring_connections", Help: "Open client connections by dialect and world.",
+		}, []string{"dialect", "world"}),
 		FramesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_frames_in_total", Help: "Client frames received, by action.",
 		}, []string{"action"}),

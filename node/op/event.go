@@ -36,7 +36,8 @@ const (
 	// ToRoomViewers reaches sessions in Event.Room that hold room:viewers,
 	// except the sessions of Event.Subject (nobody is told about themselves).
 	ToRoomViewers
-	// ToWorld reaches every authenticated session of the node.
+	// ToWorld reaches every authenticated session of the node that is a
+	// client of Event.World.
 	ToWorld
 )
 
@@ -62,6 +63,7 @@ type Event struct {
 	Room     string
 	Audience Audience
 	Subject  string // user id the event is about, for ToRoomViewers
+	World    string // the world of a ToWorld event
 	Personal bool
 	Data     Payload
 }

@@ -114,6 +114,13 @@ func (h *Handler) Replaced() {
 	h.conn.Close(session.CloseNormal, "connection replaced")
 }
 
+// WorldClosed implements engine.Sink: the connection's world was deleted;
+// the server disconnects the namespace.
+func (h *Handler) WorldClosed() {
+	h.conn.Send(EncodeDisconnect())
+	h.conn.Close(session.CloseNormal, "world closed")
+}
+
 // connect answers the namespace connection and then tells the client who it
 // is (user_info) or that its session is invalid (invalidConnection, then a
 // server-side disconnect).
