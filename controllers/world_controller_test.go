@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/controllers"
 	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/nodetest"
@@ -174,7 +175,10 @@ func TestRoomWaitsForItsWorld(t *testing.T) {
 func TestWorldSecretRotation(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
-	startOperator(t, ns, []string{n.Addr()})
+	// No periodic reconcile within the test: the World is pushed again
+	// because its Secret changed (the operator watches it), not because a
+	// status refresh came round.
+	startOperator(t, ns, []string{n.Addr()}, func(c *controllers.Config) { c.StatusInterval = time.Hour })
 	ctx := context.Background()
 
 	create(t, newSecret(ns, "jwt", map[string]string{"k1": key("old")}))

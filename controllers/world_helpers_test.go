@@ -129,14 +129,10 @@ func signed(t *testing.T, secret, uid string, traits ...string) string {
 func attend(t *testing.T, n *nodetest.Node, world, secret, uid string, traits ...string) (*nodetest.Client, nodetest.WorldConfig) {
 	t.Helper()
 	c := nodetest.Dial(t, worldURL(n, world))
-	c.Auth(map[string]any{"token": signed(t, secret, uid, traits...)})
-	return c, worldConfig(t, c)
-}
-
-// worldConfig waits for the client's world.config.
-func worldConfig(t *testing.T, c *nodetest.Client) nodetest.WorldConfig {
-	t.Helper()
-	return nodetest.Decode[nodetest.WorldConfig](t, c.Event("world.config"))
+	a := nodetest.Decode[struct {
+		World nodetest.WorldConfig `json:"world.config"`
+	}](t, c.Auth(map[string]any{"token": signed(t, secret, uid, traits...)}))
+	return c, a.World
 }
 
 // refused checks that a token signed with secret is refused on world at n.
