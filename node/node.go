@@ -189,15 +189,22 @@ func (n *Node) openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	}
 	cat.SetInviteCodeLength(n.cfg.Catalog.InviteCodeLength)
 	if file := n.cfg.RoomsFile; file != "" {
-		rooms, err := manifest.Load(file)
+		f, err := manifest.Load(file, n.cfg.SecretsDir)
 		if err != nil {
 			return nil, fmt.Errorf("rooms file %s: %w", file, err)
 		}
-		applied, err := cat.ApplyManifests(ctx, rooms...)
+		// Worlds first: the file's Rooms may name them. A World whose
+		// configuration is unchanged is not written again.
+		for _, w := range f.Worlds {
+			if _, err := cat.PutWorld(ctx, w); err != nil {
+				return nil, fmt.Errorf("load world %s: %w", w.ID, err)
+			}
+		}
+		applied, err := cat.ApplyManifests(ctx, f.Rooms...)
 		if err != nil {
 			return nil, fmt.Errorf("load rooms: %w", err)
 		}
-		n.log.Info("rooms loaded", "file", file, "rooms", len(rooms), "applied", len(applied))
+		n.log.Info("rooms loaded", "file", file, "rooms", len(f.Rooms), "applied", len(applied), "worlds", len(f.Worlds))
 	}
 	return cat, nil
 }
