@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,11 @@ func TestTwoWorldsOnOnePool(t *testing.T) {
 		}
 		return client.IgnoreNotFound(err)
 	})
+	for _, n := range []*nodetest.Node{a, b} {
+		testkit.Eventually(t, wait, n.Cluster().Name()+" refuses alpha", func() bool {
+			return nodetest.DialStatus(t, worldURL(n, "alpha")) == http.StatusNotFound
+		})
+	}
 	waitStatus(t, ns, "hall-a", "waits for its world", roomWaits("WorldNotFound", `World "alpha" does not exist in namespace `+ns))
 	bob.Call("room.leave", map[string]any{"room": "hall-b"})
 	bob.Call("room.enter", map[string]any{"room": "hall-b"})
