@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -187,7 +188,7 @@ func (r *RoomReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Room{}).
 		Watches(&v1alpha1.Room{}, handler.EnqueueRequestsFromMapFunc(r.sameIDRequests)).
-		Watches(&v1alpha1.World{}, handler.EnqueueRequestsFromMapFunc(r.worldRooms)).
+		Watches(&v1alpha1.World{}, handler.EnqueueRequestsFromMapFunc(r.worldRooms), builder.WithPredicates(worldReadinessChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Config.MaxConcurrentReconciles}).
 		Named("room")
 	if r.Resync != nil {

@@ -7,6 +7,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/roomring/roomring/api/v1alpha1"
@@ -64,8 +66,8 @@ func (r *RoomReconciler) blockedByWorld(ctx context.Context, room *v1alpha1.Room
 		return nil, nil
 	}
 	why := w.Status.Phase
-	if c := meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionReady); c != nil {
-		why += ": " + c.Reason
+	if reason := readyReason(&w); reason != "" {
+		why += ": " + reason
 	}
 	if !w.DeletionTimestamp.IsZero() {
 		why = "being deleted"
@@ -89,4 +91,24 @@ func (r *RoomReconciler) worldRooms(ctx context.Context, obj client.Object) []re
 		}
 	}
 	return out
+}
+
+// worldReadinessChanged passes the World events that can change what its
+// Rooms report: creation, deletion, and updates that change whether it is
+// ready or why not. A World's status changes with every change of its
+// connection count; those updates requeue none of its Rooms.
+func worldReadinessChanged() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*v1alpha1.World)
+		n, ok2 := e.ObjectNew.(*v1alpha1.World)
+		return !ok1 || !ok2 || worldReady(o) != worldReady(n) || o.Status.Phase != n.Status.Phase ||
+			readyReason(o) != readyReason(n) || !o.DeletionTimestamp.Equal(n.DeletionTimestamp)
+	}}
+}
+
+func readyReason(w *v1alpha1.World) string {
+	if c := meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		return c.Reason
+	}
+	return ""
 }

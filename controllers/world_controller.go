@@ -28,6 +28,7 @@ import (
 type WorldPool interface {
 	PutWorld(ctx context.Context, id string, spec *v1alpha1.WorldSpec, secrets [][]byte) (adminapi.WorldStatus, error)
 	DeleteWorld(ctx context.Context, id string) error
+	DeleteRoom(ctx context.Context, id string) error
 	WorldEverywhere(ctx context.Context, id string) (poolclient.WorldCensus, error)
 }
 

@@ -134,6 +134,14 @@ func TestTwoWorldsOnOnePool(t *testing.T) {
 		})
 	}
 	waitStatus(t, ns, "hall-a", "waits for its world", roomWaits("WorldNotFound", `World "alpha" does not exist in namespace `+ns))
+	pool := nodetest.AdminClient(t, token, a.Addr(), b.Addr())
+	testkit.EventuallyNil(t, wait, "alpha's room closed on the pool", func() error {
+		ids, err := pool.Rooms(ctx)
+		if slices.Sort(ids); err != nil || !slices.Equal(ids, []string{"hall-b"}) {
+			return fmt.Errorf("the pool's rooms %v, %v; want [hall-b]", ids, err)
+		}
+		return nil
+	})
 	bob.Call("room.leave", map[string]any{"room": "hall-b"})
 	bob.Call("room.enter", map[string]any{"room": "hall-b"})
 	waitWorldStatus(t, ns, "beta", "still serving", worldCounts(1, 2))
@@ -246,45 +254,57 @@ func TestWorldSecretRotation(t *testing.T) {
 
 // TestWorldNameConflict: two namespaces apply a World of the same name;
 // the older is served, the other is Conflict (and its Rooms wait) until
-// the older goes, then it takes the world over.
+// the older goes, then it takes the world over — without the old World's
+// rooms.
 func TestWorldNameConflict(t *testing.T) {
-	ns1, ns2 := env.Namespace(t), env.Namespace(t)
+	// The first World goes to the namespace that sorts first: it precedes
+	// even when both are created within the same second (the timestamps'
+	// resolution), where the namespace decides.
+	first, second := env.Namespace(t), env.Namespace(t)
+	if second < first {
+		first, second = second, first
+	}
 	n := startNode(t, "node-a")
-	cfg := operatorConfig(ns1)
-	cfg.Controllers.Namespaces = []string{ns1, ns2}
+	cfg := operatorConfig(first)
+	cfg.Controllers.Namespaces = []string{first, second}
 	runOperator(t, env.Config, cfg, n.Addr())
 	ctx := context.Background()
 
-	for _, ns := range []string{ns1, ns2} {
+	for _, ns := range []string{first, second} {
 		create(t, newSecret(ns, "jwt", map[string]string{"k": key(ns)}))
 	}
-	create(t, newWorld(ns1, "expo", "Expo One", "jwt", "k"))
-	waitWorldStatus(t, ns1, "expo", "ready", worldCounts(0, 0))
-	create(t, newWorld(ns2, "expo", "Expo Two", "jwt", "k"))
-	w1, _ := getWorld(ns1, "expo")
-	w2, _ := getWorld(ns2, "expo")
-	first, second := ns1, ns2
-	if w1.CreationTimestamp.Equal(&w2.CreationTimestamp) && ns2 < ns1 {
-		first, second = ns2, ns1 // created in the same second: by namespace
-	}
+	create(t, newWorld(first, "expo", "Expo One", "jwt", "k"))
+	create(t, worldRoom(first, "first-hall", "expo"))
+	waitStatus(t, first, "first-hall", "ready", ready("node-a"))
+	create(t, newWorld(second, "expo", "Expo Two", "jwt", "k"))
 	waitWorldStatus(t, second, "expo", "conflict", worldIs(v1alpha1.PhaseConflict, "IDServedByOther", "served by World "+first+"/expo"))
+	waitWorldStatus(t, first, "expo", "served", worldCounts(1, 0))
 	create(t, worldRoom(second, "side", "expo"))
 	waitStatus(t, second, "side", "world in conflict", roomWaits("WorldNotReady", "(Conflict: IDServedByOther)"))
 	if code := authCode(t, n, "expo", signed(t, key(first), "u1")); code != "" {
 		t.Fatalf("token of the served World's key: %s", code)
 	}
+	if code := authCode(t, n, "expo", signed(t, key(second), "u1")); code != "auth.invalid_token" {
+		t.Fatalf("token of the conflicting World's key: %q, want auth.invalid_token", code)
+	}
 
-	// The served World goes: the other takes the world over, with its keys.
+	// The served World goes: the other takes the world over, with its keys
+	// and its rooms only.
 	w, _ := getWorld(first, "expo")
 	if err := env.Client.Delete(ctx, w); err != nil {
 		t.Fatal(err)
 	}
 	waitWorldStatus(t, second, "expo", "took over", worldCounts(1, 0))
 	waitStatus(t, second, "side", "ready", ready("node-a"))
+	waitStatus(t, first, "first-hall", "its World gone", roomWaits("WorldNotFound", `World "expo" does not exist in namespace `+first))
 	testkit.EventuallyNil(t, wait, "the new World's key accepted", func() error {
 		if code := authCode(t, n, "expo", signed(t, key(second), "u2")); code != "" {
 			return errors.New(code)
 		}
 		return nil
 	})
+	_, wc := attend(t, n, "expo", key(second), "u3")
+	if got := roomIDs(wc); !slices.Equal(got, []string{"side"}) {
+		t.Fatalf("rooms after the take-over %v, want [side]", got)
+	}
 }

@@ -95,9 +95,11 @@ func worldTransitions(old, cur *v1alpha1.WorldStatus) []roomEvent {
 	return []roomEvent{{typ, ready.Reason, ready.Message}}
 }
 
-// worldReady reports whether the World is served at its current
-// generation: Rooms of the world are pushed only then.
+// worldReady reports whether the pool serves the World and it is not
+// being deleted: Rooms of the world are pushed only then. A new generation
+// not reconciled yet does not count against it (the pool serves the
+// world; its Rooms would only flap).
 func worldReady(w *v1alpha1.World) bool {
 	c := meta.FindStatusCondition(w.Status.Conditions, v1alpha1.ConditionReady)
-	return c != nil && c.Status == metav1.ConditionTrue && w.Status.ObservedGeneration == w.Generation && w.DeletionTimestamp.IsZero()
+	return c != nil && c.Status == metav1.ConditionTrue && w.DeletionTimestamp.IsZero()
 }
