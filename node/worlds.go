@@ -3,7 +3,10 @@ package node
 import (
 	"context"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/roomring/roomring/node/announce"
@@ -105,6 +108,7 @@ func (w *worlds) settingsOf(rec *catalog.World) (engine.Config, *auth.Verifier, 
 	cfg.WorldID, cfg.WorldTitle, cfg.AllowGuests = rec.ID, rec.Title, rec.AllowGuests
 	cfg.InviteBaseURL, cfg.InviteRedirect = pub+"/i", rec.InviteRedirect
 	cfg.Builtin = rec.ID == w.builtin.WorldID
+	cfg.Quotas = engine.Quotas{Connections: rec.Quotas.Connections, FramesPerSecond: rec.Quotas.FramesPerSecond}
 	return cfg, auth.NewVerifier(secrets), &auth.Policy{Roles: roles, WorldGrants: rec.TraitGrants}, nil
 }
 
@@ -191,4 +195,24 @@ func (w *worlds) WorldStatus(id string) (rooms, conns int, ok bool) {
 		return 0, 0, false
 	}
 	return w.cat.CountIn(e.Scope()), e.Connections(), true
+}
+
+// InviteRedirect implements server.Worlds: where the invite link of code
+// sends the browser — the invite redirect of the code's room's world, with
+// {room} and {code} replaced — or "" when the code is unknown or its world
+// sets none (the node's own redirect then applies).
+func (w *worlds) InviteRedirect(ctx context.Context, code string, src netip.Addr) string {
+	room, ok := w.Builtin().InviteRoom(ctx, code, src)
+	if !ok {
+		return ""
+	}
+	r := w.cat.Get(room)
+	if r == nil {
+		return ""
+	}
+	e := w.Engine(catalog.WorldOf(r, w.builtin.WorldID))
+	if e == nil || e.InviteRedirect() == "" {
+		return ""
+	}
+	return strings.NewReplacer("{room}", url.PathEscape(room), "{code}", url.QueryEscape(code)).Replace(e.InviteRedirect())
 }

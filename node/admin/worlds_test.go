@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +123,81 @@ func withRoles(s v1alpha1.WorldSpec, roles map[string][]string) v1alpha1.WorldSp
 func withTitle(s v1alpha1.WorldSpec, title string) v1alpha1.WorldSpec {
 	s.DisplayName = title
 	return s
+}
+
+// TestWorldInviteRedirect: a world's invite links use its public URL and
+// send the browser to its invite redirect; a code of no world falls back
+// to the node's own redirect.
+func TestWorldInviteRedirect(t *testing.T) {
+	n := startNode(t)
+	spec := nodetest.WorldSpec("Expo", map[string]v1alpha1.TraitEntries{"viewer": {}, "moderator": {"moderator"}})
+	spec.PublicURL = "https://rooms.example.org"
+	spec.InviteRedirect = "https://expo.example.org/standalone/{room}/anonymous#invite={code}"
+	nodetest.PutWorld(t, n.Addr(), token, "expo", spec, expoSecret)
+	c := nodetest.AdminClient(t, token, n.Addr())
+	if _, err := c.PutRoom(context.Background(), "expo-hall", &v1alpha1.RoomSpec{World: "expo", DisplayName: "Expo Hall"}); err != nil {
+		t.Fatal(err)
+	}
+	mod := nodetest.LoginWorld(t, n.Addr(), "expo", expoSecret, "maria", "moderator")
+	link := nodetest.Decode[struct{ URL string }](t, mod.Call("room.invite.anonymous.link", map[string]any{"room": "expo-hall"})).URL
+	code, ok := strings.CutPrefix(link, "https://rooms.example.org/i/")
+	if !ok || code == "" {
+		t.Fatalf("invite link %q, want one under the world's public URL", link)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	location := func(code string) string {
+		t.Helper()
+		resp, err := noFollow.Get(n.HTTPURL() + "/i/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			t.Fatalf("GET /i/%s = %d, want 302", code, resp.StatusCode)
+		}
+		return resp.Header.Get("Location")
+	}
+	if got, want := location(code), "https://expo.example.org/standalone/expo-hall/anonymous#invite="+code; got != want {
+		t.Fatalf("redirect = %q, want %q", got, want)
+	}
+	// The built-in world sets none: the demo page redeems its codes.
+	def := nodetest.Login(t, n.URL(), "dora", "moderator")
+	link = nodetest.Decode[struct{ URL string }](t, def.Call("room.invite.anonymous.link", map[string]any{"room": "room_1"})).URL
+	if got := location(link[strings.LastIndex(link, "/")+1:]); !strings.Contains(got, "/?invite=") {
+		t.Fatalf("built-in world's redirect = %q, want the demo page", got)
+	}
+	// The code redeems on its own world only.
+	if got := nodetest.Dial(t, n.URL()).AuthErr(map[string]any{"client_id": "x", "invite_token": code}); got != "auth.denied" {
+		t.Fatalf("expo's invite on the built-in world = %s, want auth.denied", got)
+	}
+	nodetest.Dial(t, nodetest.WorldURL(n.Addr(), "expo")).Auth(map[string]any{"client_id": "x", "invite_token": code})
+}
+
+// TestWorldQuotas: a world's connection quota refuses its clients beyond
+// it (close 1013) without touching other worlds, and its frame quota
+// answers protocol.rate_limited to the operations over it.
+func TestWorldQuotas(t *testing.T) {
+	n := startNode(t)
+	spec := nodetest.WorldSpec("Small", map[string]v1alpha1.TraitEntries{"viewer": {}})
+	spec.Quotas = v1alpha1.WorldQuotas{Connections: 2, FramesPerSecond: 1}
+	nodetest.PutWorld(t, n.Addr(), token, "small", spec, expoSecret)
+
+	a := nodetest.LoginWorld(t, n.Addr(), "small", expoSecret, "a")
+	nodetest.LoginWorld(t, n.Addr(), "small", expoSecret, "b")
+	third := nodetest.Dial(t, nodetest.WorldURL(n.Addr(), "small"))
+	var ce *websocket.CloseError
+	if err := third.Closed(5 * time.Second); !errors.As(err, &ce) || ce.Code != 1013 {
+		t.Fatalf("third connection of a world of 2: %v, want close 1013", err)
+	}
+	nodetest.Guest(t, n, "elsewhere") // the built-in world is not limited by it
+
+	// One operation a second, for all the world's clients: of ten sent
+	// at once, the bucket (one second's worth) admits the first and, for
+	// the others to pass, they would have to be spread over nine seconds.
+	for range 10 {
+		a.Send("room.config.list", map[string]any{})
+	}
+	a.Wait(10*time.Second, "a world quota refusal", func(f nodetest.Frame) bool {
+		return f.Kind() == "error" && strings.Contains(f.String(), "protocol.rate_limited") && strings.Contains(f.String(), "quota")
+	})
 }

@@ -282,6 +282,38 @@ func (c *Catalog) Newer(id string, v Version) bool {
 	return !ok || m.v.Less(v)
 }
 
+// newestOf checks recs and returns the newest record of each id, and the
+// ids in the order of recs, leaving out reserved ids other than worlds';
+// it moves the clock past every version. With the lock held.
+func (c *Catalog) newestOf(recs []Record) (map[string]Record, []string, error) {
+	var (
+		newest = make(map[string]Record, len(recs))
+		ids    []string
+	)
+	for _, rec := range recs {
+		c.clock = max(c.clock, rec.Version.Clock)
+		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
+			return nil, nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
+		}
+		wid, isWorld := worldIDOf(rec.ID)
+		if isWorld && (rec.Room != nil || rec.World != nil && rec.World.ID != wid) || !isWorld && rec.World != nil {
+			return nil, nil, fmt.Errorf("apply record %q: id mismatch", rec.ID)
+		}
+		if reservedID(rec.ID) && !isWorld {
+			continue
+		}
+		if cur, dup := newest[rec.ID]; dup {
+			if cur.Version.Less(rec.Version) {
+				newest[rec.ID] = rec
+			}
+			continue
+		}
+		newest[rec.ID] = rec
+		ids = append(ids, rec.ID)
+	}
+	return newest, ids, nil
+}
+
 // Apply merges records from other nodes: each one newer than the catalog's
 // version of its room replaces it (and is persisted); older ones are
 // ignored. It returns what changed, in the order of recs.
@@ -297,30 +329,9 @@ func (c *Catalog) Newer(id string, v Version) bool {
 func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var (
-		newest = make(map[string]Record, len(recs))
-		ids    []string // of newest, in the order of recs
-	)
-	for _, rec := range recs {
-		c.clock = max(c.clock, rec.Version.Clock)
-		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
-			return nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
-		}
-		wid, isWorld := worldIDOf(rec.ID)
-		if isWorld && (rec.Room != nil || rec.World != nil && rec.World.ID != wid) || !isWorld && rec.World != nil {
-			return nil, fmt.Errorf("apply record %q: id mismatch", rec.ID)
-		}
-		if reservedID(rec.ID) && !isWorld {
-			continue
-		}
-		if cur, dup := newest[rec.ID]; dup {
-			if cur.Version.Less(rec.Version) {
-				newest[rec.ID] = rec
-			}
-			continue
-		}
-		newest[rec.ID] = rec
-		ids = append(ids, rec.ID)
+	newest, ids, err := c.newestOf(recs)
+	if err != nil {
+		return nil, err
 	}
 	now := c.wallClock()
 	var apply, redelete []Record

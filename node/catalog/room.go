@@ -1,7 +1,9 @@
-// Package catalog holds the world's room configuration — names, ordering,
-// modules, grants, schedule data — and anonymous invites, persisted in a store.
-// It is the single place that validates room configuration, whichever dialect
-// or manifest it came from.
+// Package catalog holds the pool's configuration — its rooms (names,
+// ordering, modules, grants, schedule data, their world) and its worlds
+// (keys, roles, grants) — and anonymous invites: validated, versioned,
+// persisted in a store and replicated. It is the single place that
+// validates room and world configuration, whichever dialect or manifest it
+// came from.
 package catalog
 
 import (

@@ -84,6 +84,9 @@ var routes = map[op.Kind]route{
 // Do executes o: it finds o's route, runs the route's checks and then its
 // handler.
 func (c *Client) Do(ctx context.Context, o op.Operation) (op.Result, *op.Error) {
+	if err := c.eng.takeFrame(); err != nil {
+		return nil, err
+	}
 	r, ok := routes[o.Kind()]
 	if !ok {
 		return nil, op.Errorf(op.CodeUnknownCommand, "unknown command %q", o.Kind())

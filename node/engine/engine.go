@@ -55,6 +55,8 @@ type Config struct {
 	MaxConnsPerUser int
 	// Invites bound failed invite redemptions per source address.
 	Invites InviteLimits
+	// Quotas bound the world's share of this node.
+	Quotas Quotas
 }
 
 // Engine serves the clients of one world of a node; a node has one per
@@ -82,6 +84,7 @@ type Engine struct {
 	mu      sync.Mutex
 	perUser map[string][]*Client // oldest first
 	conns   int                  // clients started and not closed
+	sockets int                  // websockets admitted (Admit), for the quota
 	closed  bool                 // the world is gone (CloseWorld)
 }
 
@@ -118,7 +121,7 @@ func New(cfg Config, d Deps) *Engine {
 	e := &Engine{scope: catalog.Scope{World: cfg.WorldID, Builtin: cfg.Builtin}, catalog: d.Catalog, rooms: d.Rooms,
 		owner: d.Owner, resources: d.Resources, edge: d.Edge, announce: d.Announce, log: d.Logger, perUser: map[string][]*Client{},
 		redeems: newRedeemLimiter(cfg.Invites)}
-	e.set.Store(&settings{cfg: cfg, verifier: d.Verifier, policy: d.Policy})
+	e.set.Store(&settings{cfg: cfg, verifier: d.Verifier, policy: d.Policy, frames: newFrameBudget(cfg.Quotas)})
 	return e
 }
 

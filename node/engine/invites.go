@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"net/netip"
@@ -86,3 +87,24 @@ func (l *redeemLimiter) failed(addr netip.Addr) {
 		l.keyed.Charge(bucketKey(addr), l.now())
 	}
 }
+
+// InviteRoom is the room an invite link's code admits to, for the node's
+// /i/<code> redirect; a failed lookup from src costs src a token of the
+// failed-redemption limit, as a failed authenticate does, so the link is
+// no faster an oracle of valid codes. ok false: unknown, expired or
+// limited.
+func (e *Engine) InviteRoom(ctx context.Context, code string, src netip.Addr) (room string, ok bool) {
+	if !e.redeems.allow(src) {
+		return "", false
+	}
+	room, err := e.catalog.Redeem(ctx, code)
+	if err != nil {
+		e.redeems.failed(src)
+		return "", false
+	}
+	return room, true
+}
+
+// InviteRedirect is where the world's invite links send the browser, with
+// {room} and {code} to replace ("" when the world sets none).
+func (e *Engine) InviteRedirect() string { return e.settings().cfg.InviteRedirect }

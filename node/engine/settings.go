@@ -11,6 +11,7 @@ type settings struct {
 	cfg      Config
 	verifier *auth.Verifier
 	policy   *auth.Policy
+	frames   *frameBudget // the world's operations per second (nil: no quota)
 }
 
 func (e *Engine) settings() *settings { return e.set.Load() }
@@ -22,14 +23,15 @@ func (e *Engine) WorldID() string { return e.scope.World }
 func (e *Engine) Scope() catalog.Scope { return e.scope }
 
 // Reconfigure replaces the world's configuration: keys, roles and grants,
-// title, guests, invite links. Clients already connected keep their
+// title, guests, invite links, quotas (a new frame budget starts full;
+// connections over a lowered connection quota stay). Clients already connected keep their
 // users and rooms and get the new permissions from their next operation;
 // the caller tells them (world.updated). The world id, its scope and the
 // node-wide limits in cfg are not changed.
 func (e *Engine) Reconfigure(cfg Config, v *auth.Verifier, p *auth.Policy) {
 	old := e.settings().cfg
 	cfg.WorldID, cfg.Builtin, cfg.MaxConnsPerUser, cfg.Invites = old.WorldID, old.Builtin, old.MaxConnsPerUser, old.Invites
-	e.set.Store(&settings{cfg: cfg, verifier: v, policy: p})
+	e.set.Store(&settings{cfg: cfg, verifier: v, policy: p, frames: newFrameBudget(cfg.Quotas)})
 }
 
 // CloseWorld closes the engine's world on this node: every client is told

@@ -74,6 +74,9 @@ const (
 type Worlds interface {
 	Engine(id string) *engine.Engine
 	Builtin() *engine.Engine
+	// InviteRedirect is where an invite link's code sends the browser
+	// when the code's world has an invite redirect ("" otherwise).
+	InviteRedirect(ctx context.Context, code string, src netip.Addr) string
 }
 
 // Server serves one node's HTTP and websocket traffic.
@@ -254,6 +257,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.cfg.Internal(ctx)
+	case strings.HasPrefix(p, "/i/") && s.worldInvite(ctx, strings.TrimPrefix(p, "/i/")):
 	case !s.cfg.Surface.Demo:
 		ctx.Error("not found", fasthttp.StatusNotFound)
 	case strings.HasPrefix(p, "/i/"):
@@ -264,6 +268,18 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	default:
 		s.serveStatic(ctx, p)
 	}
+}
+
+// worldInvite redirects an invite link whose world has an invite
+// redirect (World spec.inviteRedirect) and reports whether it did.
+func (s *Server) worldInvite(ctx *fasthttp.RequestCtx, code string) bool {
+	src, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	target := s.worlds.InviteRedirect(ctx, code, src.Unmap())
+	if target == "" {
+		return false
+	}
+	ctx.Redirect(target, fasthttp.StatusFound)
+	return true
 }
 
 // routeAdmin serves the admin listener: /internal/, and /metrics with
@@ -301,7 +317,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(ws, c, "venueless", eng.WorldID(), venueless.NewHandler(eng, c, addr, s.metrics, s.log), addr)
+		s.serve(ws, c, "venueless", eng, venueless.NewHandler(eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -342,7 +358,7 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 		h := socketio.NewHandler(socketio.Deps{Engine: eng, Config: &s.cfg.SocketIO, Replays: s.replays,
 			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
 		h.Open()
-		s.serve(ws, c, "socketio", eng.WorldID(), h, addr)
+		s.serve(ws, c, "socketio", eng, h, addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -356,7 +372,7 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 // The connection is counted against the caps here, where it is sure to be
 // released: one that passed admit but finds a cap reached (connections
 // admitted meanwhile) is closed with 1013 try again later.
-func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect, world string, h session.Handler, addr netip.Addr) {
+func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, eng *engine.Engine, h session.Handler, addr netip.Addr) {
 	if !s.track(c) {
 		// Upgraded while the server shuts down: never started, so closed here.
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -369,13 +385,21 @@ func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect, world strin
 		s.metrics.ConnsRefused.WithLabelValues(which).Inc()
 		c.Close(closeTryAgainLater, "too many connections, try again later")
 	}
-	g := s.metrics.Connections.WithLabelValues(dialect, world)
+	admitted := counted && eng.Admit()
+	if counted && !admitted {
+		s.metrics.ConnsRefused.WithLabelValues("world").Inc()
+		c.Close(closeTryAgainLater, "this world has too many connections, try again later")
+	}
+	g := s.metrics.Connections.WithLabelValues(dialect, eng.WorldID())
 	g.Inc()
 	h = &guard{h: h, before: s.cfg.BeforeFrame, panics: s.metrics.Panics, log: s.log}
 	c.Start(h, s.poller, func() {
 		g.Dec()
 		if counted {
 			s.caps.release(addr)
+		}
+		if admitted {
+			eng.Release()
 		}
 		s.untrack(c)
 	})
