@@ -178,7 +178,8 @@ func (w *PoolWatcher) prune(ctx context.Context) error {
 }
 
 // pruneWorlds closes the worlds the pool serves that no World names (a
-// World deleted while no operator ran), except the pool's built-in world.
+// World deleted while no operator ran), except the pool's built-in world
+// (a built-in world under another name answers 404 and stays).
 // Closing a world disconnects its clients and closes its rooms.
 func (w *PoolWatcher) pruneWorlds(ctx context.Context) error {
 	ids, err := w.Pool.Worlds(ctx)
@@ -200,10 +201,16 @@ func (w *PoolWatcher) pruneWorlds(ctx context.Context) error {
 		if named[id] || id == v1alpha1.DefaultWorld {
 			continue
 		}
-		if err := w.Pool.DeleteWorld(ctx, id); err != nil && !adminapi.IsNotFound(err) {
+		err := w.Pool.DeleteWorld(ctx, id)
+		switch {
+		case adminapi.IsNotFound(err):
+			// a node's built-in world under another name (--world): the
+			// node has no record of it to delete, and never closes it
+		case err != nil:
 			return fmt.Errorf("close unclaimed world %q: %w", id, err)
+		default:
+			w.Log.Info("closed a world no World names", "world", id)
 		}
-		w.Log.Info("closed a world no World names", "world", id)
 	}
 	return nil
 }

@@ -308,3 +308,33 @@ func TestWorldNameConflict(t *testing.T) {
 		t.Fatalf("rooms after the take-over %v, want [side]", got)
 	}
 }
+
+// TestPruneUnnamedWorlds: a world the pool serves that no World names (put
+// there behind the operator's back, as by a World deleted while no
+// operator ran) is closed, its client disconnected; a World's world and
+// the built-in world stay.
+func TestPruneUnnamedWorlds(t *testing.T) {
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	pool := nodetest.AdminClient(t, token, n.Addr())
+	ctx := context.Background()
+	if _, err := pool.PutWorld(ctx, "ghost", nodetest.WorldSpec("Ghost", map[string]v1alpha1.TraitEntries{"viewer": {}}), [][]byte{[]byte(key("ghost"))}); err != nil {
+		t.Fatal(err)
+	}
+	ghost, _ := attend(t, n, "ghost", key("ghost"), "lost")
+	create(t, newSecret(ns, "jwt", map[string]string{"k": key("kept")}))
+	create(t, newWorld(ns, "kept", "Kept", "jwt", "k"))
+	startOperator(t, ns, []string{n.Addr()}, func(c *controllers.Config) { c.PruneInterval = 200 * time.Millisecond })
+
+	waitWorldStatus(t, ns, "kept", "ready", worldCounts(0, 0))
+	if err := ghost.Closed(wait); err == nil {
+		t.Fatal("the pruned world's client closed without an error")
+	}
+	testkit.EventuallyNil(t, wait, "the pool's worlds", func() error {
+		ids, err := pool.Worlds(ctx)
+		if slices.Sort(ids); err != nil || !slices.Equal(ids, []string{"default", "kept"}) {
+			return fmt.Errorf("worlds %v, %v; want [default kept]", ids, err)
+		}
+		return nil
+	})
+}
