@@ -338,3 +338,49 @@ func TestPruneUnnamedWorlds(t *testing.T) {
 		return nil
 	})
 }
+
+// TestWorldNamedDefault: a World named like the pool's built-in world
+// replaces the nodes' flags' configuration (its key instead of
+// --jwt-secret) and keeps the Rooms without spec.world; deleting it brings
+// the flags' configuration back and closes none of those rooms.
+func TestWorldNamedDefault(t *testing.T) {
+	ns := env.Namespace(t)
+	n := startNode(t, "node-a")
+	startOperator(t, ns, []string{n.Addr()})
+	ctx := context.Background()
+
+	create(t, newRoom(ns, "lobby", "", "Lobby"))
+	waitStatus(t, ns, "lobby", "ready", ready("node-a"))
+	create(t, newSecret(ns, "jwt", map[string]string{"k": key("event")}))
+	create(t, newWorld(ns, v1alpha1.DefaultWorld, "The Event", "jwt", "k"))
+	waitWorldStatus(t, ns, v1alpha1.DefaultWorld, "ready with the lobby", worldCounts(1, 0))
+	testkit.EventuallyNil(t, wait, "the flags' key refused", func() error {
+		if code := authCode(t, n, v1alpha1.DefaultWorld, signed(t, nodetest.Secret, "flagged")); code != "auth.invalid_token" {
+			return fmt.Errorf("flag key: %q", code)
+		}
+		return nil
+	})
+	_, cfg := attend(t, n, v1alpha1.DefaultWorld, key("event"), "guest-of-event")
+	if got := roomIDs(cfg); !slices.Equal(got, []string{"lobby"}) {
+		t.Fatalf("rooms %v, want [lobby]", got)
+	}
+
+	w, err := getWorld(ns, v1alpha1.DefaultWorld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	testkit.EventuallyNil(t, wait, "the flags' key accepted again", func() error {
+		if code := authCode(t, n, v1alpha1.DefaultWorld, signed(t, nodetest.Secret, "flagged")); code != "" {
+			return errors.New(code)
+		}
+		return nil
+	})
+	_, cfg = attend(t, n, v1alpha1.DefaultWorld, nodetest.Secret, "back")
+	if got := roomIDs(cfg); !slices.Equal(got, []string{"lobby"}) {
+		t.Fatalf("rooms after the World went %v, want [lobby]", got)
+	}
+	waitStatus(t, ns, "lobby", "still ready", ready("node-a"))
+}
