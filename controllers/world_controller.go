@@ -39,14 +39,16 @@ type WorldPool interface {
 // disconnected and its rooms closed.
 type WorldReconciler struct {
 	client.Client
-	// APIReader reads Secrets from the API server itself: the cache holds
-	// only their metadata (a change of a Secret's data requeues the Worlds
-	// that reference it), never their values.
+	// APIReader reads Secrets from the API server itself: the manager's
+	// cache holds only their metadata (a change of a Secret's data requeues
+	// the Worlds that reference it), never their values.
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
 	Recorder  record.EventRecorder
 	Pool      WorldPool
 	Config    Config
+
+	secrets secretCache
 }
 
 // +kubebuilder:rbac:groups=roomring.dev,resources=worlds,verbs=get;list;watch;patch
@@ -96,7 +98,7 @@ func (r *WorldReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 // connections on every member, recording what it learned in obs.
 func (r *WorldReconciler) sync(ctx context.Context, w *v1alpha1.World, obs *worldObservation) {
 	log := logf.FromContext(ctx)
-	secrets, missing := resolveSecrets(ctx, r.APIReader, w)
+	secrets, missing := resolveSecrets(ctx, &r.secrets, w)
 	if missing != nil {
 		obs.secretMissing = missing
 		return
@@ -131,9 +133,10 @@ func (r *WorldReconciler) sync(ctx context.Context, w *v1alpha1.World, obs *worl
 // of World names and Secret references must be registered first
 // (IndexWorldName, IndexWorldSecrets).
 func (r *WorldReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	if r.Pool == nil {
-		return errors.New("world controller: no pool")
+	if r.Pool == nil || r.APIReader == nil {
+		return errors.New("world controller: no pool or API reader")
 	}
+	r.secrets.Meta, r.secrets.API = r.Client, r.APIReader
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.World{}).
 		Watches(&v1alpha1.World{}, handler.EnqueueRequestsFromMapFunc(r.sameNameRequests)).
