@@ -239,12 +239,14 @@ func TestWorldSecretRotation(t *testing.T) {
 	if err := env.Client.Update(ctx, &s); err != nil {
 		t.Fatal(err)
 	}
+	changed := time.Now()
 	testkit.EventuallyNil(t, wait, "the old k1 refused", func() error {
 		if code := authCode(t, n, "fair", old); code != "auth.invalid_token" {
 			return fmt.Errorf("old token: %q", code)
 		}
 		return nil
 	})
+	t.Logf("a key changed in its Secret reached the node within %v", time.Since(changed).Round(time.Millisecond))
 	for _, k := range []string{"newer", "new"} {
 		if code := authCode(t, n, "fair", signed(t, key(k), "user-"+k)); code != "" {
 			t.Fatalf("token of %s: %s", k, code)
