@@ -1,7 +1,10 @@
 // Package controllers holds the operator's reconcilers: the Room controller
 // pushes every Room onto the node pool through the pool's admin API
-// (node/admin) and keeps its status current; the pool watcher requeues all
-// Rooms when the pool's membership changes and closes rooms no Room claims.
+// (node/admin) and keeps its status current; the World controller pushes
+// every World with its JWT keys read from Secrets, counts its connections
+// over the pool and gates its Rooms; the pool watcher requeues all Rooms
+// when the pool's membership changes and closes rooms no Room claims and
+// worlds no World names.
 package controllers
 
 import (
