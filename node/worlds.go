@@ -108,18 +108,24 @@ func (w *worlds) settingsOf(rec *catalog.World) (engine.Config, *auth.Verifier, 
 	cfg.WorldID, cfg.WorldTitle, cfg.AllowGuests = rec.ID, rec.Title, rec.AllowGuests
 	cfg.InviteBaseURL, cfg.InviteRedirect = pub+"/i", rec.InviteRedirect
 	cfg.Builtin = rec.ID == w.builtin.WorldID
+	cfg.Reactions = rec.Reactions
 	cfg.Quotas = engine.Quotas{Connections: rec.Quotas.Connections, FramesPerSecond: rec.Quotas.FramesPerSecond}
 	return cfg, auth.NewVerifier(secrets), &auth.Policy{Roles: roles, WorldGrants: rec.TraitGrants}, nil
 }
 
 // changed follows a world change of the catalog (the announcer's world
-// hook, called before the world's clients get world.updated).
+// hook, called before the world's clients get world.updated). It serves
+// the world as the catalog holds it when it runs, not as the change says:
+// hooks of concurrent writes (a local PUT, a peer's record) may run in
+// another order than the writes, and the last one must leave the newest
+// configuration.
 func (w *worlds) changed(ch catalog.Change) {
 	if !ch.IsWorld() {
 		return
 	}
 	id := ch.ID
 	w.mu.Lock()
+	ch.WorldAfter = w.cat.World(id)
 	var closed *engine.Engine
 	defer func() {
 		w.mu.Unlock()

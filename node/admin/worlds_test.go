@@ -201,3 +201,39 @@ func TestWorldQuotas(t *testing.T) {
 		return f.Kind() == "error" && strings.Contains(f.String(), "protocol.rate_limited") && strings.Contains(f.String(), "quota")
 	})
 }
+
+// TestWorldReactions: a world's reactions are those of its rooms that do
+// not restrict theirs; a room's own list wins.
+func TestWorldReactions(t *testing.T) {
+	n := startNode(t)
+	spec := nodetest.WorldSpec("Quiet", map[string]v1alpha1.TraitEntries{"viewer": {}})
+	spec.Reactions = []string{"👏"}
+	nodetest.PutWorld(t, n.Addr(), token, "quiet", spec, expoSecret)
+	c := nodetest.AdminClient(t, token, n.Addr())
+	for id, reactions := range map[string][]string{"plain": nil, "own": {"👍", "❤️"}} {
+		if _, err := c.PutRoom(context.Background(), id, &v1alpha1.RoomSpec{World: "quiet", DisplayName: id, Reactions: reactions}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := nodetest.Dial(t, nodetest.WorldURL(n.Addr(), "quiet"))
+	w := nodetest.Decode[struct {
+		World struct {
+			Rooms []struct {
+				ID        string   `json:"id"`
+				Reactions []string `json:"allowed_reactions"`
+			} `json:"rooms"`
+		} `json:"world.config"`
+	}](t, u.Auth(map[string]any{"token": nodetest.TokenFor(t, expoSecret, "quinn")}))
+	got := map[string][]string{}
+	for _, r := range w.World.Rooms {
+		got[r.ID] = r.Reactions
+	}
+	if !slices.Equal(got["plain"], []string{"👏"}) || !slices.Equal(got["own"], []string{"👍", "❤️"}) {
+		t.Fatalf("allowed reactions = %v, want plain [👏] and own [👍 ❤️]", got)
+	}
+	u.Call("room.enter", map[string]any{"room": "plain"})
+	if code := u.CallErr("room.react", map[string]any{"room": "plain", "reaction": "❤️"}); code != "room.unknown_reaction" {
+		t.Fatalf("❤️ in plain = %s, want room.unknown_reaction", code)
+	}
+	u.Call("room.react", map[string]any{"room": "plain", "reaction": "👏"})
+}

@@ -246,3 +246,20 @@ func TestViewerSubsCount(t *testing.T) {
 		t.Fatal("a viewer event reached a session that may not see it")
 	}
 }
+
+// TestWorldEventsStayInTheirWorld: a world event reaches the sessions
+// attached to its world only.
+func TestWorldEventsStayInTheirWorld(t *testing.T) {
+	e, _ := newEdge()
+	a, b := &sub{uid: "a"}, &sub{uid: "b"}
+	e.Attach("expo", a)
+	e.Attach("fair", b)
+	e.Deliver(&op.Event{Kind: op.EvRoomDelete, Room: "r", Audience: op.ToWorld, World: "expo"})
+	e.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true, World: "expo"})
+	if len(a.take()) != 1 || !slices.Equal(a.personal, []op.EventKind{op.EvWorldUpdated}) {
+		t.Fatalf("expo's session got %v and personal %v", a.take(), a.personal)
+	}
+	if got := b.take(); len(got) != 0 || len(b.personal) != 0 {
+		t.Fatalf("fair's session got %v and personal %v of expo", got, b.personal)
+	}
+}

@@ -57,6 +57,9 @@ type Config struct {
 	Invites InviteLimits
 	// Quotas bound the world's share of this node.
 	Quotas Quotas
+	// Reactions are the reactions of the world's rooms that do not
+	// restrict theirs (allow all of catalog.DefaultReactions); empty: all.
+	Reactions []string
 }
 
 // Engine serves the clients of one world of a node; a node has one per
@@ -260,7 +263,7 @@ func (e *Engine) view(u *auth.User, roomID string) (roomView, *op.Error) {
 		inWorld = e.scope.Has(r)
 		v.perms = policy.Room(u, r.ID, r.TraitGrants)
 		v.showViewers, v.invites = r.ShowViewers, r.AnonymousInvites
-		v.reactions = r.AllowedReactions
+		v.reactions = e.reactionsOf(r)
 	})
 	if !ok || !inWorld {
 		return roomView{id: roomID}, op.Errorf(op.CodeRoomUnknown, "unknown room %q", roomID)

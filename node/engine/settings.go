@@ -56,13 +56,6 @@ func (e *Engine) CloseWorld() {
 	}
 }
 
-// Closed reports whether the world was closed.
-func (e *Engine) Closed() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.closed
-}
-
 // Connections is the number of the world's clients on this node.
 func (e *Engine) Connections() int {
 	e.mu.Lock()

@@ -60,13 +60,19 @@ func (c *Client) visible(policy *auth.Policy, r *catalog.Room) (VisibleRoom, boo
 	if !r.ShowViewers {
 		perms &^= auth.RoomViewers
 	}
-	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: reactionsOf(r)}, true
+	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: c.eng.reactionsOf(r)}, true
 }
 
-// reactionsOf is the room's allowed reaction set, never empty.
-func reactionsOf(r *catalog.Room) []string {
-	if len(r.AllowedReactions) == 0 {
+// reactionsOf is the room's allowed reaction set, never empty: the room's
+// own, or the world's (World spec.reactions) when the room does not
+// restrict them.
+func (e *Engine) reactionsOf(r *catalog.Room) []string {
+	own := r.AllowedReactions
+	if len(own) == 0 || len(own) == len(catalog.DefaultReactions) && !slices.ContainsFunc(catalog.DefaultReactions, func(x string) bool { return !slices.Contains(own, x) }) {
+		if w := e.settings().cfg.Reactions; len(w) > 0 {
+			return slices.Clone(w)
+		}
 		return slices.Clone(catalog.DefaultReactions)
 	}
-	return slices.Clone(r.AllowedReactions)
+	return slices.Clone(own)
 }
