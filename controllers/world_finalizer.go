@@ -20,8 +20,9 @@ import (
 // the same name in another namespace claims the id, the world stays open:
 // that World takes it over (its next reconcile pushes its own
 // configuration), and this World's rooms are closed all the same, so the
-// other namespace's clients never see them. A World that never was served
-// (Conflict) closes nothing.
+// other namespace's clients never see them. A World in Conflict closes no
+// rooms (its Rooms were never pushed); the world is closed once no live
+// World claims its name.
 func (r *WorldReconciler) finalize(ctx context.Context, w *v1alpha1.World) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(w, v1alpha1.Finalizer) {
 		return ctrl.Result{}, nil
@@ -30,36 +31,41 @@ func (r *WorldReconciler) finalize(ctx context.Context, w *v1alpha1.World) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := r.closeRooms(ctx, w); err != nil {
-		r.Recorder.Eventf(w, corev1.EventTypeWarning, "CloseFailed", "closing the rooms of world %q on the pool: %v", w.Name, err)
-		return ctrl.Result{}, err
-	}
-	switch {
-	case len(others) > 0:
-		logf.FromContext(ctx).Info("world stays open: another World claims its name", "world", w.Name, "next", objRef(others[0]))
-	case w.Status.Phase == v1alpha1.PhaseConflict:
-		// Never served: the world on the pool, if any, is another's.
-	default:
-		err := r.Pool.DeleteWorld(ctx, w.Name)
-		switch {
-		case err == nil:
-			r.Recorder.Eventf(w, corev1.EventTypeNormal, "Closed", "closed world %q on the pool", w.Name)
-		case adminapi.IsNotFound(err): // never pushed, or closed already
-		default:
-			r.Recorder.Eventf(w, corev1.EventTypeWarning, "CloseFailed", "closing world %q on the pool: %v", w.Name, err)
-			if w.Status.Phase != v1alpha1.PhaseDeleting {
-				w.Status.Phase = v1alpha1.PhaseDeleting
-				if uerr := r.Status().Update(ctx, w); uerr != nil {
-					return requeueOnConflict(r.Config, fmt.Errorf("update status: %w", uerr))
-				}
+	if err := r.close(ctx, w, others); err != nil {
+		r.Recorder.Eventf(w, corev1.EventTypeWarning, "CloseFailed", "closing world %q on the pool: %v", w.Name, err)
+		if w.Status.Phase != v1alpha1.PhaseDeleting {
+			w.Status.Phase = v1alpha1.PhaseDeleting
+			if uerr := r.Status().Update(ctx, w); uerr != nil {
+				return requeueOnConflict(r.Config, fmt.Errorf("update status: %w", uerr))
 			}
-			return ctrl.Result{}, fmt.Errorf("close world %q: %w", w.Name, err)
 		}
+		return ctrl.Result{}, fmt.Errorf("close world %q: %w", w.Name, err)
 	}
 	if err := patchFinalizer(ctx, r.Client, w, controllerutil.RemoveFinalizer); client.IgnoreNotFound(err) != nil {
 		return requeueOnConflict(r.Config, fmt.Errorf("remove finalizer: %w", err))
 	}
 	return ctrl.Result{}, nil
+}
+
+// close closes the World's rooms, and its world unless others (the live
+// Worlds of the same name) take it over.
+func (r *WorldReconciler) close(ctx context.Context, w *v1alpha1.World, others []*v1alpha1.World) error {
+	if err := r.closeRooms(ctx, w); err != nil {
+		return err
+	}
+	if len(others) > 0 {
+		logf.FromContext(ctx).Info("world stays open: another World claims its name", "world", w.Name, "next", objRef(others[0]))
+		return nil
+	}
+	err := r.Pool.DeleteWorld(ctx, w.Name)
+	switch {
+	case err == nil:
+		r.Recorder.Eventf(w, corev1.EventTypeNormal, "Closed", "closed world %q on the pool", w.Name)
+	case adminapi.IsNotFound(err): // never pushed, or closed already
+	default:
+		return err
+	}
+	return nil
 }
 
 // closeRooms closes on the pool the rooms of the Rooms of the World's
