@@ -25,7 +25,9 @@ import (
 // replaces the built-in configuration; deleting it restores the flags'.
 //
 // Concurrency: one RWMutex guards the map; engines are called without it
-// except Reconfigure and CloseWorld, which do not call back.
+// except Reconfigure, which does not call back (CloseWorld, which writes
+// to sockets, runs after it is released). Under it the registry reads the
+// catalog, never the other way round.
 type worlds struct {
 	cat      *catalog.Catalog
 	announce *announce.Announcer
@@ -34,7 +36,7 @@ type worlds struct {
 	builtin     engine.Config
 	builtinAuth auth.Secret
 	builtinPol  *auth.Policy
-	// node is what every engine shares; newEngine builds one.
+	// newEngine builds a world's engine over the node's shared parts.
 	newEngine func(engine.Config, *auth.Verifier, *auth.Policy) *engine.Engine
 	// base completes a world's engine config (node-wide values).
 	base engine.Config
@@ -75,19 +77,6 @@ func (w *worlds) IDs() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// each calls fn with every engine.
-func (w *worlds) each(fn func(*engine.Engine)) {
-	w.mu.RLock()
-	list := make([]*engine.Engine, 0, len(w.byID))
-	for _, e := range w.byID {
-		list = append(list, e)
-	}
-	w.mu.RUnlock()
-	for _, e := range list {
-		fn(e)
-	}
 }
 
 // settingsOf is a world record's engine configuration.

@@ -53,6 +53,8 @@ type Catalog struct {
 	collected time.Time
 	// codeLen is the length of new invite codes (SetInviteCodeLength).
 	codeLen int
+	// sealer seals world secrets in records (seal.go); nil: standalone.
+	sealer *Sealer
 }
 
 // Open loads the catalog from st.

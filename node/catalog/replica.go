@@ -264,7 +264,7 @@ func (c *Catalog) Records(ids ...string) []Record {
 		rec := m.record(id, nil)
 		if wid, ok := worldIDOf(id); ok {
 			if w := c.worlds[wid]; w != nil {
-				rec.World = w.Clone()
+				rec.World = c.sealed(w.Clone())
 			}
 		} else if r := c.rooms[id]; r != nil {
 			rec.Room = r.Clone()
@@ -335,6 +335,7 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 	}
 	now := c.wallClock()
 	var apply, redelete []Record
+	open := map[string]*World{} // world records' worlds in clear, by record id
 	for _, id := range ids {
 		rec := newest[id]
 		m, known := c.meta[id]
@@ -354,6 +355,11 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 			rec.Room.Normalize()
 		}
 		if rec.World != nil {
+			w, err := c.unsealed(rec.World)
+			if err != nil {
+				continue // sealed under another cluster key: not ours to serve
+			}
+			open[id] = w
 			rec.World = rec.World.Clone()
 		}
 		apply = append(apply, rec)
@@ -374,6 +380,7 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 		var ch Change
 		if wid, ok := worldIDOf(rec.ID); ok {
 			ch = Change{ID: wid, WorldBefore: c.worlds[wid], Cause: rec.Cause}
+			rec.World = open[rec.ID] // the catalog holds it in clear
 			if rec.World != nil {
 				ch.WorldAfter = rec.World.Clone()
 			}

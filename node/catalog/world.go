@@ -59,7 +59,10 @@ type World struct {
 	ID    string `json:"id"`
 	Title string `json:"title"`
 	// Secrets are the HS256 keys of session tokens; any one verifies.
-	Secrets   [][]byte `json:"secrets"`
+	Secrets [][]byte `json:"secrets,omitempty"`
+	// Sealed are the secrets encrypted, in a record of a cluster's
+	// catalog (seal.go); never set in the catalog's own copy.
+	Sealed    [][]byte `json:"sealed,omitempty"`
 	Issuers   []string `json:"issuers,omitempty"`
 	Audiences []string `json:"audiences,omitempty"`
 	// Roles maps a role to permission names; empty: auth.DefaultRoles.
@@ -261,7 +264,7 @@ func (c *Catalog) DeleteWorld(ctx context.Context, id string) (Change, error) {
 func (c *Catalog) writeWorld(ctx context.Context, id string, w *World, cause Cause) error {
 	c.clock++
 	key := worldKey(id)
-	rec := Record{ID: key, World: w, Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, At: c.wallClock()}
+	rec := Record{ID: key, World: c.sealed(w), Version: Version{Clock: c.clock, Node: c.node}, Cause: cause, At: c.wallClock()}
 	recs := []Record{rec}
 	if err := c.storeRecords(ctx, recs); err != nil {
 		return err

@@ -3,6 +3,8 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -102,5 +104,80 @@ func TestWorldValidate(t *testing.T) {
 	}
 	if err := testWorld("expo", "Expo").Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func sealer(t *testing.T, b byte) *Sealer {
+	t.Helper()
+	s, err := NewSealer(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestWorldSecretsSealed: in a cluster's catalog a world's secrets leave
+// the catalog's memory sealed — in the records handed to replication, in
+// Records and in the store — and open again on a node with the same key
+// only.
+func TestWorldSecretsSealed(t *testing.T) {
+	ctx := context.Background()
+	a, wa := replicated(t, t.TempDir(), "node-a")
+	b, _ := replicated(t, t.TempDir(), "node-b")
+	other, _ := replicated(t, t.TempDir(), "node-c")
+	for c, k := range map[*Catalog]byte{a: 1, b: 1, other: 2} {
+		if err := c.SetSealer(ctx, sealer(t, k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := testWorld("expo", "Expo")
+	secret := w.Secrets[0]
+	if _, err := a.PutWorld(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.World("expo"); !bytes.Equal(got.Secrets[0], secret) || got.Sealed != nil {
+		t.Fatalf("the catalog's own copy = %+v, want the secret in clear", got)
+	}
+	recs := wa.take()
+	for _, out := range [][]Record{recs, a.Records(worldKey("expo"))} {
+		raw, _ := json.Marshal(out)
+		if bytes.Contains(raw, secret) || bytes.Contains(raw, []byte(base64.StdEncoding.EncodeToString(secret))) || len(out[0].World.Sealed) != 1 {
+			t.Fatalf("a record carries the secret in clear: %s", raw)
+		}
+	}
+	stored, err := a.store.Rooms(ctx)
+	if err != nil || bytes.Contains(stored[worldKey("expo")], []byte(base64.StdEncoding.EncodeToString(secret))) {
+		t.Fatalf("stored world record (%v) has the secret in clear: %s", err, stored[worldKey("expo")])
+	}
+	if _, err := b.Apply(ctx, recs); err != nil || !bytes.Equal(b.World("expo").Secrets[0], secret) {
+		t.Fatalf("same key: %v, world %+v", err, b.World("expo"))
+	}
+	if changes, err := other.Apply(ctx, recs); err != nil || len(changes) != 0 || other.World("expo") != nil {
+		t.Fatalf("another key applied %+v, %v", changes, err)
+	}
+	// Reopened, the catalog opens its stored secrets once it has the key.
+	again, err := Open(ctx, a.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.SetSealer(ctx, sealer(t, 1)); err != nil || !bytes.Equal(again.World("expo").Secrets[0], secret) {
+		t.Fatalf("reopened: %v, world %+v", err, again.World("expo"))
+	}
+
+	// A world put before the catalog had a sealer (a --rooms file's) is
+	// stored again sealed, with its version.
+	d := openCatalog(t, t.TempDir())
+	if _, err := d.PutWorld(ctx, testWorld("fair", "Fair")); err != nil {
+		t.Fatal(err)
+	}
+	v := d.Records(worldKey("fair"))[0].Version
+	if err := d.SetSealer(ctx, sealer(t, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := d.store.Rooms(ctx); bytes.Contains(stored[worldKey("fair")], []byte(base64.StdEncoding.EncodeToString(secret))) {
+		t.Fatalf("a world put before the sealer is still stored in clear: %s", stored[worldKey("fair")])
+	}
+	if got := d.Records(worldKey("fair"))[0]; got.Version != v || !bytes.Equal(d.World("fair").Secrets[0], secret) {
+		t.Fatalf("resealed record %+v (version %v), want version %v and the world in clear", got, got.Version, v)
 	}
 }
