@@ -9,6 +9,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -90,7 +91,8 @@ func releaseOnce(ctx context.Context, c client.Client, namespace string) (int, e
 		return 0, fmt.Errorf("list rooms: %w", err)
 	}
 	var worlds v1alpha1.WorldList
-	if err := c.List(ctx, &worlds, client.InNamespace(namespace)); err != nil {
+	// A cluster whose CRDs predate Worlds has none to release.
+	if err := c.List(ctx, &worlds, client.InNamespace(namespace)); err != nil && !meta.IsNoMatchError(err) {
 		return 0, fmt.Errorf("list worlds: %w", err)
 	}
 	objs := make([]client.Object, 0, len(rooms.Items)+len(worlds.Items))
