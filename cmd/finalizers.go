@@ -9,6 +9,7 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -19,24 +20,24 @@ import (
 )
 
 // runReleaseFinalizers is `roomring operator release-finalizers`: it removes
-// the operator's finalizer (v1alpha1.Finalizer) from every Room of one
-// namespace, so that once no operator runs the Rooms, their namespace and the
-// CRD can still be deleted. The chart's post-delete hook runs it after helm
+// the operator's finalizer (v1alpha1.Finalizer) from every Room and World of
+// one namespace, so that once no operator runs them, their namespace and the
+// CRDs can still be deleted. The chart's post-delete hook runs it after helm
 // uninstall (docs/operator.md, "Teardown"). With --lease it first waits until
 // the operator's leader Lease is released or expired, so a stopping operator
-// cannot put a finalizer back; it then ends once the Rooms stayed free of the
-// finalizer for --settle. With --claim-holder it stops, releasing no more,
-// once another operator holds a live claim on the namespace (another
+// cannot put a finalizer back; it then ends once the Rooms and Worlds stayed
+// free of the finalizer for --settle. With --claim-holder it stops, releasing
+// no more, once another operator holds a live claim on the namespace (another
 // release serves its Rooms: docs/operator.md, "Two operators, one
-// namespace"). Only metadata.finalizers is patched (with the
-// Room's resourceVersion): the spec is never written.
+// namespace"). Only metadata.finalizers is patched (with the object's
+// resourceVersion): the spec is never written.
 func runReleaseFinalizers(args []string) error {
 	fs := flag.NewFlagSet("operator release-finalizers", flag.ContinueOnError)
-	namespace := fs.String("namespace", "", "namespace of the Rooms (required)")
+	namespace := fs.String("namespace", "", "namespace of the Rooms and Worlds (required)")
 	lease := fs.String("lease", "", "the operator's leader election Lease: wait until nobody holds it (empty: do not wait)")
 	leaseNS := fs.String("lease-namespace", "", "namespace of --lease (default: --namespace)")
-	settle := fs.Duration("settle", 5*time.Second, "how long the Rooms must stay free of the finalizer before the command ends")
-	holder := fs.String("claim-holder", "", "the stopped operator's --namespace-claim-holder: when another operator holds the claim on --namespace, it serves the Rooms and their finalizers stay (empty: do not check)")
+	settle := fs.Duration("settle", 5*time.Second, "how long the Rooms and Worlds must stay free of the finalizer before the command ends")
+	holder := fs.String("claim-holder", "", "the stopped operator's --namespace-claim-holder: when another operator holds the claim on --namespace, it serves the Rooms and Worlds and their finalizers stay (empty: do not check)")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
 	if err := fs.Parse(args); err != nil {
@@ -83,7 +84,7 @@ func runReleaseFinalizers(args []string) error {
 			quietSince = time.Now()
 		}
 		if time.Since(quietSince) >= *settle {
-			fmt.Printf("released the finalizer of %d Room(s) in namespace %s\n", total, *namespace)
+			fmt.Printf("released the finalizer of %d Room(s) and World(s) in namespace %s\n", total, *namespace)
 			return nil
 		}
 		if err := pause(ctx, time.Second); err != nil {
@@ -92,26 +93,40 @@ func runReleaseFinalizers(args []string) error {
 	}
 }
 
-// releaseOnce removes the finalizer from the Rooms that have it and returns
-// how many it found; a Room changed or deleted meanwhile is left to the next
-// pass.
+// releaseOnce removes the finalizer from the Rooms and Worlds that have it
+// and returns how many it found; an object changed or deleted meanwhile is
+// left to the next pass.
 func releaseOnce(ctx context.Context, c client.Client, namespace string) (int, error) {
-	var list v1alpha1.RoomList
-	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+	var rooms v1alpha1.RoomList
+	if err := c.List(ctx, &rooms, client.InNamespace(namespace)); err != nil {
 		return 0, fmt.Errorf("list rooms: %w", err)
 	}
+	var worlds v1alpha1.WorldList
+	// A cluster whose CRDs predate Worlds has none to release.
+	if err := c.List(ctx, &worlds, client.InNamespace(namespace)); err != nil && !meta.IsNoMatchError(err) {
+		return 0, fmt.Errorf("list worlds: %w", err)
+	}
+	objs := make([]client.Object, 0, len(rooms.Items)+len(worlds.Items))
+	for i := range rooms.Items {
+		objs = append(objs, &rooms.Items[i])
+	}
+	for i := range worlds.Items {
+		objs = append(objs, &worlds.Items[i])
+	}
 	found := 0
-	for i := range list.Items {
-		room := &list.Items[i]
-		if !controllerutil.ContainsFinalizer(room, v1alpha1.Finalizer) {
+	for _, o := range objs {
+		if !controllerutil.ContainsFinalizer(o, v1alpha1.Finalizer) {
 			continue
 		}
 		found++
-		base := room.DeepCopy()
-		controllerutil.RemoveFinalizer(room, v1alpha1.Finalizer)
-		err := c.Patch(ctx, room, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		base, ok := o.DeepCopyObject().(client.Object)
+		if !ok {
+			return found, fmt.Errorf("%s: cannot copy %T", o.GetName(), o)
+		}
+		controllerutil.RemoveFinalizer(o, v1alpha1.Finalizer)
+		err := c.Patch(ctx, o, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 		if err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
-			return found, fmt.Errorf("room %s: %w", room.Name, err)
+			return found, fmt.Errorf("%T %s: %w", o, o.GetName(), err)
 		}
 	}
 	return found, nil

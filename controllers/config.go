@@ -63,7 +63,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PoolPollInterval, "pool-poll-interval", d.PoolPollInterval, "how often the pool's membership is checked; a change requeues every Room")
 	fs.DurationVar(&c.PoolReadyWindow, "pool-ready-window", d.PoolReadyWindow, "/readyz fails when no node of the pool answered a poll for this long")
 	fs.DurationVar(&c.PruneInterval, "prune-interval", d.PruneInterval, "how often rooms no Room claims are closed on the pool (0: never)")
-	fs.Func("watch-namespace", "serve the Rooms of this namespace only (repeatable or comma-separated; default: all namespaces)", func(s string) error {
+	fs.Func("watch-namespace", "serve the Rooms and Worlds of this namespace only (repeatable or comma-separated; default: all namespaces)", func(s string) error {
 		for _, ns := range strings.Split(s, ",") {
 			if ns = strings.TrimSpace(ns); ns != "" {
 				c.Namespaces = append(c.Namespaces, ns)

@@ -52,17 +52,26 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 	return ctrl.Result{}, nil
 }
 
-// patchFinalizer adds or removes (change) the operator's finalizer with a
-// JSON merge patch of metadata.finalizers alone, guarded by the Room's
-// resourceVersion so that a finalizer another writer added meanwhile is not
-// lost (the patch replaces the whole list). The operator never writes a
-// Room's spec: a full Update would round-trip it through the Go types and
-// drop explicit zero values (omitempty), bump the generation and make the
-// operator a field manager of the user's fields.
+// patchFinalizer adds or removes (change) the operator's finalizer on a
+// Room (patchFinalizer).
 func (r *RoomReconciler) patchFinalizer(ctx context.Context, room *v1alpha1.Room, change func(client.Object, string) bool) error {
-	orig := room.DeepCopy()
-	if !change(room, v1alpha1.Finalizer) {
+	return patchFinalizer(ctx, r.Client, room, change)
+}
+
+// patchFinalizer adds or removes (change) the operator's finalizer on obj
+// (a Room or a World) with a JSON merge patch of metadata.finalizers alone,
+// guarded by its resourceVersion so that a finalizer another writer added
+// meanwhile is not lost (the patch replaces the whole list). The operator
+// never writes a Room's or a World's spec: a full Update would round-trip it
+// through the Go types and drop explicit zero values (omitempty), bump the
+// generation and make the operator a field manager of the user's fields.
+func patchFinalizer(ctx context.Context, c client.Client, obj client.Object, change func(client.Object, string) bool) error {
+	orig, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return fmt.Errorf("patch finalizer: cannot copy %T", obj)
+	}
+	if !change(obj, v1alpha1.Finalizer) {
 		return nil
 	}
-	return r.Patch(ctx, room, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+	return c.Patch(ctx, obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
 }

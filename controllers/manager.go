@@ -108,8 +108,8 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-// NewManager assembles the operator: a manager with the Room controller and
-// the pool watcher, health probes and metrics.
+// NewManager assembles the operator: a manager with the Room and World
+// controllers and the pool watcher, health probes and metrics.
 func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Logger) (ctrl.Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -142,11 +142,12 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 	if err != nil {
 		return nil, fmt.Errorf("new manager: %w", err)
 	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Room{}, RoomIDField, IndexRoomID); err != nil {
-		return nil, fmt.Errorf("index Room ids: %w", err)
+	if err := indexFields(mgr); err != nil {
+		return nil, err
 	}
 	health := NewPoolHealth()
-	if err := registerMetrics(cfg.Registry, newRoomsCollector(mgr.GetCache(), cfg.Controllers.Namespaces), health); err != nil {
+	if err := registerMetrics(cfg.Registry, newRoomsCollector(mgr.GetCache(), cfg.Controllers.Namespaces),
+		newWorldsCollector(mgr.GetCache(), cfg.Controllers.Namespaces), health); err != nil {
 		return nil, err
 	}
 	resync := make(chan event.GenericEvent)
@@ -164,6 +165,11 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 	if err := rec.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("room controller: %w", err)
 	}
+	wrec := &WorldReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Recorder: mgr.GetEventRecorderFor("roomring-operator"), Pool: pool, Config: cfg.Controllers}
+	if err := wrec.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("world controller: %w", err)
+	}
 	w := &PoolWatcher{Pool: pool, Cache: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg.Controllers,
 		Log: log.WithName("pool-watcher"), Resync: resync, Elected: mgr.Elected(), Health: health, Claims: claims}
 	if err := mgr.Add(w); err != nil {
@@ -176,4 +182,20 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 		return nil, fmt.Errorf("ready check: %w", err)
 	}
 	return mgr, nil
+}
+
+// indexFields registers the field indexes the controllers list by.
+func indexFields(mgr ctrl.Manager) error {
+	idx := mgr.GetFieldIndexer()
+	ctx := context.Background()
+	err := errors.Join(
+		idx.IndexField(ctx, &v1alpha1.Room{}, RoomIDField, IndexRoomID),
+		idx.IndexField(ctx, &v1alpha1.Room{}, RoomWorldField, IndexRoomWorld),
+		idx.IndexField(ctx, &v1alpha1.World{}, WorldNameField, IndexWorldName),
+		idx.IndexField(ctx, &v1alpha1.World{}, WorldSecretField, IndexWorldSecrets),
+	)
+	if err != nil {
+		return fmt.Errorf("index fields: %w", err)
+	}
+	return nil
 }

@@ -19,8 +19,8 @@ import (
 // operator has not written yet (status.phase is blank).
 const PhaseUnreconciled = "Unreconciled"
 
-// roomPhases are the phase labels reported even when no Room has them, so
-// alerts can compare against 0.
+// roomPhases are the phase labels reported even when no Room (or World)
+// has them, so alerts can compare against 0. Worlds have the same phases.
 var roomPhases = []string{PhaseUnreconciled, v1alpha1.PhasePending, v1alpha1.PhaseReady,
 	v1alpha1.PhaseInvalid, v1alpha1.PhaseConflict, v1alpha1.PhaseDeleting}
 
@@ -28,34 +28,57 @@ var roomPhases = []string{PhaseUnreconciled, v1alpha1.PhasePending, v1alpha1.Pha
 // until the cache has synced).
 const collectTimeout = 2 * time.Second
 
-// roomsCollector reports roomring_operator_rooms{phase}: the Rooms in the
-// operator's namespaces counted by status.phase. It counts from the informer
-// cache at each scrape (no API request), so it costs one in-memory list per
-// scrape. Collect is safe for concurrent use: mu serializes scrapes'
-// updates of rooms.
-type roomsCollector struct {
-	cache      client.Reader
-	namespaces []string
-	mu         sync.Mutex
-	rooms      *prometheus.GaugeVec
+// phaseCollector reports a gauge of objects by status.phase — for
+// instance roomring_operator_rooms{phase} — in the operator's namespaces.
+// It counts from the informer cache at each scrape (no API request), so it
+// costs one in-memory list per scrape. Collect is safe for concurrent use:
+// mu serializes scrapes' updates of gauge.
+type phaseCollector struct {
+	// phases lists the phases of the objects counted.
+	phases func(ctx context.Context) ([]string, error)
+	mu     sync.Mutex
+	gauge  *prometheus.GaugeVec
 }
 
-func newRoomsCollector(c client.Reader, namespaces []string) *roomsCollector {
-	return &roomsCollector{cache: c, namespaces: namespaces, rooms: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+// newRoomsCollector reports roomring_operator_rooms{phase}.
+func newRoomsCollector(c client.Reader, namespaces []string) *phaseCollector {
+	return &phaseCollector{gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "roomring_operator_rooms",
 		Help: "Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
-	}, []string{"phase"})}
+	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
+		rooms, err := listRooms(ctx, c, namespaces)
+		out := make([]string, len(rooms))
+		for i := range rooms {
+			out[i] = rooms[i].Status.Phase
+		}
+		return out, err
+	}}
+}
+
+// newWorldsCollector reports roomring_operator_worlds{phase}.
+func newWorldsCollector(c client.Reader, namespaces []string) *phaseCollector {
+	return &phaseCollector{gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "roomring_operator_worlds",
+		Help: "Worlds in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
+	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
+		worlds, err := listWorlds(ctx, c, namespaces)
+		out := make([]string, len(worlds))
+		for i := range worlds {
+			out[i] = worlds[i].Status.Phase
+		}
+		return out, err
+	}}
 }
 
 // Describe implements prometheus.Collector.
-func (c *roomsCollector) Describe(ch chan<- *prometheus.Desc) { c.rooms.Describe(ch) }
+func (c *phaseCollector) Describe(ch chan<- *prometheus.Desc) { c.gauge.Describe(ch) }
 
 // Collect implements prometheus.Collector. Before the cache has synced it
 // reports nothing.
-func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *phaseCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
-	rooms, err := listRooms(ctx, c.cache, c.namespaces)
+	phases, err := c.phases(ctx)
 	if err != nil {
 		return
 	}
@@ -63,8 +86,7 @@ func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range roomPhases {
 		counts[p] = 0
 	}
-	for i := range rooms {
-		p := rooms[i].Status.Phase
+	for _, p := range phases {
 		if p == "" {
 			p = PhaseUnreconciled
 		}
@@ -72,11 +94,11 @@ func (c *roomsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rooms.Reset() // phases no Room has any more, beyond roomPhases
+	c.gauge.Reset() // phases no object has any more, beyond roomPhases
 	for p, n := range counts {
-		c.rooms.WithLabelValues(p).Set(float64(n))
+		c.gauge.WithLabelValues(p).Set(float64(n))
 	}
-	c.rooms.Collect(ch)
+	c.gauge.Collect(ch)
 }
 
 // PoolHealth is what the pool watcher learned at its last poll: whether a
@@ -183,6 +205,27 @@ func listRooms(ctx context.Context, r client.Reader, namespaces []string) ([]v1a
 		var l v1alpha1.RoomList
 		if err := r.List(ctx, &l, client.InNamespace(ns)); err != nil {
 			return nil, fmt.Errorf("list Rooms in %s: %w", ns, err)
+		}
+		out = append(out, l.Items...)
+	}
+	return out, nil
+}
+
+// listWorlds lists the Worlds of namespaces (every namespace when empty)
+// from r.
+func listWorlds(ctx context.Context, r client.Reader, namespaces []string) ([]v1alpha1.World, error) {
+	if len(namespaces) == 0 {
+		var l v1alpha1.WorldList
+		if err := r.List(ctx, &l); err != nil {
+			return nil, fmt.Errorf("list Worlds: %w", err)
+		}
+		return l.Items, nil
+	}
+	var out []v1alpha1.World
+	for _, ns := range namespaces {
+		var l v1alpha1.WorldList
+		if err := r.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			return nil, fmt.Errorf("list Worlds in %s: %w", ns, err)
 		}
 		out = append(out, l.Items...)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/roomring/roomring/node/nodetest/nodeproc"
 )
 
-// The operator's own metrics, read from its registry: Rooms by phase and
-// the pool's reachability.
+// The operator's own metrics, read from its registry: Rooms and Worlds by
+// phase and the pool's reachability.
 func TestOperatorMetrics(t *testing.T) {
 	ns := env.Namespace(t)
 	n := startNode(t, "node-a")
@@ -29,6 +29,9 @@ func TestOperatorMetrics(t *testing.T) {
 	create(t, newRoom(ns, "second", "shared", "Second"))
 	create(t, newRoom(ns, "third", "", "Third"))
 	waitStatus(t, ns, "third", "ready", ready("node-a"))
+	// A World waiting for its Secret.
+	create(t, newWorld(ns, "expo", "Expo", "absent", "k"))
+	waitWorldStatus(t, ns, "expo", "pending", worldIs(v1alpha1.PhasePending, "SecretMissing", "absent"))
 
 	want := `
 # HELP roomring_operator_pool_members Members of the pool at the operator's last poll: the largest membership a reachable node reports (0 when none answered).
@@ -45,10 +48,18 @@ roomring_operator_rooms{phase="Invalid"} 0
 roomring_operator_rooms{phase="Pending"} 0
 roomring_operator_rooms{phase="Ready"} 2
 roomring_operator_rooms{phase="Unreconciled"} 0
+# HELP roomring_operator_worlds Worlds in the operator's namespaces by status.phase (Unreconciled: no status written yet).
+# TYPE roomring_operator_worlds gauge
+roomring_operator_worlds{phase="Conflict"} 0
+roomring_operator_worlds{phase="Deleting"} 0
+roomring_operator_worlds{phase="Invalid"} 0
+roomring_operator_worlds{phase="Pending"} 1
+roomring_operator_worlds{phase="Ready"} 0
+roomring_operator_worlds{phase="Unreconciled"} 0
 `
-	testkit.EventuallyNil(t, wait, "Rooms by phase in the metrics", func() error {
+	testkit.EventuallyNil(t, wait, "Rooms and Worlds by phase in the metrics", func() error {
 		return testutil.GatherAndCompare(reg, strings.NewReader(want),
-			"roomring_operator_rooms", "roomring_operator_pool_up", "roomring_operator_pool_members")
+			"roomring_operator_rooms", "roomring_operator_worlds", "roomring_operator_pool_up", "roomring_operator_pool_members")
 	})
 }
 

@@ -21,7 +21,7 @@ import (
 // changes — a node joined, left, died or restarted — it requeues every Room,
 // so owners are learned again and restarted nodes get their rooms back, and
 // it closes rooms that no Room claims (a Room deleted while a node was
-// down). It polls on every replica, so each one's PoolHealth (metrics and
+// down) and worlds that no World names. It polls on every replica, so each one's PoolHealth (metrics and
 // /readyz) is current; it requeues and prunes on the elected leader only.
 type PoolWatcher struct {
 	Pool Pool
@@ -85,6 +85,9 @@ func (w *PoolWatcher) Start(ctx context.Context) error {
 					w.Log.Error(err, "prune rooms")
 				} else {
 					lastPrune = time.Now()
+				}
+				if err := w.pruneWorlds(ctx); err != nil {
+					w.Log.Error(err, "prune worlds")
 				}
 			}
 		}
@@ -178,6 +181,44 @@ func (w *PoolWatcher) prune(ctx context.Context) error {
 			return fmt.Errorf("close unclaimed room %q: %w", id, err)
 		}
 		w.Log.Info("closed a room no Room claims", "room", id)
+	}
+	return nil
+}
+
+// pruneWorlds closes the worlds the pool serves that no World names (a
+// World deleted while no operator ran), except the pool's built-in world
+// (a built-in world under another name answers 404 and stays).
+// Closing a world disconnects its clients and closes its rooms.
+func (w *PoolWatcher) pruneWorlds(ctx context.Context) error {
+	ids, err := w.Pool.Worlds(ctx)
+	if adminapi.IsNotFound(err) {
+		return nil // a node without the world API serves its built-in world only
+	}
+	if err != nil {
+		return fmt.Errorf("list the pool's worlds: %w", err)
+	}
+	worlds, err := listWorlds(ctx, w.APIReader, w.Config.Namespaces)
+	if err != nil {
+		return err
+	}
+	named := make(map[string]bool, len(worlds))
+	for i := range worlds {
+		named[worlds[i].Name] = true
+	}
+	for _, id := range ids {
+		if named[id] || id == v1alpha1.DefaultWorld {
+			continue
+		}
+		err := w.Pool.DeleteWorld(ctx, id)
+		switch {
+		case adminapi.IsNotFound(err):
+			// a node's built-in world under another name (--world): the
+			// node has no record of it to delete, and never closes it
+		case err != nil:
+			return fmt.Errorf("close unclaimed world %q: %w", id, err)
+		default:
+			w.Log.Info("closed a world no World names", "world", id)
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node"
 	"github.com/roomring/roomring/node/kube/kubetest"
 	"github.com/roomring/roomring/node/nodetest"
@@ -65,6 +67,7 @@ func TestRBACSuffices(t *testing.T) {
 
 	n := startNode(t, "node-a", func(c *node.Config) {
 		c.Kube.Namespace, c.Kube.Kubeconfig = ns, nd.Kubeconfig
+		c.WorldTraitGrants = `{"viewer": [], "admin": ["admin"]}` // as the chart grants
 	})
 	cfg := operatorConfig(ns)
 	cfg.LeaderElect, cfg.LeaderElectionID, cfg.LeaderElectionNamespace = true, "roomring-operator", ns
@@ -80,6 +83,21 @@ func TestRBACSuffices(t *testing.T) {
 		lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
 		t.Fatalf("leader election Lease: %+v, %v", lease.Spec, err)
 	}
+
+	// Worlds: their Secrets are read, their status written, their
+	// finalizer patched and released.
+	create(t, newSecret(ns, "jwt", map[string]string{"k": key("rbac")}))
+	create(t, newWorld(ns, "expo", "Expo", "jwt", "k"))
+	waitWorldStatus(t, ns, "expo", "ready", worldCounts(0, 0))
+	if w, err := getWorld(ns, "expo"); err != nil || env.Client.Delete(ctx, w) != nil {
+		t.Fatalf("delete World: %v", err)
+	}
+	testkit.EventuallyNil(t, wait, "World expo gone", func() error {
+		if _, err := getWorld(ns, "expo"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("get: %v", err)
+		}
+		return nil
+	})
 
 	// The node writes Rooms for websocket admin actions.
 	adm := adminClient(t, n)

@@ -1,7 +1,10 @@
 // Package controllers holds the operator's reconcilers: the Room controller
 // pushes every Room onto the node pool through the pool's admin API
-// (node/admin) and keeps its status current; the pool watcher requeues all
-// Rooms when the pool's membership changes and closes rooms no Room claims.
+// (node/admin) and keeps its status current; the World controller pushes
+// every World with its JWT keys read from Secrets, counts its connections
+// over the pool and gates its Rooms; the pool watcher requeues all Rooms
+// when the pool's membership changes and closes rooms no Room claims and
+// worlds no World names.
 package controllers
 
 import (
@@ -19,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -39,6 +43,8 @@ type Pool interface {
 	Rooms(ctx context.Context) ([]string, error)
 	Endpoints(ctx context.Context) ([]string, error)
 	PoolAt(ctx context.Context, addr string) (adminapi.PoolStatus, error)
+	Worlds(ctx context.Context) ([]string, error)
+	WorldPool
 }
 
 // RoomReconciler reconciles Rooms onto the pool.
@@ -89,8 +95,13 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	}
 	obs := observation{claims: all}
 	if len(all) == 0 || sameRoom(all[0], &room) {
-		if gone := r.sync(ctx, &room, &obs); gone {
-			return ctrl.Result{}, nil // its deletion is the next event
+		if obs.world, err = r.blockedByWorld(ctx, &room); err != nil {
+			return ctrl.Result{}, err
+		}
+		if obs.world == nil {
+			if gone := r.sync(ctx, &room, &obs); gone {
+				return ctrl.Result{}, nil // its deletion is the next event
+			}
 		}
 	}
 
@@ -161,18 +172,24 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	return false
 }
 
-// requeueOnConflict requeues after Config.ConflictRequeueDelay when a
-// write lost to a newer version of the Room (the cache was behind), and
-// returns other errors for the controller's backoff.
+// requeueOnConflict is requeueOnConflict with the Room controller's Config.
 func (r *RoomReconciler) requeueOnConflict(err error) (ctrl.Result, error) {
+	return requeueOnConflict(r.Config, err)
+}
+
+// requeueOnConflict requeues after cfg.ConflictRequeueDelay when a write
+// lost to a newer version of the object (the cache was behind), and returns
+// other errors for the controller's backoff.
+func requeueOnConflict(cfg Config, err error) (ctrl.Result, error) {
 	if apierrors.IsConflict(err) {
-		return ctrl.Result{RequeueAfter: r.Config.ConflictRequeueDelay}, nil
+		return ctrl.Result{RequeueAfter: cfg.ConflictRequeueDelay}, nil
 	}
 	return ctrl.Result{}, err
 }
 
-// SetupWithManager registers the controller with mgr. The field index of
-// Room ids must be registered first (IndexRoomID).
+// SetupWithManager registers the controller with mgr. The field indexes of
+// Room ids and worlds must be registered first (IndexRoomID,
+// IndexRoomWorld).
 func (r *RoomReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Pool == nil {
 		return errors.New("room controller: no pool")
@@ -180,6 +197,7 @@ func (r *RoomReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Room{}).
 		Watches(&v1alpha1.Room{}, handler.EnqueueRequestsFromMapFunc(r.sameIDRequests)).
+		Watches(&v1alpha1.World{}, handler.EnqueueRequestsFromMapFunc(r.worldRooms), builder.WithPredicates(worldReadinessChanged())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.Config.MaxConcurrentReconciles}).
 		Named("room")
 	if r.Resync != nil {

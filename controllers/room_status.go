@@ -44,6 +44,9 @@ type observation struct {
 	// ownerErr is why a node that answered could not report the room: it
 	// could not reach the room's owner node (nil: it could).
 	ownerErr error
+	// world is why the Room's World keeps it from the pool (nil: it does
+	// not); the pool was not asked.
+	world *worldBlock
 }
 
 func sameRoom(a, b *v1alpha1.Room) bool { return a.Namespace == b.Namespace && a.Name == b.Name }
@@ -83,6 +86,10 @@ func desiredStatus(room *v1alpha1.Room, obs observation) v1alpha1.RoomStatus {
 		msg := fmt.Sprintf("room id %q is served by Room %s, which claimed it first", id, ref(obs.claims[0]))
 		set(v1alpha1.ConditionReady, metav1.ConditionFalse, ReasonIDServedByOther, msg)
 		set(v1alpha1.ConditionPlaced, metav1.ConditionFalse, ReasonNotServed, msg)
+	case obs.world != nil:
+		st.Phase, st.OwnerNode, st.Viewers = v1alpha1.PhasePending, "", 0
+		set(v1alpha1.ConditionReady, metav1.ConditionFalse, obs.world.reason, obs.world.msg)
+		set(v1alpha1.ConditionPlaced, metav1.ConditionFalse, obs.world.reason, obs.world.msg)
 	case obs.ownerErr != nil:
 		// The viewer count is unknown; the owner stays the last one seen,
 		// the node the pool cannot reach, until the ring moves the room.

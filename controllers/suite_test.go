@@ -47,12 +47,14 @@ const token = "operator-test-token-0123456789"
 const wait = 20 * time.Second
 
 // startNode starts a node named name without sample rooms, with the admin
-// API on.
+// API on. In its built-in world everyone views rooms and trait admin
+// administers (the admin clients of the tests).
 func startNode(t *testing.T, name string, mut ...func(*node.Config)) *nodetest.Node {
 	t.Helper()
 	pool := func(cfg *node.Config) {
 		cfg.Dev, cfg.AllowGuests, cfg.RoomsFile = false, true, ""
 		cfg.NodeName, cfg.Admin.Token = name, token
+		cfg.WorldTraitGrants = `{"viewer": [], "admin": ["admin"]}`
 	}
 	return nodetest.StartWith(t, append([]func(*node.Config){pool}, mut...)...)
 }

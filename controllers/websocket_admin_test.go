@@ -25,6 +25,9 @@ func startKubeNode(t *testing.T, ns, name string) *nodetest.Node {
 	t.Helper()
 	return startNode(t, name, func(c *node.Config) {
 		c.Kube.Namespace, c.Kube.Kubeconfig = ns, env.Kubeconfig
+		// Trait admin administers, as the chart's default grants say (a
+		// node's own default makes nobody an administrator).
+		c.WorldTraitGrants = `{"viewer": [], "admin": ["admin"]}`
 	})
 }
 

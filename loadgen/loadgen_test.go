@@ -161,7 +161,7 @@ func TestRoomsCountsWhatItClaims(t *testing.T) {
 
 	stop := make(chan struct{})
 	held := watch(stop, func() bool {
-		v, err := scrape(n, `roomring_connections{dialect="venueless"}`)
+		v, err := scrape(n, `roomring_connections{dialect="venueless",world="default"}`)
 		return err == nil && v == 41
 	})
 	res := run(t, cfg, loadgen.Deps{Now: func() time.Time { return time.Now().Add(-skew) }})
@@ -256,7 +256,7 @@ func TestWorkerProcessesAndSourceAddresses(t *testing.T) {
 		mu.Lock()
 		sources = s
 		mu.Unlock()
-		v, err := scrape(n, `roomring_connections{dialect="venueless"}`)
+		v, err := scrape(n, `roomring_connections{dialect="venueless",world="default"}`)
 		return err == nil && v == 31 && s["127.0.0.2"] == 16 && s["127.0.0.3"] == 15
 	})
 	res := run(t, cfg, loadgen.Deps{WorkerCommand: reexec})
@@ -289,7 +289,7 @@ func TestSocketIO(t *testing.T) {
 	cfg.ChurnRate = 4
 	stop := make(chan struct{})
 	held := watch(stop, func() bool {
-		v, err := scrape(n, `roomring_connections{dialect="socketio"}`)
+		v, err := scrape(n, `roomring_connections{dialect="socketio",world="default"}`)
 		return err == nil && v == 13
 	})
 	res := run(t, cfg, loadgen.Deps{})

@@ -35,9 +35,17 @@ type Config struct {
 	AllowGuests bool
 	WorldID     string
 	WorldTitle  string
-	PublicURL   string
-	// InviteRedirect is where invite links (/i/<code>) send the browser:
-	// a path or URL template with {room} and {code}.
+	// WorldTraitGrants are the built-in world's trait grants, JSON in
+	// venueless' shape (role → rules); empty: DevGrants with --dev, else
+	// only {"viewer": []} (everyone views, nobody administers).
+	WorldTraitGrants string
+	// SecretsDir holds the JWT secrets a --rooms file's World manifests
+	// reference: DIR/<secret name>/<key>, as a mounted Secret.
+	SecretsDir string
+	PublicURL  string
+	// InviteRedirect is where the built-in world's invite links
+	// (/i/<code>) send the browser: a path or URL template with {room}
+	// and {code}.
 	InviteRedirect string
 	// MaxConnsPerUser bounds one user's connections on this node; the oldest
 	// is replaced (venueless' connection.replaced) beyond it.
@@ -102,6 +110,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.AllowGuests, "allow-guests", false, "admit clients that authenticate with a client_id only (always on with --dev)")
 	fs.StringVar(&c.WorldID, "world", "default", "the world id served at /ws/world/{world}/")
 	fs.StringVar(&c.WorldTitle, "world-title", "roomring", "the world's title in world.config")
+	fs.StringVar(&c.WorldTraitGrants, "world-trait-grants", "", `the built-in world's trait grants, JSON in venueless' shape, e.g. {"viewer": [], "admin": ["admin"]} (default: {"viewer": []}; with --dev: viewer for all, moderator and admin by the traits of the same names)`)
+	fs.StringVar(&c.SecretsDir, "secrets-dir", "", "directory of the JWT secrets World manifests of --rooms reference, laid out like a mounted Secret: DIR/<secret name>/<key>")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<bound listen address>)")
 	fs.StringVar(&c.InviteRedirect, "invite-redirect", engine.DefaultInviteRedirect, "where an invite link /i/<code> sends the browser: a path or http(s) URL template with {room} and {code} (default: venueless' web-app route; the demo page serves it too)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
@@ -179,14 +189,7 @@ func (c *Config) Validate() error {
 	if c.JWTSecret != "" && len(c.JWTSecret) < 16 {
 		errs = append(errs, errors.New("the JWT secret must be at least 16 characters"))
 	}
-	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
-		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
-	}
-	if c.InviteRedirect != "" {
-		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
-			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
-		}
-	}
+	errs = append(errs, c.validateWorld()...)
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
 	}
@@ -247,4 +250,21 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateWorld reports errors in the built-in world's flags.
+func (c *Config) validateWorld() []error {
+	var errs []error
+	if c.WorldID == "" || strings.ContainsAny(c.WorldID, "/?#") {
+		errs = append(errs, fmt.Errorf("invalid --world %q", c.WorldID))
+	}
+	if _, err := c.parseWorldGrants(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.InviteRedirect != "" {
+		if err := engine.ValidateInviteRedirect(c.InviteRedirect); err != nil {
+			errs = append(errs, fmt.Errorf("--invite-redirect: %w", err))
+		}
+	}
+	return errs
 }

@@ -49,9 +49,10 @@ type Node struct {
 	// announce tells the sessions about catalog changes (engine's and
 	// cluster's alike), coalescing world.updated.
 	announce *announce.Announcer
-	engine   *engine.Engine
-	server   *server.Server
-	ln       net.Listener
+	// worlds maps each world the node serves to its engine.
+	worlds *worlds
+	server *server.Server
+	ln     net.Listener
 	// adminLn serves the admin API alone (--admin-listen); nil: the admin
 	// API is on ln.
 	adminLn net.Listener
@@ -146,6 +147,7 @@ func (n *Node) build(ctx context.Context) error {
 	n.edge.SetEncoder(edge.Venueless, venueless.EncodeEvent)
 	n.edge.SetEncoder(edge.SocketIO, socketio.EncodePush)
 	n.announce = announce.New(n.edge, cfg.Announce.WorldUpdateWindow)
+	n.announce.SetBuiltinWorld(cfg.WorldID)
 	roomOwner, resources, err := n.buildOwner(cat, adminAddr)
 	if err != nil {
 		closeListeners()
@@ -156,14 +158,14 @@ func (n *Node) build(ctx context.Context) error {
 		return err
 	}
 	m := n.registerMetrics(cat)
-	adminAPI := admin.NewHandler(cfg.Admin, n.engine, n.pool, n.log.With("component", "admin"))
-	srvCfg := server.Config{WorldID: cfg.WorldID, HTTP: cfg.HTTP, Conns: cfg.Conns, Surface: cfg.Surface,
+	adminAPI := admin.NewHandler(cfg.Admin, n.worlds.Builtin(), n.worlds, n.pool, n.log.With("component", "admin"))
+	srvCfg := server.Config{HTTP: cfg.HTTP, Conns: cfg.Conns, Surface: cfg.Surface,
 		Session: cfg.Session, SocketIO: cfg.SocketIO, BeforeFrame: cfg.TestBeforeFrame,
 		Internal: adminAPI.ServeHTTP, SeparateAdmin: n.adminLn != nil}
 	if n.cluster != nil {
 		srvCfg.Ready = n.cluster.Ready
 	}
-	n.server = server.New(srvCfg, n.engine, m, n.reg, n.log)
+	n.server = server.New(srvCfg, n.worlds, m, n.reg, n.log)
 	n.ln = ln
 	if n.cluster != nil {
 		if cfg.Cluster.Key == cluster.DevKey {
@@ -187,15 +189,27 @@ func (n *Node) openCatalog(ctx context.Context) (*catalog.Catalog, error) {
 	}
 	cat.SetInviteCodeLength(n.cfg.Catalog.InviteCodeLength)
 	if file := n.cfg.RoomsFile; file != "" {
-		rooms, err := manifest.Load(file)
+		f, err := manifest.Load(file, n.cfg.SecretsDir)
 		if err != nil {
 			return nil, fmt.Errorf("rooms file %s: %w", file, err)
 		}
-		applied, err := cat.ApplyManifests(ctx, rooms...)
+		// Worlds first: the file's Rooms may name them. A World whose
+		// configuration is unchanged is not written again.
+		for _, w := range f.Worlds {
+			if w.InviteRedirect != "" {
+				if err := engine.ValidateInviteRedirect(w.InviteRedirect); err != nil {
+					return nil, fmt.Errorf("world %s: %w", w.ID, err)
+				}
+			}
+			if _, err := cat.PutWorld(ctx, w); err != nil {
+				return nil, fmt.Errorf("load world %s: %w", w.ID, err)
+			}
+		}
+		applied, err := cat.ApplyManifests(ctx, f.Rooms...)
 		if err != nil {
 			return nil, fmt.Errorf("load rooms: %w", err)
 		}
-		n.log.Info("rooms loaded", "file", file, "rooms", len(rooms), "applied", len(applied))
+		n.log.Info("rooms loaded", "file", file, "rooms", len(f.Rooms), "applied", len(applied), "worlds", len(f.Worlds))
 	}
 	return cat, nil
 }
@@ -218,16 +232,18 @@ func (n *Node) listen() (ln net.Listener, adminAddr string, err error) {
 	return ln, adminAddr, nil
 }
 
-// buildEngine builds the engine of the node's world over the catalog and
-// the room owner. Under Kubernetes admin actions write the Room resources,
-// then the catalog; standalone, the catalog (and its store) only.
+// buildEngine builds the node's world registry: an engine for the
+// built-in world (from the flags) and for each world of the catalog, over
+// the catalog and the room owner. Under Kubernetes admin actions write the
+// Room resources, then the catalog; standalone, the catalog (and its
+// store) only.
 func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resources engine.ResourceReactions) error {
 	cfg := &n.cfg
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
 	if !cfg.Dev {
 		secret.Issuer, secret.Audience = cfg.JWTIssuer, cfg.JWTAudience
 	}
-	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()}
+	policy := &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: cfg.worldGrants()}
 	var writer engine.RoomWriter
 	if cfg.Kube.Enabled() {
 		kc, err := kube.NewClient(cfg.Kube)
@@ -236,13 +252,19 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		}
 		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
-	n.engine = engine.New(engine.Config{
-		WorldID: cfg.WorldID, WorldTitle: cfg.WorldTitle, InviteBaseURL: cfg.PublicURL + "/i", InviteRedirect: cfg.InviteRedirect,
-		AllowGuests: cfg.AllowGuests, MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites,
-	}, engine.Deps{
-		Verifier: auth.NewVerifier([]auth.Secret{secret}), Policy: policy, Catalog: cat,
-		Owner: roomOwner, Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce,
-	})
+	base := engine.Config{MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites}
+	builtin := base
+	builtin.WorldID, builtin.WorldTitle, builtin.Builtin = cfg.WorldID, cfg.WorldTitle, true
+	builtin.InviteBaseURL, builtin.AllowGuests = cfg.PublicURL+"/i", cfg.AllowGuests
+	builtin.InviteRedirect = cfg.InviteRedirect
+	n.worlds = &worlds{cat: cat, announce: n.announce, log: n.log.With("component", "worlds"),
+		builtin: builtin, builtinAuth: secret, builtinPol: policy, base: base, publicURL: cfg.PublicURL,
+		newEngine: func(c engine.Config, v *auth.Verifier, p *auth.Policy) *engine.Engine {
+			return engine.New(c, engine.Deps{Verifier: v, Policy: p, Catalog: cat, Owner: roomOwner,
+				Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce})
+		}}
+	n.worlds.start()
+	n.announce.OnWorld(n.worlds.changed)
 	return nil
 }
 

@@ -33,16 +33,18 @@ type Engine interface {
 
 // Handler serves the admin API.
 type Handler struct {
-	token [sha256.Size]byte
-	on    bool
-	eng   Engine
-	pool  Pool
-	log   *slog.Logger
+	token  [sha256.Size]byte
+	on     bool
+	eng    Engine
+	worlds Worlds
+	pool   Pool
+	log    *slog.Logger
 }
 
-// NewHandler returns the admin API of a node.
-func NewHandler(cfg Config, eng Engine, pool Pool, log *slog.Logger) *Handler {
-	return &Handler{token: sha256.Sum256([]byte(cfg.Token)), on: cfg.Token != "", eng: eng, pool: pool, log: log}
+// NewHandler returns the admin API of a node: eng applies rooms (any
+// world's), worlds the worlds.
+func NewHandler(cfg Config, eng Engine, worlds Worlds, pool Pool, log *slog.Logger) *Handler {
+	return &Handler{token: sha256.Sum256([]byte(cfg.Token)), on: cfg.Token != "", eng: eng, worlds: worlds, pool: pool, log: log}
 }
 
 // roomIDPattern is the Room API's id pattern (spec.id, or a Kubernetes name).
@@ -87,6 +89,8 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 		case http.MethodDelete:
 			h.deleteRoom(ctx, id)
 		}
+	case rest == "worlds" || strings.HasPrefix(rest, "worlds/"):
+		h.serveWorlds(ctx, rest, method)
 	default:
 		writeError(ctx, http.StatusNotFound, adminapi.CodeNotFound, "no such admin endpoint")
 	}

@@ -7,6 +7,8 @@
 package announce
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/roomring/roomring/node/catalog"
@@ -23,22 +25,59 @@ type Deliverer interface {
 // Announcer tells one node's sessions about catalog changes. A node has
 // one, shared by everything that changes its catalog (engine and
 // cluster), so that their world.updated pushes coalesce together.
+//
+// Events reach the clients of the changed room's world only (op.Event's
+// World): a room naming no world is of the node's built-in world
+// (SetBuiltinWorld), and each world's world.updated is coalesced on its
+// own. A world's own change (catalog.Change.IsWorld) goes to the world
+// hook (OnWorld), which reconfigures the node's engines, then as a
+// world.updated to the world's clients.
 type Announcer struct {
-	to    Deliverer
-	world *coalescer
+	to     Deliverer
+	window time.Duration
+	clock  Clock
+
+	mu      sync.Mutex
+	builtin string
+	worlds  map[string]*coalescer // by world id, made on first use
+	closed  bool
+	onWorld func(catalog.Change)
 }
 
 // New returns an Announcer delivering to to, with at most one
-// world.updated per window (0: one per batch of changes, at once).
+// world.updated per world and window (0: one per batch of changes, at
+// once).
 func New(to Deliverer, window time.Duration) *Announcer {
 	return NewWithClock(to, window, realClock{})
 }
 
 // NewWithClock is New with the clock that times the windows.
 func NewWithClock(to Deliverer, window time.Duration, clock Clock) *Announcer {
-	a := &Announcer{to: to}
-	a.world = &coalescer{window: window, clock: clock, push: func() { to.Deliver(op.NewWorldUpdated()) }}
-	return a
+	return &Announcer{to: to, window: window, clock: clock, worlds: map[string]*coalescer{}}
+}
+
+// SetBuiltinWorld names the world of the rooms that name none (default:
+// ""). Call before the Announcer is shared.
+func (a *Announcer) SetBuiltinWorld(id string) { a.builtin = id }
+
+// OnWorld sets the hook that hears of world configuration changes; it is
+// called synchronously from Changes, before the world's clients get
+// world.updated. Call before the Announcer is shared.
+func (a *Announcer) OnWorld(fn func(catalog.Change)) { a.onWorld = fn }
+
+// coalescerOf returns world's coalescer, making it on first use.
+func (a *Announcer) coalescerOf(world string) *coalescer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := a.worlds[world]
+	if c == nil {
+		c = &coalescer{window: a.window, clock: a.clock, push: func() { a.to.Deliver(op.NewWorldUpdated(world)) }}
+		if a.closed {
+			c.close()
+		}
+		a.worlds[world] = c
+	}
+	return c
 }
 
 // Changes tells this node's sessions about changes the catalog holds
@@ -64,25 +103,47 @@ func NewWithClock(to Deliverer, window time.Duration, clock Clock) *Announcer {
 // Changes is safe for concurrent use and returns once room.create,
 // room.delete and an immediate world.updated are delivered.
 func (a *Announcer) Changes(changes ...catalog.Change) {
-	world := false
-	for _, c := range changes {
-		switch {
-		case c.Before == nil && c.After != nil:
-			a.to.Deliver(op.NewRoomCreated(c.ID))
-		case c.Before != nil && c.After == nil:
-			a.to.Deliver(op.NewRoomDeleted(c.ID))
-		case c.Before != nil && c.After != nil:
-			world = world || worldChanged(c)
+	var worlds []string
+	ask := func(w string) {
+		if !slices.Contains(worlds, w) {
+			worlds = append(worlds, w)
 		}
 	}
-	if world {
-		a.world.request()
+	for _, c := range changes {
+		switch {
+		case c.IsWorld():
+			if a.onWorld != nil {
+				a.onWorld(c)
+			}
+			ask(c.ID)
+		case c.Before == nil && c.After != nil:
+			a.to.Deliver(op.NewRoomCreated(catalog.WorldOf(c.After, a.builtin), c.ID))
+		case c.Before != nil && c.After == nil:
+			a.to.Deliver(op.NewRoomDeleted(catalog.WorldOf(c.Before, a.builtin), c.ID))
+		case c.Before != nil && c.After != nil && c.Before.World != c.After.World:
+			// Moved to another world: gone from one, new in the other.
+			a.to.Deliver(op.NewRoomDeleted(catalog.WorldOf(c.Before, a.builtin), c.ID))
+			a.to.Deliver(op.NewRoomCreated(catalog.WorldOf(c.After, a.builtin), c.ID))
+		case c.Before != nil && c.After != nil && worldChanged(c):
+			ask(catalog.WorldOf(c.After, a.builtin))
+		}
+	}
+	for _, w := range worlds {
+		a.coalescerOf(w).request()
 	}
 }
 
-// Close drops a pending world.updated and stops the window's timer; later
-// changes deliver room.create and room.delete only. Safe to call twice.
-func (a *Announcer) Close() { a.world.close() }
+// Close drops pending world.updated pushes and stops the windows' timers;
+// later changes deliver room.create and room.delete only. Safe to call
+// twice.
+func (a *Announcer) Close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	for _, c := range a.worlds {
+		c.close()
+	}
+}
 
 // worldChanged reports whether a change to an existing room changes the
 // world configuration clients hold.

@@ -82,6 +82,40 @@ func DefaultRoles() Roles {
 	return Roles{"viewer": viewer, "participant": participant, "moderator": moderator, "admin": admin}
 }
 
+// ParseRoles reads roles in venueless' shape (role name → permission
+// names); no roles at all is DefaultRoles. An unknown permission name is
+// an error.
+func ParseRoles(in map[string][]string) (Roles, error) {
+	if len(in) == 0 {
+		return DefaultRoles(), nil
+	}
+	out := make(Roles, len(in))
+	for role, names := range in {
+		if role == "" {
+			return nil, fmt.Errorf("a role needs a name")
+		}
+		var p Perm
+		for _, name := range names {
+			q, ok := permByName(name)
+			if !ok {
+				return nil, fmt.Errorf("role %s: unknown permission %q", role, name)
+			}
+			p |= q
+		}
+		out[role] = p
+	}
+	return out, nil
+}
+
+func permByName(name string) (Perm, bool) {
+	for _, n := range permNames {
+		if n.name == name {
+			return n.p, true
+		}
+	}
+	return 0, false
+}
+
 // Rule is one entry of a trait grant: satisfied when the user has any of its
 // traits. In JSON a single-trait rule is a string, an any-of rule a list.
 type Rule []string

@@ -5,6 +5,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -13,11 +14,25 @@ import (
 )
 
 // Secret is one accepted signing key, optionally bound to an issuer and an
-// audience. An empty Issuer or Audience accepts any value.
+// audience. An empty Issuer or Audience accepts any value. Issuers and
+// Audiences, when set, accept any one of their values (a world's lists).
 type Secret struct {
-	Issuer   string
-	Audience string
-	Key      []byte
+	Issuer    string
+	Audience  string
+	Issuers   []string
+	Audiences []string
+	Key       []byte
+}
+
+// allows reports whether c's iss and aud claims satisfy the lists of s.
+func (s Secret) allows(c *Claims) error {
+	if len(s.Issuers) > 0 && !slices.Contains(s.Issuers, c.Issuer) {
+		return fmt.Errorf("issuer %q is not accepted", c.Issuer)
+	}
+	if len(s.Audiences) > 0 && !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(s.Audiences, a) }) {
+		return errors.New("no accepted audience")
+	}
+	return nil
 }
 
 // Verifier checks HS256 session tokens. It is safe for concurrent use.
@@ -59,6 +74,9 @@ func (v *Verifier) Verify(token string) (*Claims, *op.Error) {
 		var c Claims
 		key := s.Key
 		_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil }, opts...)
+		if err == nil {
+			err = s.allows(&c)
+		}
 		if err == nil {
 			if c.UID == "" {
 				return nil, &op.Error{Code: op.CodeInvalidToken, Message: "token has no uid claim"}

@@ -29,14 +29,15 @@ const (
 	maxInviteCodeLen  = 32 // --invite-code-length's maximum
 )
 
-// Catalog is the set of rooms of the world. It is safe for concurrent use;
+// Catalog is the set of rooms and worlds of the pool. It is safe for concurrent use;
 // every mutation is written to the store before it is visible.
 type Catalog struct {
 	store store.Store
 	now   func() time.Time
 
-	mu    sync.RWMutex
-	rooms map[string]*Room // live rooms
+	mu     sync.RWMutex
+	rooms  map[string]*Room  // live rooms
+	worlds map[string]*World // live worlds, by world id (world.go)
 	// Replication (replica.go): every id's version, tombstones included,
 	// the Lamport clock, this node's name and the write hook.
 	meta    map[string]meta
@@ -52,6 +53,8 @@ type Catalog struct {
 	collected time.Time
 	// codeLen is the length of new invite codes (SetInviteCodeLength).
 	codeLen int
+	// sealer seals world secrets in records (seal.go); nil: standalone.
+	sealer *Sealer
 }
 
 // Open loads the catalog from st.
@@ -60,7 +63,7 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load rooms: %w", err)
 	}
-	c := &Catalog{store: st, now: time.Now, codeLen: inviteCodeLen, rooms: make(map[string]*Room, len(recs)), meta: make(map[string]meta, len(recs))}
+	c := &Catalog{store: st, now: time.Now, codeLen: inviteCodeLen, rooms: make(map[string]*Room, len(recs)), worlds: map[string]*World{}, meta: make(map[string]meta, len(recs))}
 	for _, id := range slices.Sorted(maps.Keys(recs)) { // the first bad record is always the same
 		b := recs[id]
 		if id == gcKey {
@@ -75,9 +78,7 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 		}
 		c.meta[id] = metaOf(rec)
 		c.clock = max(c.clock, rec.Version.Clock)
-		if rec.Room != nil {
-			c.rooms[id] = rec.Room
-		}
+		c.hold(rec)
 	}
 	return c, nil
 }
@@ -194,6 +195,8 @@ func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
 
 // CreateRequest is the body of room.create.
 type CreateRequest struct {
+	// Scope is the world the room is created in (not part of the body).
+	Scope       Scope            `json:"-"`
 	Name        string           `json:"name"`
 	Description string           `json:"description"`
 	Modules     []map[string]any `json:"modules"`
@@ -210,12 +213,15 @@ func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) 
 	defer c.mu.Unlock()
 	maxPrio := 0
 	for _, r := range c.rooms {
+		if !req.Scope.Has(r) {
+			continue
+		}
 		if strings.EqualFold(r.Name, req.Name) {
 			return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
 		}
 		maxPrio = max(maxPrio, r.SortingPriority)
 	}
-	r := &Room{ID: id, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
+	r := &Room{ID: id, World: req.Scope.stored(), Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
 		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
 	r.Normalize()
 	if verr := r.Validate(); verr != nil {
@@ -242,7 +248,7 @@ func (c *Catalog) Patch(ctx context.Context, id string, body map[string]json.Raw
 	}
 	if n.Name != old.Name {
 		for _, r := range c.rooms {
-			if r.ID != id && strings.EqualFold(r.Name, n.Name) {
+			if r.ID != id && r.World == old.World && strings.EqualFold(r.Name, n.Name) {
 				return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
 			}
 		}
@@ -274,14 +280,17 @@ func (c *Catalog) SetSchedule(ctx context.Context, id string, data map[string]an
 	return nil
 }
 
-// Reorder gives the listed rooms sorting priorities 1..n in list order and
-// the remaining rooms n+1.. in their previous order. Unknown ids are ignored.
-func (c *Catalog) Reorder(ctx context.Context, ids []string) ([]*Room, error) {
+// Reorder gives the listed rooms of the scope sorting priorities 1..n in
+// list order and the scope's remaining rooms n+1.. in their previous
+// order. Unknown ids, and ids of other worlds, are ignored.
+func (c *Catalog) Reorder(ctx context.Context, s Scope, ids []string) ([]*Room, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	all := make([]*Room, 0, len(c.rooms))
 	for _, r := range c.rooms {
-		all = append(all, r)
+		if s.Has(r) {
+			all = append(all, r)
+		}
 	}
 	var changed []*Room
 	for i, r := range Reordered(all, ids) {
@@ -301,7 +310,9 @@ func (c *Catalog) Reorder(ctx context.Context, ids []string) ([]*Room, error) {
 	}
 	out := make([]*Room, 0, len(c.rooms))
 	for _, r := range c.rooms {
-		out = append(out, r.Clone())
+		if s.Has(r) {
+			out = append(out, r.Clone())
+		}
 	}
 	sortRooms(out)
 	return out, nil

@@ -77,7 +77,7 @@ func TestReorder(t *testing.T) {
 		{[]string{"a", "b", "c", "d"}, []string{"a", "b", "c", "d"}},
 	}
 	for _, tc := range cases {
-		got, err := c.Reorder(ctx, tc.ids)
+		got, err := c.Reorder(ctx, Scope{Builtin: true}, tc.ids)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -137,7 +137,7 @@ func (c *Catalog) CollectTombstones(ctx context.Context) (int, error) {
 	)
 	for id, m := range c.meta {
 		switch {
-		case c.rooms[id] != nil:
+		case c.liveLocked(id):
 		case m.at.IsZero():
 			m.at = now
 			undated = append(undated, m.record(id, nil))

@@ -95,7 +95,7 @@ func TestApplyManifestsKeepsLaterChanges(t *testing.T) {
 	if _, err := c.Patch(ctx, "stage", raw(t, map[string]any{"name": "Main Stage"})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Reorder(ctx, []string{"hall"}); err != nil {
+	if _, err := c.Reorder(ctx, Scope{Builtin: true}, []string{"hall"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.SetSchedule(ctx, "hall", map[string]any{"title": "Later"}); err != nil {

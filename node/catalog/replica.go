@@ -45,11 +45,13 @@ const (
 	CauseDelete   Cause = "delete"   // room.delete
 )
 
-// Record is one room's replicated state: its configuration, or a tombstone
-// when Room is nil.
+// Record is one room's or world's replicated state: its configuration, or
+// a tombstone when Room and World are nil. A world's record has the id
+// worldKey(world id) and World set (world.go).
 type Record struct {
 	ID      string  `json:"id"`
 	Room    *Room   `json:"room,omitempty"`
+	World   *World  `json:"world,omitempty"`
 	Version Version `json:"v"`
 	Cause   Cause   `json:"cause"`
 	// Manifest is the ManifestHash of the --rooms manifest last applied to
@@ -64,12 +66,47 @@ type Record struct {
 }
 
 // Change is what applying a record did to a room: Before and After are its
-// configuration before and after (nil: absent or deleted).
+// configuration before and after (nil: absent or deleted). A world's
+// change has ID the world id and WorldBefore, WorldAfter instead.
 type Change struct {
 	ID     string
 	Before *Room
 	After  *Room
 	Cause  Cause
+
+	WorldBefore, WorldAfter *World
+}
+
+// IsWorld reports whether c is a world's change.
+func (c Change) IsWorld() bool { return c.WorldBefore != nil || c.WorldAfter != nil }
+
+// live reports whether rec is a configuration, not a tombstone.
+func (rec Record) live() bool { return rec.Room != nil || rec.World != nil }
+
+// hold makes rec's configuration the live one of its id (a tombstone
+// removes it); with the lock held, after the record is stored.
+func (c *Catalog) hold(rec Record) {
+	if wid, ok := worldIDOf(rec.ID); ok {
+		if rec.World == nil {
+			delete(c.worlds, wid)
+		} else {
+			c.worlds[wid] = rec.World
+		}
+		return
+	}
+	if rec.Room == nil {
+		delete(c.rooms, rec.ID)
+	} else {
+		c.rooms[rec.ID] = rec.Room
+	}
+}
+
+// liveLocked reports whether the record of key is live; with the lock held.
+func (c *Catalog) liveLocked(key string) bool {
+	if wid, ok := worldIDOf(key); ok {
+		return c.worlds[wid] != nil
+	}
+	return c.rooms[key] != nil
 }
 
 // meta is the replication state of one room id, live or deleted.
@@ -98,13 +135,14 @@ type stored struct {
 	Version  *Version  `json:"_version,omitempty"`
 	Cause    Cause     `json:"_cause,omitempty"`
 	Deleted  bool      `json:"_deleted,omitempty"`
+	World    *World    `json:"_world,omitempty"`
 	Manifest string    `json:"_manifest,omitempty"`
 	At       time.Time `json:"_at,omitzero"`
 }
 
 func encodeStored(rec Record) ([]byte, error) {
-	s := stored{Room: rec.Room, Version: &rec.Version, Cause: rec.Cause, Manifest: rec.Manifest, At: rec.At}
-	if rec.Room == nil {
+	s := stored{Room: rec.Room, World: rec.World, Version: &rec.Version, Cause: rec.Cause, Manifest: rec.Manifest, At: rec.At}
+	if !rec.live() {
 		s.Room, s.Deleted = &Room{ID: rec.ID}, true
 	}
 	b, err := json.Marshal(s)
@@ -123,7 +161,9 @@ func decodeStored(id string, b []byte) (Record, error) {
 	if s.Version != nil {
 		rec.Version = *s.Version
 	}
-	if !s.Deleted && s.Room != nil {
+	if _, isWorld := worldIDOf(id); isWorld && !s.Deleted && s.World != nil {
+		rec.World = s.World
+	} else if !isWorld && !s.Deleted && s.Room != nil {
 		s.Room.Normalize()
 		rec.Room = s.Room
 	}
@@ -195,6 +235,9 @@ func (c *Catalog) written(recs []Record) {
 			if rec.Room != nil {
 				out[i].Room = rec.Room.Clone()
 			}
+			if rec.World != nil {
+				out[i].World = rec.World.Clone()
+			}
 		}
 		c.onWrite(out)
 	}
@@ -219,7 +262,11 @@ func (c *Catalog) Records(ids ...string) []Record {
 			continue
 		}
 		rec := m.record(id, nil)
-		if r := c.rooms[id]; r != nil {
+		if wid, ok := worldIDOf(id); ok {
+			if w := c.worlds[wid]; w != nil {
+				rec.World = c.sealed(w.Clone())
+			}
+		} else if r := c.rooms[id]; r != nil {
 			rec.Room = r.Clone()
 		}
 		out = append(out, rec)
@@ -233,6 +280,38 @@ func (c *Catalog) Newer(id string, v Version) bool {
 	defer c.mu.RUnlock()
 	m, ok := c.meta[id]
 	return !ok || m.v.Less(v)
+}
+
+// newestOf checks recs and returns the newest record of each id, and the
+// ids in the order of recs, leaving out reserved ids other than worlds';
+// it moves the clock past every version. With the lock held.
+func (c *Catalog) newestOf(recs []Record) (map[string]Record, []string, error) {
+	var (
+		newest = make(map[string]Record, len(recs))
+		ids    []string
+	)
+	for _, rec := range recs {
+		c.clock = max(c.clock, rec.Version.Clock)
+		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
+			return nil, nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
+		}
+		wid, isWorld := worldIDOf(rec.ID)
+		if isWorld && (rec.Room != nil || rec.World != nil && rec.World.ID != wid) || !isWorld && rec.World != nil {
+			return nil, nil, fmt.Errorf("apply record %q: id mismatch", rec.ID)
+		}
+		if reservedID(rec.ID) && !isWorld {
+			continue
+		}
+		if cur, dup := newest[rec.ID]; dup {
+			if cur.Version.Less(rec.Version) {
+				newest[rec.ID] = rec
+			}
+			continue
+		}
+		newest[rec.ID] = rec
+		ids = append(ids, rec.ID)
+	}
+	return newest, ids, nil
 }
 
 // Apply merges records from other nodes: each one newer than the catalog's
@@ -250,38 +329,22 @@ func (c *Catalog) Newer(id string, v Version) bool {
 func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var (
-		newest = make(map[string]Record, len(recs))
-		ids    []string // of newest, in the order of recs
-	)
-	for _, rec := range recs {
-		c.clock = max(c.clock, rec.Version.Clock)
-		if rec.ID == "" || rec.Room != nil && rec.Room.ID != rec.ID {
-			return nil, fmt.Errorf("apply room record %q: id mismatch", rec.ID)
-		}
-		if reservedID(rec.ID) {
-			continue
-		}
-		if cur, dup := newest[rec.ID]; dup {
-			if cur.Version.Less(rec.Version) {
-				newest[rec.ID] = rec
-			}
-			continue
-		}
-		newest[rec.ID] = rec
-		ids = append(ids, rec.ID)
+	newest, ids, err := c.newestOf(recs)
+	if err != nil {
+		return nil, err
 	}
 	now := c.wallClock()
 	var apply, redelete []Record
+	open := map[string]*World{} // world records' worlds in clear, by record id
 	for _, id := range ids {
 		rec := newest[id]
 		m, known := c.meta[id]
 		switch {
 		case known && !m.v.Less(rec.Version):
 			continue
-		case !known && rec.Room == nil && c.expired(rec.At, now):
+		case !known && !rec.live() && c.expired(rec.At, now):
 			continue
-		case !known && rec.Room != nil && c.collectedBefore(rec.At):
+		case !known && rec.live() && c.collectedBefore(rec.At):
 			c.clock++
 			redelete = append(redelete, Record{ID: id, Version: Version{Clock: c.clock, Node: c.node},
 				Cause: CauseDelete, Manifest: rec.Manifest, At: now})
@@ -290,6 +353,14 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 		if rec.Room != nil {
 			rec.Room = rec.Room.Clone()
 			rec.Room.Normalize()
+		}
+		if rec.World != nil {
+			w, err := c.unsealed(rec.World)
+			if err != nil {
+				continue // sealed under another cluster key: not ours to serve
+			}
+			open[id] = w
+			rec.World = rec.World.Clone()
 		}
 		apply = append(apply, rec)
 	}
@@ -306,13 +377,20 @@ func (c *Catalog) Apply(ctx context.Context, recs []Record) ([]Change, error) {
 	}
 	changes := make([]Change, 0, len(apply))
 	for _, rec := range apply {
-		ch := Change{ID: rec.ID, Before: c.rooms[rec.ID], After: rec.Room, Cause: rec.Cause}
-		if rec.Room == nil {
-			delete(c.rooms, rec.ID)
+		var ch Change
+		if wid, ok := worldIDOf(rec.ID); ok {
+			ch = Change{ID: wid, WorldBefore: c.worlds[wid], Cause: rec.Cause}
+			rec.World = open[rec.ID] // the catalog holds it in clear
+			if rec.World != nil {
+				ch.WorldAfter = rec.World.Clone()
+			}
 		} else {
-			c.rooms[rec.ID] = rec.Room
-			ch.After = rec.Room.Clone()
+			ch = Change{ID: rec.ID, Before: c.rooms[rec.ID], Cause: rec.Cause}
+			if rec.Room != nil {
+				ch.After = rec.Room.Clone()
+			}
 		}
+		c.hold(rec)
 		changes = append(changes, ch)
 	}
 	c.written(redelete)

@@ -87,7 +87,7 @@ func TestLocalWritesAreVersionedAndHandedOn(t *testing.T) {
 		t.Fatalf("unchanged writes were versioned: %+v", recs)
 	}
 	// Reorder versions only the rooms whose priority moved.
-	if _, err := c.Reorder(ctx, []string{r.ID}); err != nil {
+	if _, err := c.Reorder(ctx, Scope{Builtin: true}, []string{r.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for _, rec := range w.take() {

@@ -1,7 +1,9 @@
-// Package catalog holds the world's room configuration — names, ordering,
-// modules, grants, schedule data — and anonymous invites, persisted in a store.
-// It is the single place that validates room configuration, whichever dialect
-// or manifest it came from.
+// Package catalog holds the pool's configuration — its rooms (names,
+// ordering, modules, grants, schedule data, their world) and its worlds
+// (keys, roles, grants) — and anonymous invites: validated, versioned,
+// persisted in a store and replicated. It is the single place that
+// validates room and world configuration, whichever dialect or manifest it
+// came from.
 package catalog
 
 import (
@@ -27,7 +29,10 @@ const (
 // RoomConfigSerializer plus roomring's own fields (allowed_reactions,
 // show_viewers, anonymous_invites).
 type Room struct {
-	ID               string           `json:"id"`
+	ID string `json:"id"`
+	// World is the id of the room's world; empty: the node's built-in
+	// world (Scope).
+	World            string           `json:"world,omitempty"`
 	Name             string           `json:"name"`
 	Description      string           `json:"description"`
 	Picture          *string          `json:"picture"`
@@ -71,6 +76,8 @@ func (r *Room) Validate() *op.Error {
 		return op.Errorf(op.CodeConfigInvalid, "id must be 1 to 64 characters")
 	case reservedID(r.ID):
 		return op.Errorf(op.CodeConfigInvalid, "ids starting with %q are reserved", reservedPrefix)
+	case r.World != "" && !ValidWorldID(r.World):
+		return op.Errorf(op.CodeConfigInvalid, "world %q must be a DNS label of at most 63 characters", r.World)
 	case r.Name == "" || utf8.RuneCountInString(r.Name) > MaxNameLen:
 		return op.Errorf(op.CodeConfigInvalid, "name must be 1 to %d characters", MaxNameLen)
 	case utf8.RuneCountInString(r.Description) > MaxDescriptionLen:

@@ -134,6 +134,16 @@ func New(cfg Config, d Deps) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	// Sealed before anything reaches the network: records carry world
+	// secrets sealed from now on.
+	sealer, err := catalog.NewSealer(keys.Catalog)
+	if err != nil {
+		c.srv.local.Close()
+		return nil, err
+	}
+	if err := d.Catalog.SetSealer(context.Background(), sealer); err != nil {
+		c.srv.log.Warn("stored world secrets not opened; those worlds refuse every token until they are put again", "err", err)
+	}
 	if err := c.connect(cfg, d, keys); err != nil {
 		c.srv.local.Close()
 		return nil, err

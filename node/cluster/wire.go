@@ -153,6 +153,7 @@ type wireEvent struct {
 	Kind     op.EventKind    `json:"kind"`
 	Room     string          `json:"room,omitempty"`
 	Audience op.Audience     `json:"audience"`
+	World    string          `json:"world,omitempty"`
 	Subject  string          `json:"subject,omitempty"`
 	Personal bool            `json:"personal,omitempty"`
 	Data     json.RawMessage `json:"data,omitempty"`
@@ -275,7 +276,7 @@ func (w resourceEvent) reaction() op.ResourceReaction {
 // toWireEvent writes ev in its peer form. An op.Unknown payload (of a kind
 // this node does not know) travels on as it came.
 func toWireEvent(ev *op.Event) (*wireEvent, error) {
-	w := &wireEvent{Kind: ev.Kind, Room: ev.Room, Audience: ev.Audience, Subject: ev.Subject, Personal: ev.Personal}
+	w := &wireEvent{Kind: ev.Kind, Room: ev.Room, Audience: ev.Audience, World: ev.World, Subject: ev.Subject, Personal: ev.Personal}
 	if ev.Data == nil {
 		w.Data = json.RawMessage("null")
 		return w, nil
@@ -304,7 +305,7 @@ func toWireEvent(ev *op.Event) (*wireEvent, error) {
 // published: payloads of known kinds get their Go types back, others are
 // op.Unknown.
 func (w *wireEvent) event() (*op.Event, error) {
-	ev := &op.Event{Kind: w.Kind, Room: w.Room, Audience: w.Audience, Subject: w.Subject, Personal: w.Personal}
+	ev := &op.Event{Kind: w.Kind, Room: w.Room, Audience: w.Audience, World: w.World, Subject: w.Subject, Personal: w.Personal}
 	if len(w.Data) == 0 || string(w.Data) == "null" {
 		return ev, nil
 	}

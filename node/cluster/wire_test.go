@@ -63,9 +63,9 @@ func TestPeerFormsRoundTrip(t *testing.T) {
 		{op.NewViewerRemoved("r", "a"), `{"user_id":"a"}`},
 		{op.NewReaction("r", map[string]int{"👏": 1}), `{"room":"r","reactions":{"👏":1}}`},
 		{op.NewSchedule("r", map[string]any{"title": "T"}), `{"room":"r","schedule_data":{"title":"T"}}`},
-		{op.NewRoomDeleted("r"), `{"id":"r"}`},
-		{op.NewRoomCreated("r"), `{"id":"r"}`},
-		{op.NewWorldUpdated(), `{}`},
+		{op.NewRoomDeleted("", "r"), `{"id":"r"}`},
+		{op.NewRoomCreated("", "r"), `{"id":"r"}`},
+		{op.NewWorldUpdated(""), `{}`},
 		{op.NewResourceReactionDeleted(op.ResourceReaction{Room: "r", Resource: "x", Reaction: "👍", Updated: at, User: ghost}),
 			`{"room":"r","resource":"x","comment":"","reaction":"👍","updated":"2026-05-01T12:00:00Z","user":{"id":"g","incognito":true}}`},
 	} {

@@ -70,8 +70,9 @@ func (e *Edge) ID() string { return e.id }
 // SetEncoder installs the encoder of a dialect. Call before serving.
 func (e *Edge) SetEncoder(d Dialect, enc Encoder) { e.encoders[d] = enc }
 
-// Attach registers an authenticated session for world-wide events.
-func (e *Edge) Attach(s Subscriber) { e.subs.attach(s) }
+// Attach registers an authenticated session of world for that world's
+// events.
+func (e *Edge) Attach(world string, s Subscriber) { e.subs.attach(world, s) }
 
 // Detach removes s from the world and every room. It returns the rooms in
 // which s was its user's last local session.

@@ -68,7 +68,7 @@ func TestFanOutEncodesOncePerDialect(t *testing.T) {
 	c := &sub{uid: "c", d: SocketIO}
 	out := &sub{uid: "out"}
 	for _, s := range []*sub{a, b, c, out} {
-		e.Attach(s)
+		e.Attach("", s)
 	}
 	for _, s := range []*sub{a, b, c} {
 		e.Join("r", s, false)
@@ -157,8 +157,8 @@ func TestPartLastSessionOfUser(t *testing.T) {
 func TestDetach(t *testing.T) {
 	e, _ := newEdge()
 	s1, s2 := &sub{uid: "u"}, &sub{uid: "u"}
-	e.Attach(s1)
-	e.Attach(s2)
+	e.Attach("", s1)
+	e.Attach("", s2)
 	e.Join("a", s1, false)
 	e.Join("b", s1, false)
 	e.Join("b", s2, false)
@@ -178,8 +178,8 @@ func TestDetach(t *testing.T) {
 func TestWorldEvents(t *testing.T) {
 	e, calls := newEdge()
 	a, b := &sub{uid: "a"}, &sub{uid: "b"}
-	e.Attach(a)
-	e.Attach(b)
+	e.Attach("", a)
+	e.Attach("", b)
 	e.Join("r", a, false)
 	e.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true})
 	if calls[Venueless] != 0 {
@@ -244,5 +244,22 @@ func TestViewerSubsCount(t *testing.T) {
 	e.Deliver(&op.Event{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "y"})
 	if len(a.take())+len(b.take()) != 0 {
 		t.Fatal("a viewer event reached a session that may not see it")
+	}
+}
+
+// TestWorldEventsStayInTheirWorld: a world event reaches the sessions
+// attached to its world only.
+func TestWorldEventsStayInTheirWorld(t *testing.T) {
+	e, _ := newEdge()
+	a, b := &sub{uid: "a"}, &sub{uid: "b"}
+	e.Attach("expo", a)
+	e.Attach("fair", b)
+	e.Deliver(&op.Event{Kind: op.EvRoomDelete, Room: "r", Audience: op.ToWorld, World: "expo"})
+	e.Deliver(&op.Event{Kind: op.EvWorldUpdated, Audience: op.ToWorld, Personal: true, World: "expo"})
+	if len(a.take()) != 1 || !slices.Equal(a.personal, []op.EventKind{op.EvWorldUpdated}) {
+		t.Fatalf("expo's session got %v and personal %v", a.take(), a.personal)
+	}
+	if got := b.take(); len(got) != 0 || len(b.personal) != 0 {
+		t.Fatalf("fair's session got %v and personal %v of expo", got, b.personal)
 	}
 }

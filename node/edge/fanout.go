@@ -61,13 +61,13 @@ func (e *Edge) fanOutRoom(r *localRoom, batch []*op.Event) {
 	})
 }
 
-// fanOutWorld sends a world event to every attached session (those
-// attached when it starts).
+// fanOutWorld sends a world event to every session attached to its world
+// (those attached when it starts).
 func (e *Edge) fanOutWorld(ev *op.Event) {
 	ms := getRecipients()
 	defer putRecipients(ms)
 	var present [numDialects]bool
-	e.subs.copyWorld(ms, &present)
+	e.subs.copyWorld(ev.World, ms, &present)
 	if len(*ms) == 0 {
 		return
 	}

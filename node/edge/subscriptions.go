@@ -24,7 +24,7 @@ import (
 type subscriptions struct {
 	mu    sync.RWMutex
 	rooms map[string]*localRoom
-	world map[Subscriber]struct{}
+	world map[Subscriber]string // attached session -> its world
 }
 
 // localRoom is a room as this edge holds it. Its subscription fields are
@@ -50,13 +50,13 @@ type membership struct {
 }
 
 func newSubscriptions() subscriptions {
-	return subscriptions{rooms: map[string]*localRoom{}, world: map[Subscriber]struct{}{}}
+	return subscriptions{rooms: map[string]*localRoom{}, world: map[Subscriber]string{}}
 }
 
-// attach adds s to the audience of world events.
-func (x *subscriptions) attach(s Subscriber) {
+// attach adds s to the audience of world's events.
+func (x *subscriptions) attach(world string, s Subscriber) {
 	x.mu.Lock()
-	x.world[s] = struct{}{}
+	x.world[s] = world
 	x.mu.Unlock()
 }
 
@@ -230,12 +230,17 @@ func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]recipien
 	return evs
 }
 
-// copyWorld appends the attached sessions to ms and marks their dialects
-// in present.
-func (x *subscriptions) copyWorld(ms *[]recipient, present *[numDialects]bool) {
+// copyWorld appends the sessions attached to world to ms and marks their
+// dialects in present; world "" is every attached session (an owner's
+// world.user_count_change, whose publisher does not know the room's world:
+// it is personal, and each session drops a room it may not view).
+func (x *subscriptions) copyWorld(world string, ms *[]recipient, present *[numDialects]bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	for s := range x.world {
+	for s, w := range x.world {
+		if world != "" && w != world {
+			continue
+		}
 		*ms = append(*ms, recipient{s: s})
 		present[s.Dialect()] = true
 	}

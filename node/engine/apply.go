@@ -19,7 +19,7 @@ type RoomWriter interface {
 	Create(ctx context.Context, req catalog.CreateRequest) (*catalog.Room, error)
 	Patch(ctx context.Context, id string, body map[string]json.RawMessage) (*catalog.Room, error)
 	SetSchedule(ctx context.Context, id string, data map[string]any) error
-	Reorder(ctx context.Context, ids []string) ([]*catalog.Room, error)
+	Reorder(ctx context.Context, s catalog.Scope, ids []string) ([]*catalog.Room, error)
 	Delete(ctx context.Context, id string) error
 }
 

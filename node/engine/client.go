@@ -102,6 +102,7 @@ func (c *Client) Close(ctx context.Context) {
 	list := e.perUser[c.user.ID]
 	if i := slices.Index(list, c); i >= 0 {
 		list = slices.Delete(list, i, i+1)
+		e.conns--
 	}
 	if len(list) == 0 {
 		delete(e.perUser, c.user.ID)

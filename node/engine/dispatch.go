@@ -84,11 +84,14 @@ var routes = map[op.Kind]route{
 // Do executes o: it finds o's route, runs the route's checks and then its
 // handler.
 func (c *Client) Do(ctx context.Context, o op.Operation) (op.Result, *op.Error) {
+	if err := c.eng.takeFrame(); err != nil {
+		return nil, err
+	}
 	r, ok := routes[o.Kind()]
 	if !ok {
 		return nil, op.Errorf(op.CodeUnknownCommand, "unknown command %q", o.Kind())
 	}
-	if r.world != 0 && !c.eng.policy.World(c.user).Has(r.world) {
+	if r.world != 0 && !c.eng.settings().policy.World(c.user).Has(r.world) {
 		return nil, denied(r.world)
 	}
 	if r.resources && c.eng.resources == nil {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/roomring/roomring/node/announce"
 	"github.com/roomring/roomring/node/auth"
@@ -39,6 +40,9 @@ type Owner interface {
 type Config struct {
 	WorldID    string
 	WorldTitle string
+	// Builtin makes this the node's built-in world: it also serves the
+	// rooms that name no world (catalog.Scope).
+	Builtin bool
 	// InviteBaseURL is prefixed to anonymous invite codes ("<base>/<code>").
 	InviteBaseURL string
 	// InviteRedirect is where an invite link sends the browser: a path or
@@ -52,13 +56,19 @@ type Config struct {
 	MaxConnsPerUser int
 	// Invites bound failed invite redemptions per source address.
 	Invites InviteLimits
+	// Quotas bound the world's share of this node.
+	Quotas Quotas
+	// Reactions are the reactions of the world's rooms that do not
+	// restrict theirs (allow all of catalog.DefaultReactions); empty: all.
+	Reactions []string
 }
 
-// Engine is shared by all sessions of a node.
+// Engine serves the clients of one world of a node; a node has one per
+// world (all sharing its catalog, owner, edge and announcer). Its world
+// configuration (settings) may be replaced while it serves (Reconfigure).
 type Engine struct {
-	cfg      Config
-	verifier *auth.Verifier
-	policy   *auth.Policy
+	set      atomic.Pointer[settings]
+	scope    catalog.Scope
 	catalog  *catalog.Catalog
 	rooms    RoomWriter
 	owner    Owner
@@ -77,6 +87,9 @@ type Engine struct {
 
 	mu      sync.Mutex
 	perUser map[string][]*Client // oldest first
+	conns   int                  // clients started and not closed
+	sockets int                  // websockets admitted (Admit), for the quota
+	closed  bool                 // the world is gone (CloseWorld)
 }
 
 // Deps are the engine's collaborators.
@@ -109,9 +122,11 @@ func New(cfg Config, d Deps) *Engine {
 	if d.Announce == nil {
 		d.Announce = announce.New(d.Edge, 0)
 	}
-	return &Engine{cfg: cfg, verifier: d.Verifier, policy: d.Policy, catalog: d.Catalog, rooms: d.Rooms,
+	e := &Engine{scope: catalog.Scope{World: cfg.WorldID, Builtin: cfg.Builtin}, catalog: d.Catalog, rooms: d.Rooms,
 		owner: d.Owner, resources: d.Resources, edge: d.Edge, announce: d.Announce, log: d.Logger, perUser: map[string][]*Client{},
 		redeems: newRedeemLimiter(cfg.Invites)}
+	e.set.Store(&settings{cfg: cfg, verifier: d.Verifier, policy: d.Policy, frames: newFrameBudget(cfg.Quotas)})
+	return e
 }
 
 // Catalog returns the engine's catalog.
@@ -123,6 +138,9 @@ type Sink interface {
 	edge.Subscriber
 	// Replaced tells the connection it was replaced and must close.
 	Replaced()
+	// WorldClosed tells the connection its world is gone and it must
+	// close (venueless: an error frame, Socket.IO: a disconnect).
+	WorldClosed()
 }
 
 // Authenticate turns credentials into a user.
@@ -130,7 +148,7 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 	var u *auth.User
 	switch {
 	case cred.Token != "":
-		claims, err := e.verifier.Verify(cred.Token)
+		claims, err := e.settings().verifier.Verify(cred.Token)
 		if err != nil {
 			return nil, err
 		}
@@ -140,6 +158,13 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 			return nil, op.Errorf(op.CodeAuthDenied, "too many failed invite redemptions from this address; try again later")
 		}
 		room, err := e.catalog.Redeem(ctx, cred.InviteToken)
+		if err == nil && !e.catalog.View(room, func(r *catalog.Room) {
+			if !e.scope.Has(r) {
+				err = op.Errorf(op.CodeAuthDenied, "invite is unknown or expired")
+			}
+		}) {
+			err = op.Errorf(op.CodeAuthDenied, "invite is unknown or expired")
+		}
 		if err != nil {
 			var oe *op.Error
 			if errors.As(err, &oe) && oe.Code == op.CodeAuthDenied {
@@ -147,12 +172,12 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 			}
 			return nil, e.internal(ctx, "authenticate", err)
 		}
-		u = &auth.User{ID: guestID(e.cfg.WorldID, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true, InviteRoom: room}
+		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true, InviteRoom: room}
 	case cred.ClientID != "":
-		if !e.cfg.AllowGuests {
+		if !e.settings().cfg.AllowGuests {
 			return nil, op.Errorf(op.CodeAuthDenied, "this world does not admit guests")
 		}
-		u = &auth.User{ID: guestID(e.cfg.WorldID, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true}
+		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true}
 	default:
 		return nil, op.Errorf(op.CodeMissingToken, "authenticate needs a token or a client_id")
 	}
@@ -165,16 +190,23 @@ func (e *Engine) NewClient(u *auth.User, sink Sink) *Client {
 	return &Client{eng: e, user: u, public: u.Public(), sink: sink, rooms: map[string]struct{}{}}
 }
 
-// Start attaches the client to the edge for world-wide events and enforces
-// the per-user connection limit, replacing the user's oldest connections.
+// Start attaches the client to the edge for its world's events and
+// enforces the per-user connection limit, replacing the user's oldest
+// connections. A client of a world closed meanwhile is told so at once.
 func (c *Client) Start() {
 	e := c.eng
 	u := c.user
-	e.edge.Attach(c.sink)
+	e.edge.Attach(e.scope.World, c.sink)
 	var replaced []*Client
 	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		c.sink.WorldClosed()
+		return
+	}
+	e.conns++
 	list := append(e.perUser[u.ID], c)
-	if max := e.cfg.MaxConnsPerUser; max > 0 && len(list) > max {
+	if max := e.settings().cfg.MaxConnsPerUser; max > 0 && len(list) > max {
 		replaced = append(replaced, list[:len(list)-max]...)
 		list = append([]*Client(nil), list[len(list)-max:]...)
 	}
@@ -226,13 +258,16 @@ type roomView struct {
 // view returns u's view of room, or room.unknown.
 func (e *Engine) view(u *auth.User, roomID string) (roomView, *op.Error) {
 	v := roomView{id: roomID}
+	policy := e.settings().policy
+	inWorld := false
 	ok := e.catalog.View(roomID, func(r *catalog.Room) {
-		v.perms = e.policy.Room(u, r.ID, r.TraitGrants)
+		inWorld = e.scope.Has(r)
+		v.perms = policy.Room(u, r.ID, r.TraitGrants)
 		v.showViewers, v.invites = r.ShowViewers, r.AnonymousInvites
-		v.reactions = r.AllowedReactions
+		v.reactions = e.reactionsOf(r)
 	})
-	if !ok {
-		return v, op.Errorf(op.CodeRoomUnknown, "unknown room %q", roomID)
+	if !ok || !inWorld {
+		return roomView{id: roomID}, op.Errorf(op.CodeRoomUnknown, "unknown room %q", roomID)
 	}
 	return v, nil
 }

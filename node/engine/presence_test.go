@@ -67,6 +67,7 @@ func (s nopSink) Send([]byte)            {}
 func (s nopSink) SendPersonal(*op.Event) {}
 func (s nopSink) SendFrames([][]byte)    {}
 func (s nopSink) Replaced()              {}
+func (s nopSink) WorldClosed()           {}
 
 // TestReloadRace: a user's old connection leaving a room while their new
 // connection enters it must leave the user present at the owner.
@@ -85,7 +86,7 @@ func TestReloadRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := &gatedOwner{present: map[string]bool{}, leaving: make(chan struct{}), entered: make(chan struct{}, 8)}
-	eng := New(Config{WorldID: "w"}, Deps{
+	eng := New(Config{WorldID: "w", Builtin: true}, Deps{
 		Policy:  &auth.Policy{Roles: auth.DefaultRoles(), WorldGrants: auth.DevGrants()},
 		Catalog: cat, Owner: owner, Edge: edge.New("local"),
 		Logger: testkit.Logger(t),

@@ -38,13 +38,13 @@ func ValidateInviteRedirect(t string) error {
 	return nil
 }
 
-// InviteRedirect is where the invite link of code sends a browser from
-// source: the world's invite redirect (Config.InviteRedirect, or
-// DefaultInviteRedirect) with {room} and {code} filled in, escaped. An
-// unknown or expired code is auth.denied, and counts against source like
-// a failed redemption (InviteLimits): the link must not be a faster way to
-// guess codes than authenticate.
-func (e *Engine) InviteRedirect(ctx context.Context, source netip.Addr, code string) (string, *op.Error) {
+// InviteRoom is the room the invite link of code admits to, asked from
+// source. An unknown or expired code is auth.denied, and counts against
+// source like a failed redemption (InviteLimits): the link must not be a
+// faster way to guess codes than authenticate. The room may be of any
+// world: the node's world registry sends the browser to the route of the
+// room's world (InviteTarget).
+func (e *Engine) InviteRoom(ctx context.Context, source netip.Addr, code string) (string, *op.Error) {
 	if !e.redeems.allow(source) {
 		return "", op.Errorf(op.CodeAuthDenied, "too many failed invite redemptions from this address; try again later")
 	}
@@ -56,9 +56,16 @@ func (e *Engine) InviteRedirect(ctx context.Context, source netip.Addr, code str
 		}
 		return "", e.internal(ctx, "invite.redirect", err)
 	}
-	t := e.cfg.InviteRedirect
+	return room, nil
+}
+
+// InviteTarget is where this world's invite link of code, for room, sends
+// the browser: the world's invite redirect (Config.InviteRedirect, or
+// DefaultInviteRedirect) with {room} and {code} filled in, escaped.
+func (e *Engine) InviteTarget(room, code string) string {
+	t := e.settings().cfg.InviteRedirect
 	if t == "" {
 		t = DefaultInviteRedirect
 	}
-	return strings.NewReplacer("{room}", url.PathEscape(room), "{code}", url.QueryEscape(code)).Replace(t), nil
+	return strings.NewReplacer("{room}", url.PathEscape(room), "{code}", url.QueryEscape(code)).Replace(t)
 }

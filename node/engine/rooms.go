@@ -70,14 +70,14 @@ func (e *Engine) roomDeleted(ctx context.Context, id string, before *catalog.Roo
 
 func (c *Client) createRoom(ctx context.Context, o op.CreateRoom, _ roomView) (op.Result, *op.Error) {
 	need := createPerm(o.Modules)
-	if w := c.eng.policy.World(c.user); !w.Has(auth.WorldRoomsCreate) && !w.Has(need) {
+	if w := c.eng.settings().policy.World(c.user); !w.Has(auth.WorldRoomsCreate) && !w.Has(need) {
 		return nil, denied(need)
 	}
 	name := strings.TrimSpace(o.Name)
 	if name == "" {
 		return nil, op.Errorf(op.CodeConfigInvalid, "name is required")
 	}
-	r, err := c.eng.rooms.Create(ctx, catalog.CreateRequest{Name: name, Description: o.Description, Modules: o.Modules})
+	r, err := c.eng.rooms.Create(ctx, catalog.CreateRequest{Scope: c.eng.scope, Name: name, Description: o.Description, Modules: o.Modules})
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindCreateRoom, err)
 	}
@@ -146,12 +146,12 @@ func (c *Client) configPatch(ctx context.Context, o op.PatchRoomConfig, v roomVi
 }
 
 func (c *Client) configList(context.Context, op.ListRoomConfigs, roomView) (op.Result, *op.Error) {
-	return RoomConfigsResult{Rooms: c.eng.catalog.List()}, nil
+	return RoomConfigsResult{Rooms: c.eng.catalog.ListIn(c.eng.scope)}, nil
 }
 
 func (c *Client) configReorder(ctx context.Context, o op.ReorderRooms, _ roomView) (op.Result, *op.Error) {
-	before := c.eng.catalog.List()
-	rooms, err := c.eng.rooms.Reorder(ctx, o.IDs)
+	before := c.eng.catalog.ListIn(c.eng.scope)
+	rooms, err := c.eng.rooms.Reorder(ctx, c.eng.scope, o.IDs)
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindReorderRooms, err)
 	}
@@ -167,5 +167,5 @@ func (c *Client) inviteLink(ctx context.Context, _ op.InviteLink, v roomView) (o
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindInviteLink, err)
 	}
-	return op.InviteLinkResult{URL: strings.TrimRight(c.eng.cfg.InviteBaseURL, "/") + "/" + code}, nil
+	return op.InviteLinkResult{URL: strings.TrimRight(c.eng.settings().cfg.InviteBaseURL, "/") + "/" + code}, nil
 }

@@ -34,10 +34,11 @@ type VisibleRoom struct {
 // World is the world as this client may see it.
 func (c *Client) World() WorldView {
 	e := c.eng
-	w := WorldView{ID: e.cfg.WorldID, Title: e.cfg.WorldTitle, Permissions: e.policy.World(c.user).Names(),
+	set := e.settings()
+	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
 		Rooms: []VisibleRoom{}}
-	for _, r := range e.catalog.List() {
-		if vr, ok := c.visible(r); ok {
+	for _, r := range e.catalog.ListIn(e.scope) {
+		if vr, ok := c.visible(set.policy, r); ok {
 			w.Rooms = append(w.Rooms, vr)
 		}
 	}
@@ -48,38 +49,45 @@ func (c *Client) World() WorldView {
 // not exist or the client may not view it.
 func (c *Client) Room(id string) (VisibleRoom, bool) {
 	r := c.eng.catalog.Get(id)
-	if r == nil {
+	if r == nil || !c.eng.scope.Has(r) {
 		return VisibleRoom{}, false
 	}
-	return c.visible(r)
+	return c.visible(c.eng.settings().policy, r)
 }
 
-func (c *Client) visible(r *catalog.Room) (VisibleRoom, bool) {
-	perms := c.eng.policy.Room(c.user, r.ID, r.TraitGrants)
+func (c *Client) visible(policy *auth.Policy, r *catalog.Room) (VisibleRoom, bool) {
+	perms := policy.Room(c.user, r.ID, r.TraitGrants)
 	if !perms.Has(auth.RoomView) {
 		return VisibleRoom{}, false
 	}
 	if !r.ShowViewers {
 		perms &^= auth.RoomViewers
 	}
-	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: reactionsOf(r),
+	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: c.eng.reactionsOf(r),
 		Users: c.eng.edge.Occupancy(r.ID)}, true
 }
 
-// CanView reports whether the client may view room id (it exists and the
-// client holds room:view there).
+// CanView reports whether the client may view room id (it exists, is of
+// the client's world, and the client holds room:view there).
 func (c *Client) CanView(id string) bool {
 	ok := false
+	policy := c.eng.settings().policy
 	c.eng.catalog.View(id, func(r *catalog.Room) {
-		ok = c.eng.policy.Room(c.user, r.ID, r.TraitGrants).Has(auth.RoomView)
+		ok = c.eng.scope.Has(r) && policy.Room(c.user, r.ID, r.TraitGrants).Has(auth.RoomView)
 	})
 	return ok
 }
 
-// reactionsOf is the room's allowed reaction set, never empty.
-func reactionsOf(r *catalog.Room) []string {
-	if len(r.AllowedReactions) == 0 {
+// reactionsOf is the room's allowed reaction set, never empty: the room's
+// own, or the world's (World spec.reactions) when the room does not
+// restrict them.
+func (e *Engine) reactionsOf(r *catalog.Room) []string {
+	own := r.AllowedReactions
+	if len(own) == 0 || len(own) == len(catalog.DefaultReactions) && !slices.ContainsFunc(catalog.DefaultReactions, func(x string) bool { return !slices.Contains(own, x) }) {
+		if w := e.settings().cfg.Reactions; len(w) > 0 {
+			return slices.Clone(w)
+		}
 		return slices.Clone(catalog.DefaultReactions)
 	}
-	return slices.Clone(r.AllowedReactions)
+	return slices.Clone(own)
 }

@@ -112,8 +112,8 @@ func apiError(err error) error {
 	return err
 }
 
-func (w *Writer) nameTaken(name, except string) bool {
-	for _, r := range w.catalog.List() {
+func (w *Writer) nameTaken(s catalog.Scope, name, except string) bool {
+	for _, r := range w.catalog.ListIn(s) {
 		if r.ID != except && strings.EqualFold(r.Name, name) {
 			return true
 		}
@@ -126,15 +126,19 @@ func (w *Writer) nameTaken(name, except string) bool {
 func (w *Writer) Create(ctx context.Context, req catalog.CreateRequest) (*catalog.Room, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
-	if w.nameTaken(req.Name, "") {
+	if w.nameTaken(req.Scope, req.Name, "") {
 		return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
 	}
 	maxPrio := 0
-	for _, r := range w.catalog.List() {
+	for _, r := range w.catalog.ListIn(req.Scope) {
 		maxPrio = max(maxPrio, r.SortingPriority)
 	}
 	id := string(uuid.NewUUID())
-	r := &catalog.Room{ID: id, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
+	world := req.Scope.World
+	if req.Scope.Builtin {
+		world = ""
+	}
+	r := &catalog.Room{ID: id, World: world, Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
 		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
 	spec, oerr := manifest.ToSpec(r)
 	if oerr != nil {
@@ -192,7 +196,7 @@ func (w *Writer) Patch(ctx context.Context, id string, body map[string]json.RawM
 		if perr != nil {
 			return nil, perr
 		}
-		if n.Name != cur.Name && w.nameTaken(n.Name, id) {
+		if n.Name != cur.Name && w.nameTaken(catalog.Scope{World: cur.World}, n.Name, id) {
 			return nil, op.Errorf(op.CodeNameTaken, "This room name is already taken.")
 		}
 		return n, nil
@@ -229,11 +233,11 @@ func (w *Writer) SetSchedule(ctx context.Context, id string, data map[string]any
 // Reorder implements engine.RoomWriter: the Rooms whose sorting priority
 // changes are updated; rooms without a Room keep their place in the order
 // but are not written.
-func (w *Writer) Reorder(ctx context.Context, ids []string) ([]*catalog.Room, error) {
+func (w *Writer) Reorder(ctx context.Context, s catalog.Scope, ids []string) ([]*catalog.Room, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
 	var written []*v1alpha1.Room
-	for i, r := range catalog.Reordered(w.catalog.List(), ids) {
+	for i, r := range catalog.Reordered(w.catalog.ListIn(s), ids) {
 		prio := i + 1
 		if r.SortingPriority == prio {
 			continue
@@ -258,7 +262,7 @@ func (w *Writer) Reorder(ctx context.Context, ids []string) ([]*catalog.Room, er
 			return nil, err
 		}
 	}
-	return w.catalog.List(), nil
+	return w.catalog.ListIn(s), nil
 }
 
 // Delete implements engine.RoomWriter: the room leaves the catalog, then

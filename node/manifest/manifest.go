@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -21,40 +22,120 @@ import (
 	"github.com/roomring/roomring/node/catalog"
 )
 
-// Load reads a YAML file of Room manifests (documents separated by
-// ---) and returns them as catalog rooms. Documents of other kinds are an error.
-func Load(path string) ([]*catalog.Room, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read rooms file: %w", err)
-	}
-	return Parse(b)
+// File is what a --rooms file declares: its Rooms and its Worlds.
+type File struct {
+	Rooms  []*catalog.Room
+	Worlds []*catalog.World
 }
 
-// Parse parses Room manifests from YAML into catalog rooms.
-func Parse(b []byte) ([]*catalog.Room, error) {
-	var out []*catalog.Room
+// Load reads a YAML file of Room and World manifests (documents separated
+// by ---) and returns them in the catalog's form. The JWT secrets World
+// manifests reference are read from secretsDir, laid out like a mounted
+// Secret: secretsDir/<secret name>/<key>. Documents of other kinds are an
+// error.
+func Load(path, secretsDir string) (File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("read rooms file: %w", err)
+	}
+	return Parse(b, DirSecrets(secretsDir))
+}
+
+// Secrets returns the value of a key of a Secret.
+type Secrets func(ref v1alpha1.SecretKeyRef) ([]byte, error)
+
+// DirSecrets reads secrets from dir/<secret name>/<key> (a mounted
+// Secret's layout); dir "" has none.
+func DirSecrets(dir string) Secrets {
+	return func(ref v1alpha1.SecretKeyRef) ([]byte, error) {
+		if dir == "" {
+			return nil, fmt.Errorf("secret %s/%s: no --secrets-dir", ref.Name, ref.Key)
+		}
+		if !safeName(ref.Name) || !safeName(ref.Key) {
+			return nil, fmt.Errorf("secret %s/%s: invalid name", ref.Name, ref.Key)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, ref.Name, ref.Key))
+		if err != nil {
+			return nil, fmt.Errorf("secret %s/%s: %w", ref.Name, ref.Key, err)
+		}
+		return bytes.TrimRight(b, "\r\n"), nil
+	}
+}
+
+// safeName reports whether a Secret's name or key stays inside its
+// directory.
+func safeName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, "/\\\x00")
+}
+
+// typeMeta is a document's kind, read before the document itself.
+type typeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// Parse parses Room and World manifests from YAML into the catalog's
+// form, reading World secrets with secrets.
+func Parse(b []byte, secrets Secrets) (File, error) {
+	var out File
 	seen := map[string]bool{}
 	for i, doc := range splitYAML(b) {
+		var tm typeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			return File{}, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		if tm.APIVersion != v1alpha1.APIVersion || tm.Kind != v1alpha1.Kind && tm.Kind != v1alpha1.WorldKind {
+			return File{}, fmt.Errorf("document %d: want apiVersion %s kind %s or %s, got %s %s",
+				i+1, v1alpha1.APIVersion, v1alpha1.Kind, v1alpha1.WorldKind, tm.APIVersion, tm.Kind)
+		}
+		if tm.Kind == v1alpha1.WorldKind {
+			w, err := parseWorld(doc, secrets)
+			if err != nil {
+				return File{}, fmt.Errorf("document %d: %w", i+1, err)
+			}
+			if seen["world:"+w.ID] {
+				return File{}, fmt.Errorf("world %s is declared twice", w.ID)
+			}
+			seen["world:"+w.ID] = true
+			out.Worlds = append(out.Worlds, w)
+			continue
+		}
 		var obj v1alpha1.Room
 		if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
-			return nil, fmt.Errorf("document %d: %w", i+1, err)
-		}
-		if obj.APIVersion != v1alpha1.APIVersion || obj.Kind != v1alpha1.Kind {
-			return nil, fmt.Errorf("document %d: want apiVersion %s kind %s, got %s %s",
-				i+1, v1alpha1.APIVersion, v1alpha1.Kind, obj.APIVersion, obj.Kind)
+			return File{}, fmt.Errorf("document %d: %w", i+1, err)
 		}
 		r, err := FromSpec(obj.RoomID(), &obj.Spec)
 		if err != nil {
-			return nil, fmt.Errorf("room %s: %w", obj.RoomID(), err)
+			return File{}, fmt.Errorf("room %s: %w", obj.RoomID(), err)
 		}
 		if seen[r.ID] {
-			return nil, fmt.Errorf("room id %s is declared twice", r.ID)
+			return File{}, fmt.Errorf("room id %s is declared twice", r.ID)
 		}
 		seen[r.ID] = true
-		out = append(out, r)
+		out.Rooms = append(out.Rooms, r)
 	}
 	return out, nil
+}
+
+// parseWorld reads one World document and the secrets it references.
+func parseWorld(doc []byte, secrets Secrets) (*catalog.World, error) {
+	var obj v1alpha1.World
+	if err := yaml.UnmarshalStrict(doc, &obj); err != nil {
+		return nil, err
+	}
+	vals := make([][]byte, 0, len(obj.Spec.JWT.Secrets))
+	for _, ref := range obj.Spec.JWT.Secrets {
+		v, err := secrets(ref)
+		if err != nil {
+			return nil, fmt.Errorf("world %s: %w", obj.Name, err)
+		}
+		vals = append(vals, v)
+	}
+	w, err := WorldFromSpec(obj.Name, &obj.Spec, vals)
+	if err != nil {
+		return nil, fmt.Errorf("world %s: %w", obj.Name, err)
+	}
+	return w, nil
 }
 
 func splitYAML(b []byte) [][]byte {
@@ -96,6 +177,7 @@ func stripComments(b []byte) []byte {
 func FromSpec(id string, s *v1alpha1.RoomSpec) (*catalog.Room, error) {
 	r := &catalog.Room{
 		ID:               id,
+		World:            s.World,
 		Name:             s.DisplayName,
 		Description:      s.Description,
 		SortingPriority:  int(s.SortingPriority),

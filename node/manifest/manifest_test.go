@@ -19,11 +19,11 @@ spec:
 
 func parse(t *testing.T, yaml string) []*catalog.Room {
 	t.Helper()
-	rooms, err := Parse([]byte(yaml))
+	f, err := Parse([]byte(yaml), DirSecrets(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rooms
+	return f.Rooms
 }
 
 func TestManifestHashIgnoresFormatting(t *testing.T) {

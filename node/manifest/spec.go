@@ -28,6 +28,7 @@ func ToSpec(r *catalog.Room) (v1alpha1.RoomSpec, *op.Error) {
 	}
 	viewers, invites := r.ShowViewers, r.AnonymousInvites
 	s := v1alpha1.RoomSpec{
+		World:            r.World,
 		DisplayName:      r.Name,
 		Description:      r.Description,
 		SortingPriority:  int32(r.SortingPriority),

@@ -35,8 +35,8 @@ type Gauges struct {
 func New(reg prometheus.Registerer, g Gauges) *Metrics {
 	m := &Metrics{
 		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "roomring_connections", Help: "Open client connections by dialect.",
-		}, []string{"dialect"}),
+			Name: "roomring_connections", Help: "Open client connections by dialect and world.",
+		}, []string{"dialect", "world"}),
 		FramesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roomring_frames_in_total", Help: "Client frames received, by action.",
 		}, []string{"action"}),
@@ -56,7 +56,7 @@ func New(reg prometheus.Registerer, g Gauges) *Metrics {
 			Name: "roomring_panics_total", Help: "Panics recovered in one connection's handling (the connection closed with 1011), by where.",
 		}, []string{"where"}),
 		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "roomring_connections_refused_total", Help: "Client websockets refused by a connection cap (429 or close 1013), by cap: node or ip.",
+			Name: "roomring_connections_refused_total", Help: "Client websockets refused by a connection cap (429 or close 1013), by cap: node, ip or world (a World's connection quota).",
 		}, []string{"cap"}),
 	}
 	reg.MustRegister(m.Connections, m.FramesIn, m.FramesOut, m.EventsOut, m.Errors, m.SlowConsumers, m.Panics, m.ConnsRefused,

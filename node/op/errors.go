@@ -24,6 +24,8 @@ const (
 	CodeAuthDenied         Code = "auth.denied"
 	CodeMissingToken       Code = "auth.missing_id_or_token"
 	CodeConnectionReplaced Code = "connection.replaced"
+	CodeWorldUnknown       Code = "world.unknown"
+	CodeWorldClosed        Code = "world.closed"
 	CodeUnknownResource    Code = "resource.unknown"
 	CodeInvalidResource    Code = "resource.invalid"
 	CodeQuotaExceeded      Code = "resource.quota_exceeded"

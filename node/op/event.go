@@ -37,7 +37,8 @@ const (
 	// ToRoomViewers reaches sessions in Event.Room that hold room:viewers,
 	// except the sessions of Event.Subject (nobody is told about themselves).
 	ToRoomViewers
-	// ToWorld reaches every authenticated session of the node.
+	// ToWorld reaches every authenticated session of the node that is a
+	// client of Event.World.
 	ToWorld
 )
 
@@ -63,6 +64,7 @@ type Event struct {
 	Room     string
 	Audience Audience
 	Subject  string // user id the event is about, for ToRoomViewers
+	World    string // the world of a ToWorld event; "": every world's (personal events only)
 	Personal bool
 	Data     Payload
 }

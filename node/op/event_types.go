@@ -58,8 +58,10 @@ func NewSchedule(room string, data map[string]any) *Event {
 type RoomCreated struct{ ID string }
 
 // NewRoomCreated tells every session of the world that room was created.
-func NewRoomCreated(room string) *Event {
-	return newEvent(room, ToWorld, "", true, RoomCreated{ID: room})
+func NewRoomCreated(world, room string) *Event {
+	ev := newEvent(room, ToWorld, "", true, RoomCreated{ID: room})
+	ev.World = world
+	return ev
 }
 
 // RoomDeleted is the payload of room.delete.
@@ -67,8 +69,10 @@ type RoomDeleted struct{ ID string }
 
 // NewRoomDeleted tells every session of the world that room is gone (the
 // edge drops its subscriptions to it).
-func NewRoomDeleted(room string) *Event {
-	return newEvent(room, ToWorld, "", false, RoomDeleted{ID: room})
+func NewRoomDeleted(world, room string) *Event {
+	ev := newEvent(room, ToWorld, "", false, RoomDeleted{ID: room})
+	ev.World = world
+	return ev
 }
 
 // WorldUpdated is the payload of world.updated. Each session encodes the
@@ -77,8 +81,10 @@ type WorldUpdated struct{}
 
 // NewWorldUpdated tells every session of the world that its configuration
 // changed.
-func NewWorldUpdated() *Event {
-	return newEvent("", ToWorld, "", true, WorldUpdated{})
+func NewWorldUpdated(world string) *Event {
+	ev := newEvent("", ToWorld, "", true, WorldUpdated{})
+	ev.World = world
+	return ev
 }
 
 // Occupancy is how busy a room is, in venueless' three buckets: what

@@ -41,7 +41,7 @@ func refused(t *testing.T, url string) (*http.Response, string) {
 // connection (one dialled in between is closed with 1013 instead of 429).
 func counted(t *testing.T, n *nodetest.Node, want float64) {
 	t.Helper()
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == want })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == want })
 }
 
 // TestConnCapPerIP: --max-conns-per-ip refuses an address's next websocket

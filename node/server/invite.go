@@ -17,7 +17,7 @@ import (
 func (s *Server) serveInvite(ctx *fasthttp.RequestCtx, p string) {
 	code := strings.TrimPrefix(p, "/i/")
 	addr, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	to, err := s.eng.InviteRedirect(ctx, addr.Unmap(), code)
+	to, err := s.worlds.InviteRedirect(ctx, addr.Unmap(), code)
 	switch {
 	case err == nil:
 		ctx.Response.Header.Set("Cache-Control", "no-store")

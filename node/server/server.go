@@ -29,6 +29,7 @@ import (
 	"github.com/roomring/roomring/node/demo"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/metrics"
+	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/protocol/socketio"
 	"github.com/roomring/roomring/node/protocol/venueless"
 	"github.com/roomring/roomring/node/session"
@@ -36,7 +37,6 @@ import (
 
 // Config is the listener's configuration.
 type Config struct {
-	WorldID string
 	// HTTP bounds both listeners' HTTP connections (not websockets).
 	HTTP HTTPConfig
 	// Conns caps the client websockets, node-wide and per address.
@@ -69,10 +69,21 @@ const (
 	polledReadBufferSize = 128
 )
 
+// Worlds finds the engine of a world: Engine returns nil for a world the
+// node does not serve; Builtin is the node's built-in world's.
+type Worlds interface {
+	Engine(id string) *engine.Engine
+	Builtin() *engine.Engine
+	// InviteRedirect is where the invite link of code sends a browser
+	// from source (the route of the code's world); auth.denied for a code
+	// that is unknown or expired.
+	InviteRedirect(ctx context.Context, source netip.Addr, code string) (string, *op.Error)
+}
+
 // Server serves one node's HTTP and websocket traffic.
 type Server struct {
 	cfg     Config
-	eng     *engine.Engine
+	worlds  Worlds
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	hooks   session.Hooks
@@ -104,12 +115,12 @@ type Server struct {
 }
 
 // New returns a Server. gatherer serves /metrics.
-func New(cfg Config, eng *engine.Engine, m *metrics.Metrics, gatherer prometheus.Gatherer, log *slog.Logger) *Server {
+func New(cfg Config, worlds Worlds, m *metrics.Metrics, gatherer prometheus.Gatherer, log *slog.Logger) *Server {
 	static, err := fs.Sub(demo.Files, "static")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	s := &Server{cfg: cfg, eng: eng, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
+	s := &Server{cfg: cfg, worlds: worlds, metrics: m, log: log, conns: map[*session.Conn]struct{}{}, static: static}
 	s.replays = socketio.NewReplays(cfg.SocketIO)
 	s.caps = newConnCounter(cfg.Conns)
 	s.hooks = session.Hooks{SlowConsumer: m.SlowConsumers.Inc, FrameOut: m.FramesOut.Inc}
@@ -275,9 +286,10 @@ func (s *Server) routeAdmin(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
+	eng := s.worlds.Builtin()
 	if strings.HasPrefix(p, "/ws/world/") {
 		world := strings.Trim(strings.TrimPrefix(p, "/ws/world/"), "/")
-		if world != s.cfg.WorldID {
+		if eng = s.worlds.Engine(world); eng == nil {
 			ctx.Error(fmt.Sprintf("unknown world %q", world), fasthttp.StatusNotFound)
 			return
 		}
@@ -294,7 +306,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(ws, c, "venueless", venueless.NewHandler(s.eng, c, addr, s.metrics, s.log), addr)
+		s.serve(ws, c, "venueless", eng, venueless.NewHandler(eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -314,6 +326,15 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(herr.Body())
 		return
 	}
+	eng := s.worlds.Builtin()
+	if w := args.Peek("world"); len(w) > 0 {
+		if eng = s.worlds.Engine(string(w)); eng == nil {
+			ctx.SetStatusCode(fasthttp.StatusNotFound)
+			ctx.SetContentType("application/json")
+			ctx.SetBody((&socketio.HandshakeError{Code: 3, Message: fmt.Sprintf("unknown world %q", w)}).Body())
+			return
+		}
+	}
 	addr, ok := s.admit(ctx)
 	if !ok {
 		ctx.SetStatusCode(fasthttp.StatusTooManyRequests)
@@ -323,10 +344,10 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		h := socketio.NewHandler(socketio.Deps{Engine: s.eng, Config: &s.cfg.SocketIO, Replays: s.replays,
+		h := socketio.NewHandler(socketio.Deps{Engine: eng, Config: &s.cfg.SocketIO, Replays: s.replays,
 			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
 		h.Open()
-		s.serve(ws, c, "socketio", h, addr)
+		s.serve(ws, c, "socketio", eng, h, addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -340,7 +361,7 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 // The connection is counted against the caps here, where it is sure to be
 // released: one that passed admit but finds a cap reached (connections
 // admitted meanwhile) is closed with 1013 try again later.
-func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, h session.Handler, addr netip.Addr) {
+func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, eng *engine.Engine, h session.Handler, addr netip.Addr) {
 	if !s.track(c) {
 		// Upgraded while the server shuts down: never started, so closed here.
 		_ = ws.WriteControl(websocket.CloseMessage,
@@ -353,13 +374,21 @@ func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, h se
 		s.metrics.ConnsRefused.WithLabelValues(which).Inc()
 		c.Close(closeTryAgainLater, "too many connections, try again later")
 	}
-	g := s.metrics.Connections.WithLabelValues(dialect)
+	admitted := counted && eng.Admit()
+	if counted && !admitted {
+		s.metrics.ConnsRefused.WithLabelValues("world").Inc()
+		c.Close(closeTryAgainLater, "this world has too many connections, try again later")
+	}
+	g := s.metrics.Connections.WithLabelValues(dialect, eng.WorldID())
 	g.Inc()
 	h = &guard{h: h, before: s.cfg.BeforeFrame, panics: s.metrics.Panics, log: s.log}
 	c.Start(h, s.poller, func() {
 		g.Dec()
 		if counted {
 			s.caps.release(addr)
+		}
+		if admitted {
+			eng.Release()
 		}
 		s.untrack(c)
 	})

@@ -222,6 +222,10 @@ func checkDefaultRBAC(t *testing.T, r rendered) {
 		{"roomring.dev", "rooms", "watch"}, {"roomring.dev", "rooms", "patch"},
 		{"roomring.dev", "rooms/status", "update"}, {"roomring.dev", "rooms/finalizers", "update"},
 		{"", "events", "create"}, {"coordination.k8s.io", "leases", "update"},
+		{"roomring.dev", "worlds", "watch"}, {"roomring.dev", "worlds", "patch"},
+		{"roomring.dev", "worlds/status", "update"}, {"roomring.dev", "worlds/finalizers", "update"},
+		// the JWT keys of the Worlds (spec.jwt.secrets)
+		{"", "secrets", "get"}, {"", "secrets", "watch"},
 	} {
 		if !allows(opRole, w.group, w.resource, w.verb) {
 			t.Errorf("operator Role does not allow %s %s.%s", w.verb, w.resource, w.group)
@@ -229,7 +233,8 @@ func checkDefaultRBAC(t *testing.T, r rendered) {
 	}
 	for _, deny := range []struct{ group, resource, verb string }{
 		{"", "services", "list"}, {"", "endpoints", "watch"}, {"discovery.k8s.io", "endpointslices", "list"},
-		{"", "secrets", "get"}, {"roomring.dev", "rooms", "create"}, {"roomring.dev", "rooms", "update"},
+		{"", "secrets", "update"}, {"", "secrets", "create"}, {"roomring.dev", "rooms", "create"}, {"roomring.dev", "rooms", "update"},
+		{"roomring.dev", "worlds", "update"}, {"roomring.dev", "worlds", "create"},
 	} {
 		if allows(opRole, deny.group, deny.resource, deny.verb) {
 			t.Errorf("operator Role allows %s %s.%s", deny.verb, deny.resource, deny.group)

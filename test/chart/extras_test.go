@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestAggregatedClusterRoles: Rooms join the built-in view, edit and admin
+// TestAggregatedClusterRoles: Rooms and Worlds join the built-in view, edit and admin
 // ClusterRoles through two aggregated ClusterRoles (rbac.aggregate, on by
 // default) that bind no one (the chart's only ClusterRoleBinding is the
 // operator's report of unwatched Rooms: rbac_test.go).
@@ -16,12 +16,18 @@ func TestAggregatedClusterRoles(t *testing.T) {
 	r := render(t)
 	viewer := r.must(t, "ClusterRole", fullname+"-room-viewer")
 	editor := r.must(t, "ClusterRole", fullname+"-room-editor")
-	read := map[string]bool{"get roomring.dev/rooms": true, "list roomring.dev/rooms": true, "watch roomring.dev/rooms": true}
+	read, write := map[string]bool{}, map[string]bool{}
+	for _, res := range []string{"roomring.dev/rooms", "roomring.dev/worlds"} {
+		for _, v := range []string{"get", "list", "watch"} {
+			read[v+" "+res], write[v+" "+res] = true, true
+		}
+		for _, v := range []string{"create", "update", "patch", "delete"} {
+			write[v+" "+res] = true
+		}
+	}
 	if got := grants(t, viewer); !reflect.DeepEqual(got, read) {
 		t.Errorf("room-viewer grants %v, want %v", got, read)
 	}
-	write := union(read, map[string]bool{"create roomring.dev/rooms": true, "update roomring.dev/rooms": true,
-		"patch roomring.dev/rooms": true, "delete roomring.dev/rooms": true})
 	if got := grants(t, editor); !reflect.DeepEqual(got, write) {
 		t.Errorf("room-editor grants %v, want %v", got, write)
 	}

@@ -41,7 +41,8 @@ func TestTeardownHook(t *testing.T) {
 	if sa := str(job, "spec", "template", "spec", "serviceAccountName"); sa != name {
 		t.Errorf("teardown Job service account %q", sa)
 	}
-	want := map[string]bool{"get coordination.k8s.io/leases": true, "list roomring.dev/rooms": true, "patch roomring.dev/rooms": true}
+	want := map[string]bool{"get coordination.k8s.io/leases": true, "list roomring.dev/rooms": true, "patch roomring.dev/rooms": true,
+		"list roomring.dev/worlds": true, "patch roomring.dev/worlds": true}
 	if got := grants(t, r.must(t, "Role", name)); !reflect.DeepEqual(got, want) {
 		t.Errorf("teardown Role grants %v, want %v", got, want)
 	}

@@ -277,7 +277,14 @@ func checkInstalledRBAC(t *testing.T, c *cluster) {
 		{"patch", "rooms.roomring.dev/status", false},
 		{"list", "endpoints", false}, {"watch", "services", false}, {"list", "endpointslices.discovery.k8s.io", false},
 		{"create", "events.events.k8s.io", false},
-		{"create", "rooms.roomring.dev", false}, {"get", "secrets", false}, {"delete", "services", false},
+		{"create", "rooms.roomring.dev", false}, {"delete", "services", false},
+		// Worlds as Rooms; the Secrets their spec.jwt.secrets reference
+		// are read (and their metadata watched), never written.
+		{"watch", "worlds.roomring.dev", true}, {"patch", "worlds.roomring.dev", true},
+		{"update", "worlds.roomring.dev", false}, {"update", "worlds.roomring.dev/status", true},
+		{"update", "worlds.roomring.dev/finalizers", true},
+		{"get", "secrets", true}, {"watch", "secrets", true},
+		{"create", "secrets", false}, {"update", "secrets", false}, {"delete", "secrets", false},
 	} {
 		if got := c.canI(full+"-operator", q.verb, q.resource, ns); got != q.want {
 			t.Errorf("the operator may %s %s: %v, want %v", q.verb, q.resource, got, q.want)

@@ -26,7 +26,8 @@ import (
 // every node serves the sample Rooms; room reactions from three nodes are
 // counted in one room.reaction; resource reactions cross nodes and
 // dialects; `kubectl get rooms` shows owners and viewers; `kubectl delete
-// room` closes the room on every node; after SIGKILL of a room's owner the
+// room` closes the room on every node; two Worlds applied with kubectl
+// each take their own tokens only; after SIGKILL of a room's owner the
 // status names a live owner and the viewers left.
 func TestWholeInstall(t *testing.T) {
 	began := time.Now()
@@ -49,6 +50,7 @@ func TestWholeInstall(t *testing.T) {
 	s.resourceReactions()
 	s.deleteRoom()
 	s.createRoom()
+	s.twoWorlds()
 	s.killLoungeOwner()
 
 	r.checkAllRun()

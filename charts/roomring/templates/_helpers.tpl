@@ -156,17 +156,23 @@ its own).
 {{/* The operator's rules in the Rooms' namespace: reconcile, status, finalizer, and its claim on the namespace (a Lease). */}}
 {{- define "roomring.operatorRoomRules" -}}
 - apiGroups: ["roomring.dev"]
-  resources: ["rooms"]
+  resources: ["rooms", "worlds"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["roomring.dev"]
-  resources: ["rooms/status"]
+  resources: ["rooms/status", "worlds/status"]
   verbs: ["get", "update"]
 - apiGroups: ["roomring.dev"]
-  resources: ["rooms/finalizers"]
+  resources: ["rooms/finalizers", "worlds/finalizers"]
   verbs: ["update"]
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "create", "update"]
+# the JWT secrets of the Worlds (spec.jwt.secrets): the operator caches
+# their metadata only, and reads a referenced Secret's data when it pushes
+# the World
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
 {{- end -}}
 
 {{/*

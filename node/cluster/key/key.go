@@ -42,6 +42,9 @@ type Keys struct {
 	Gossip []byte
 	// Peer authenticates peer-link handshakes (HMAC-SHA256 challenge).
 	Peer []byte
+	// Catalog seals the worlds' JWT secrets in catalog records (AES-256-GCM),
+	// which cross the peer links and sit in the shared store.
+	Catalog []byte
 }
 
 // Derive returns the keys of passphrase, which must be at least MinLength
@@ -62,5 +65,9 @@ func Derive(passphrase string) (Keys, error) {
 	if err != nil {
 		return Keys{}, fmt.Errorf("derive peer key: %w", err)
 	}
-	return Keys{Gossip: g, Peer: p}, nil
+	c, err := hkdf.Key(sha256.New, stretched, []byte(salt), "catalog", Size)
+	if err != nil {
+		return Keys{}, fmt.Errorf("derive catalog key: %w", err)
+	}
+	return Keys{Gossip: g, Peer: p, Catalog: c}, nil
 }

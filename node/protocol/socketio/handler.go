@@ -114,6 +114,13 @@ func (h *Handler) Replaced() {
 	h.conn.Close(session.CloseNormal, "connection replaced")
 }
 
+// WorldClosed implements engine.Sink: the connection's world was deleted;
+// the server disconnects the namespace.
+func (h *Handler) WorldClosed() {
+	h.conn.Send(EncodeDisconnect())
+	h.conn.Close(session.CloseNormal, "world closed")
+}
+
 // connect answers the namespace connection and then tells the client who it
 // is (user_info) or that its session is invalid (invalidConnection, then a
 // server-side disconnect).
@@ -277,7 +284,10 @@ func (h *Handler) event(p Packet) {
 	}
 	var ticket *Ticket
 	if req.EventID != "" && !ep.read {
-		ack, t := h.d.Replays.Claim(h.uid, replayKey(h.uid, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
+		// The node's replay cache serves every world: the same uid in two
+		// worlds is two users.
+		owner := h.d.Engine.WorldID() + "\x00" + h.uid
+		ack, t := h.d.Replays.Claim(owner, replayKey(owner, h.hs.DeviceID, name, req.EventID), h.conn.Closing())
 		if t == nil {
 			if ack != nil && p.HasID {
 				h.conn.Send(EncodeAck(p.ID, json.RawMessage(ack)))

@@ -20,7 +20,7 @@ func TestEncodeEvent(t *testing.T) {
 		{op.NewViewerRemoved("r", "alice"), `["room.viewer.removed",{"user_id":"alice"}]`},
 		{op.NewReaction("r", map[string]int{"👏": 2}), `["room.reaction",{"room":"r","reactions":{"👏":2}}]`},
 		{op.NewSchedule("r", nil), `["room.schedule",{"room":"r","schedule_data":null}]`},
-		{op.NewRoomDeleted("r"), `["room.delete",{"id":"r"}]`},
+		{op.NewRoomDeleted("", "r"), `["room.delete",{"id":"r"}]`},
 		{op.NewResourceReactionUpdated(op.ResourceReaction{Room: "r", Resource: "talk", Reaction: "👍", Updated: at, User: alice}),
 			`["resource.reaction.updated",{"room":"r","resource":"talk","comment":"","reaction":"👍","updated":"2026-05-01T12:00:00.123Z","user":{"id":"alice","profile":{"display_name":"Alice"},"badges":[]}}]`},
 		// An incognito user is null: no id, no profile.

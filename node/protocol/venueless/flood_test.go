@@ -171,7 +171,7 @@ func TestWriteQueueBoundedInBytes(t *testing.T) {
 	if sent*16<<10 > 256<<10+8<<20 {
 		t.Fatalf("slow consumer closed after %d pongs of 16 KiB, want within the byte bound", sent)
 	}
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 0 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == 0 })
 }
 
 // TestTrickleReaderClosed: a client that reads its replies in trickles is

@@ -93,6 +93,13 @@ func (h *Handler) Replaced() {
 	h.conn.Close(session.CloseNormal, "connection replaced")
 }
 
+// WorldClosed implements engine.Sink: the connection's world was deleted;
+// an error frame (world.closed), then the socket closes.
+func (h *Handler) WorldClosed() {
+	h.conn.Push(Error(nil, &op.Error{Code: op.CodeWorldClosed, Message: "World closed"}))
+	h.conn.Close(session.CloseNormal, "world closed")
+}
+
 func (h *Handler) fail(id json.RawMessage, e *op.Error) {
 	h.obs.Error(e.Code)
 	h.conn.Send(Error(id, e))

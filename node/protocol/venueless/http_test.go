@@ -52,7 +52,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	n := nodetest.StartWith(t)
 	const (
-		conns   = `roomring_connections{dialect="venueless"}`
+		conns   = `roomring_connections{dialect="venueless",world="default"}`
 		enters  = `roomring_frames_in_total{action="room.enter"}`
 		other   = `roomring_frames_in_total{action="other"}`
 		invalid = `roomring_frames_in_total{action="invalid"}`

@@ -180,7 +180,7 @@ func TestSlowConsumerClosed(t *testing.T) {
 	}
 	n.WaitMetric(t, "roomring_slow_consumers_total", func(v float64) bool { return v == 1 })
 	// The node drops the connection at once, not after --write-timeout.
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 1 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == 1 })
 
 	// The client finds its connection ended once it reads what was sent.
 	_ = ws.SetReadDeadline(time.Now().Add(wait))
@@ -229,8 +229,8 @@ func TestIdleConnectionClosed(t *testing.T) {
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`["authenticate", {"client_id": "mute"}]`)); err != nil {
 		t.Fatal(err)
 	}
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 2 })
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 1 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == 2 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == 1 })
 	// live answered the node's pings (the client library does) all along.
 	enter(t, live, "room_1")
 }

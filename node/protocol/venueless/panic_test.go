@@ -48,7 +48,7 @@ var _ session.Transport = (*closer)(nil)
 func TestPanicInPersonalEventClosesTheConnection(t *testing.T) {
 	tr, obs := &closer{}, &panicObserver{}
 	h := NewHandler(nil, tr, netip.Addr{}, obs, slog.New(testkit.Logger(t).Handler()))
-	h.SendPersonal(op.NewWorldUpdated())
+	h.SendPersonal(op.NewWorldUpdated(""))
 	if tr.code != session.CloseInternalError || len(obs.panics) != 1 || obs.panics[0] != "fanout" {
 		t.Fatalf("close code %d, panics %v; want 1011 and one fanout panic", tr.code, obs.panics)
 	}

@@ -211,7 +211,7 @@ func TestDisconnectIsLeave(t *testing.T) {
 	// The server has processed a's disconnect once the connection gauge
 	// drops to mod and b; a removal of dual it published would then be
 	// queued before the marker (other's enter and leave) reaches mod.
-	n.WaitMetric(t, `roomring_connections{dialect="venueless"}`, func(v float64) bool { return v == 2 })
+	n.WaitMetric(t, `roomring_connections{dialect="venueless",world="default"}`, func(v float64) bool { return v == 2 })
 	other := nodetest.Login(t, n.URL(), "other")
 	enter(t, other, "room_1")
 	other.Call("room.leave", map[string]any{"room": "room_1"})
