@@ -19,7 +19,8 @@ type WorldView struct {
 
 // VisibleRoom is a room the client may view, as it sees it.
 type VisibleRoom struct {
-	// Room is the catalog's configuration; callers must not modify it.
+	// Room is the catalog's configuration, shared with it (World) or a
+	// copy (Room); callers must not modify it.
 	Room *catalog.Room
 	// Permissions are the client's room permissions by name (room:viewers
 	// only where the room shows its viewers).
@@ -37,7 +38,8 @@ func (c *Client) World() WorldView {
 	set := e.settings()
 	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
 		Rooms: []VisibleRoom{}}
-	for _, r := range e.catalog.ListIn(e.scope) {
+	// The catalog's own rooms, not copies: the view only reads them.
+	for _, r := range e.catalog.ListInShared(e.scope) {
 		if vr, ok := c.visible(set.policy, r); ok {
 			w.Rooms = append(w.Rooms, vr)
 		}
