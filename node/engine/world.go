@@ -36,10 +36,11 @@ type VisibleRoom struct {
 func (c *Client) World() WorldView {
 	e := c.eng
 	set := e.settings()
-	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
-		Rooms: []VisibleRoom{}}
 	// The catalog's own rooms, not copies: the view only reads them.
-	for _, r := range e.catalog.ListInShared(e.scope) {
+	rooms := e.catalog.ListInShared(e.scope)
+	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
+		Rooms: make([]VisibleRoom, 0, len(rooms))}
+	for _, r := range rooms {
 		if vr, ok := c.visible(set.policy, r); ok {
 			w.Rooms = append(w.Rooms, vr)
 		}
