@@ -30,10 +30,13 @@ func (h *authingHandler) HandleFrame(c Transport, frame []byte) {
 
 // TestPolledDeadlines: a polled connection lets the websocket library's
 // connection go and frames its pings, pongs and close frames itself; the
-// sweeper keeps its three deadlines on one Poller — an unauthenticated connection is closed with
-// 1008 at the authentication deadline; an authenticated one is not, is
-// pinged again and again, and (answering the pings) outlives the idle
-// deadline many times over; a peer that answers nothing is dropped.
+// sweeper keeps its three deadlines on one Poller — an unauthenticated
+// connection is closed with 1008 at the authentication deadline; an
+// authenticated one is not, is pinged again and again, and (answering the
+// pings) outlives the idle deadline; a peer that answers nothing is
+// dropped.
+//
+// Long: one scenario on one Poller, the three deadlines side by side.
 func TestPolledDeadlines(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("epoll is Linux only")
