@@ -18,8 +18,8 @@ type Client struct {
 	public op.User
 	sink   Sink
 
+	// The rooms the client is in are the edge's to know (Edge.Detach).
 	mu     sync.Mutex
-	rooms  map[string]struct{}
 	closed bool
 }
 
@@ -35,7 +35,6 @@ func (c *Client) enter(ctx context.Context, _ op.Enter, v roomView) (op.Result, 
 		c.mu.Unlock()
 		return nil, op.Errorf(op.CodeUnavailable, "connection closing")
 	}
-	c.rooms[v.id] = struct{}{}
 	c.mu.Unlock()
 	unlock := c.eng.presence.lock(c.user.ID)
 	c.eng.edge.Enter(v.id, c.sink, c.public, seesViewers)
@@ -69,9 +68,6 @@ func roomPerms(p auth.Perm) op.RoomPerms {
 // partRoom removes the client from a room; the owner learns of it when this
 // was the user's last session on this edge.
 func (c *Client) partRoom(ctx context.Context, room string) {
-	c.mu.Lock()
-	delete(c.rooms, room)
-	c.mu.Unlock()
 	defer c.eng.presence.lock(c.user.ID)()
 	if c.eng.edge.Part(room, c.sink) {
 		if err := c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID()); err != nil {
