@@ -12,7 +12,8 @@
 #
 # Environment: MEMBERS (15000), RATE (5), DURATION (measured seconds, 30),
 # SIDES ("1 3": the node counts to run), BENCH_DIR (/tmp/roomring-bench),
-# PORT (18080), GOSSIP_PORT (7946), NODE_FLAGS as bench.sh. Extra arguments
+# PORT (18080), GOSSIP_PORT (7946), NODE_FLAGS as bench.sh; REPORT_ONLY=1
+# prints the table of the results already in BENCH_DIR. Extra arguments
 # go to the load generator. Bounded: each run is MEMBERS/1500 s of ramp-up,
 # 10 s of warm-up, DURATION and ≤ 5 s of drain, plus the pool's start-up;
 # the default takes about 2.5 minutes. Results: $BENCH_DIR/eff-N.json (the
@@ -54,6 +55,7 @@ delta() {
 }
 
 for n in $sides; do
+	[ -z "${REPORT_ONLY:-}" ] || break
 	echo "efficiency.sh: $members members on $n node(s), $rate broadcasts/s" >&2
 	rm -f "$dir"/eff-"$n"-m[01]-*.prom
 	pgdir=$(mktemp -d /tmp/roomring-eff-pg.XXXXXX)
@@ -76,34 +78,38 @@ done
 
 # cpu_per_delivery N: all node processes' cores / deliveries per second, µs.
 cpu_per_delivery() {
-	jq -r '([.servers[].cpu] | add) / .deliveries_per_sec * 1e6' "$dir/eff-$1.json"
+	jq -r 'if .deliveries_per_sec > 0 then ([.servers[].cpu] | add) / .deliveries_per_sec * 1e6 else 0 end' "$dir/eff-$1.json"
 }
 
 echo
-printf '%-5s %8s %13s %10s %14s %9s %9s %9s\n' nodes members deliveries/s 'srv cores' 'µs CPU/deliv' p50 p99 'lg cores'
+printf '%-5s %8s %13s %10s %14s %9s %9s %9s  %s\n' nodes members deliveries/s 'srv cores' 'µs CPU/deliv' p50 p99 'lg cores' 'cores per node'
 for n in $sides; do
 	jq -r --arg n "$n" '
 		def ms: . / 1e6 | . * 10 | floor / 10 | tostring + " ms";
 		[$n, .held, (.deliveries_per_sec | floor), ([.servers[].cpu] | add * 100 | floor / 100),
-		 (([.servers[].cpu] | add) / .deliveries_per_sec * 1e6 * 100 | floor / 100),
-		 (.delivery.p50_ns | ms), (.delivery.p99_ns | ms), (.loadgen_cpu * 100 | floor / 100)] | @tsv' \
+		 (if .deliveries_per_sec > 0 then ([.servers[].cpu] | add) / .deliveries_per_sec * 1e6 * 100 | floor / 100 else "-" end),
+		 (.delivery.p50_ns | ms), (.delivery.p99_ns | ms), (.loadgen_cpu * 100 | floor / 100),
+		 ([.servers[].cpu * 100 | floor / 100 | tostring] | join(" + "))] | @tsv' \
 		"$dir/eff-$n.json" |
-		awk -F'\t' '{printf "%-5s %8s %13s %10s %14s %9s %9s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8}'
+		awk -F'\t' '{printf "%-5s %8s %13s %10s %14s %9s %9s %9s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9}'
 done
 for n in $sides; do
 	[ "$n" -gt 1 ] || continue
 	[ -s "$dir/eff-$n-m1-1.prom" ] || continue
 	b=$(delta "$n" 'roomring_frames_in_total{action="room.schedule"}')
-	[ "$b" -gt 0 ] || { echo "no broadcasts in the metrics window of $n nodes" >&2; continue; }
+	w=$(awk 'NR == 1 { a = $1 } NR == 2 { printf "%.1f", $1 - a }' "$dir/eff-$n-window")
 	echo
-	echo "peer links, $n nodes, over the metrics window ($b broadcasts; all nodes together):"
+	echo "peer links, $n nodes, over the metrics window (${w} s, $b broadcasts; all nodes together):"
+	printf '  %-58s %10s  %10s  %10s\n' metric increase '/broadcast' '/second'
 	for m in roomring_peer_frames_written_total roomring_peer_writes_total roomring_peer_bytes_written_total \
 		'roomring_cluster_events_forwarded_total{result="sent"}' 'roomring_cluster_catalog_updates_total{result="pushed"}' 'roomring_peer_frames_received_total{type="message"}' \
-		'roomring_peer_frames_received_total{type="request"}' roomring_peer_frames_dropped_total; do
+		'roomring_peer_frames_received_total{type="request"}' 'roomring_peer_frames_received_total{type="reply"}' \
+		roomring_cluster_resyncs_total roomring_peer_frames_dropped_total; do
 		d=$(delta "$n" "$m")
-		awk -v m="$m" -v d="$d" -v b="$b" 'BEGIN { printf "  %-55s %10d  %8.2f per broadcast\n", m, d, d / b }'
+		awk -v m="$m" -v d="$d" -v b="$b" -v w="$w" 'BEGIN {
+			printf "  %-58s %10d  %10s  %10.1f\n", m, d, (b > 0 ? sprintf("%.2f", d / b) : "-"), (w > 0 ? d / w : 0) }'
 	done
-	if [ -f "$dir/eff-1.json" ]; then
+	if [ -f "$dir/eff-1.json" ] && [ "$rate" != 0 ]; then
 		one=$(cpu_per_delivery 1)
 		many=$(cpu_per_delivery "$n")
 		awk -v a="$many" -v b="$one" -v n="$n" 'BEGIN { printf "\nefficiency: %d nodes %.2f µs CPU per delivery / 1 node %.2f µs = %.3f (%.1f %% more CPU per delivery)\n", n, a, b, a / b, (a / b - 1) * 100 }'
