@@ -13,7 +13,9 @@
 # Environment: MEMBERS (15000), RATE (5), DURATION (measured seconds, 30),
 # SIDES ("1 3": the node counts to run), BENCH_DIR (/tmp/roomring-bench),
 # PORT (18080), GOSSIP_PORT (7946), NODE_FLAGS as bench.sh; REPORT_ONLY=1
-# prints the table of the results already in BENCH_DIR. Extra arguments
+# prints the table of the results already in BENCH_DIR; PROFILE=1 also takes
+# a 10 s CPU profile of every node, 2 s into the measured period
+# ($BENCH_DIR/eff-N-I.pprof; DURATION ≥ 20). Extra arguments
 # go to the load generator. Bounded: each run is MEMBERS/1500 s of ramp-up,
 # 10 s of warm-up, DURATION and ≤ 5 s of drain, plus the pool's start-up;
 # the default takes about 2.5 minutes. Results: $BENCH_DIR/eff-N.json (the
@@ -27,11 +29,29 @@ duration=${DURATION:-30}
 sides=${SIDES:-1 3}
 port=${PORT:-18080}
 [ "$duration" -ge 5 ] || { echo "efficiency.sh: DURATION must be at least 5" >&2; exit 2; }
+[ -z "${PROFILE:-}" ] || [ "$duration" -ge 20 ] || { echo "efficiency.sh: PROFILE needs DURATION ≥ 20" >&2; exit 2; }
+profiled=0 # seconds of the window the profiles take
+[ -z "${PROFILE:-}" ] || profiled=12
 mkdir -p "$dir"
 
 pgdir=
-cleanup() { [ -z "$pgdir" ] || hack/postgres.sh destroy "$pgdir" || true; }
+watcher=
+cleanup() {
+	[ -z "$watcher" ] || kill "$watcher" 2>/dev/null || true
+	[ -z "$pgdir" ] || hack/postgres.sh destroy "$pgdir" || true
+}
 trap cleanup EXIT
+
+# profile N: a 10 s CPU profile of every node, at once, into
+# $dir/eff-N-I.pprof.
+profile() {
+	local i
+	for i in $(seq 1 "$1"); do
+		curl -fsS -o "$dir/eff-$1-$i.pprof" "http://127.0.0.$i:$((port + 1))/debug/pprof/profile?seconds=10" ||
+			echo "efficiency.sh: no profile of node $i" >&2 &
+	done
+	wait
+}
 
 # scrape N TAG: every node's /metrics into $dir/eff-N-TAG-I.prom.
 scrape() {
@@ -66,12 +86,16 @@ for n in $sides; do
 	# measured period, and DURATION-2 s later (inside it); gives up after
 	# 5 minutes.
 	(for _ in $(seq 1 600); do grep -q ' measure ' "$log" && break; sleep 0.5; done &&
-		date +%s.%N >"$dir/eff-$n-window" && scrape "$n" m0 && sleep $((duration - 2)) &&
+		date +%s.%N >"$dir/eff-$n-window" && scrape "$n" m0 &&
+		{ [ -z "${PROFILE:-}" ] || { sleep 2 && profile "$n"; }; } &&
+		sleep $((duration - 2 - profiled)) &&
 		scrape "$n" m1 && date +%s.%N >>"$dir/eff-$n-window" ||
 		echo "efficiency.sh: no metrics window" >&2) &
+	watcher=$!
 	STORE=$store NODES=$n MEMBERS=$members RATE=$rate BENCH_DIR=$dir loadgen/bench.sh spread \
 		--duration "${duration}s" --json "$dir/eff-$n.json" "$@" >"$dir/eff-$n.txt" 2> >(tee "$log" >&2)
 	wait # the scrapes
+	watcher=
 	hack/postgres.sh destroy "$pgdir"
 	pgdir=
 done
