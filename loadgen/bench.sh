@@ -79,12 +79,12 @@ lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
 # in its data directory (--allow-node-local-store): the bench measures the
 # ring, not the store (docs/benchmarks.md); with STORE they share it.
 start_cluster() {
-	local n=$1 i join=() gport=${GOSSIP_PORT:-7946} local=(--allow-node-local-store)
+	local n=$1 i join=() gport=${GOSSIP_PORT:-7946} nodelocal=(--allow-node-local-store)
 	shift
-	[ -n "${STORE:-}" ] && local=()
+	[ -z "${STORE:-}" ] || nodelocal=()
 	for i in $(seq 1 "$n"); do
 		start_node "127.0.0.$i:$port" "127.0.0.$i:$((port + 1))" --name "node-$i" \
-			--gossip-addr "127.0.0.$i:$gport" --cluster-key "$secret" "${local[@]}" "${join[@]}" "$@"
+			--gossip-addr "127.0.0.$i:$gport" --cluster-key "$secret" "${nodelocal[@]}" "${join[@]}" "$@"
 		join=(--join "127.0.0.1:$gport")
 	done
 	# Load only a settled pool: every node sees every member, and the rooms
