@@ -103,10 +103,11 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 			switch r.sync(ctx, &room, &obs) {
 			case syncGone:
 				return ctrl.Result{}, nil // its deletion is the next event
-			case syncClosedMeanwhile:
+			case syncAgain:
 				// The room was closed after sync read it (a websocket
-				// room.delete deletes the Room first): look again soon,
-				// when the Room's deletion or a fresh read decides.
+				// room.delete deletes the Room first), or the cache is
+				// behind the Room: look again soon, when the Room's
+				// deletion or a fresh read decides.
 				return ctrl.Result{RequeueAfter: r.Config.ConflictRequeueDelay}, nil
 			}
 		}
@@ -134,9 +135,11 @@ const (
 	synced syncOutcome = iota
 	// syncGone: the Room turned out to be deleted; nothing was pushed.
 	syncGone
-	// syncClosedMeanwhile: the room the pool served when sync read it was
-	// closed before the push replaced it; the push did not reopen it.
-	syncClosedMeanwhile
+	// syncAgain: what sync read is out of date and nothing was pushed (the
+	// room the pool served when sync read it was closed before the push
+	// replaced it, or the Room has a newer spec than the cache): reconcile
+	// again shortly.
+	syncAgain
 )
 
 // sync makes the pool serve the Room's spec: it reads the room from the
@@ -171,14 +174,8 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	if obs.pool != nil && serves(obs.pool, desired) {
 		return synced
 	}
-	if obs.pool == nil && r.APIReader != nil {
-		// Before opening the room, make sure the Room still exists: the
-		// cache may be behind a room.delete that closed it a moment ago.
-		var fresh v1alpha1.Room
-		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(room), &fresh)
-		if apierrors.IsNotFound(err) || err == nil && (!fresh.DeletionTimestamp.IsZero() || fresh.UID != room.UID) {
-			return syncGone
-		}
+	if out := r.recheck(ctx, room); out != synced {
+		return out
 	}
 	push := r.Pool.PutRoom
 	if obs.pool != nil {
@@ -188,7 +185,7 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	switch {
 	case adminapi.IsPreconditionFailed(err):
 		logf.FromContext(ctx).V(1).Info("room closed since it was read: not reopened", "room", id)
-		return syncClosedMeanwhile
+		return syncAgain
 	case adminapi.IsInvalid(err):
 		obs.invalid = err
 	case err != nil:
@@ -197,6 +194,33 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 	default:
 		obs.pool = &st
 		r.Recorder.Eventf(room, "Normal", "Pushed", "pushed generation %d to the pool (%s on node %s)", room.Generation, st.Change, st.Node)
+	}
+	return synced
+}
+
+// recheck re-reads the Room from the API server before sync pushes it: the
+// cache may be behind a websocket room.delete (the node deletes the Room,
+// then closes the room: pushing would reopen it) or a websocket admin
+// action that wrote a new spec (the pool holds it already: pushing the
+// cached spec would revert it until the next reconcile). It reports
+// syncGone for a deleted or replaced Room, syncAgain for a newer
+// generation, synced when the push may go on (also when the API server
+// cannot be read: the push is what the cache asks for).
+func (r *RoomReconciler) recheck(ctx context.Context, room *v1alpha1.Room) syncOutcome {
+	if r.APIReader == nil {
+		return synced
+	}
+	var fresh v1alpha1.Room
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(room), &fresh)
+	switch {
+	case apierrors.IsNotFound(err):
+		return syncGone
+	case err != nil:
+		return synced
+	case !fresh.DeletionTimestamp.IsZero() || fresh.UID != room.UID:
+		return syncGone
+	case fresh.Generation != room.Generation:
+		return syncAgain
 	}
 	return synced
 }
