@@ -26,7 +26,7 @@ import (
 // Engine is what the admin API changes: the node's engine, which applies
 // room configuration to the catalog and tells clients.
 type Engine interface {
-	ApplyRoom(ctx context.Context, r *catalog.Room) (engine.Change, error)
+	ApplyRoom(ctx context.Context, r *catalog.Room, pre engine.Precondition) (engine.Change, error)
 	DeleteRoom(ctx context.Context, id string) error
 	Catalog() *catalog.Catalog
 }
@@ -180,9 +180,17 @@ func (h *Handler) putRoom(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, http.StatusUnprocessableEntity, string(op.CodeConfigInvalid), err.Error())
 		return
 	}
-	change, err := h.eng.ApplyRoom(ctx, r)
+	pre := engine.AnyState
+	if string(ctx.Request.Header.Peek("If-Match")) == "*" {
+		pre = engine.MustExist // the operator saw the room: do not reopen it
+	}
+	change, err := h.eng.ApplyRoom(ctx, r, pre)
 	if err != nil {
 		var oe *op.Error
+		if errors.As(err, &oe) && oe.Code == op.CodeRoomUnknown && pre == engine.MustExist {
+			writeError(ctx, http.StatusPreconditionFailed, string(oe.Code), "room "+id+" was closed since it was read")
+			return
+		}
 		if errors.As(err, &oe) {
 			writeError(ctx, http.StatusUnprocessableEntity, string(oe.Code), oe.Message)
 			return
