@@ -72,7 +72,7 @@ func benchWrites(b *testing.B, mode string, writers int) {
 			return err
 		}
 	} else {
-		put = func(r store.ResourceReaction) error { return s.PutReaction(ctx, r) }
+		put = func(r store.ResourceReaction) error { return s.PutReaction(ctx, r, 0) }
 	}
 	at := time.Now().UTC()
 	var next atomic.Int64
