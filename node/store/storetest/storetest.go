@@ -58,7 +58,7 @@ func Run(t *testing.T, newStorage Factory, opts Options) {
 	t.Run("ReactionUsage", func(t *testing.T) { testReactionUsage(t, open(t)) })
 	t.Run("WorldQuota", func(t *testing.T) { testWorldQuota(t, open(t)) })
 	t.Run("WorldQuotaRace", func(t *testing.T) {
-		WorldQuotaRace(t, []store.ResourceReactions{open(t)}, opts.Writers*4, opts.Writers)
+		WorldQuotaRace(t, []store.ResourceReactions{open(t)}, []string{"race-a", "race-b"}, opts.Writers*4, opts.Writers)
 	})
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t), opts) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newStorage(t)) })

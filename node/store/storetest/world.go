@@ -84,24 +84,27 @@ func testWorldQuota(t *testing.T, s store.Store) {
 	}
 }
 
-// WorldQuotaRace puts writers reactions of distinct users into one world
-// with quota max, all at once, through the stores given (cycled: several
-// stores over one database are several nodes), and checks that exactly
-// max were stored and counted.
-func WorldQuotaRace(t *testing.T, stores []store.ResourceReactions, writers, max int) {
+// WorldQuotaRace puts writers reactions of distinct users into the
+// worlds given (writer i into worlds[i%len(worlds)]) with quota max each,
+// all at once, through the stores given (writer i through stores[i/2 %
+// len(stores)]: several stores over one database are several nodes, each
+// batching writes of several worlds), and checks that exactly max were
+// stored and counted in each world.
+func WorldQuotaRace(t *testing.T, stores []store.ResourceReactions, worlds []string, writers, max int) {
 	t.Helper()
-	var stored atomic.Int64
+	stored := make([]atomic.Int64, len(worlds))
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
 	for i := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := inWorld("race", inRoom(fmt.Sprint("room", i%4), R("talk", "", fmt.Sprintf("u%03d", i), "👍", false)))
-			err := stores[i%len(stores)].PutReaction(ctx, r, max)
+			w := i % len(worlds)
+			r := inWorld(worlds[w], inRoom(fmt.Sprint("room", i%4), R("talk", "", fmt.Sprintf("u%03d", i), "👍", false)))
+			err := stores[i/2%len(stores)].PutReaction(ctx, r, max)
 			switch {
 			case err == nil:
-				stored.Add(1)
+				stored[w].Add(1)
 			case !errors.Is(err, store.ErrQuotaExceeded):
 				errs[i] = err
 			}
@@ -111,20 +114,20 @@ func WorldQuotaRace(t *testing.T, stores []store.ResourceReactions, writers, max
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	if got := stored.Load(); got != int64(max) {
-		t.Fatalf("%d of %d writers stored a reaction, want the quota %d", got, writers, max)
-	}
-	n := 0
+	rows := map[string]int{}
 	if err := stores[0].ReactionsOf(ctx, "talk", "", func(r store.ResourceReaction) bool {
-		if r.World == "race" {
-			n++
-		}
+		rows[r.World]++
 		return true
 	}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := stores[0].WorldReactions(ctx, "race")
-	if err != nil || got != max || n != max {
-		t.Fatalf("world holds %d rows, counted %d (%v); want %d", n, got, err, max)
+	for w, world := range worlds {
+		if got := stored[w].Load(); got != int64(max) {
+			t.Fatalf("%d writers stored a reaction in %s, want the quota %d", got, world, max)
+		}
+		got, err := stores[0].WorldReactions(ctx, world)
+		if err != nil || got != max || rows[world] != max {
+			t.Fatalf("%s holds %d rows, counted %d (%v); want %d", world, rows[world], got, err, max)
+		}
 	}
 }
