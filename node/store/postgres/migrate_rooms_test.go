@@ -45,8 +45,8 @@ func TestReactionRoomsMigration(t *testing.T) {
 	}
 }
 
-// TestReactionWorldsMigration: rows stored before migration 0003 get world
-// ” and are counted against no world; replacing one in a world moves it
+// TestReactionWorldsMigration: rows stored before migration 0003 get the
+// empty world and are counted against no world; replacing one in a world moves it
 // there, and the world's quota applies to that move.
 func TestReactionWorldsMigration(t *testing.T) {
 	ctx := context.Background()
