@@ -424,7 +424,7 @@ func testReopen(t *testing.T, open Opener) {
 	}
 	put(t, s, R("talk", "", "alice", "👍", false))
 	put(t, s, R("talk", "", "bob", "❤️", true))
-	put(t, s, R("talk", "c", "carol", "😮", false))
+	put(t, s, inWorld("expo", R("talk", "c", "carol", "😮", false)))
 	if _, err := s.DeleteReaction(ctx, store.ReactionKey{Resource: "talk", UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -444,5 +444,6 @@ func testReopen(t *testing.T, open Opener) {
 	checkInvite(t, s, inv)
 	checkRoomInvite(t, s, "r1", inv)
 	checkList(t, s, "talk", "", R("talk", "", "bob", "❤️", true))
-	checkList(t, s, "talk", "c", R("talk", "c", "carol", "😮", false))
+	checkList(t, s, "talk", "c", inWorld("expo", R("talk", "c", "carol", "😮", false)))
+	checkWorld(t, s, "expo", 1)
 }
