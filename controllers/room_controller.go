@@ -39,6 +39,7 @@ import (
 type Pool interface {
 	Room(ctx context.Context, id string) (adminapi.RoomStatus, error)
 	PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error)
+	ReplaceRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error)
 	DeleteRoom(ctx context.Context, id string) error
 	Rooms(ctx context.Context) ([]string, error)
 	Endpoints(ctx context.Context) ([]string, error)
@@ -99,8 +100,15 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 			return ctrl.Result{}, err
 		}
 		if obs.world == nil {
-			if gone := r.sync(ctx, &room, &obs); gone {
+			switch r.sync(ctx, &room, &obs) {
+			case syncGone:
 				return ctrl.Result{}, nil // its deletion is the next event
+			case syncAgain:
+				// The room was closed after sync read it (a websocket
+				// room.delete deletes the Room first), or the cache is
+				// behind the Room: look again soon, when the Room's
+				// deletion or a fresh read decides.
+				return ctrl.Result{RequeueAfter: r.Config.ConflictRequeueDelay}, nil
 			}
 		}
 	}
@@ -119,11 +127,28 @@ func (r *RoomReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 	return ctrl.Result{RequeueAfter: r.Config.StatusInterval}, nil
 }
 
+// syncOutcome is how sync ended.
+type syncOutcome int
+
+const (
+	// synced: obs holds what the pool reported (or why it could not).
+	synced syncOutcome = iota
+	// syncGone: the Room turned out to be deleted; nothing was pushed.
+	syncGone
+	// syncAgain: what sync read is out of date and nothing was pushed (the
+	// room the pool served when sync read it was closed before the push
+	// replaced it, or the Room has a newer spec than the cache): reconcile
+	// again shortly.
+	syncAgain
+)
+
 // sync makes the pool serve the Room's spec: it reads the room from the
 // pool and pushes the spec when the pool lacks it or serves another
 // configuration (a new generation, or a node that restarted with an old
-// one). It reports gone when the Room turned out to be deleted meanwhile.
-func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) (gone bool) {
+// one). A room the pool served is only replaced, never reopened
+// (ReplaceRoom): a push that raced the room's deletion would otherwise
+// bring it back, and the clients would hear of the deletion twice.
+func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *observation) syncOutcome {
 	id := room.RoomID()
 	desired, invalid := manifest.FromSpec(id, &room.Spec)
 	cur, err := r.Pool.Room(ctx, id)
@@ -136,30 +161,31 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 		// owner's viewer count: the owner is out of reach.
 		logf.FromContext(ctx).Info("the room's owner cannot be reached", "room", id, "err", err)
 		obs.ownerErr = err
-		return false
+		return synced
 	case !adminapi.IsNotFound(err):
 		logf.FromContext(ctx).Info("the pool cannot be reached", "room", id, "err", err)
 		obs.poolErr = err
-		return false
+		return synced
 	}
 	if invalid != nil {
 		obs.invalid = invalid
-		return false
+		return synced
 	}
 	if obs.pool != nil && serves(obs.pool, desired) {
-		return false
+		return synced
 	}
-	if obs.pool == nil && r.APIReader != nil {
-		// Before opening the room, make sure the Room still exists: the
-		// cache may be behind a room.delete that closed it a moment ago.
-		var fresh v1alpha1.Room
-		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(room), &fresh)
-		if apierrors.IsNotFound(err) || err == nil && (!fresh.DeletionTimestamp.IsZero() || fresh.UID != room.UID) {
-			return true
-		}
+	if out := r.recheck(ctx, room); out != synced {
+		return out
 	}
-	st, err := r.Pool.PutRoom(ctx, id, &room.Spec)
+	push := r.Pool.PutRoom
+	if obs.pool != nil {
+		push = r.Pool.ReplaceRoom
+	}
+	st, err := push(ctx, id, &room.Spec)
 	switch {
+	case adminapi.IsPreconditionFailed(err):
+		logf.FromContext(ctx).V(1).Info("room closed since it was read: not reopened", "room", id)
+		return syncAgain
 	case adminapi.IsInvalid(err):
 		obs.invalid = err
 	case err != nil:
@@ -169,7 +195,34 @@ func (r *RoomReconciler) sync(ctx context.Context, room *v1alpha1.Room, obs *obs
 		obs.pool = &st
 		r.Recorder.Eventf(room, "Normal", "Pushed", "pushed generation %d to the pool (%s on node %s)", room.Generation, st.Change, st.Node)
 	}
-	return false
+	return synced
+}
+
+// recheck re-reads the Room from the API server before sync pushes it: the
+// cache may be behind a websocket room.delete (the node deletes the Room,
+// then closes the room: pushing would reopen it) or a websocket admin
+// action that wrote a new spec (the pool holds it already: pushing the
+// cached spec would revert it until the next reconcile). It reports
+// syncGone for a deleted or replaced Room, syncAgain for a newer
+// generation, synced when the push may go on (also when the API server
+// cannot be read: the push is what the cache asks for).
+func (r *RoomReconciler) recheck(ctx context.Context, room *v1alpha1.Room) syncOutcome {
+	if r.APIReader == nil {
+		return synced
+	}
+	var fresh v1alpha1.Room
+	err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(room), &fresh)
+	switch {
+	case apierrors.IsNotFound(err):
+		return syncGone
+	case err != nil:
+		return synced
+	case !fresh.DeletionTimestamp.IsZero() || fresh.UID != room.UID:
+		return syncGone
+	case fresh.Generation != room.Generation:
+		return syncAgain
+	}
+	return synced
 }
 
 // requeueOnConflict is requeueOnConflict with the Room controller's Config.

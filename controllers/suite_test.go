@@ -89,8 +89,14 @@ func operatorConfig(ns string) controllers.ManagerConfig {
 // stop is called (it waits for the manager to return).
 func runOperator(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, addrs ...string) (stop func()) {
 	t.Helper()
+	return runOperatorOn(t, rc, cfg, nodetest.AdminClient(t, token, addrs...))
+}
+
+// runOperatorOn is runOperator reaching the pool through pool.
+func runOperatorOn(t *testing.T, rc *rest.Config, cfg controllers.ManagerConfig, pool controllers.Pool) (stop func()) {
+	t.Helper()
 	log := logr.FromSlogHandler(testkit.Logger(t).Handler())
-	mgr, err := controllers.NewManager(rc, cfg, nodetest.AdminClient(t, token, addrs...), log)
+	mgr, err := controllers.NewManager(rc, cfg, pool, log)
 	if err != nil {
 		t.Fatal(err)
 	}

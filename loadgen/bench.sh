@@ -17,14 +17,19 @@
 #             aggregated room.reaction's spread and gaps
 #   forward   room.react flood at a node that does not own the room, two
 #             nodes: every frame crosses a peer link (compare with ingest)
+#   spread    MEMBERS (15,000) in one room spread evenly over NODES (3) nodes
+#             (1: one standalone node), RATE broadcasts/s (5) to it: the
+#             cluster-efficiency workload (loadgen/efficiency.sh runs both)
 #   failover  three nodes, MEMBERS (3,000) in one room, REACTIONS/s (1,000);
 #             the room's owner is killed with SIGKILL KILL_AFTER seconds
 #             (25) after the load starts; the largest room.reaction gap
 #             the survivors saw is the recovery time (plus < 1 s)
 #
 # Environment: BENCH_DIR (default /tmp/roomring-bench), PORT (18080),
-# RATE (fanout broadcasts/s), MEMBERS and REACTIONS (cluster), NODE_FLAGS
-# (extra node flags).
+# GOSSIP_PORT (7946; the peer links listen on the next port), RATE (fanout
+# and spread broadcasts/s), MEMBERS and REACTIONS (cluster), NODES (spread),
+# NODE_FLAGS (extra node flags), STORE (a postgres:// DSN: every node uses
+# that store, e.g. hack/postgres.sh's, instead of its own embedded one).
 set -euo pipefail
 
 workload=${1:?usage: loadgen/bench.sh idle|idle-rooms|fanout|ingest|echo [loadgen flags...]}
@@ -61,7 +66,7 @@ start_node() {
 	shift 2
 	rm -rf "$dir/data-$addr"
 	# shellcheck disable=SC2086
-	"$bin" node --listen "$addr" --jwt-secret "$secret" --rooms "$dir/rooms.yaml" \
+	ROOMRING_STORE=${STORE:-} "$bin" node --listen "$addr" --jwt-secret "$secret" --rooms "$dir/rooms.yaml" \
 		--data-dir "$dir/data-$addr" --log-level warn --debug-addr "$debug" ${NODE_FLAGS:-} "$@" &
 	pids+=($!)
 	wait_ready "http://$addr/readyz"
@@ -70,16 +75,17 @@ start_node() {
 lg() { "$bin" loadgen --jwt-secret "$secret" "$@"; }
 
 # start_cluster N [node flags]: nodes 127.0.0.1..N on $port, gossip on
-# 7946, joined to the first. Each keeps its own store in its data directory
-# (--allow-node-local-store): the bench measures the ring, not the store
-# (docs/benchmarks.md).
+# $GOSSIP_PORT, joined to the first. Without STORE each keeps its own store
+# in its data directory (--allow-node-local-store): the bench measures the
+# ring, not the store (docs/benchmarks.md); with STORE they share it.
 start_cluster() {
-	local n=$1 i join=()
+	local n=$1 i join=() gport=${GOSSIP_PORT:-7946} nodelocal=(--allow-node-local-store)
 	shift
+	[ -z "${STORE:-}" ] || nodelocal=()
 	for i in $(seq 1 "$n"); do
 		start_node "127.0.0.$i:$port" "127.0.0.$i:$((port + 1))" --name "node-$i" \
-			--gossip-addr "127.0.0.$i:7946" --cluster-key "$secret" --allow-node-local-store "${join[@]}" "$@"
-		join=(--join 127.0.0.1:7946)
+			--gossip-addr "127.0.0.$i:$gport" --cluster-key "$secret" "${nodelocal[@]}" "${join[@]}" "$@"
+		join=(--join "127.0.0.1:$gport")
 	done
 	# Load only a settled pool: every node sees every member, and the rooms
 	# have finished moving to their owners (--rebuild-window).
@@ -133,6 +139,22 @@ cluster)
 	lg --target "127.0.0.1:$port,127.0.0.2:$port,127.0.0.3:$port" \
 		--server-pid "$(IFS=,; echo "${pids[*]}")" --conns "$members" --procs 3 --src 127.0.0.10-127.0.0.30 \
 		--big-room lg-big --big-share 1 --reaction-rate "${REACTIONS:-20000}" --connect-rate 1500 \
+		--warmup 10s --duration 30s "$@"
+	;;
+spread)
+	nodes=${NODES:-3}
+	if [ "$nodes" -eq 1 ]; then
+		start_node 127.0.0.1:$port 127.0.0.1:$((port + 1))
+	else
+		start_cluster "$nodes"
+	fi
+	targets=()
+	for i in $(seq 1 "$nodes"); do targets+=("127.0.0.$i:$port"); done
+	# Members round robin over the nodes: MEMBERS/NODES each. The same load
+	# generator (processes, sources, rates) whatever NODES is.
+	lg --target "$(IFS=,; echo "${targets[*]}")" --server-pid "$(IFS=,; echo "${pids[*]}")" \
+		--conns "${MEMBERS:-15000}" --procs 2 --src 127.0.0.10-127.0.0.30 \
+		--big-room lg-big --big-share 1 --broadcast-rate "${RATE:-5}" --connect-rate 1500 \
 		--warmup 10s --duration 30s "$@"
 	;;
 forward)

@@ -97,7 +97,8 @@ func (w *worlds) settingsOf(rec *catalog.World) (engine.Config, *auth.Verifier, 
 	cfg.InviteBaseURL, cfg.InviteRedirect = pub+"/i", rec.InviteRedirect
 	cfg.Builtin = rec.ID == w.builtin.WorldID
 	cfg.Reactions = rec.Reactions
-	cfg.Quotas = engine.Quotas{Connections: rec.Quotas.Connections, FramesPerSecond: rec.Quotas.FramesPerSecond}
+	cfg.Quotas = engine.Quotas{Connections: rec.Quotas.Connections, FramesPerSecond: rec.Quotas.FramesPerSecond,
+		ResourceReactions: rec.Quotas.ResourceReactions}
 	return cfg, auth.NewVerifier(secrets), &auth.Policy{Roles: roles, WorldGrants: rec.TraitGrants}, nil
 }
 

@@ -8,6 +8,7 @@
 //	GET    /internal/v1/rooms        the ids of the rooms the node serves
 //	GET    /internal/v1/rooms/{id}   the room's config, owner node and viewer count
 //	PUT    /internal/v1/rooms/{id}   {"spec": <Room spec>}: create or replace the room
+//	                                 (with If-Match: *, replace only: 412 when the room is closed)
 //	DELETE /internal/v1/rooms/{id}   close the room: its members get room.delete
 //	GET    /internal/v1/worlds       the ids of the worlds the node serves
 //	GET    /internal/v1/worlds/{id}  the world's rooms and this node's connections of it
@@ -145,6 +146,11 @@ func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
 // IsInvalid reports whether err is the admin API's 422: the node rejected
 // the room's configuration. Retrying the same spec cannot succeed.
 func IsInvalid(err error) bool { return statusOf(err) == http.StatusUnprocessableEntity }
+
+// IsPreconditionFailed reports whether err is the admin API's 412: a PUT
+// with If-Match: * found the room closed (it was deleted after the caller
+// read it), and did not reopen it.
+func IsPreconditionFailed(err error) bool { return statusOf(err) == http.StatusPreconditionFailed }
 
 func statusOf(err error) int {
 	var e *Error

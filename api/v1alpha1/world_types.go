@@ -80,7 +80,10 @@ type WorldQuotas struct {
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	FramesPerSecond int32 `json:"framesPerSecond,omitempty"`
-	// ResourceReactions bounds the resource reactions the world stores.
+	// ResourceReactions bounds the resource reactions the world stores, all
+	// its rooms on all nodes together (counted by the store); a set that
+	// would add one beyond it is refused, replacing and deleting are not.
+	// Lowering it removes nothing.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	ResourceReactions int32 `json:"resourceReactions,omitempty"`

@@ -206,6 +206,20 @@ func (c *Client) PutRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec
 	return out, err
 }
 
+// ReplaceRoom is PutRoom of a room the caller read from the pool: it
+// replaces the room only while the pool still serves it (If-Match: *), and
+// adminapi.IsPreconditionFailed(err) when the room was closed since, so a
+// push from an old read never reopens a deleted room.
+func (c *Client) ReplaceRoom(ctx context.Context, id string, spec *v1alpha1.RoomSpec) (adminapi.RoomStatus, error) {
+	var out adminapi.RoomStatus
+	err := c.do(ctx, id, http.MethodPut, "rooms/"+url.PathEscape(id), adminapi.PutRoom{Spec: *spec}, &out,
+		header{"If-Match", "*"})
+	return out, err
+}
+
+// header is a request header of do.
+type header struct{ key, value string }
+
 // DeleteRoom closes a room; adminapi.IsNotFound(err) when the pool lacks it.
 func (c *Client) DeleteRoom(ctx context.Context, id string) error {
 	return c.do(ctx, id, http.MethodDelete, "rooms/"+url.PathEscape(id), nil, nil)
@@ -214,14 +228,14 @@ func (c *Client) DeleteRoom(ctx context.Context, id string) error {
 // do sends a request about room ("" for none) to the nodes in the
 // spreader's order until one answers. An answer with an error status is
 // returned as *adminapi.Error without trying other nodes.
-func (c *Client) do(ctx context.Context, room, method, path string, in, out any) error {
+func (c *Client) do(ctx context.Context, room, method, path string, in, out any, hdr ...header) error {
 	addrs, err := c.Endpoints(ctx)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, a := range c.spread.order(addrs, room) {
-		err := c.doAt(ctx, a, method, path, in, out)
+		err := c.doAt(ctx, a, method, path, in, out, hdr...)
 		var ae *adminapi.Error
 		if err == nil || errors.As(err, &ae) {
 			c.spread.answered(a, true)
@@ -236,7 +250,7 @@ func (c *Client) do(ctx context.Context, room, method, path string, in, out any)
 	return fmt.Errorf("no node of the pool answered: %w", errors.Join(errs...))
 }
 
-func (c *Client) doAt(ctx context.Context, addr, method, path string, in, out any) error {
+func (c *Client) doAt(ctx context.Context, addr, method, path string, in, out any, hdr ...header) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -250,6 +264,9 @@ func (c *Client) doAt(ctx context.Context, addr, method, path string, in, out an
 		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	for _, h := range hdr {
+		req.Header.Set(h.key, h.value)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -26,7 +26,7 @@ import (
 // Engine is what the admin API changes: the node's engine, which applies
 // room configuration to the catalog and tells clients.
 type Engine interface {
-	ApplyRoom(ctx context.Context, r *catalog.Room) (engine.Change, error)
+	ApplyRoom(ctx context.Context, r *catalog.Room, pre engine.Precondition) (engine.Change, error)
 	DeleteRoom(ctx context.Context, id string) error
 	Catalog() *catalog.Catalog
 }
@@ -96,6 +96,13 @@ func (h *Handler) ServeHTTP(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// detached is the context of what a request does: ctx's values without
+// its cancellation. A *fasthttp.RequestCtx's Done is the server's, read
+// unsynchronised against Server.Shutdown (a data race whenever a context
+// derived from it, e.g. a store operation's timeout, watches it); the
+// operations bound themselves (store timeouts).
+func detached(ctx *fasthttp.RequestCtx) context.Context { return context.WithoutCancel(ctx) }
+
 func (h *Handler) authorized(ctx *fasthttp.RequestCtx) bool {
 	auth := string(ctx.Request.Header.Peek("Authorization"))
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
@@ -159,7 +166,7 @@ func (h *Handler) getRoom(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, http.StatusNotFound, string(op.CodeRoomUnknown), "unknown room "+id)
 		return
 	}
-	st, err := h.status(ctx, r)
+	st, err := h.status(detached(ctx), r)
 	if err != nil {
 		h.internal(ctx, "room status", id, err)
 		return
@@ -180,9 +187,17 @@ func (h *Handler) putRoom(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, http.StatusUnprocessableEntity, string(op.CodeConfigInvalid), err.Error())
 		return
 	}
-	change, err := h.eng.ApplyRoom(ctx, r)
+	pre := engine.AnyState
+	if string(ctx.Request.Header.Peek("If-Match")) == "*" {
+		pre = engine.MustExist // the operator saw the room: do not reopen it
+	}
+	change, err := h.eng.ApplyRoom(detached(ctx), r, pre)
 	if err != nil {
 		var oe *op.Error
+		if errors.As(err, &oe) && oe.Code == op.CodeRoomUnknown && pre == engine.MustExist {
+			writeError(ctx, http.StatusPreconditionFailed, string(oe.Code), "room "+id+" was closed since it was read")
+			return
+		}
 		if errors.As(err, &oe) {
 			writeError(ctx, http.StatusUnprocessableEntity, string(oe.Code), oe.Message)
 			return
@@ -198,7 +213,7 @@ func (h *Handler) putRoom(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, http.StatusConflict, string(op.CodeRoomUnknown), "room deleted while being applied")
 		return
 	}
-	st, err := h.status(ctx, cur)
+	st, err := h.status(detached(ctx), cur)
 	if err != nil {
 		h.internal(ctx, "room status", id, err)
 		return
@@ -208,7 +223,7 @@ func (h *Handler) putRoom(ctx *fasthttp.RequestCtx, id string) {
 }
 
 func (h *Handler) deleteRoom(ctx *fasthttp.RequestCtx, id string) {
-	err := h.eng.DeleteRoom(ctx, id)
+	err := h.eng.DeleteRoom(detached(ctx), id)
 	var oe *op.Error
 	switch {
 	case err == nil:

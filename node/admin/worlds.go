@@ -79,7 +79,7 @@ func (h *Handler) putWorld(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, http.StatusUnprocessableEntity, string(op.CodeConfigInvalid), err.Error())
 		return
 	}
-	change, err := h.worlds.PutWorld(ctx, w)
+	change, err := h.worlds.PutWorld(detached(ctx), w)
 	if err != nil {
 		var oe *op.Error
 		if errors.As(err, &oe) {
@@ -96,7 +96,7 @@ func (h *Handler) putWorld(ctx *fasthttp.RequestCtx, id string) {
 }
 
 func (h *Handler) deleteWorld(ctx *fasthttp.RequestCtx, id string) {
-	err := h.worlds.DeleteWorld(ctx, id)
+	err := h.worlds.DeleteWorld(detached(ctx), id)
 	var oe *op.Error
 	switch {
 	case err == nil:

@@ -176,6 +176,20 @@ func (c *Catalog) persistManifest(ctx context.Context, cause Cause, manifest map
 // existing rooms with the same ids. The rooms keep the manifest hash they
 // had: Upsert is not the application of a --rooms file (ApplyManifests).
 func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
+	return c.upsert(ctx, false, rooms...)
+}
+
+// Replace is Upsert of rooms the catalog holds already: when one of them is
+// missing (deleted since the caller saw it) nothing is written and the
+// error is room.unknown. The check and the write are one step under the
+// catalog's lock, so a push that saw a room can never bring it back once
+// it is deleted.
+func (c *Catalog) Replace(ctx context.Context, rooms ...*Room) error {
+	return c.upsert(ctx, true, rooms...)
+}
+
+// upsert is Upsert, or Replace when existing.
+func (c *Catalog) upsert(ctx context.Context, existing bool, rooms ...*Room) error {
 	for _, r := range rooms {
 		r.Normalize()
 		if err := r.Validate(); err != nil {
@@ -184,6 +198,11 @@ func (c *Catalog) Upsert(ctx context.Context, rooms ...*Room) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for _, r := range rooms {
+		if existing && c.rooms[r.ID] == nil {
+			return op.Errorf(op.CodeRoomUnknown, "unknown room %q", r.ID)
+		}
+	}
 	if err := c.persist(ctx, CauseManifest, rooms...); err != nil {
 		return err
 	}

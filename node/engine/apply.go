@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 
 	"github.com/roomring/roomring/node/catalog"
@@ -33,16 +34,40 @@ const (
 	Unchanged Change = "unchanged"
 )
 
+// Precondition is what a push requires of the catalog before it applies.
+type Precondition int
+
+// The preconditions of ApplyRoom.
+const (
+	// AnyState applies whether the catalog holds the room or not.
+	AnyState Precondition = iota
+	// MustExist applies only to a room the catalog holds (the admin API's
+	// PUT with If-Match: *): a push made from a read that found the room
+	// must not reopen it once it was deleted meanwhile.
+	MustExist
+)
+
+// ErrClosedMeanwhile is what RoomWriter.Delete returns when the room
+// left the catalog while its Rooms were being deleted: another path (the
+// operator's finalizer, through the admin API) closed it and told the
+// clients, so the websocket's room.delete succeeded and tells nobody again.
+var ErrClosedMeanwhile = errors.New("room closed meanwhile")
+
 // ApplyRoom makes r the room's configuration on this node — the operator's
 // push through the admin API — and tells clients what changed, as the
 // websocket's admin actions do (announce.Changes: room.create for a new
 // room, a new world.config for a changed one), and room.schedule to the
 // room's members when its schedule data changed. Applying the
 // configuration the node holds already changes nothing and tells nobody,
-// so repeated pushes are free.
-func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room) (Change, error) {
+// so repeated pushes are free. With MustExist a room the catalog lacks is
+// room.unknown and nothing changes.
+func (e *Engine) ApplyRoom(ctx context.Context, r *catalog.Room, pre Precondition) (Change, error) {
 	old := e.catalog.Get(r.ID)
-	if err := e.catalog.Upsert(ctx, r.Clone()); err != nil {
+	write := e.catalog.Upsert
+	if pre == MustExist {
+		write = e.catalog.Replace
+	}
+	if err := write(ctx, r.Clone()); err != nil {
 		return "", err
 	}
 	cur := e.catalog.Get(r.ID)

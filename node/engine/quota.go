@@ -17,6 +17,10 @@ type Quotas struct {
 	// clients send per second on this node, all together (a token bucket
 	// holding one second's worth).
 	FramesPerSecond int
+	// ResourceReactions bounds the resource reactions stored in the
+	// world, pool-wide: unlike the others it is counted by the store, and
+	// the room's owner enforces it (reaction.World).
+	ResourceReactions int
 }
 
 // frameBudget is a world's shared bucket of operations (nil: no quota).

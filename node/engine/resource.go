@@ -25,19 +25,22 @@ type ResourceReactions interface {
 // the operation names a room, room:view in it; writes must name a room and
 // need room:react too (the room's members hear of the change).
 
-func target(t op.ResourceTarget) reaction.Target {
-	return reaction.Target{Room: t.Room, Resource: t.Resource, Comment: t.Comment}
+// target is what a write of the client is about: its world goes with it,
+// so the owner counts it against the world's quota.
+func (c *Client) target(t op.ResourceTarget) reaction.Target {
+	w := reaction.World{ID: c.eng.scope.World, MaxReactions: c.eng.settings().cfg.Quotas.ResourceReactions}
+	return reaction.Target{Room: t.Room, Resource: t.Resource, Comment: t.Comment, World: w}
 }
 
 func (c *Client) setResourceReaction(ctx context.Context, o op.SetResourceReaction, _ roomView) (op.Result, *op.Error) {
-	if err := c.eng.resources.Set(ctx, target(o.Target), c.public, o.Reaction); err != nil {
+	if err := c.eng.resources.Set(ctx, c.target(o.Target), c.public, o.Reaction); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetResourceReaction, err)
 	}
 	return op.Done{}, nil
 }
 
 func (c *Client) deleteResourceReaction(ctx context.Context, o op.DeleteResourceReaction, _ roomView) (op.Result, *op.Error) {
-	if err := c.eng.resources.Delete(ctx, target(o.Target), c.public); err != nil {
+	if err := c.eng.resources.Delete(ctx, c.target(o.Target), c.public); err != nil {
 		return nil, c.eng.internal(ctx, op.KindDeleteResourceReaction, err)
 	}
 	return op.Done{}, nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -38,7 +39,11 @@ func (c *Client) schedule(ctx context.Context, o op.SetSchedule, v roomView) (op
 
 func (c *Client) deleteRoom(ctx context.Context, _ op.DeleteRoom, v roomView) (op.Result, *op.Error) {
 	before := c.eng.catalog.Get(v.id)
-	if err := c.eng.rooms.Delete(ctx, v.id); err != nil {
+	err := c.eng.rooms.Delete(ctx, v.id)
+	switch {
+	case errors.Is(err, ErrClosedMeanwhile):
+		return op.Done{}, nil // whoever closed it told the clients
+	case err != nil:
 		return nil, c.eng.internal(ctx, op.KindDeleteRoom, err)
 	}
 	c.eng.roomDeleted(ctx, v.id, before)

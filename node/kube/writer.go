@@ -18,6 +18,7 @@ import (
 
 	"github.com/roomring/roomring/api/v1alpha1"
 	"github.com/roomring/roomring/node/catalog"
+	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/op"
 )
 
@@ -265,11 +266,15 @@ func (w *Writer) Reorder(ctx context.Context, s catalog.Scope, ids []string) ([]
 	return w.catalog.ListIn(s), nil
 }
 
-// Delete implements engine.RoomWriter: the room leaves the catalog, then
-// every Room claiming its id is deleted (else another would take the room
-// over). In this order the operator's finalizer finds the room closed
-// already, and the members are told once, by the engine. Should deleting a
-// Room fail, the operator pushes the room back: the Rooms stay the truth.
+// Delete implements engine.RoomWriter: every Room claiming the id is
+// deleted (else another would take the room over), then the room leaves
+// the catalog. The Rooms are the truth, so they change first: in the other
+// order the operator, seeing the room gone from the pool while its Room
+// still lived, would rightly push it back, and its finalizer would close
+// it again — the clients would see room.delete, room.create and room.delete.
+// Between the two steps the operator's finalizer may close the room itself
+// (its members get room.delete from that DELETE); the catalog then lacks
+// it and Delete returns engine.ErrClosedMeanwhile, so nobody is told twice.
 func (w *Writer) Delete(ctx context.Context, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
@@ -280,17 +285,16 @@ func (w *Writer) Delete(ctx context.Context, id string) error {
 	if len(all) == 0 && !w.catalog.Exists(id) {
 		return op.Errorf(op.CodeRoomUnknown, "unknown room %q", id)
 	}
-	if err := w.catalog.Delete(ctx, id); err != nil {
-		var oe *op.Error
-		if !errors.As(err, &oe) || oe.Code != op.CodeRoomUnknown {
-			return err
-		}
-	}
 	for _, cr := range all {
 		if err := w.c.Delete(ctx, cr); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("delete Room %s/%s: %w", cr.Namespace, cr.Name, err)
 		}
 		w.log.Info("Room deleted for room.delete", "namespace", cr.Namespace, "name", cr.Name)
 	}
-	return nil
+	err = w.catalog.Delete(ctx, id)
+	var oe *op.Error
+	if errors.As(err, &oe) && oe.Code == op.CodeRoomUnknown && len(all) > 0 {
+		return fmt.Errorf("room %q: %w", id, engine.ErrClosedMeanwhile)
+	}
+	return err
 }

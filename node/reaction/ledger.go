@@ -20,11 +20,24 @@ type Announcer interface {
 }
 
 // Target is what a write is about: the room whose members hear of it and the
-// (resource, comment) reacted to.
+// (resource, comment) reacted to, and the world the room belongs to.
 type Target struct {
 	Room     string
 	Resource string
 	Comment  string
+	// World is the room's world and its quota; a cluster's edge sends it
+	// to the owner with the write. Owners of an older version ignore it.
+	World World `json:",omitzero"`
+}
+
+// World is the world a write is made in, as the client's world
+// configuration tells it on the node that serves the client.
+type World struct {
+	ID string
+	// MaxReactions bounds the resource reactions stored in the world, all
+	// its rooms and the whole pool together (World
+	// spec.quotas.resourceReactions); 0: no bound.
+	MaxReactions int `json:",omitempty"`
 }
 
 // Ledger is the owner's book of resource reactions: it serialises and
@@ -94,10 +107,13 @@ func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) 
 		return err
 	}
 	r := store.ResourceReaction{
-		ReactionKey: key, Room: t.Room,
+		ReactionKey: key, Room: t.Room, World: t.World.ID,
 		Reaction: reaction, Incognito: u.Incognito, Updated: o.stamp(),
 	}
-	if err := o.store.PutReaction(ctx, r); err != nil {
+	if err := o.store.PutReaction(ctx, r, t.World.MaxReactions); err != nil {
+		if errors.Is(err, store.ErrQuotaExceeded) {
+			return worldFull(t.World)
+		}
 		return fmt.Errorf("set reaction on %q: %w", t.Resource, err)
 	}
 	o.ann.Announce(t.Room, op.NewResourceReactionUpdated(event(t, u, r)))

@@ -135,7 +135,7 @@ func TestValidation(t *testing.T) {
 		{Target{Room: "r", Resource: "a\u200bb"}, "👍", op.CodeInvalidResource},
 	} {
 		if err := o.Set(ctx, tc.t, u, tc.r); code(err) != tc.want {
-			t.Errorf("Set(%+q, %q) = %v, want %s", tc.t, tc.r, err, tc.want)
+			t.Errorf("Set(%q/%q, %q) = %v, want %s", tc.t.Resource, tc.t.Comment, tc.r, err, tc.want)
 		}
 	}
 	if _, err := o.Summary(ctx, "", "", "u"); code(err) != op.CodeBadRequest {

@@ -43,3 +43,9 @@ func (o *Ledger) checkQuota(ctx context.Context, room string, k store.ReactionKe
 	}
 	return nil
 }
+
+// worldFull is the error of a write refused by w's quota: the store holds
+// w.MaxReactions or more of the world's reactions (store.PutReaction).
+func worldFull(w World) error {
+	return op.Errorf(op.CodeQuotaExceeded, "this world holds %d resource reactions, the most it may; delete one first", w.MaxReactions)
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -19,7 +20,11 @@ type ResourceReaction struct {
 	// Room is the room the reaction was made in: the row counts against
 	// that room's quotas (ReactionUsage). Rows stored before rooms were
 	// recorded have Room "".
-	Room     string
+	Room string
+	// World is the world the reaction was made in: the row counts against
+	// that world's quota (PutReaction's worldMax). Rows stored before
+	// worlds were recorded have World "" and count against none.
+	World    string
 	Reaction string
 	// Incognito records the user's privacy mode when they reacted: such
 	// reactions are counted but never attributed.
@@ -32,8 +37,13 @@ type ResourceReaction struct {
 // only guarantees that each call is atomic and durable when it returns.
 type ResourceReactions interface {
 	// PutReaction stores r, replacing the user's earlier reaction to the
-	// same resource and comment.
-	PutReaction(ctx context.Context, r ResourceReaction) error
+	// same resource and comment. With worldMax > 0 it is refused with
+	// ErrQuotaExceeded, storing nothing, when it would add a reaction to
+	// r.World (no reaction under the key, or one of another world) while
+	// the world already holds worldMax or more; a replacement in the same
+	// world is never refused. The count is the store's, kept in the
+	// transaction of every write, so it holds for writers on any node.
+	PutReaction(ctx context.Context, r ResourceReaction, worldMax int) error
 	// DeleteReaction removes the reaction under k and returns it, or
 	// ErrNotFound when there was none.
 	DeleteReaction(ctx context.Context, k ReactionKey) (ResourceReaction, error)
@@ -48,7 +58,13 @@ type ResourceReactions interface {
 	// k.Comment) is one of them. Its cost grows with those counts, which
 	// the quotas bound.
 	ReactionUsage(ctx context.Context, room string, k ReactionKey) (ReactionUsage, error)
+	// WorldReactions counts the reactions stored with World world.
+	WorldReactions(ctx context.Context, world string) (int, error)
 }
+
+// ErrQuotaExceeded is returned by a PutReaction refused by its world's
+// quota.
+var ErrQuotaExceeded = errors.New("store: world quota of resource reactions exceeded")
 
 // ReactionUsage is what a room holds, as ReactionUsage counts it.
 type ReactionUsage struct {

@@ -39,7 +39,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open bolt store in %s: %w", dir, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRooms, bucketInvites, bucketRoomInvites, bucketReactions, bucketRoomUsers, bucketRoomTargets} {
+		for _, b := range [][]byte{bucketRooms, bucketInvites, bucketRoomInvites, bucketReactions, bucketRoomUsers, bucketRoomTargets, bucketWorldReactions} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -21,6 +21,7 @@ var bucketReactions = []byte("resource_reactions")
 
 type reactionValue struct {
 	Room      string    `json:"room,omitempty"`
+	World     string    `json:"world,omitempty"`
 	Reaction  string    `json:"reaction"`
 	Incognito bool      `json:"incognito,omitempty"`
 	Updated   time.Time `json:"updated"`
@@ -43,23 +44,31 @@ func decodeReaction(k store.ReactionKey, v []byte) (store.ResourceReaction, erro
 	if err := json.Unmarshal(v, &rv); err != nil {
 		return store.ResourceReaction{}, fmt.Errorf("decode reaction of %q on %q: %w", k.UserID, k.Resource, err)
 	}
-	return store.ResourceReaction{ReactionKey: k, Room: rv.Room, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
+	return store.ResourceReaction{ReactionKey: k, Room: rv.Room, World: rv.World, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
 }
 
-// PutReaction implements store.Store.
-func (s *Store) PutReaction(_ context.Context, r store.ResourceReaction) error {
-	v, err := json.Marshal(reactionValue{Room: r.Room, Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
+// PutReaction implements store.Store. The world count is checked and
+// kept in the write's transaction; bbolt runs one at a time.
+func (s *Store) PutReaction(_ context.Context, r store.ResourceReaction, worldMax int) error {
+	v, err := json.Marshal(reactionValue{Room: r.Room, World: r.World, Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
 	if err != nil {
 		return fmt.Errorf("encode reaction: %w", err)
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReactions)
 		key := reactionKey(r.ReactionKey)
-		if old := b.Get(key); old != nil {
-			o, err := decodeReaction(r.ReactionKey, old)
-			if err != nil {
+		var o store.ResourceReaction
+		old := b.Get(key)
+		if old != nil {
+			var err error
+			if o, err = decodeReaction(r.ReactionKey, old); err != nil {
 				return err
 			}
+		}
+		if err := moveWorld(tx, o.World, r.World, worldMax); err != nil {
+			return err
+		}
+		if old != nil {
 			if err := unindex(tx, o.Room, r.ReactionKey); err != nil {
 				return err
 			}
@@ -89,6 +98,9 @@ func (s *Store) DeleteReaction(_ context.Context, k store.ReactionKey) (store.Re
 			return err
 		}
 		out = r
+		if err := moveWorld(tx, r.World, "", 0); err != nil {
+			return err
+		}
 		if err := unindex(tx, r.Room, k); err != nil {
 			return err
 		}

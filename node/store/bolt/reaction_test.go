@@ -22,7 +22,7 @@ func TestResourceReactions(t *testing.T) {
 		t.Helper()
 		r := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: res, Comment: comment, UserID: user},
 			Reaction: reaction, Incognito: incognito, Updated: at}
-		if err := s.PutReaction(ctx, r); err != nil {
+		if err := s.PutReaction(ctx, r, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,12 @@ import (
 // a real server (docs/benchmarks.md, "Store"):
 //
 //   - group-commit: the store as shipped (DefaultConfig);
-//   - group-commit-delay-1ms: the same with BatchMaxDelay 1ms;
+//   - group-commit-world: the same with every row in one world (counted
+//     by migration 0003's trigger under the world's row lock; the other
+//     modes write world "", not counted);
+//   - group-commit-world-quota: the same with a world quota no write
+//     reaches (checked under that lock too);
+//   - group-commit-delay-1ms: the committer with BatchMaxDelay 1ms;
 //   - tx-per-write: the naive alternative, every write its own
 //     (autocommit) transaction on a pool of the same size, concurrently;
 //   - serial-batch-1: the committer with BatchMaxItems 1 (one transaction
@@ -31,7 +36,7 @@ import (
 // Each writer count runs b.N writes in total, on fresh keys.
 func BenchmarkPutReaction(b *testing.B) {
 	for _, writers := range []int{1, 16, 64, 256} {
-		for _, mode := range []string{"group-commit", "group-commit-delay-1ms", "tx-per-write", "serial-batch-1"} {
+		for _, mode := range []string{"group-commit", "group-commit-world", "group-commit-world-quota", "group-commit-delay-1ms", "tx-per-write", "serial-batch-1"} {
 			b.Run(fmt.Sprintf("%s/writers=%d", mode, writers), func(b *testing.B) {
 				benchWrites(b, mode, writers)
 			})
@@ -68,11 +73,15 @@ func benchWrites(b *testing.B, mode string, writers int) {
 		defer pool.Close()
 		put = func(r store.ResourceReaction) error {
 			k := r.ReactionKey
-			_, err := pool.Exec(ctx, sqlPutReaction, k.Resource, k.Comment, k.UserID, r.Reaction, r.Incognito, r.Updated)
+			_, err := pool.Exec(ctx, sqlPutReaction, k.Resource, k.Comment, k.UserID, r.Reaction, r.Incognito, r.Updated, r.Room, r.World, 0)
 			return err
 		}
 	} else {
-		put = func(r store.ResourceReaction) error { return s.PutReaction(ctx, r) }
+		world, max := worldOf(mode)
+		put = func(r store.ResourceReaction) error {
+			r.World = world
+			return s.PutReaction(ctx, r, max)
+		}
 	}
 	at := time.Now().UTC()
 	var next atomic.Int64
@@ -112,4 +121,15 @@ func benchWrites(b *testing.B, mode string, writers int) {
 			b.ReportMetric(h.GetHistogram().GetSampleSum()/float64(n), "writes/commit")
 		}
 	}
+}
+
+// worldOf is the world and quota the writes of mode are made in.
+func worldOf(mode string) (string, int) {
+	switch mode {
+	case "group-commit-world":
+		return "expo", 0
+	case "group-commit-world-quota":
+		return "expo", 1 << 30
+	}
+	return "", 0
 }

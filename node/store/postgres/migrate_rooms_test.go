@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -41,5 +42,53 @@ func TestReactionRoomsMigration(t *testing.T) {
 	use, err := s.ReactionUsage(ctx, "", store.ReactionKey{Resource: "talk", UserID: "a"})
 	if err != nil || use != (store.ReactionUsage{UserReactions: 1, Targets: 1, HasTarget: true}) {
 		t.Fatalf("old rows after the upgrade: %+v, %v", use, err)
+	}
+}
+
+// TestReactionWorldsMigration: rows stored before migration 0003 get the
+// empty world and are counted against no world; replacing one in a world moves it
+// there, and the world's quota applies to that move.
+func TestReactionWorldsMigration(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(ctx, pool, ms[:2]); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"a", "b"} {
+		if _, err := pool.Exec(ctx, `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated, room)
+			VALUES ('talk', '', $1, '👍', false, now(), 'hall')`, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := migrate(ctx, pool, ms); err != nil {
+		t.Fatal(err)
+	}
+	s := &Store{pool: pool, cfg: DefaultConfig()}
+	s.m = newMetrics(s)
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM roomring_resource_reaction_worlds WHERE reactions <> 0`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("worlds counted after the upgrade: %d, %v; want none", n, err)
+	}
+	put := func(user string, max int) bool {
+		var stored bool
+		err := pool.QueryRow(ctx, sqlPutReaction, "talk", "", user, "❤️", false, time.Now(), "hall", "expo", max).Scan(&stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored
+	}
+	if !put("a", 1) || put("b", 1) {
+		t.Fatal("moving old rows into a world of 1: want the first stored and the second refused")
+	}
+	if got, err := s.WorldReactions(ctx, "expo"); err != nil || got != 1 {
+		t.Fatalf("expo counts %d, %v; want 1", got, err)
 	}
 }

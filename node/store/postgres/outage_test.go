@@ -23,7 +23,7 @@ func TestUnavailable(t *testing.T) {
 	cfg.ConnectTimeout = time.Second
 	cfg.HealthInterval = 50 * time.Millisecond
 	s, reg := open(t, cfg)
-	if err := s.PutReaction(ctx, reaction("before", "👍")); err != nil {
+	if err := s.PutReaction(ctx, reaction("before", "👍"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.PutInvite(ctx, store.Invite{Code: "abcdef", Room: "r", Expires: storetest.At}); err != nil {
@@ -33,7 +33,7 @@ func TestUnavailable(t *testing.T) {
 
 	k := store.ReactionKey{Resource: "talk", UserID: "before"}
 	ops := map[string]func() error{
-		"PutReaction":    func() error { return s.PutReaction(ctx, reaction("during", "👍")) },
+		"PutReaction":    func() error { return s.PutReaction(ctx, reaction("during", "👍"), 0) },
 		"DeleteReaction": func() error { _, err := s.DeleteReaction(ctx, k); return err },
 		"Reaction":       func() error { _, err := s.Reaction(ctx, k); return err },
 		"ReactionsOf": func() error {
@@ -64,7 +64,7 @@ func TestUnavailable(t *testing.T) {
 	}
 
 	srv.Start(t)
-	retryUntilUp(t, func() error { return s.PutReaction(ctx, reaction("after", "❤️")) })
+	retryUntilUp(t, func() error { return s.PutReaction(ctx, reaction("after", "❤️"), 0) })
 	got := storetest.List(t, s, "talk", "")
 	users := map[string]string{}
 	for _, r := range got {
@@ -190,7 +190,7 @@ func (l *crashLoad) write(w int) {
 		}
 		r := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: fmt.Sprint("res", w%3), UserID: fmt.Sprintf("w%d-%06d", w, i)},
 			Reaction: fmt.Sprint(i), Updated: storetest.At}
-		err := l.s.PutReaction(ctx, r)
+		err := l.s.PutReaction(ctx, r, 0)
 		l.mu.Lock()
 		switch {
 		case err == nil:

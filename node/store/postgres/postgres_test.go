@@ -142,7 +142,7 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 	}
 	// Every store works on the one schema.
 	for i, s := range stores {
-		if err := s.PutReaction(ctx, reaction(fmt.Sprint("u", i), "👍")); err != nil {
+		if err := s.PutReaction(ctx, reaction(fmt.Sprint("u", i), "👍"), 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,9 +150,9 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 		t.Fatalf("%d reactions, want %d", n, nodes)
 	}
 	versions := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations ORDER BY version")
-	// Each embedded migration once (0002 added the reactions' room).
-	if fmt.Sprint(versions) != "[1 2]" {
-		t.Fatalf("applied migrations = %v, want [1 2]", versions)
+	// Each embedded migration once (0002 added the reactions' room, 0003 their world).
+	if fmt.Sprint(versions) != "[1 2 3]" {
+		t.Fatalf("applied migrations = %v, want [1 2 3]", versions)
 	}
 	if locks := query[int64](t, dsn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"); locks[0] != 0 {
 		t.Fatalf("%d advisory locks still held", locks[0])
@@ -160,7 +160,7 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 	// A later start finds nothing to do.
 	s, _ := open(t, config(dsn))
 	_ = s.Close()
-	if v := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations"); len(v) != 2 {
+	if v := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations"); len(v) != 3 {
 		t.Fatalf("migrations after a restart = %v", v)
 	}
 }
@@ -219,7 +219,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := range writers {
 		wg.Go(func() {
 			<-start
-			errs[i] = s.PutReaction(ctx, reaction(fmt.Sprintf("u%02d", i), fmt.Sprint("r", i)))
+			errs[i] = s.PutReaction(ctx, reaction(fmt.Sprintf("u%02d", i), fmt.Sprint("r", i)), 0)
 		})
 	}
 	close(start)
@@ -290,7 +290,7 @@ func TestBatchWithARefusedWrite(t *testing.T) {
 			if i == 3 {
 				v = "refused"
 			}
-			errs[i] = s.PutReaction(ctx, reaction(fmt.Sprint("u", i), v))
+			errs[i] = s.PutReaction(ctx, reaction(fmt.Sprint("u", i), v), 0)
 		})
 	}
 	close(start)
@@ -310,7 +310,7 @@ func TestBatchWithARefusedWrite(t *testing.T) {
 		t.Fatalf("%v transactions: the refused write was not batched with others", batches)
 	}
 	// Strings text cannot hold are refused before they reach a batch.
-	if err := s.PutReaction(ctx, reaction("nul\x00", "x")); err == nil || errors.Is(err, store.ErrUnavailable) {
+	if err := s.PutReaction(ctx, reaction("nul\x00", "x"), 0); err == nil || errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("NUL in a user id: %v", err)
 	}
 }

@@ -13,16 +13,15 @@ import (
 )
 
 const (
-	sqlPutReaction = `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated, room)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (resource, comment, user_id) DO UPDATE
-		SET reaction = excluded.reaction, incognito = excluded.incognito, updated = excluded.updated, room = excluded.room`
+	// sqlPutReaction is migration 0003's function: false when the world's
+	// quota refused the write.
+	sqlPutReaction    = `SELECT roomring_put_reaction($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	sqlDeleteReaction = `DELETE FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 AND user_id = $3
-		RETURNING reaction, incognito, updated, room`
-	sqlReaction = `SELECT reaction, incognito, updated, room FROM roomring_resource_reactions
+		RETURNING reaction, incognito, updated, room, world`
+	sqlReaction = `SELECT reaction, incognito, updated, room, world FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 AND user_id = $3`
-	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated, room FROM roomring_resource_reactions
+	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated, room, world FROM roomring_resource_reactions
 		WHERE resource = $1 AND comment = $2 ORDER BY user_id`
 )
 
@@ -38,6 +37,7 @@ type write struct {
 	ctx  context.Context // the caller's, bounded by OpTimeout: expired writes are dropped unapplied
 	kind writeKind
 	r    store.ResourceReaction // delete: only the key
+	max  int                    // put: the world's quota (PutReaction's worldMax)
 	done chan result            // buffered: the committer never blocks on it
 }
 
@@ -56,7 +56,7 @@ func checkKey(k store.ReactionKey) error {
 }
 
 // PutReaction implements store.Store through the group committer.
-func (s *Store) PutReaction(ctx context.Context, r store.ResourceReaction) error {
+func (s *Store) PutReaction(ctx context.Context, r store.ResourceReaction, worldMax int) error {
 	if err := checkKey(r.ReactionKey); err != nil {
 		return fmt.Errorf("put reaction: %w", err)
 	}
@@ -66,7 +66,10 @@ func (s *Store) PutReaction(ctx context.Context, r store.ResourceReaction) error
 	if err := checkText("room", r.Room); err != nil {
 		return fmt.Errorf("put reaction: %w", err)
 	}
-	return s.submit(ctx, writePut, r).err
+	if err := checkText("world", r.World); err != nil {
+		return fmt.Errorf("put reaction: %w", err)
+	}
+	return s.submit(ctx, writePut, r, worldMax).err
 }
 
 // DeleteReaction implements store.Store through the group committer.
@@ -74,17 +77,17 @@ func (s *Store) DeleteReaction(ctx context.Context, k store.ReactionKey) (store.
 	if checkKey(k) != nil {
 		return store.ResourceReaction{}, store.ErrNotFound // no such key can have been stored
 	}
-	res := s.submit(ctx, writeDelete, store.ResourceReaction{ReactionKey: k})
+	res := s.submit(ctx, writeDelete, store.ResourceReaction{ReactionKey: k}, 0)
 	return res.old, res.err
 }
 
 // submit queues a write for the committer and waits for its result. The
 // wait is bounded: a write still queued when its deadline passes is dropped
 // unapplied, and a transaction lasts at most OpTimeout.
-func (s *Store) submit(ctx context.Context, kind writeKind, r store.ResourceReaction) result {
+func (s *Store) submit(ctx context.Context, kind writeKind, r store.ResourceReaction, max int) result {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.OpTimeout)
 	defer cancel()
-	w := &write{ctx: ctx, kind: kind, r: r, done: make(chan result, 1)}
+	w := &write{ctx: ctx, kind: kind, r: r, max: max, done: make(chan result, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -222,7 +225,7 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 	for _, w := range ws {
 		k := w.r.ReactionKey
 		if w.kind == writePut {
-			b.Queue(sqlPutReaction, k.Resource, k.Comment, k.UserID, w.r.Reaction, w.r.Incognito, w.r.Updated, w.r.Room)
+			b.Queue(sqlPutReaction, k.Resource, k.Comment, k.UserID, w.r.Reaction, w.r.Incognito, w.r.Updated, w.r.Room, w.r.World, w.max)
 		} else {
 			b.Queue(sqlDeleteReaction, k.Resource, k.Comment, k.UserID)
 		}
@@ -230,15 +233,19 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 	br := s.pool.SendBatch(ctx, b)
 	for i, w := range ws {
 		if w.kind == writePut {
-			if _, err := br.Exec(); err != nil {
+			var stored bool
+			if err := br.QueryRow().Scan(&stored); err != nil {
 				_ = br.Close()
 				return err
 			}
 			results[i] = result{}
+			if !stored {
+				results[i].err = store.ErrQuotaExceeded
+			}
 			continue
 		}
 		old := store.ResourceReaction{ReactionKey: w.r.ReactionKey}
-		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated, &old.Room)
+		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated, &old.Room, &old.World)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			results[i] = result{err: store.ErrNotFound}
@@ -260,7 +267,7 @@ func (s *Store) Reaction(ctx context.Context, k store.ReactionKey) (store.Resour
 	}
 	r := store.ResourceReaction{ReactionKey: k}
 	err := s.op(ctx, "reaction", func(ctx context.Context) error {
-		err := s.pool.QueryRow(ctx, sqlReaction, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated, &r.Room)
+		err := s.pool.QueryRow(ctx, sqlReaction, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated, &r.Room, &r.World)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -285,7 +292,7 @@ func (s *Store) ReactionsOf(ctx context.Context, resource, comment string, fn fu
 		defer rows.Close()
 		for rows.Next() {
 			r := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: resource, Comment: comment}}
-			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated, &r.Room); err != nil {
+			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated, &r.Room, &r.World); err != nil {
 				return err
 			}
 			r.Updated = r.Updated.UTC()
@@ -318,4 +325,24 @@ func (s *Store) ReactionUsage(ctx context.Context, room string, k store.Reaction
 		return store.ReactionUsage{}, fmt.Errorf("count reactions of room %q: %w", room, err)
 	}
 	return u, nil
+}
+
+// WorldReactions implements store.Store from the count migration 0003's
+// trigger keeps.
+func (s *Store) WorldReactions(ctx context.Context, world string) (int, error) {
+	if world == "" || checkText("world", world) != nil {
+		return 0, nil // not counted, or nothing can have been stored under it
+	}
+	var n int
+	err := s.op(ctx, "world_reactions", func(ctx context.Context) error {
+		err := s.pool.QueryRow(ctx, `SELECT reactions FROM roomring_resource_reaction_worlds WHERE world = $1`, world).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count reactions of world %q: %w", world, err)
+	}
+	return n, nil
 }

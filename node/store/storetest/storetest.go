@@ -56,6 +56,10 @@ func Run(t *testing.T, newStorage Factory, opts Options) {
 	t.Run("Reactions", func(t *testing.T) { testReactions(t, open(t)) })
 	t.Run("ReactionOrder", func(t *testing.T) { testReactionOrder(t, open(t)) })
 	t.Run("ReactionUsage", func(t *testing.T) { testReactionUsage(t, open(t)) })
+	t.Run("WorldQuota", func(t *testing.T) { testWorldQuota(t, open(t)) })
+	t.Run("WorldQuotaRace", func(t *testing.T) {
+		WorldQuotaRace(t, []store.ResourceReactions{open(t)}, []string{"race-a", "race-b"}, opts.Writers*4, opts.Writers)
+	})
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrent(t, open(t), opts) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newStorage(t)) })
 }
@@ -194,7 +198,7 @@ func R(resource, comment, user, reaction string, incognito bool) store.ResourceR
 
 func put(t *testing.T, s store.Store, r store.ResourceReaction) {
 	t.Helper()
-	if err := s.PutReaction(ctx, r); err != nil {
+	if err := s.PutReaction(ctx, r, 0); err != nil {
 		t.Fatalf("PutReaction(%+v): %v", r, err)
 	}
 }
@@ -317,7 +321,7 @@ func testConcurrent(t *testing.T, s store.Store, o Options) {
 			}
 			shared := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: "r0", Comment: "shared", UserID: "everyone"},
 				Reaction: fmt.Sprint("w", w), Updated: At}
-			if err := s.PutReaction(ctx, shared); err != nil {
+			if err := s.PutReaction(ctx, shared, 0); err != nil {
 				errs <- fmt.Errorf("writer %d: put shared: %w", w, err)
 				return
 			}
@@ -364,14 +368,14 @@ func writeConcurrently(s store.Store, w, n int, resources []string) (map[store.R
 		case i%3 == 2 && len(keys) > 0: // replace an earlier key
 			k := keys[(i*7)%len(keys)]
 			r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("re-%d-%d", w, i), Updated: At.Add(time.Duration(i) * time.Millisecond)}
-			if err := s.PutReaction(ctx, r); err != nil {
+			if err := s.PutReaction(ctx, r, 0); err != nil {
 				return nil, fmt.Errorf("writer %d: replace: %w", w, err)
 			}
 			mine[k] = r
 		default:
 			k := store.ReactionKey{Resource: resources[i%len(resources)], UserID: fmt.Sprintf("w%02d-%03d", w, i)}
 			r := store.ResourceReaction{ReactionKey: k, Reaction: fmt.Sprintf("r-%d-%d", w, i), Incognito: i%2 == 1, Updated: At}
-			if err := s.PutReaction(ctx, r); err != nil {
+			if err := s.PutReaction(ctx, r, 0); err != nil {
 				return nil, fmt.Errorf("writer %d: put: %w", w, err)
 			}
 			mine[k] = r
@@ -420,7 +424,7 @@ func testReopen(t *testing.T, open Opener) {
 	}
 	put(t, s, R("talk", "", "alice", "👍", false))
 	put(t, s, R("talk", "", "bob", "❤️", true))
-	put(t, s, R("talk", "c", "carol", "😮", false))
+	put(t, s, inWorld("expo", R("talk", "c", "carol", "😮", false)))
 	if _, err := s.DeleteReaction(ctx, store.ReactionKey{Resource: "talk", UserID: "alice"}); err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +434,7 @@ func testReopen(t *testing.T, open Opener) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if err := s.PutReaction(ctx, R("talk", "", "late", "x", false)); err == nil {
+	if err := s.PutReaction(ctx, R("talk", "", "late", "x", false), 0); err == nil {
 		t.Fatal("PutReaction on a closed store succeeded")
 	}
 
@@ -440,5 +444,6 @@ func testReopen(t *testing.T, open Opener) {
 	checkInvite(t, s, inv)
 	checkRoomInvite(t, s, "r1", inv)
 	checkList(t, s, "talk", "", R("talk", "", "bob", "❤️", true))
-	checkList(t, s, "talk", "c", R("talk", "c", "carol", "😮", false))
+	checkList(t, s, "talk", "c", inWorld("expo", R("talk", "c", "carol", "😮", false)))
+	checkWorld(t, s, "expo", 1)
 }
