@@ -22,10 +22,9 @@ import (
 type lifecycle struct {
 	c *Conn // its socket and hooks; its writer (asked for the close frame) and reader (told of the close)
 
-	mu        sync.Mutex    // guards closing, and orders shut with it
+	mu        sync.Mutex    // guards closing and the first close: shut is set once, under it
 	closing   chan struct{} // made by the first Closing (most connections never ask), closed by close
-	closeOnce sync.Once
-	msg       []byte // the close frame's payload; written before shut is set
+	msg       []byte        // the close frame's payload; written before shut is set
 	code      atomic.Int32
 	shut      atomic.Bool // set under mu, with closing closed: isClosing without a channel operation (per delivery)
 	slow      atomic.Bool // slowConsumer ran
@@ -54,20 +53,22 @@ func (l *lifecycle) closingChan() <-chan struct{} {
 // close starts closing the connection with code and reason; calls after
 // the first do nothing.
 func (l *lifecycle) close(code int, reason string) {
-	l.closeOnce.Do(func() {
-		l.code.Store(int32(code))
-		l.msg = wsframe.ClosePayload(code, reason)
-		l.mu.Lock()
-		l.shut.Store(true)
-		if l.closing != nil {
-			close(l.closing)
-		}
+	l.mu.Lock()
+	if l.shut.Load() {
 		l.mu.Unlock()
-		// Unblock the reader promptly; the peer's close reply may never come.
-		_ = l.c.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
-		l.c.w.kick() // the writer sends the close frame
-		l.c.r.closed()
-	})
+		return
+	}
+	l.code.Store(int32(code))
+	l.msg = wsframe.ClosePayload(code, reason)
+	l.shut.Store(true)
+	if l.closing != nil {
+		close(l.closing)
+	}
+	l.mu.Unlock()
+	// Unblock the reader promptly; the peer's close reply may never come.
+	_ = l.c.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
+	l.c.w.kick() // the writer sends the close frame
+	l.c.r.closed()
 }
 
 func (l *lifecycle) isClosing() bool { return l.shut.Load() }

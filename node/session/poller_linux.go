@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // A Poller reads many connections from a few epoll loops, so that an idle
@@ -32,7 +31,6 @@ type pollLoop struct {
 	epfd int
 	f    *os.File // epfd, registered with Go's poller
 
-	base   time.Time     // the loop clock's zero (now)
 	tick   atomic.Int64  // the sweeper's period, nanoseconds (sweep_linux.go)
 	retick chan struct{} // the tick was lowered
 
@@ -43,7 +41,6 @@ type pollLoop struct {
 // NewPoller starts n epoll loops.
 func NewPoller(n int) (*Poller, error) {
 	p := &Poller{stop: make(chan struct{})}
-	base := time.Now()
 	for range max(1, n) {
 		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err == nil {
@@ -55,8 +52,7 @@ func NewPoller(n int) (*Poller, error) {
 			p.Close()
 			return nil, fmt.Errorf("epoll: %w", err)
 		}
-		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll"), conns: map[uint64]*reader{},
-			base: base, retick: make(chan struct{}, 1)}
+		l := &pollLoop{epfd: fd, f: os.NewFile(uintptr(fd), "epoll"), conns: map[uint64]*reader{}, retick: make(chan struct{}, 1)}
 		l.tick.Store(int64(maxSweepTick))
 		p.loops = append(p.loops, l)
 		p.wg.Add(2)

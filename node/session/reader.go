@@ -32,9 +32,9 @@ type reader struct {
 	c *Conn // its socket and limits, its lifecycle and writer; handed to the Handler
 
 	// rate limiting, reading goroutine only
-	tokens float64   // frames the connection may still send at once
-	over   float64   // frames over the limit lately (drains at the rate)
-	last   time.Time // of the last refill
+	tokens float64 // frames the connection may still send at once
+	over   float64 // frames over the limit lately (drains at the rate)
+	last   int64   // of the last refill (mono)
 
 	// Read by activations when the connection is polled (Start with a
 	// Poller; activate_linux.go). The fields are ordered to pack: the
@@ -63,7 +63,7 @@ func (r *reader) authDone() { r.dl.authAt.Store(0) }
 
 func (r *reader) init(c *Conn) {
 	r.c = c
-	r.tokens, r.last = float64(c.cfg.RateBurst), time.Now()
+	r.tokens, r.last = float64(c.cfg.RateBurst), mono()
 }
 
 // verdict is what the rate limit says of one inbound frame.
@@ -80,8 +80,8 @@ const (
 // flooding (more than cfg.RateFlood frames over the limit, draining at the
 // rate) is closed with 1008.
 func (r *reader) admit() verdict {
-	now := time.Now()
-	refill := now.Sub(r.last).Seconds() * r.c.cfg.RateLimit
+	now := mono()
+	refill := time.Duration(now-r.last).Seconds() * r.c.cfg.RateLimit
 	r.last = now
 	r.tokens = min(r.tokens+refill, float64(r.c.cfg.RateBurst))
 	r.over = max(r.over-refill, 0)

@@ -28,13 +28,10 @@ func sweepTick(cfg *Config) time.Duration {
 	return min(max(min(cfg.PingInterval, cfg.AuthTimeout)/10, minSweepTick), maxSweepTick)
 }
 
-// now is the loop's clock: monotonic nanoseconds since the poller started.
-func (l *pollLoop) now() int64 { return int64(time.Since(l.base)) }
-
 // startDeadlines sets a new connection's deadlines and lowers the loop's
 // tick to what its limits need.
 func (r *reader) startDeadlines(l *pollLoop) {
-	now, cfg := l.now(), r.c.cfg
+	now, cfg := mono(), r.c.cfg
 	r.dl.authAt.Store(now + int64(cfg.AuthTimeout))
 	r.dl.idleAt.Store(now + int64(2*cfg.PingInterval))
 	r.dl.pingAt = now + int64(cfg.PingInterval)
@@ -56,7 +53,7 @@ func (r *reader) startDeadlines(l *pollLoop) {
 
 // touch renews the idle deadline: the peer sent something.
 func (r *reader) touch() {
-	r.dl.idleAt.Store(r.loop.now() + int64(2*r.c.cfg.PingInterval))
+	r.dl.idleAt.Store(mono() + int64(2*r.c.cfg.PingInterval))
 }
 
 // sweep runs until stop is closed: every tick it acts on the deadlines due.
@@ -85,7 +82,7 @@ func (l *pollLoop) sweepOnce(batch []*reader) []*reader {
 		batch = append(batch, r)
 	}
 	l.mu.RUnlock()
-	now := l.now()
+	now := mono()
 	for _, r := range batch {
 		r.due(now)
 	}

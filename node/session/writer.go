@@ -53,9 +53,9 @@ type writer struct {
 	writing  bool           // a writer goroutine is running
 	finished bool           // the writer has ended for good; done is done
 	rest     []byte         // framed bytes of a direct write the socket did not take; written first
-	restAt   time.Time      // when rest was left
+	restAt   int64          // when rest was left (mono)
 	queue    [][]byte       // frames to write
-	queuedAt time.Time      // when the oldest frame of queue was queued
+	queuedAt int64          // when the oldest frame of queue was queued (mono)
 	pong     []byte         // the payload of a pong to write; nil: none
 	done     sync.WaitGroup // done once the writer has ended for good (no channel: an idle connection's memory)
 	pinger   *time.Timer    // the keep-alive pings of a connection with a reading goroutine; nil when polled
@@ -100,7 +100,7 @@ func (w *writer) send(frames [][]byte, push bool) {
 			return
 		}
 		if len(w.queue) == 0 {
-			w.queuedAt = time.Now()
+			w.queuedAt = mono()
 		}
 		w.pending.Add(int32(len(frames)))
 		w.pendingBytes.Add(size)
@@ -131,7 +131,7 @@ func (w *writer) writeNowLocked(frames [][]byte) (written int, cut bool) {
 		whole, rest := w.tryWrite(frames[written:])
 		written += whole
 		if rest != nil {
-			w.rest, w.restAt = rest, time.Now()
+			w.rest, w.restAt = rest, mono()
 			return written, true
 		}
 		if whole == 0 {
@@ -292,14 +292,14 @@ func (w *writer) writeLoop() {
 // deadlineLocked is the deadline of writing what is queued: cfg.WriteTimeout
 // after its oldest frame was queued. w.mu is held.
 func (w *writer) deadlineLocked() time.Time {
-	oldest := time.Now()
+	oldest := mono()
 	if w.rest != nil {
 		oldest = w.restAt
 	}
-	if len(w.queue) > 0 && w.queuedAt.Before(oldest) {
+	if len(w.queue) > 0 && w.queuedAt < oldest {
 		oldest = w.queuedAt
 	}
-	return oldest.Add(w.c.cfg.WriteTimeout)
+	return monoTime(oldest).Add(w.c.cfg.WriteTimeout)
 }
 
 // finish flushes what is queued (unless the peer is a slow consumer) and
