@@ -13,8 +13,8 @@ import (
 )
 
 // TestReactionWorldKeyMigration: a database at migration 0003, holding
-// rows from before worlds (world '') and a row of world expo, upgrades to
-// 0004: each row stays in its world ('' is the built-in world's), every
+// rows from before worlds (world ”) and a row of world expo, upgrades to
+// 0004: each row stays in its world (” is the built-in world's), every
 // world is counted, the built-in world too, and the same user and
 // resource in another world is then a reaction of its own.
 func TestReactionWorldKeyMigration(t *testing.T) {
