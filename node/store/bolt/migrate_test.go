@@ -33,37 +33,7 @@ func legacyKey(resource, comment, user string) []byte {
 func TestLegacyReactionsMove(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := bbolt.Open(filepath.Join(dir, "roomring.db"), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucket([]byte("resource_reactions"))
-		if err != nil {
-			return err
-		}
-		rows := map[string]string{
-			string(legacyKey("talk", "", "alice")): `{"room":"hall","reaction":"👍","updated":"2026-01-02T03:04:05Z"}`,
-			string(legacyKey("talk", "c1", "bob")):  `{"room":"hall","reaction":"❤️","incognito":true,"updated":"2026-01-02T03:04:05Z"}`,
-			string(legacyKey("talk", "", "carol")): `{"room":"expo-hall","world":"expo","reaction":"😮","updated":"2026-01-02T03:04:05Z"}`,
-		}
-		for k, v := range rows {
-			if err := b.Put([]byte(k), []byte(v)); err != nil {
-				return err
-			}
-		}
-		w, err := tx.CreateBucket([]byte("resource_reaction_worlds"))
-		if err != nil {
-			return err
-		}
-		return w.Put([]byte("expo"), binary.AppendUvarint(nil, 1))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeLegacy(t, dir)
 	for range 2 {
 		s, err := bolt.Open(dir)
 		if err != nil {
@@ -113,5 +83,42 @@ func TestLegacyReactionsMove(t *testing.T) {
 	}
 	if n, _ := s.WorldReactions(ctx, "expo"); n != 2 {
 		t.Fatalf("expo counts %d, want 2", n)
+	}
+}
+
+// writeLegacy writes an earlier version's reactions into dir's store file:
+// keyed without the world, two of no world and one of expo, expo counted.
+func writeLegacy(t *testing.T, dir string) {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(dir, "roomring.db"), 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("resource_reactions"))
+		if err != nil {
+			return err
+		}
+		rows := map[string]string{
+			string(legacyKey("talk", "", "alice")): `{"room":"hall","reaction":"👍","updated":"2026-01-02T03:04:05Z"}`,
+			string(legacyKey("talk", "c1", "bob")): `{"room":"hall","reaction":"❤️","incognito":true,"updated":"2026-01-02T03:04:05Z"}`,
+			string(legacyKey("talk", "", "carol")): `{"room":"expo-hall","world":"expo","reaction":"😮","updated":"2026-01-02T03:04:05Z"}`,
+		}
+		for k, v := range rows {
+			if err := b.Put([]byte(k), []byte(v)); err != nil {
+				return err
+			}
+		}
+		w, err := tx.CreateBucket([]byte("resource_reaction_worlds"))
+		if err != nil {
+			return err
+		}
+		return w.Put([]byte("expo"), binary.AppendUvarint(nil, 1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -204,27 +204,6 @@ func put(t *testing.T, s store.Store, r store.ResourceReaction) {
 	}
 }
 
-// List returns the built-in world's reactions to (resource, comment) in
-// the order ReactionsOf gives them.
-func List(t *testing.T, s store.Store, resource, comment string) []store.ResourceReaction {
-	t.Helper()
-	return ListIn(t, s, "", resource, comment)
-}
-
-// ListIn returns world's reactions to (resource, comment) in the order
-// ReactionsOf gives them.
-func ListIn(t *testing.T, s store.ResourceReactions, world, resource, comment string) []store.ResourceReaction {
-	t.Helper()
-	var out []store.ResourceReaction
-	if err := s.ReactionsOf(ctx, world, resource, comment, func(r store.ResourceReaction) bool {
-		out = append(out, r)
-		return true
-	}); err != nil {
-		t.Fatalf("ReactionsOf(%q, %q, %q): %v", world, resource, comment, err)
-	}
-	return out
-}
-
 func sameReaction(a, b store.ResourceReaction) bool {
 	return a.ReactionKey == b.ReactionKey && a.Room == b.Room && a.Reaction == b.Reaction && a.Incognito == b.Incognito && a.Updated.Equal(b.Updated)
 }

@@ -134,6 +134,27 @@ func testWorldIsolation(t *testing.T, s store.Store) {
 	checkWorld(t, s, "", 1)
 }
 
+// List returns the built-in world's reactions to (resource, comment) in
+// the order ReactionsOf gives them.
+func List(t *testing.T, s store.Store, resource, comment string) []store.ResourceReaction {
+	t.Helper()
+	return ListIn(t, s, "", resource, comment)
+}
+
+// ListIn returns world's reactions to (resource, comment) in the order
+// ReactionsOf gives them.
+func ListIn(t *testing.T, s store.ResourceReactions, world, resource, comment string) []store.ResourceReaction {
+	t.Helper()
+	var out []store.ResourceReaction
+	if err := s.ReactionsOf(ctx, world, resource, comment, func(r store.ResourceReaction) bool {
+		out = append(out, r)
+		return true
+	}); err != nil {
+		t.Fatalf("ReactionsOf(%q, %q, %q): %v", world, resource, comment, err)
+	}
+	return out
+}
+
 func checkListIn(t *testing.T, s store.Store, world string, want ...store.ResourceReaction) {
 	t.Helper()
 	got := ListIn(t, s, world, "talk", "c")
