@@ -240,7 +240,7 @@ func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) 
 		}
 		maxPrio = max(maxPrio, r.SortingPriority)
 	}
-	r := &Room{ID: id, World: req.Scope.stored(), Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
+	r := &Room{ID: id, World: req.Scope.Stored(), Name: req.Name, Description: req.Description, ModuleConfig: req.Modules,
 		SortingPriority: maxPrio + 1, ShowViewers: true, AnonymousInvites: true}
 	r.Normalize()
 	if verr := r.Validate(); verr != nil {

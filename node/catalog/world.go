@@ -155,8 +155,12 @@ type Scope struct {
 // Has reports whether r belongs to the scope's world.
 func (s Scope) Has(r *Room) bool { return r.World == s.World || s.Builtin && r.World == "" }
 
-// stored is the World a room created in the scope records.
-func (s Scope) stored() string {
+// Stored is the world id the scope's records carry: the World of a room
+// created in it, and the world its resource reactions are stored under
+// (store.ReactionKey). The built-in world's is "", whatever its id, so
+// its rooms and reactions stay its own when --world changes and the rows
+// from before worlds are its own.
+func (s Scope) Stored() string {
 	if s.Builtin {
 		return ""
 	}

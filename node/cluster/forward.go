@@ -244,13 +244,13 @@ func (f *Forwarder) Delete(ctx context.Context, t reaction.Target, u op.User) er
 
 // Summary implements engine.ResourceReactions: reads come from the store,
 // which a cluster shares (PostgreSQL).
-func (f *Forwarder) Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error) {
-	return f.reads.Summary(ctx, resource, comment, viewerID)
+func (f *Forwarder) Summary(ctx context.Context, world, resource, comment, viewerID string) (reaction.Summary, error) {
+	return f.reads.Summary(ctx, world, resource, comment, viewerID)
 }
 
 // Own implements engine.ResourceReactions.
-func (f *Forwarder) Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error) {
-	return f.reads.Own(ctx, resource, comment, userID)
+func (f *Forwarder) Own(ctx context.Context, world, resource, comment, userID string) (reaction.Own, error) {
+	return f.reads.Own(ctx, world, resource, comment, userID)
 }
 
 // viewers is the number of the room's viewers, as its owner counts them.

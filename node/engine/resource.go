@@ -16,8 +16,10 @@ import (
 type ResourceReactions interface {
 	Set(ctx context.Context, t reaction.Target, u op.User, reaction string) error
 	Delete(ctx context.Context, t reaction.Target, u op.User) error
-	Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error)
-	Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error)
+	// Summary and Own read one world's reactions: world is a
+	// reaction.World.ID (catalog.Scope.Stored, "" for the built-in world).
+	Summary(ctx context.Context, world, resource, comment, viewerID string) (reaction.Summary, error)
+	Own(ctx context.Context, world, resource, comment, userID string) (reaction.Own, error)
 }
 
 // The handlers of the resource reaction operations. Their routes
@@ -26,9 +28,10 @@ type ResourceReactions interface {
 // need room:react too (the room's members hear of the change).
 
 // target is what a write of the client is about: its world goes with it,
-// so the owner counts it against the world's quota.
+// as part of the reaction's key and so the owner counts it against the
+// world's quota.
 func (c *Client) target(t op.ResourceTarget) reaction.Target {
-	w := reaction.World{ID: c.eng.scope.World, MaxReactions: c.eng.settings().cfg.Quotas.ResourceReactions}
+	w := reaction.World{ID: c.eng.scope.Stored(), MaxReactions: c.eng.settings().cfg.Quotas.ResourceReactions}
 	return reaction.Target{Room: t.Room, Resource: t.Resource, Comment: t.Comment, World: w}
 }
 
@@ -47,7 +50,7 @@ func (c *Client) deleteResourceReaction(ctx context.Context, o op.DeleteResource
 }
 
 func (c *Client) resourceReactions(ctx context.Context, o op.GetResourceReactions, _ roomView) (op.Result, *op.Error) {
-	s, err := c.eng.resources.Summary(ctx, o.Target.Resource, o.Target.Comment, c.user.ID)
+	s, err := c.eng.resources.Summary(ctx, c.eng.scope.Stored(), o.Target.Resource, o.Target.Comment, c.user.ID)
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindGetResourceReactions, err)
 	}
@@ -55,7 +58,7 @@ func (c *Client) resourceReactions(ctx context.Context, o op.GetResourceReaction
 }
 
 func (c *Client) ownResourceReaction(ctx context.Context, o op.GetOwnResourceReaction, _ roomView) (op.Result, *op.Error) {
-	own, err := c.eng.resources.Own(ctx, o.Target.Resource, o.Target.Comment, c.user.ID)
+	own, err := c.eng.resources.Own(ctx, c.eng.scope.Stored(), o.Target.Resource, o.Target.Comment, c.user.ID)
 	if err != nil {
 		return nil, c.eng.internal(ctx, op.KindGetOwnResourceReaction, err)
 	}

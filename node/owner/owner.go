@@ -99,14 +99,14 @@ func (l *Local) Delete(ctx context.Context, t reaction.Target, u op.User) error 
 	return l.reactions.Delete(ctx, t, u)
 }
 
-// Summary reads a resource's reactions from the store.
-func (l *Local) Summary(ctx context.Context, resource, comment, viewerID string) (reaction.Summary, error) {
-	return l.reactions.Summary(ctx, resource, comment, viewerID)
+// Summary reads a world's reactions to a resource from the store.
+func (l *Local) Summary(ctx context.Context, world, resource, comment, viewerID string) (reaction.Summary, error) {
+	return l.reactions.Summary(ctx, world, resource, comment, viewerID)
 }
 
-// Own reads a user's reaction to a resource from the store.
-func (l *Local) Own(ctx context.Context, resource, comment, userID string) (reaction.Own, error) {
-	return l.reactions.Own(ctx, resource, comment, userID)
+// Own reads a user's reaction to a resource in a world from the store.
+func (l *Local) Own(ctx context.Context, world, resource, comment, userID string) (reaction.Own, error) {
+	return l.reactions.Own(ctx, world, resource, comment, userID)
 }
 
 // EdgePublisher delivers an owner's events to this node's edge: the whole

@@ -26,13 +26,18 @@ type Target struct {
 	Resource string
 	Comment  string
 	// World is the room's world and its quota; a cluster's edge sends it
-	// to the owner with the write. Owners of an older version ignore it.
+	// to the owner with the write. Its ID is part of the reaction's key.
+	// A write without one (an edge of a version before worlds) is the
+	// built-in world's.
 	World World `json:",omitzero"`
 }
 
 // World is the world a write is made in, as the client's world
 // configuration tells it on the node that serves the client.
 type World struct {
+	// ID is the world's id in the store (catalog.Scope.Stored): "" for
+	// the built-in world. It is part of the reaction's key: the same
+	// resource and user ids in two worlds are two reactions.
 	ID string
 	// MaxReactions bounds the resource reactions stored in the world, all
 	// its rooms and the whole pool together (World
@@ -102,13 +107,12 @@ func (o *Ledger) Set(ctx context.Context, t Target, u op.User, reaction string) 
 	}
 	unlock := o.lockRoom(t.Room)
 	defer unlock()
-	key := store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID}
+	key := store.ReactionKey{World: t.World.ID, Resource: t.Resource, Comment: t.Comment, UserID: u.ID}
 	if err := o.checkQuota(ctx, t.Room, key); err != nil {
 		return err
 	}
 	r := store.ResourceReaction{
-		ReactionKey: key, Room: t.Room, World: t.World.ID,
-		Reaction: reaction, Incognito: u.Incognito, Updated: o.stamp(),
+		ReactionKey: key, Room: t.Room, Reaction: reaction, Incognito: u.Incognito, Updated: o.stamp(),
 	}
 	if err := o.store.PutReaction(ctx, r, t.World.MaxReactions); err != nil {
 		if errors.Is(err, store.ErrQuotaExceeded) {
@@ -132,7 +136,7 @@ func (o *Ledger) Delete(ctx context.Context, t Target, u op.User) error {
 	}
 	unlock := o.lockRoom(t.Room)
 	defer unlock()
-	old, err := o.store.DeleteReaction(ctx, store.ReactionKey{Resource: t.Resource, Comment: t.Comment, UserID: u.ID})
+	old, err := o.store.DeleteReaction(ctx, store.ReactionKey{World: t.World.ID, Resource: t.Resource, Comment: t.Comment, UserID: u.ID})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -151,10 +155,11 @@ func event(t Target, u op.User, r store.ResourceReaction) op.ResourceReaction {
 	return op.ResourceReaction{Room: t.Room, Resource: t.Resource, Comment: t.Comment, Reaction: r.Reaction, Updated: r.Updated, User: u}
 }
 
-// Summary returns the reactions to (resource, comment) as viewerID sees
-// them: identified users' reactions (newest first, at most MaxListed),
-// everyone's total and viewerID's own reaction.
-func (o *Ledger) Summary(ctx context.Context, resource, comment, viewerID string) (Summary, error) {
+// Summary returns world's reactions to (resource, comment) as viewerID
+// sees them: identified users' reactions (newest first, at most
+// MaxListed), everyone's total and viewerID's own reaction. world is a
+// World.ID; other worlds' reactions to the same ids are not counted.
+func (o *Ledger) Summary(ctx context.Context, world, resource, comment, viewerID string) (Summary, error) {
 	if err := o.cfg.checkTarget(resource, comment); err != nil {
 		return Summary{}, err
 	}
@@ -166,7 +171,7 @@ func (o *Ledger) Summary(ctx context.Context, resource, comment, viewerID string
 		}
 		return cmp.Compare(a.UserID, b.UserID)
 	}
-	err := o.store.ReactionsOf(ctx, resource, comment, func(r store.ResourceReaction) bool {
+	err := o.store.ReactionsOf(ctx, world, resource, comment, func(r store.ResourceReaction) bool {
 		s.Total++
 		if r.UserID == viewerID {
 			s.OwnReaction = r.Reaction
@@ -194,12 +199,13 @@ func (o *Ledger) Summary(ctx context.Context, resource, comment, viewerID string
 	return s, nil
 }
 
-// Own returns userID's reaction to (resource, comment), "" when none.
-func (o *Ledger) Own(ctx context.Context, resource, comment, userID string) (Own, error) {
+// Own returns userID's reaction to (resource, comment) in world (a
+// World.ID), "" when none.
+func (o *Ledger) Own(ctx context.Context, world, resource, comment, userID string) (Own, error) {
 	if err := o.cfg.checkTarget(resource, comment); err != nil {
 		return Own{}, err
 	}
-	r, err := o.store.Reaction(ctx, store.ReactionKey{Resource: resource, Comment: comment, UserID: userID})
+	r, err := o.store.Reaction(ctx, store.ReactionKey{World: world, Resource: resource, Comment: comment, UserID: userID})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Own{}, nil

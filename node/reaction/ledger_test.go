@@ -74,7 +74,7 @@ func TestSetReplaceDeleteSummary(t *testing.T) {
 	if err := o.Set(ctx, Target{Room: "room_1", Resource: "talk-1", Comment: "c-9"}, bob, "😮"); err != nil {
 		t.Fatal(err)
 	}
-	s, err := o.Summary(ctx, "talk-1", "", "ghost")
+	s, err := o.Summary(ctx, "", "talk-1", "", "ghost")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +83,10 @@ func TestSetReplaceDeleteSummary(t *testing.T) {
 	if fmt.Sprint(s.Reactions) != want || s.Total != 3 || s.OwnReaction != "👍" {
 		t.Fatalf("summary = %+v, want reactions %s total 3 own 👍", s, want)
 	}
-	if own, _ := o.Own(ctx, "talk-1", "c-9", "bob"); own.OwnReaction != "😮" {
+	if own, _ := o.Own(ctx, "", "talk-1", "c-9", "bob"); own.OwnReaction != "😮" {
 		t.Fatalf("own comment reaction = %q", own.OwnReaction)
 	}
-	if own, _ := o.Own(ctx, "talk-1", "", "carol"); own.OwnReaction != "" {
+	if own, _ := o.Own(ctx, "", "talk-1", "", "carol"); own.OwnReaction != "" {
 		t.Fatalf("carol's own = %q, want none", own.OwnReaction)
 	}
 
@@ -138,7 +138,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("Set(%q/%q, %q) = %v, want %s", tc.t.Resource, tc.t.Comment, tc.r, err, tc.want)
 		}
 	}
-	if _, err := o.Summary(ctx, "", "", "u"); code(err) != op.CodeBadRequest {
+	if _, err := o.Summary(ctx, "", "", "", "u"); code(err) != op.CodeBadRequest {
 		t.Errorf("Summary without resource = %v", err)
 	}
 	if len(rec.events()) != 0 {
@@ -156,7 +156,7 @@ func TestListingIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s, err := o.Summary(ctx, "x", "", "u00")
+	s, err := o.Summary(ctx, "", "x", "", "u00")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestWritesOfARoomAreSerialised(t *testing.T) {
 	wg.Wait()
 	evs := rec.events()
 	last := reactionOf(evs[len(evs)-1])
-	own, err := o.Own(ctx, "res", "", "same-user")
+	own, err := o.Own(ctx, "", "res", "", "same-user")
 	if err != nil {
 		t.Fatal(err)
 	}

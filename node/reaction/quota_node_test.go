@@ -25,7 +25,7 @@ func storedRows(t *testing.T, dir, user string) (all, ofUser int) {
 	}
 	defer db.Close()
 	err = db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket([]byte("resource_reactions")).ForEach(func(k, _ []byte) error {
+		return tx.Bucket([]byte("resource_reactions_by_world")).ForEach(func(k, _ []byte) error {
 			all++
 			if bytes.HasSuffix(k, []byte(user)) {
 				ofUser++

@@ -7,8 +7,13 @@ import (
 )
 
 // ReactionKey identifies one user's reaction: one per user per (resource,
-// comment). An empty Comment means the resource itself.
+// comment) per world. An empty Comment means the resource itself. World is
+// part of the identity: the same resource and user ids in two worlds are
+// two independent reactions. World "" is the built-in world (the node's
+// --world), whatever its id; rows stored before worlds were recorded have
+// it too, so they stay the built-in world's.
 type ReactionKey struct {
+	World    string
 	Resource string
 	Comment  string
 	UserID   string
@@ -20,11 +25,7 @@ type ResourceReaction struct {
 	// Room is the room the reaction was made in: the row counts against
 	// that room's quotas (ReactionUsage). Rows stored before rooms were
 	// recorded have Room "".
-	Room string
-	// World is the world the reaction was made in: the row counts against
-	// that world's quota (PutReaction's worldMax). Rows stored before
-	// worlds were recorded have World "" and count against none.
-	World    string
+	Room     string
 	Reaction string
 	// Incognito records the user's privacy mode when they reacted: such
 	// reactions are counted but never attributed.
@@ -37,11 +38,11 @@ type ResourceReaction struct {
 // only guarantees that each call is atomic and durable when it returns.
 type ResourceReactions interface {
 	// PutReaction stores r, replacing the user's earlier reaction to the
-	// same resource and comment. With worldMax > 0 it is refused with
-	// ErrQuotaExceeded, storing nothing, when it would add a reaction to
-	// r.World (no reaction under the key, or one of another world) while
-	// the world already holds worldMax or more; a replacement in the same
-	// world is never refused. The count is the store's, kept in the
+	// same resource and comment in the same world (r.World, part of the
+	// key). With worldMax > 0 it is refused with ErrQuotaExceeded, storing
+	// nothing, when it would add a reaction to r.World (no reaction under
+	// the key) while the world already holds worldMax or more; a
+	// replacement is never refused. The count is the store's, kept in the
 	// transaction of every write, so it holds for writers on any node.
 	PutReaction(ctx context.Context, r ResourceReaction, worldMax int) error
 	// DeleteReaction removes the reaction under k and returns it, or
@@ -49,16 +50,18 @@ type ResourceReactions interface {
 	DeleteReaction(ctx context.Context, k ReactionKey) (ResourceReaction, error)
 	// Reaction returns the reaction under k, or ErrNotFound.
 	Reaction(ctx context.Context, k ReactionKey) (ResourceReaction, error)
-	// ReactionsOf calls fn for every reaction to (resource, comment) in
-	// user id order, stopping early when fn returns false.
-	ReactionsOf(ctx context.Context, resource, comment string, fn func(ResourceReaction) bool) error
+	// ReactionsOf calls fn for every reaction of world to (resource,
+	// comment) in user id order, stopping early when fn returns false.
+	// Other worlds' reactions to the same ids are not read.
+	ReactionsOf(ctx context.Context, world, resource, comment string, fn func(ResourceReaction) bool) error
 	// ReactionUsage counts what room holds, for its owner's quotas: the
 	// reactions of k.UserID made in room, the distinct (resource, comment)
 	// targets with a reaction made in room, and whether (k.Resource,
 	// k.Comment) is one of them. Its cost grows with those counts, which
-	// the quotas bound.
+	// the quotas bound. k.World is not read: a room belongs to one world.
 	ReactionUsage(ctx context.Context, room string, k ReactionKey) (ReactionUsage, error)
-	// WorldReactions counts the reactions stored with World world.
+	// WorldReactions counts the reactions stored with World world ("":
+	// the built-in world's, rows from before worlds included).
 	WorldReactions(ctx context.Context, world string) (int, error)
 }
 

@@ -44,7 +44,7 @@ func Open(dir string) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return migrateReactions(tx)
 	})
 	if err != nil {
 		_ = db.Close()
@@ -74,7 +74,7 @@ func (s *Store) PutRooms(_ context.Context, rooms map[string][]byte) error {
 				return err
 			}
 		}
-		return nil
+		return migrateReactions(tx)
 	})
 }
 

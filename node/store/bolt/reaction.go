@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -14,10 +13,13 @@ import (
 )
 
 // bucketReactions holds resource reactions under
-// uvarint(len(resource)) resource uvarint(len(comment)) comment user, so the
-// reactions of one (resource, comment) are one key prefix whatever bytes the
-// ids contain.
-var bucketReactions = []byte("resource_reactions")
+// lp(world) lp(resource) lp(comment) user (lp as in usage.go), so the
+// reactions of one world's (resource, comment) are one key prefix whatever
+// bytes the ids contain, and the same ids in two worlds are two keys.
+// World "" is the built-in world. Stores of earlier versions kept them in
+// bucketLegacyReactions, without the world in the key; Open moves them
+// (migrateReactions).
+var bucketReactions = []byte("resource_reactions_by_world")
 
 type reactionValue struct {
 	Room      string    `json:"room,omitempty"`
@@ -27,16 +29,12 @@ type reactionValue struct {
 	Updated   time.Time `json:"updated"`
 }
 
-func reactionPrefix(resource, comment string) []byte {
-	b := make([]byte, 0, 2*binary.MaxVarintLen64+len(resource)+len(comment))
-	b = binary.AppendUvarint(b, uint64(len(resource)))
-	b = append(b, resource...)
-	b = binary.AppendUvarint(b, uint64(len(comment)))
-	return append(b, comment...)
+func reactionPrefix(world, resource, comment string) []byte {
+	return appendLP(nil, world, resource, comment)
 }
 
 func reactionKey(k store.ReactionKey) []byte {
-	return append(reactionPrefix(k.Resource, k.Comment), k.UserID...)
+	return append(reactionPrefix(k.World, k.Resource, k.Comment), k.UserID...)
 }
 
 func decodeReaction(k store.ReactionKey, v []byte) (store.ResourceReaction, error) {
@@ -44,31 +42,37 @@ func decodeReaction(k store.ReactionKey, v []byte) (store.ResourceReaction, erro
 	if err := json.Unmarshal(v, &rv); err != nil {
 		return store.ResourceReaction{}, fmt.Errorf("decode reaction of %q on %q: %w", k.UserID, k.Resource, err)
 	}
-	return store.ResourceReaction{ReactionKey: k, Room: rv.Room, World: rv.World, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
+	return store.ResourceReaction{ReactionKey: k, Room: rv.Room, Reaction: rv.Reaction, Incognito: rv.Incognito, Updated: rv.Updated}, nil
+}
+
+func encodeReaction(r store.ResourceReaction) ([]byte, error) {
+	v, err := json.Marshal(reactionValue{Room: r.Room, World: r.World, Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("encode reaction: %w", err)
+	}
+	return v, nil
 }
 
 // PutReaction implements store.Store. The world count is checked and
 // kept in the write's transaction; bbolt runs one at a time.
 func (s *Store) PutReaction(_ context.Context, r store.ResourceReaction, worldMax int) error {
-	v, err := json.Marshal(reactionValue{Room: r.Room, World: r.World, Reaction: r.Reaction, Incognito: r.Incognito, Updated: r.Updated.UTC()})
+	v, err := encodeReaction(r)
 	if err != nil {
-		return fmt.Errorf("encode reaction: %w", err)
+		return err
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReactions)
 		key := reactionKey(r.ReactionKey)
-		var o store.ResourceReaction
 		old := b.Get(key)
-		if old != nil {
-			var err error
-			if o, err = decodeReaction(r.ReactionKey, old); err != nil {
+		if old == nil {
+			if err := addToWorld(tx, r.World, worldMax); err != nil {
 				return err
 			}
-		}
-		if err := moveWorld(tx, o.World, r.World, worldMax); err != nil {
-			return err
-		}
-		if old != nil {
+		} else {
+			o, err := decodeReaction(r.ReactionKey, old)
+			if err != nil {
+				return err
+			}
 			if err := unindex(tx, o.Room, r.ReactionKey); err != nil {
 				return err
 			}
@@ -98,7 +102,7 @@ func (s *Store) DeleteReaction(_ context.Context, k store.ReactionKey) (store.Re
 			return err
 		}
 		out = r
-		if err := moveWorld(tx, r.World, "", 0); err != nil {
+		if err := removeFromWorld(tx, k.World); err != nil {
 			return err
 		}
 		if err := unindex(tx, r.Room, k); err != nil {
@@ -125,12 +129,12 @@ func (s *Store) Reaction(_ context.Context, k store.ReactionKey) (store.Resource
 }
 
 // ReactionsOf implements store.Store.
-func (s *Store) ReactionsOf(_ context.Context, resource, comment string, fn func(store.ResourceReaction) bool) error {
-	prefix := reactionPrefix(resource, comment)
+func (s *Store) ReactionsOf(_ context.Context, world, resource, comment string, fn func(store.ResourceReaction) bool) error {
+	prefix := reactionPrefix(world, resource, comment)
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketReactions).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			key := store.ReactionKey{Resource: resource, Comment: comment, UserID: string(k[len(prefix):])}
+			key := store.ReactionKey{World: world, Resource: resource, Comment: comment, UserID: string(k[len(prefix):])}
 			r, err := decodeReaction(key, v)
 			if err != nil {
 				return err

@@ -37,7 +37,7 @@ func TestResourceReactions(t *testing.T) {
 	list := func(res, comment string) map[string]store.ResourceReaction {
 		t.Helper()
 		out := map[string]store.ResourceReaction{}
-		if err := s.ReactionsOf(ctx, res, comment, func(r store.ResourceReaction) bool {
+		if err := s.ReactionsOf(ctx, "", res, comment, func(r store.ResourceReaction) bool {
 			out[r.UserID] = r
 			return true
 		}); err != nil {
@@ -57,7 +57,7 @@ func TestResourceReactions(t *testing.T) {
 		t.Fatalf("prefix leak: %+v", c)
 	}
 	n := 0
-	_ = s.ReactionsOf(ctx, "talk", "", func(store.ResourceReaction) bool { n++; return false })
+	_ = s.ReactionsOf(ctx, "", "talk", "", func(store.ResourceReaction) bool { n++; return false })
 	if n != 1 {
 		t.Fatalf("iteration did not stop: %d", n)
 	}

@@ -3,6 +3,8 @@ package bolt
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -10,39 +12,41 @@ import (
 	"github.com/roomring/roomring/node/store"
 )
 
-// bucketWorldReactions holds world → uvarint count of the resource
-// reactions stored with that World, kept in the transaction that writes a
-// reaction. Rows of World "" (stored before worlds were recorded) are not
-// counted.
-var bucketWorldReactions = []byte("resource_reaction_worlds")
+// bucketWorldReactions holds lp(world) → uvarint count of the resource
+// reactions stored with that World ("" is the built-in world, hence lp:
+// bbolt keys are never empty), kept in the transaction that writes a
+// reaction. Earlier versions counted in bucketLegacyWorlds, keyed by the
+// bare world and without the built-in world; migrateReactions replaces it.
+var (
+	bucketWorldReactions = []byte("resource_reaction_world_counts")
+	bucketLegacyWorlds   = []byte("resource_reaction_worlds")
+)
+
+func worldKey(world string) []byte { return appendLP(nil, world) }
 
 // worldCount returns the reactions counted for world.
 func worldCount(b *bolt.Bucket, world string) int {
-	n, _ := binary.Uvarint(b.Get([]byte(world)))
+	n, _ := binary.Uvarint(b.Get(worldKey(world)))
 	return int(n)
 }
 
-// moveWorld records that the reaction under a key moves from world from
-// ("" when it is new or was uncounted) to world to ("" when it is
-// deleted). With max > 0 a move that adds a reaction to a world already
-// holding max or more is refused with store.ErrQuotaExceeded.
-func moveWorld(tx *bolt.Tx, from, to string, max int) error {
-	if from == to {
-		return nil
-	}
+// addToWorld counts a new reaction of world. With max > 0 it is refused
+// with store.ErrQuotaExceeded when the world already holds max or more.
+func addToWorld(tx *bolt.Tx, world string, max int) error {
 	b := tx.Bucket(bucketWorldReactions)
-	if to != "" && max > 0 && worldCount(b, to) >= max {
+	if max > 0 && worldCount(b, world) >= max {
 		return store.ErrQuotaExceeded
 	}
-	if from != "" {
-		if err := addTarget(b, []byte(from), -1); err != nil {
-			return fmt.Errorf("count reactions of world %q: %w", from, err)
-		}
+	if err := addTarget(b, worldKey(world), 1); err != nil {
+		return fmt.Errorf("count reactions of world %q: %w", world, err)
 	}
-	if to != "" {
-		if err := addTarget(b, []byte(to), 1); err != nil {
-			return fmt.Errorf("count reactions of world %q: %w", to, err)
-		}
+	return nil
+}
+
+// removeFromWorld uncounts a deleted reaction of world.
+func removeFromWorld(tx *bolt.Tx, world string) error {
+	if err := addTarget(tx.Bucket(bucketWorldReactions), worldKey(world), -1); err != nil {
+		return fmt.Errorf("count reactions of world %q: %w", world, err)
 	}
 	return nil
 }
@@ -51,13 +55,71 @@ func moveWorld(tx *bolt.Tx, from, to string, max int) error {
 func (s *Store) WorldReactions(_ context.Context, world string) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if world != "" {
-			n = worldCount(tx.Bucket(bucketWorldReactions), world)
-		}
+		n = worldCount(tx.Bucket(bucketWorldReactions), world)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count reactions of world %q: %w", world, err)
 	}
 	return n, nil
+}
+
+// bucketLegacyReactions is where earlier versions kept resource reactions:
+// uvarint(len(resource)) resource uvarint(len(comment)) comment user, no
+// world in the key (so one user's reaction was shared by every world).
+var bucketLegacyReactions = []byte("resource_reactions")
+
+// migrateReactions moves the reactions of bucketLegacyReactions, when the
+// store has it, into bucketReactions under the world each row recorded
+// (rows from before worlds have "": the built-in world), counts every
+// world into the empty bucketWorldReactions — the legacy count left world
+// "" out — and drops the legacy buckets. It runs in Open's transaction, so
+// it happens once and whole.
+func migrateReactions(tx *bolt.Tx) error {
+	legacy := tx.Bucket(bucketLegacyReactions)
+	if legacy == nil {
+		return nil
+	}
+	to := tx.Bucket(bucketReactions)
+	counts := map[string]uint64{}
+	err := legacy.ForEach(func(k, v []byte) error {
+		key, err := legacyKey(k)
+		if err != nil {
+			return err
+		}
+		var rv reactionValue
+		if err := json.Unmarshal(v, &rv); err != nil {
+			return fmt.Errorf("decode reaction of %q on %q: %w", key.UserID, key.Resource, err)
+		}
+		key.World = rv.World
+		counts[rv.World]++
+		return to.Put(reactionKey(key), v)
+	})
+	if err != nil {
+		return fmt.Errorf("move resource reactions into their worlds: %w", err)
+	}
+	wb := tx.Bucket(bucketWorldReactions)
+	for w, n := range counts {
+		if err := wb.Put(worldKey(w), binary.AppendUvarint(nil, n)); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteBucket(bucketLegacyWorlds); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+		return err
+	}
+	return tx.DeleteBucket(bucketLegacyReactions)
+}
+
+// legacyKey parses a key of bucketLegacyReactions.
+func legacyKey(k []byte) (store.ReactionKey, error) {
+	var out store.ReactionKey
+	for _, f := range []*string{&out.Resource, &out.Comment} {
+		n, w := binary.Uvarint(k)
+		if w <= 0 || uint64(len(k)-w) < n {
+			return store.ReactionKey{}, fmt.Errorf("malformed resource reaction key %q", k)
+		}
+		*f, k = string(k[w:w+int(n)]), k[w+int(n):]
+	}
+	out.UserID = string(k)
+	return out, nil
 }

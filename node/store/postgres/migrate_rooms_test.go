@@ -68,7 +68,7 @@ func TestReactionWorldsMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := migrate(ctx, pool, ms); err != nil {
+	if _, err := migrate(ctx, pool, ms[:3]); err != nil { // 0004 changes the key: TestReactionWorldKeyMigration
 		t.Fatal(err)
 	}
 	s := &Store{pool: pool, cfg: DefaultConfig()}

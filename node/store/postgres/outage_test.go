@@ -37,7 +37,7 @@ func TestUnavailable(t *testing.T) {
 		"DeleteReaction": func() error { _, err := s.DeleteReaction(ctx, k); return err },
 		"Reaction":       func() error { _, err := s.Reaction(ctx, k); return err },
 		"ReactionsOf": func() error {
-			return s.ReactionsOf(ctx, "talk", "", func(store.ResourceReaction) bool { return true })
+			return s.ReactionsOf(ctx, "", "talk", "", func(store.ResourceReaction) bool { return true })
 		},
 		"Rooms":      func() error { _, err := s.Rooms(ctx); return err },
 		"PutRooms":   func() error { return s.PutRooms(ctx, map[string][]byte{"r": []byte("{}")}) },

@@ -150,9 +150,9 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 		t.Fatalf("%d reactions, want %d", n, nodes)
 	}
 	versions := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations ORDER BY version")
-	// Each embedded migration once (0002 added the reactions' room, 0003 their world).
-	if fmt.Sprint(versions) != "[1 2 3]" {
-		t.Fatalf("applied migrations = %v, want [1 2 3]", versions)
+	// Each embedded migration once (0002 added the reactions' room, 0003 their world, 0004 the world in their key).
+	if fmt.Sprint(versions) != "[1 2 3 4]" {
+		t.Fatalf("applied migrations = %v, want [1 2 3 4]", versions)
 	}
 	if locks := query[int64](t, dsn, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"); locks[0] != 0 {
 		t.Fatalf("%d advisory locks still held", locks[0])
@@ -160,7 +160,7 @@ func TestMigrationsConcurrentStart(t *testing.T) {
 	// A later start finds nothing to do.
 	s, _ := open(t, config(dsn))
 	_ = s.Close()
-	if v := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations"); len(v) != 3 {
+	if v := query[int32](t, dsn, "SELECT version FROM roomring_schema_migrations"); len(v) != 4 {
 		t.Fatalf("migrations after a restart = %v", v)
 	}
 }

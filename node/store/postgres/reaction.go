@@ -13,16 +13,16 @@ import (
 )
 
 const (
-	// sqlPutReaction is migration 0003's function: false when the world's
+	// sqlPutReaction is migration 0004's function: false when the world's
 	// quota refused the write.
 	sqlPutReaction    = `SELECT roomring_put_reaction($1, $2, $3, $4, $5, $6, $7, $8, $9)`
 	sqlDeleteReaction = `DELETE FROM roomring_resource_reactions
-		WHERE resource = $1 AND comment = $2 AND user_id = $3
-		RETURNING reaction, incognito, updated, room, world`
-	sqlReaction = `SELECT reaction, incognito, updated, room, world FROM roomring_resource_reactions
-		WHERE resource = $1 AND comment = $2 AND user_id = $3`
-	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated, room, world FROM roomring_resource_reactions
-		WHERE resource = $1 AND comment = $2 ORDER BY user_id`
+		WHERE world = $1 AND resource = $2 AND comment = $3 AND user_id = $4
+		RETURNING reaction, incognito, updated, room`
+	sqlReaction = `SELECT reaction, incognito, updated, room FROM roomring_resource_reactions
+		WHERE world = $1 AND resource = $2 AND comment = $3 AND user_id = $4`
+	sqlReactionsOf = `SELECT user_id, reaction, incognito, updated, room FROM roomring_resource_reactions
+		WHERE world = $1 AND resource = $2 AND comment = $3 ORDER BY user_id`
 )
 
 type writeKind uint8
@@ -47,7 +47,7 @@ type result struct {
 }
 
 func checkKey(k store.ReactionKey) error {
-	for _, f := range [...]struct{ what, s string }{{"resource", k.Resource}, {"comment", k.Comment}, {"user id", k.UserID}} {
+	for _, f := range [...]struct{ what, s string }{{"world", k.World}, {"resource", k.Resource}, {"comment", k.Comment}, {"user id", k.UserID}} {
 		if err := checkText(f.what, f.s); err != nil {
 			return err
 		}
@@ -64,9 +64,6 @@ func (s *Store) PutReaction(ctx context.Context, r store.ResourceReaction, world
 		return fmt.Errorf("put reaction: %w", err)
 	}
 	if err := checkText("room", r.Room); err != nil {
-		return fmt.Errorf("put reaction: %w", err)
-	}
-	if err := checkText("world", r.World); err != nil {
 		return fmt.Errorf("put reaction: %w", err)
 	}
 	return s.submit(ctx, writePut, r, worldMax).err
@@ -227,7 +224,7 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 		if w.kind == writePut {
 			b.Queue(sqlPutReaction, k.Resource, k.Comment, k.UserID, w.r.Reaction, w.r.Incognito, w.r.Updated, w.r.Room, w.r.World, w.max)
 		} else {
-			b.Queue(sqlDeleteReaction, k.Resource, k.Comment, k.UserID)
+			b.Queue(sqlDeleteReaction, k.World, k.Resource, k.Comment, k.UserID)
 		}
 	}
 	br := s.pool.SendBatch(ctx, b)
@@ -245,7 +242,7 @@ func (s *Store) run(ctx context.Context, ws []*write, results []result) error {
 			continue
 		}
 		old := store.ResourceReaction{ReactionKey: w.r.ReactionKey}
-		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated, &old.Room, &old.World)
+		err := br.QueryRow().Scan(&old.Reaction, &old.Incognito, &old.Updated, &old.Room)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			results[i] = result{err: store.ErrNotFound}
@@ -267,7 +264,7 @@ func (s *Store) Reaction(ctx context.Context, k store.ReactionKey) (store.Resour
 	}
 	r := store.ResourceReaction{ReactionKey: k}
 	err := s.op(ctx, "reaction", func(ctx context.Context) error {
-		err := s.pool.QueryRow(ctx, sqlReaction, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated, &r.Room, &r.World)
+		err := s.pool.QueryRow(ctx, sqlReaction, k.World, k.Resource, k.Comment, k.UserID).Scan(&r.Reaction, &r.Incognito, &r.Updated, &r.Room)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -280,19 +277,19 @@ func (s *Store) Reaction(ctx context.Context, k store.ReactionKey) (store.Resour
 // ReactionsOf implements store.Store. Rows stream from the database while fn
 // runs; fn must not call the store (it would hold one connection while
 // asking for another).
-func (s *Store) ReactionsOf(ctx context.Context, resource, comment string, fn func(store.ResourceReaction) bool) error {
-	if checkText("resource", resource) != nil || checkText("comment", comment) != nil {
+func (s *Store) ReactionsOf(ctx context.Context, world, resource, comment string, fn func(store.ResourceReaction) bool) error {
+	if checkText("world", world) != nil || checkText("resource", resource) != nil || checkText("comment", comment) != nil {
 		return nil // nothing can have been stored under it
 	}
 	return s.op(ctx, "reactions_of", func(ctx context.Context) error {
-		rows, err := s.pool.Query(ctx, sqlReactionsOf, resource, comment)
+		rows, err := s.pool.Query(ctx, sqlReactionsOf, world, resource, comment)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r := store.ResourceReaction{ReactionKey: store.ReactionKey{Resource: resource, Comment: comment}}
-			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated, &r.Room, &r.World); err != nil {
+			r := store.ResourceReaction{ReactionKey: store.ReactionKey{World: world, Resource: resource, Comment: comment}}
+			if err := rows.Scan(&r.UserID, &r.Reaction, &r.Incognito, &r.Updated, &r.Room); err != nil {
 				return err
 			}
 			r.Updated = r.Updated.UTC()
@@ -327,11 +324,11 @@ func (s *Store) ReactionUsage(ctx context.Context, room string, k store.Reaction
 	return u, nil
 }
 
-// WorldReactions implements store.Store from the count migration 0003's
-// trigger keeps.
+// WorldReactions implements store.Store from the count the trigger of
+// migrations 0003 and 0004 keeps.
 func (s *Store) WorldReactions(ctx context.Context, world string) (int, error) {
-	if world == "" || checkText("world", world) != nil {
-		return 0, nil // not counted, or nothing can have been stored under it
+	if checkText("world", world) != nil {
+		return 0, nil // nothing can have been stored under it
 	}
 	var n int
 	err := s.op(ctx, "world_reactions", func(ctx context.Context) error {

@@ -57,6 +57,7 @@ func Run(t *testing.T, newStorage Factory, opts Options) {
 	t.Run("ReactionOrder", func(t *testing.T) { testReactionOrder(t, open(t)) })
 	t.Run("ReactionUsage", func(t *testing.T) { testReactionUsage(t, open(t)) })
 	t.Run("WorldQuota", func(t *testing.T) { testWorldQuota(t, open(t)) })
+	t.Run("WorldIsolation", func(t *testing.T) { testWorldIsolation(t, open(t)) })
 	t.Run("WorldQuotaRace", func(t *testing.T) {
 		WorldQuotaRace(t, []store.ResourceReactions{open(t)}, []string{"race-a", "race-b"}, opts.Writers*4, opts.Writers)
 	})
@@ -203,20 +204,6 @@ func put(t *testing.T, s store.Store, r store.ResourceReaction) {
 	}
 }
 
-// List returns the reactions to (resource, comment) in the order
-// ReactionsOf gives them.
-func List(t *testing.T, s store.Store, resource, comment string) []store.ResourceReaction {
-	t.Helper()
-	var out []store.ResourceReaction
-	if err := s.ReactionsOf(ctx, resource, comment, func(r store.ResourceReaction) bool {
-		out = append(out, r)
-		return true
-	}); err != nil {
-		t.Fatalf("ReactionsOf(%q, %q): %v", resource, comment, err)
-	}
-	return out
-}
-
 func sameReaction(a, b store.ResourceReaction) bool {
 	return a.ReactionKey == b.ReactionKey && a.Room == b.Room && a.Reaction == b.Reaction && a.Incognito == b.Incognito && a.Updated.Equal(b.Updated)
 }
@@ -261,7 +248,7 @@ func testReactions(t *testing.T, s store.Store) {
 	checkList(t, s, "talk", "c1x")
 
 	n := 0
-	if err := s.ReactionsOf(ctx, "talk", "", func(store.ResourceReaction) bool { n++; return false }); err != nil || n != 1 {
+	if err := s.ReactionsOf(ctx, "", "talk", "", func(store.ResourceReaction) bool { n++; return false }); err != nil || n != 1 {
 		t.Fatalf("ReactionsOf did not stop when fn returned false: %d calls, %v", n, err)
 	}
 
@@ -444,6 +431,8 @@ func testReopen(t *testing.T, open Opener) {
 	checkInvite(t, s, inv)
 	checkRoomInvite(t, s, "r1", inv)
 	checkList(t, s, "talk", "", R("talk", "", "bob", "❤️", true))
-	checkList(t, s, "talk", "c", inWorld("expo", R("talk", "c", "carol", "😮", false)))
+	checkListIn(t, s, "expo", inWorld("expo", R("talk", "c", "carol", "😮", false)))
+	checkList(t, s, "talk", "c")
 	checkWorld(t, s, "expo", 1)
+	checkWorld(t, s, "", 1)
 }
