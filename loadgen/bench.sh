@@ -60,6 +60,11 @@ wait_ready() {
 	return 1
 }
 
+# The load generator's moderator (trait moderator) broadcasts with
+# room.schedule: the built-in world grants the moderator role by trait, as
+# the chart does (a node's own default grants only viewer).
+grants='{"viewer": [], "moderator": ["moderator"], "admin": ["admin"]}'
+
 # start_node ADDR DEBUG_ADDR [node flags...]: a node with the bench rooms.
 start_node() {
 	local addr=$1 debug=$2
@@ -67,7 +72,7 @@ start_node() {
 	rm -rf "$dir/data-$addr"
 	# shellcheck disable=SC2086
 	ROOMRING_STORE=${STORE:-} "$bin" node --listen "$addr" --jwt-secret "$secret" --rooms "$dir/rooms.yaml" \
-		--data-dir "$dir/data-$addr" --log-level warn --debug-addr "$debug" ${NODE_FLAGS:-} "$@" &
+		--world-trait-grants "$grants" --data-dir "$dir/data-$addr" --log-level warn --debug-addr "$debug" ${NODE_FLAGS:-} "$@" &
 	pids+=($!)
 	wait_ready "http://$addr/readyz"
 }
