@@ -16,18 +16,7 @@ import (
 // there, and later writes are counted in their rooms.
 func TestReactionRoomsMigration(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(ctx, pool, ms[:1]); err != nil {
-		t.Fatal(err)
-	}
+	pool, ms := databaseAt(t, 1)
 	for _, u := range []string{"a", "b"} {
 		if _, err := pool.Exec(ctx, `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated)
 			VALUES ('talk', '', $1, '👍', false, now())`, u); err != nil {
@@ -50,18 +39,7 @@ func TestReactionRoomsMigration(t *testing.T) {
 // there, and the world's quota applies to that move.
 func TestReactionWorldsMigration(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(ctx, pool, ms[:2]); err != nil {
-		t.Fatal(err)
-	}
+	pool, ms := databaseAt(t, 2)
 	for _, u := range []string{"a", "b"} {
 		if _, err := pool.Exec(ctx, `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated, room)
 			VALUES ('talk', '', $1, '👍', false, now(), 'hall')`, u); err != nil {
@@ -91,4 +69,23 @@ func TestReactionWorldsMigration(t *testing.T) {
 	if got, err := s.WorldReactions(ctx, "expo"); err != nil || got != 1 {
 		t.Fatalf("expo counts %d, %v; want 1", got, err)
 	}
+}
+
+// databaseAt returns a pool on a new database holding the first n
+// migrations, and every migration (to upgrade it with migrate).
+func databaseAt(t *testing.T, n int) (*pgxpool.Pool, []migration) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), pgtest.DB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(context.Background(), pool, ms[:n]); err != nil {
+		t.Fatal(err)
+	}
+	return pool, ms
 }

@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/roomring/roomring/node/store"
-	"github.com/roomring/roomring/node/store/postgres/pgtest"
 )
 
 // TestReactionWorldKeyMigration: a database at migration 0003, holding
@@ -19,18 +16,7 @@ import (
 // resource in another world is then a reaction of its own.
 func TestReactionWorldKeyMigration(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.DB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	ms, err := migrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(ctx, pool, ms[:3]); err != nil {
-		t.Fatal(err)
-	}
+	pool, ms := databaseAt(t, 3)
 	for _, row := range [][2]string{{"a", ""}, {"b", ""}, {"c", "expo"}} {
 		if _, err := pool.Exec(ctx, `INSERT INTO roomring_resource_reactions (resource, comment, user_id, reaction, incognito, updated, room, world)
 			VALUES ('talk', '', $1, '👍', false, now(), 'hall', $2)`, row[0], row[1]); err != nil {
