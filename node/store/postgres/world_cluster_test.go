@@ -35,6 +35,21 @@ func clusterMember(t *testing.T, dsn, host, name, adminToken string, join ...str
 	return cfg
 }
 
+// startPair starts a pool of two members on one database (hosts and
+// names in order; the second joins the first) and waits until each sees
+// both.
+func startPair(t *testing.T, dsn, adminToken string, hosts, names [2]string) (a, b *nodetest.Node) {
+	t.Helper()
+	a = nodetest.Start(t, clusterMember(t, dsn, hosts[0], names[0], adminToken))
+	b = nodetest.Start(t, clusterMember(t, dsn, hosts[1], names[1], adminToken, a.Cluster().GossipAddr()))
+	for _, n := range []*nodetest.Node{a, b} {
+		testkit.Eventually(t, 20*time.Second, n.Cluster().Name()+" sees both", func() bool {
+			return slices.Equal(n.Cluster().Placement().Members(), names[:])
+		})
+	}
+	return a, b
+}
+
 // TestWorldReactionQuotaInAPool: in a pool of two nodes on one PostgreSQL,
 // writes reach each room's owner through the other node too (the world
 // travels with them on the cluster wire); the world's quota holds for the
@@ -45,14 +60,8 @@ func clusterMember(t *testing.T, dsn, host, name, adminToken string, join ...str
 func TestWorldReactionQuotaInAPool(t *testing.T) {
 	const adminToken = "world-quota-pool-admin-token-01"
 	dsn := pgtest.DB(t)
-	a := nodetest.Start(t, clusterMember(t, dsn, "127.0.0.34", "wq-a", adminToken))
-	b := nodetest.Start(t, clusterMember(t, dsn, "127.0.0.35", "wq-b", adminToken, a.Cluster().GossipAddr()))
+	a, b := startPair(t, dsn, adminToken, [2]string{"127.0.0.34", "127.0.0.35"}, [2]string{"wq-a", "wq-b"})
 	nodes := []*nodetest.Node{a, b}
-	for _, n := range nodes {
-		testkit.Eventually(t, 20*time.Second, n.Cluster().Name()+" sees both", func() bool {
-			return slices.Equal(n.Cluster().Placement().Members(), []string{"wq-a", "wq-b"})
-		})
-	}
 	key := bytes.Repeat([]byte("p"), 32)
 	spec := nodetest.WorldSpec("Expo", map[string]v1alpha1.TraitEntries{"viewer": {}})
 	spec.Quotas.ResourceReactions = 3

@@ -26,14 +26,8 @@ import (
 func TestWorldReactionsIsolatedInAPool(t *testing.T) {
 	const adminToken = "world-isolation-pool-admin-tok1"
 	dsn := pgtest.DB(t)
-	a := nodetest.Start(t, clusterMember(t, dsn, "127.0.0.36", "wi-a", adminToken))
-	b := nodetest.Start(t, clusterMember(t, dsn, "127.0.0.37", "wi-b", adminToken, a.Cluster().GossipAddr()))
+	a, b := startPair(t, dsn, adminToken, [2]string{"127.0.0.36", "127.0.0.37"}, [2]string{"wi-a", "wi-b"})
 	nodes := []*nodetest.Node{a, b}
-	for _, n := range nodes {
-		testkit.Eventually(t, 20*time.Second, n.Cluster().Name()+" sees both", func() bool {
-			return slices.Equal(n.Cluster().Placement().Members(), []string{"wi-a", "wi-b"})
-		})
-	}
 	keys := map[string][]byte{"expo": bytes.Repeat([]byte("x"), 32), "fair": bytes.Repeat([]byte("y"), 32)}
 	admin := nodetest.AdminClient(t, adminToken, a.Addr())
 	// room[w] is a room of world w owned by wantOwner[w], so writes from
