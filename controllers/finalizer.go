@@ -7,6 +7,7 @@ import (
 	"github.com/roomring/roomring/api/adminapi"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -36,14 +37,7 @@ func (r *RoomReconciler) finalize(ctx context.Context, room *v1alpha1.Room) (ctr
 			r.Recorder.Eventf(room, corev1.EventTypeNormal, "Closed", "closed room %q on the pool", id)
 		case adminapi.IsNotFound(err): // closed already (a websocket room.delete, or never pushed)
 		default:
-			r.Recorder.Eventf(room, corev1.EventTypeWarning, "CloseFailed", "closing room %q on the pool: %v", id, err)
-			if room.Status.Phase != v1alpha1.PhaseDeleting {
-				room.Status.Phase = v1alpha1.PhaseDeleting
-				if uerr := r.Status().Update(ctx, room); uerr != nil {
-					return r.requeueOnConflict(fmt.Errorf("update status: %w", uerr))
-				}
-			}
-			return ctrl.Result{}, fmt.Errorf("close room %q: %w", id, err)
+			return closeFailed(ctx, r.Client, r.Recorder, r.Config, room, &room.Status.Phase, fmt.Sprintf("room %q", id), err)
 		}
 	}
 	if err := r.patchFinalizer(ctx, room, controllerutil.RemoveFinalizer); client.IgnoreNotFound(err) != nil {
@@ -74,4 +68,19 @@ func patchFinalizer(ctx context.Context, c client.Client, obj client.Object, cha
 		return nil
 	}
 	return c.Patch(ctx, obj, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{}))
+}
+
+// closeFailed records that closing what (a Room's room, a World's world) on
+// the pool failed: a CloseFailed Event, phase Deleting in obj's status
+// (phase points into it) once, and err for the controller's backoff. Shared
+// by the Room and World finalizers.
+func closeFailed(ctx context.Context, c client.Client, rec record.EventRecorder, cfg Config, obj client.Object, phase *string, what string, err error) (ctrl.Result, error) {
+	rec.Eventf(obj, corev1.EventTypeWarning, "CloseFailed", "closing %s on the pool: %v", what, err)
+	if *phase != v1alpha1.PhaseDeleting {
+		*phase = v1alpha1.PhaseDeleting
+		if uerr := c.Status().Update(ctx, obj); uerr != nil {
+			return requeueOnConflict(cfg, fmt.Errorf("update status: %w", uerr))
+		}
+	}
+	return ctrl.Result{}, fmt.Errorf("close %s: %w", what, err)
 }

@@ -32,14 +32,7 @@ func (r *WorldReconciler) finalize(ctx context.Context, w *v1alpha1.World) (ctrl
 		return ctrl.Result{}, err
 	}
 	if err := r.close(ctx, w, others); err != nil {
-		r.Recorder.Eventf(w, corev1.EventTypeWarning, "CloseFailed", "closing world %q on the pool: %v", w.Name, err)
-		if w.Status.Phase != v1alpha1.PhaseDeleting {
-			w.Status.Phase = v1alpha1.PhaseDeleting
-			if uerr := r.Status().Update(ctx, w); uerr != nil {
-				return requeueOnConflict(r.Config, fmt.Errorf("update status: %w", uerr))
-			}
-		}
-		return ctrl.Result{}, fmt.Errorf("close world %q: %w", w.Name, err)
+		return closeFailed(ctx, r.Client, r.Recorder, r.Config, w, &w.Status.Phase, fmt.Sprintf("world %q", w.Name), err)
 	}
 	if err := patchFinalizer(ctx, r.Client, w, controllerutil.RemoveFinalizer); client.IgnoreNotFound(err) != nil {
 		return requeueOnConflict(r.Config, fmt.Errorf("remove finalizer: %w", err))
