@@ -92,6 +92,10 @@ func TestSilentConnectionClosed(t *testing.T) {
 		t.Errorf("half a request closed after %v, want at least the read timeout %v", took, readTimeout)
 	}
 
+	// The server arms the idle deadline after it has flushed the response,
+	// which it can only do after the request arrived: a clock started
+	// before the request is sent is the only one certain to start first.
+	start = time.Now()
 	keep := dial(t, n.Addr())
 	if _, err := io.WriteString(keep, "GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n"); err != nil {
 		t.Fatal(err)
@@ -105,7 +109,6 @@ func TestSilentConnectionClosed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != "ok" || resp.Close {
 		t.Fatalf("keep-alive /healthz: %d %q close=%v", resp.StatusCode, body, resp.Close)
 	}
-	start = time.Now()
 	if took, _ := waitClosed(t, keep, start); took < idleTimeout {
 		t.Errorf("idle keep-alive connection closed after %v, want at least the idle timeout %v", took, idleTimeout)
 	}
