@@ -145,14 +145,15 @@ func NewManager(restCfg *rest.Config, cfg ManagerConfig, pool Pool, log logr.Log
 	if err := indexFields(mgr); err != nil {
 		return nil, err
 	}
-	health := NewPoolHealth()
-	if err := registerMetrics(cfg.Registry, newRoomsCollector(mgr.GetCache(), cfg.Controllers.Namespaces),
-		newWorldsCollector(mgr.GetCache(), cfg.Controllers.Namespaces), health); err != nil {
-		return nil, err
-	}
 	resync := make(chan event.GenericEvent)
 	claims, err := addNamespaceClaims(mgr, &cfg, log, resync)
 	if err != nil {
+		return nil, err
+	}
+	health := NewPoolHealth()
+	served := claimedNamespaces(cfg.Controllers.Namespaces, claims)
+	if err := registerMetrics(cfg.Registry, newRoomsCollector(mgr.GetCache(), served),
+		newWorldsCollector(mgr.GetCache(), served), health); err != nil {
 		return nil, err
 	}
 	if cfg.Controllers.ReportUnwatchedRooms {

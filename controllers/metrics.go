@@ -29,7 +29,8 @@ var roomPhases = []string{PhaseUnreconciled, v1alpha1.PhasePending, v1alpha1.Pha
 const collectTimeout = 2 * time.Second
 
 // phaseCollector reports a gauge of objects by status.phase — for
-// instance roomring_operator_rooms{phase} — in the operator's namespaces.
+// instance roomring_operator_rooms{phase} — in the namespaces the operator
+// serves (not those another operator's namespace claim holds).
 // It counts from the informer cache at each scrape (no API request), so it
 // costs one in-memory list per scrape. Collect is safe for concurrent use:
 // mu serializes scrapes' updates of gauge.
@@ -40,13 +41,41 @@ type phaseCollector struct {
 	gauge  *prometheus.GaugeVec
 }
 
+// servedNamespaces says which namespaces' objects an operator counts: the
+// namespaces it serves — with namespace claims, the ones whose claim it
+// holds (none while another operator holds them) — and all, when it
+// watches every namespace.
+type servedNamespaces func() (namespaces []string, all bool)
+
+// staticNamespaces is servedNamespaces of an operator that claims nothing:
+// its configured namespaces, every namespace when none are.
+func staticNamespaces(namespaces []string) servedNamespaces {
+	return func() ([]string, bool) { return namespaces, len(namespaces) == 0 }
+}
+
+// claimedNamespaces is servedNamespaces of an operator with namespace
+// claims (claims nil: it claims nothing).
+func claimedNamespaces(namespaces []string, claims *NamespaceClaims) servedNamespaces {
+	if claims == nil {
+		return staticNamespaces(namespaces)
+	}
+	return func() ([]string, bool) {
+		held, _ := claims.HeldAll(namespaces)
+		return held, false
+	}
+}
+
 // newRoomsCollector reports roomring_operator_rooms{phase}.
-func newRoomsCollector(c client.Reader, namespaces []string) *phaseCollector {
+func newRoomsCollector(c client.Reader, namespaces servedNamespaces) *phaseCollector {
 	return &phaseCollector{gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "roomring_operator_rooms",
 		Help: "Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
 	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
-		rooms, err := listRooms(ctx, c, namespaces)
+		ns, all := namespaces()
+		if !all && len(ns) == 0 {
+			return nil, nil
+		}
+		rooms, err := listRooms(ctx, c, ns)
 		out := make([]string, len(rooms))
 		for i := range rooms {
 			out[i] = rooms[i].Status.Phase
@@ -56,12 +85,16 @@ func newRoomsCollector(c client.Reader, namespaces []string) *phaseCollector {
 }
 
 // newWorldsCollector reports roomring_operator_worlds{phase}.
-func newWorldsCollector(c client.Reader, namespaces []string) *phaseCollector {
+func newWorldsCollector(c client.Reader, namespaces servedNamespaces) *phaseCollector {
 	return &phaseCollector{gauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "roomring_operator_worlds",
 		Help: "Worlds in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
 	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
-		worlds, err := listWorlds(ctx, c, namespaces)
+		ns, all := namespaces()
+		if !all && len(ns) == 0 {
+			return nil, nil
+		}
+		worlds, err := listWorlds(ctx, c, ns)
 		out := make([]string, len(worlds))
 		for i := range worlds {
 			out[i] = worlds[i].Status.Phase

@@ -114,6 +114,11 @@ func TestNamespaceClaimRefusesSecondOperator(t *testing.T) {
 	if err := testutil.GatherAndCompare(regB, strings.NewReader(fmt.Sprintf(claimedGauge(ns), 0)), "roomring_operator_namespace_claimed"); err != nil {
 		t.Fatal(err)
 	}
+	// B counts no Rooms of a namespace it does not serve: A's Ready Room
+	// is A's to report.
+	if got := gaugeValue(t, regB, "roomring_operator_rooms", "phase", "Ready"); got != 0 {
+		t.Fatalf("B reports %v Ready Rooms in a namespace A serves", got)
+	}
 	// A live claim holds: A renews it past a whole claim duration, and B
 	// still refuses and has not touched the Room.
 	first := claimLease(t, ns).Spec.RenewTime.Time
@@ -140,8 +145,38 @@ func TestNamespaceClaimRefusesSecondOperator(t *testing.T) {
 		if code, body := readyzOf(t, cfgB); code != http.StatusOK {
 			return fmt.Errorf("%d %s", code, body)
 		}
-		return testutil.GatherAndCompare(regB, strings.NewReader(fmt.Sprintf(claimedGauge(ns), 1)), "roomring_operator_namespace_claimed")
+		if err := testutil.GatherAndCompare(regB, strings.NewReader(fmt.Sprintf(claimedGauge(ns), 1)), "roomring_operator_namespace_claimed"); err != nil {
+			return err
+		}
+		if got := gaugeValue(t, regB, "roomring_operator_rooms", "phase", "Ready"); got != 1 {
+			return fmt.Errorf("B reports %v Ready Rooms, want the 1 it now serves", got)
+		}
+		return nil
 	})
+}
+
+// gaugeValue is the value of the series of gauge name whose label is
+// value in reg; the series must be there.
+func gaugeValue(t *testing.T, reg prometheus.Gatherer, name, label, value string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no series %s{%s=%q}", name, label, value)
+	return 0
 }
 
 // A claim whose holder died without releasing it (nobody renews it) is
