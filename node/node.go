@@ -153,11 +153,11 @@ func (n *Node) build(ctx context.Context) error {
 		closeListeners()
 		return err
 	}
-	if err := n.buildEngine(cat, roomOwner, resources); err != nil {
+	m := n.registerMetrics(cat)
+	if err := n.buildEngine(cat, roomOwner, resources, m); err != nil {
 		closeListeners()
 		return err
 	}
-	m := n.registerMetrics(cat)
 	adminAPI := admin.NewHandler(cfg.Admin, n.worlds.Builtin(), n.worlds, n.pool, n.log.With("component", "admin"))
 	srvCfg := server.Config{HTTP: cfg.HTTP, Conns: cfg.Conns, Surface: cfg.Surface,
 		Session: cfg.Session, SocketIO: cfg.SocketIO, BeforeFrame: cfg.TestBeforeFrame,
@@ -237,7 +237,7 @@ func (n *Node) listen() (ln net.Listener, adminAddr string, err error) {
 // the catalog and the room owner. Under Kubernetes admin actions write the
 // Room resources, then the catalog; standalone, the catalog (and its
 // store) only.
-func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resources engine.ResourceReactions) error {
+func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resources engine.ResourceReactions, m *metrics.Metrics) error {
 	cfg := &n.cfg
 	secret := auth.Secret{Key: []byte(cfg.JWTSecret)}
 	if !cfg.Dev {
@@ -259,6 +259,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 	builtin.InviteRedirect = cfg.InviteRedirect
 	n.worlds = &worlds{cat: cat, announce: n.announce, log: n.log.With("component", "worlds"),
 		builtin: builtin, builtinAuth: secret, builtinPol: policy, base: base, publicURL: cfg.PublicURL,
+		closed: m.ForgetWorld,
 		newEngine: func(c engine.Config, v *auth.Verifier, p *auth.Policy) *engine.Engine {
 			return engine.New(c, engine.Deps{Verifier: v, Policy: p, Catalog: cat, Owner: roomOwner,
 				Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce})

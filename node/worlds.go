@@ -41,6 +41,9 @@ type worlds struct {
 	base engine.Config
 	// publicURL is the node's --public-url, the default of a world's.
 	publicURL string
+	// closed is told the id of a world once it is closed here (its metric
+	// series go); nil: nobody.
+	closed func(id string)
 
 	mu   sync.RWMutex
 	byID map[string]*engine.Engine
@@ -120,6 +123,9 @@ func (w *worlds) changed(ch catalog.Change) {
 		w.mu.Unlock()
 		if closed != nil {
 			closed.CloseWorld() // outside the lock: it writes to sockets
+			if w.closed != nil {
+				w.closed(id)
+			}
 			w.log.Info("world closed", "world", id)
 		}
 	}()

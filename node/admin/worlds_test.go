@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/roomring/roomring/api/adminapi"
 	"github.com/roomring/roomring/api/v1alpha1"
+	"github.com/roomring/roomring/internal/testkit"
 	"github.com/roomring/roomring/node/nodetest"
 )
 
@@ -103,6 +105,11 @@ func TestWorldLifecycle(t *testing.T) {
 	}
 	admin.Event("world.updated")
 
+	expoConns := `roomring_connections{dialect="venueless",world="expo"}`
+	if got := n.Metrics(t)[expoConns]; got < 1 {
+		t.Fatalf("%s = %v, want its open connections", expoConns, got)
+	}
+
 	// Deleting it closes its clients and its address.
 	if code, e := nodetest.AdminDo(t, addr, token, http.MethodDelete, "worlds/expo", nil, nil); code != http.StatusNoContent {
 		t.Fatalf("DELETE expo = %d %+v", code, e)
@@ -122,6 +129,15 @@ func TestWorldLifecycle(t *testing.T) {
 		t.Fatalf("upgrade at a deleted world = %d, want 404", got)
 	}
 	def.Call("room.enter", map[string]any{"room": "room_1"}) // the built-in world is untouched
+	// A deleted world leaves no metric series behind.
+	testkit.EventuallyNil(t, 5*time.Second, "expo's series gone", func() error {
+		for k := range n.Metrics(t) {
+			if strings.Contains(k, `world="expo"`) {
+				return fmt.Errorf("still exported: %s", k)
+			}
+		}
+		return nil
+	})
 }
 
 func withRoles(s v1alpha1.WorldSpec, roles map[string][]string) v1alpha1.WorldSpec {

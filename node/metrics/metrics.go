@@ -74,3 +74,11 @@ func (m *Metrics) FrameIn(action string) { m.FramesIn.WithLabelValues(action).In
 func (m *Metrics) Panicked(where string) { m.Panics.WithLabelValues(where).Inc() }
 
 func (m *Metrics) Error(code op.Code) { m.Errors.WithLabelValues(string(code)).Inc() }
+
+// ForgetWorld drops the series of a world that is no longer served
+// (roomring_connections{world}), so a deleted world leaves no zero series
+// behind. A connection of the world still ending decrements a gauge no
+// longer exported.
+func (m *Metrics) ForgetWorld(id string) {
+	m.Connections.DeletePartialMatch(prometheus.Labels{"world": id})
+}
