@@ -22,9 +22,9 @@ import (
 type lifecycle struct {
 	c *Conn // its socket and hooks; its writer (asked for the close frame) and reader (told of the close)
 
-	mu        sync.Mutex    // guards closing and the first close: shut is set once, under it
-	closing   chan struct{} // made by the first Closing (most connections never ask), closed by close
-	msg       []byte        // the close frame's payload; written before shut is set
+	mu      sync.Mutex    // guards closing and the first close: shut is set once, under it
+	closing chan struct{} // made by the first Closing (most connections never ask), closed by close
+	msg     []byte        // the close frame's payload; written before shut is set
 	code    atomic.Int32
 	shut    atomic.Bool // set under mu, with closing closed: isClosing without a channel operation (per delivery)
 	slow    atomic.Bool // slowConsumer ran
