@@ -171,8 +171,10 @@ type slowCase struct {
 }
 
 var slowCases = []slowCase{
-	{"queue full", func(c *Config) { c.WriteQueueLen, c.WriteTimeout = 4, 10 * time.Minute }, 0},
-	{"write timeout", func(c *Config) { c.WriteQueueLen, c.WriteQueueBytes, c.WriteTimeout = 1<<12, 1<<30, 200 * time.Millisecond }, 256},
+	{"queue full", func(c *Config) { c.WriteQueueLen, c.WriteTimeout = 4, 10*time.Minute }, 0},
+	{"write timeout", func(c *Config) {
+		c.WriteQueueLen, c.WriteQueueBytes, c.WriteTimeout = 1<<12, 1<<30, 200*time.Millisecond
+	}, 256},
 }
 
 // slowConsumer has the server push 64 KiB frames to a client that never
