@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -306,7 +305,7 @@ func (s *Server) serveVenueless(ctx *fasthttp.RequestCtx, p string) {
 	}
 	err := s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := session.New(ws, &s.cfg.Session, &s.hooks)
-		s.serve(ws, c, "venueless", eng, venueless.NewHandler(eng, c, addr, s.metrics, s.log), addr)
+		s.serve(c, "venueless", eng, venueless.NewHandler(eng, c, addr, s.metrics, s.log), addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -347,7 +346,7 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 		h := socketio.NewHandler(socketio.Deps{Engine: eng, Config: &s.cfg.SocketIO, Replays: s.replays,
 			Observer: s.metrics, Logger: s.log, MaxPayload: s.cfg.Session.MaxFrameBytes}, c, hs)
 		h.Open()
-		s.serve(ws, c, "socketio", eng, h, addr)
+		s.serve(c, "socketio", eng, h, addr)
 	})
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "err", err)
@@ -361,12 +360,11 @@ func (s *Server) serveSocketIO(ctx *fasthttp.RequestCtx) {
 // The connection is counted against the caps here, where it is sure to be
 // released: one that passed admit but finds a cap reached (connections
 // admitted meanwhile) is closed with 1013 try again later.
-func (s *Server) serve(ws *websocket.Conn, c *session.Conn, dialect string, eng *engine.Engine, h session.Handler, addr netip.Addr) {
+func (s *Server) serve(c *session.Conn, dialect string, eng *engine.Engine, h session.Handler, addr netip.Addr) {
 	if !s.track(c) {
-		// Upgraded while the server shuts down: never started, so closed here.
-		_ = ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(session.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		_ = ws.Close()
+		// Upgraded while the server shuts down: never started, so closed
+		// here — by the session, which owns the socket.
+		c.Abandon(session.CloseGoingAway, "server shutting down")
 		return
 	}
 	counted, which := s.caps.acquire(addr)

@@ -32,12 +32,13 @@ func (r *reader) start(h Handler, p *Poller, done func()) {
 	r.h, r.onDone = h, done
 	// The websocket library's connection, its buffers and fasthttp's
 	// hijacked wrapper go: a polled connection reads, writes and closes
-	// its socket itself (~770 bytes of an idle connection). It is let go
-	// before the loop can see the connection, and the deadlines are set
-	// (by add, sweep_linux.go).
+	// its socket itself (~770 bytes of an idle connection); so does Go's
+	// connection, once add has made the socket bare (socket_linux.go). It
+	// is let go before the loop can see the connection, and the deadlines
+	// are set (by add, sweep_linux.go).
 	ws := r.c.ws
 	r.c.ws = nil
-	if err := p.add(r, r.c.raw); err != nil {
+	if err := p.add(r); err != nil {
 		r.c.ws, r.h = ws, nil
 		go func() {
 			r.serve(h)
@@ -122,7 +123,7 @@ func (r *reader) readAll(bp *[]byte) (end bool) {
 				buf = nb
 			}
 		}
-		n, err := syscall.Read(int(r.fd), buf[len(buf):cap(buf)])
+		n, err := syscall.Read(int(r.c.w.fd), buf[len(buf):cap(buf)])
 		if err == syscall.EINTR {
 			continue
 		}

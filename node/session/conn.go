@@ -2,7 +2,6 @@ package session
 
 import (
 	"net"
-	"syscall"
 
 	"github.com/fasthttp/websocket"
 	"github.com/roomring/roomring/node/wsframe"
@@ -46,12 +45,13 @@ type Hooks struct {
 // write that could not be written at once — frames, a keep-alive ping, a
 // pong or the close frame.
 //
-// The parts share the socket, the limits and the hooks, set once by New,
-// and reach one another through the Conn: one pointer each, which keeps
-// an idle connection small.
+// The parts share the limits and the hooks, set once by New, and reach
+// one another through the Conn: one pointer each, which keeps an idle
+// connection small. The socket is the writer's (socket.go): Go's TCP
+// connection, or — once a connection is polled (Start) — only its
+// descriptor.
 type Conn struct {
 	ws    *websocket.Conn // the library's connection: Serve reads with it; nil once polled (Start)
-	raw   net.Conn        // the TCP connection under ws: every write (frames and control frames), deadlines, Close
 	cfg   *Config
 	hooks *Hooks
 
@@ -60,22 +60,21 @@ type Conn struct {
 	r    reader
 }
 
-// New wraps an upgraded websocket.
+// New wraps an upgraded websocket. The session owns its socket from then
+// on and closes it: a fasthttp server must keep hijacked connections
+// (KeepHijackedConns), or it closes them when the upgrade's handler
+// returns, which Start does at once.
 func New(ws *websocket.Conn, cfg *Config, hooks *Hooks) *Conn {
 	ws.SetReadLimit(int64(cfg.MaxFrameBytes))
 	raw := ws.UnderlyingConn()
-	// fasthttp hands out a hijacked connection whose Close does nothing (and
-	// which it recycles once the handler returns); keep the real one.
+	// fasthttp hands out a wrapper of the hijacked connection (its reads
+	// go through the request's buffered reader); keep the TCP connection.
 	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
 		raw = u.UnsafeConn()
 	}
-	var rc syscall.RawConn
-	if sc, ok := raw.(syscall.Conn); ok && directWrites {
-		rc, _ = sc.SyscallConn()
-	}
-	c := &Conn{ws: ws, raw: raw, cfg: cfg, hooks: hooks}
+	c := &Conn{ws: ws, cfg: cfg, hooks: hooks}
 	c.life.init(c)
-	c.w.init(c, rc)
+	c.w.init(c, raw)
 	c.r.init(c)
 	return c
 }
@@ -115,6 +114,16 @@ func (c *Conn) Closing() <-chan struct{} { return c.life.closingChan() }
 func (c *Conn) MarkAuthenticated() {
 	c.life.authed.Store(true)
 	c.r.authDone()
+}
+
+// Abandon closes a connection that is never to be started (Start or
+// Serve): what was queued and the close frame with code and reason are
+// written (within the write timeout), then its socket is closed. It
+// returns when done. No Handler is told.
+func (c *Conn) Abandon(code int, reason string) {
+	c.life.close(code, reason)
+	c.w.wait()
+	c.w.closeSocket()
 }
 
 // Serve runs the connection until it closes: it reads in the calling

@@ -22,7 +22,7 @@ func (nopHandler) Closed(Transport)              {}
 
 // serveWS runs a websocket server that hands each upgraded connection to
 // start, and returns its address; it is shut down when the test ends.
-func serveWS(t *testing.T, start func(ws *websocket.Conn)) string {
+func serveWS(t testing.TB, start func(ws *websocket.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,5 +130,42 @@ func TestConnSize(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(Conn{}); n > 448 {
 		t.Errorf("session.Conn is %d bytes, over the 448-byte size class", n)
+	}
+}
+
+// TestAbandon: a connection that is never started (a server draining)
+// writes what was sent and the close frame, and closes its socket, once
+// Abandon returns.
+func TestAbandon(t *testing.T) {
+	cfg := DefaultConfig()
+	abandoned := make(chan error, 1)
+	addr := serveWS(t, func(ws *websocket.Conn) {
+		raw := ws.UnderlyingConn().(interface{ UnsafeConn() net.Conn }).UnsafeConn()
+		c := New(ws, &cfg, nil)
+		c.Send([]byte("hello"))
+		c.Abandon(CloseGoingAway, "server shutting down")
+		abandoned <- raw.SetReadDeadline(time.Time{})
+	})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, got, err := ws.ReadMessage(); err != nil || string(got) != "hello" {
+		t.Fatalf("before the close: %q, %v", got, err)
+	}
+	_, _, err = ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != CloseGoingAway || ce.Text != "server shutting down" {
+		t.Fatalf("got %v, want 1001 server shutting down", err)
+	}
+	select {
+	case err := <-abandoned:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("the socket after Abandon: %v, want closed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Abandon did not return")
 	}
 }

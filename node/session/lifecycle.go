@@ -22,14 +22,13 @@ import (
 type lifecycle struct {
 	c *Conn // its socket and hooks; its writer (asked for the close frame) and reader (told of the close)
 
-	mu        sync.Mutex    // guards closing and the first close: shut is set once, under it
-	closing   chan struct{} // made by the first Closing (most connections never ask), closed by close
-	msg       []byte        // the close frame's payload; written before shut is set
-	code      atomic.Int32
-	shut      atomic.Bool // set under mu, with closing closed: isClosing without a channel operation (per delivery)
-	slow      atomic.Bool // slowConsumer ran
-	authed    atomic.Bool
-	closeSent atomic.Bool // a close frame was written (sendClose)
+	mu      sync.Mutex    // guards closing and the first close: shut is set once, under it
+	closing chan struct{} // made by the first Closing (most connections never ask), closed by close
+	msg     []byte        // the close frame's payload; written before shut is set
+	code    atomic.Int32
+	shut    atomic.Bool // set under mu, with closing closed: isClosing without a channel operation (per delivery)
+	slow    atomic.Bool // slowConsumer ran
+	authed  atomic.Bool
 }
 
 func (l *lifecycle) init(c *Conn) {
@@ -65,8 +64,9 @@ func (l *lifecycle) close(code int, reason string) {
 		close(l.closing)
 	}
 	l.mu.Unlock()
-	// Unblock the reader promptly; the peer's close reply may never come.
-	_ = l.c.raw.SetReadDeadline(time.Now().Add(2 * time.Second))
+	// Unblock a reading goroutine promptly; the peer's close reply may
+	// never come. (A polled connection is torn down after closeGrace.)
+	l.c.w.setReadDeadline(time.Now().Add(2 * time.Second))
 	l.c.w.kick() // the writer sends the close frame
 	l.c.r.closed()
 }
@@ -88,10 +88,12 @@ func (l *lifecycle) authDeadline(d time.Duration) *time.Timer {
 const slowCloseGrace = 100 * time.Millisecond
 
 // slowConsumer closes a connection whose write queue is full. Its peer is
-// not reading, so the writer is likely blocked on full socket buffers until
-// WriteTimeout: the close frame gets a short grace, then the TCP connection
-// is dropped, which unblocks the writer and the reader at once. It never
-// blocks the caller (Send runs under the edge's fan-out).
+// not reading, so the writer is likely waiting on full socket buffers
+// until WriteTimeout: the close frame (which the writer sends once the
+// frames it is writing are out) gets a short grace, then the socket is
+// dropped (shut down), which fails the waiting write and ends the reader
+// at once. It never blocks the caller (Send runs under the edge's
+// fan-out).
 func (l *lifecycle) slowConsumer() {
 	if !l.slow.CompareAndSwap(false, true) {
 		return
@@ -100,26 +102,15 @@ func (l *lifecycle) slowConsumer() {
 		l.c.hooks.SlowConsumer()
 	}
 	l.close(ClosePolicy, "slow consumer")
-	go func() {
-		l.sendClose(wsframe.ClosePayload(ClosePolicy, "slow consumer"), time.Now().Add(slowCloseGrace))
-		_ = l.c.raw.Close()
-	}()
+	time.AfterFunc(slowCloseGrace, l.c.w.drop)
 }
 
 // end is the end of a connection, once its reader has stopped: it closes
 // (if nothing did), waits for the writer to finish (the close frame), tells
-// h and closes the socket.
+// h and closes the socket — the one close of its descriptor.
 func (l *lifecycle) end(h Handler, c *Conn) {
 	l.close(CloseNormal, "")
 	l.c.w.wait()
 	h.Closed(c)
-	_ = l.c.raw.Close()
-}
-
-// sendClose writes the close frame with payload by deadline, unless one
-// was written (by the writer, or for a slow consumer): at most one.
-func (l *lifecycle) sendClose(payload []byte, deadline time.Time) {
-	if l.closeSent.CompareAndSwap(false, true) {
-		_ = writeFrame(l.c.raw, wsframe.OpClose, payload, deadline)
-	}
+	l.c.w.closeSocket()
 }

@@ -5,7 +5,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -18,8 +17,8 @@ import (
 // socket has data, the loop starts an activation: a goroutine that reads
 // what is there (one read system call where a parked Go reader needs two),
 // frames it and hands each message to the Handler in order, then arms the
-// socket again and ends. The sockets stay Go's for everything else:
-// writes, deadlines and Close go through net.Conn.
+// socket again and ends. A polled connection's socket is bare: the session
+// keeps its descriptor, not Go's connection (socket.go).
 type Poller struct {
 	loops []*pollLoop
 	ids   atomic.Uint64
@@ -83,43 +82,46 @@ func pollEvent(id uint64) *syscall.EpollEvent {
 	return &syscall.EpollEvent{Events: pollEvents, Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
 }
 
-// add registers r, reading raw, armed for one readiness event.
-func (p *Poller) add(r *reader, raw net.Conn) error {
-	sc, ok := raw.(syscall.Conn)
-	if !ok {
+// add registers r, armed for one readiness event. Its socket goes bare
+// as it is registered (bareLocked): the writer's lock is held throughout,
+// so nothing writes to the socket meanwhile.
+func (p *Poller) add(r *reader) error {
+	w := &r.c.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fd < 0 || w.closed {
 		return errors.New("poll: the connection has no file descriptor")
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return fmt.Errorf("poll: %w", err)
-	}
-	fd := -1
-	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil {
-		return fmt.Errorf("poll: %w", err)
-	}
-	r.pollID, r.fd = p.ids.Add(1), int32(fd)
+	commit, undo, bare := w.bareLocked()
+	r.pollID = p.ids.Add(1)
 	r.loop = p.loops[r.pollID%uint64(len(p.loops))]
 	r.startDeadlines(r.loop)
 	r.loop.mu.Lock()
 	r.loop.conns[r.pollID] = r
 	r.loop.mu.Unlock()
-	if err := syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_ADD, fd, pollEvent(r.pollID)); err != nil {
+	if err := syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_ADD, int(w.fd), pollEvent(r.pollID)); err != nil {
 		r.loop.mu.Lock()
 		delete(r.loop.conns, r.pollID)
 		r.loop.mu.Unlock()
+		if bare {
+			undo()
+		}
 		return fmt.Errorf("poll: %w", err)
+	}
+	if bare {
+		commit()
 	}
 	return nil
 }
 
 // rearm arms r for its next readiness event; r.rmu is held.
 func (r *reader) rearm() error {
-	return syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_MOD, int(r.fd), pollEvent(r.pollID))
+	return syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_MOD, int(r.c.w.fd), pollEvent(r.pollID))
 }
 
 // unregister removes r from its loop, before its socket is closed.
 func (r *reader) unregister() {
-	_ = syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_DEL, int(r.fd), nil)
+	_ = syscall.EpollCtl(r.loop.epfd, syscall.EPOLL_CTL_DEL, int(r.c.w.fd), nil)
 	r.loop.mu.Lock()
 	delete(r.loop.conns, r.pollID)
 	r.loop.mu.Unlock()

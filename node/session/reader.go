@@ -47,7 +47,6 @@ type reader struct {
 	rmu          sync.Mutex
 	teardownOnce sync.Once
 	polled       atomic.Bool
-	fd           int32
 	reading      bool // an activation runs; under rmu
 	ended        bool // the connection is being torn down; under rmu
 	// Activations only (one at a time).

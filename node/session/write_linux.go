@@ -14,46 +14,43 @@ import (
 const directWrites = true
 
 // directWrite is the state of one non-blocking vectored write of up to
-// maxWriteBatch frames, each a header and a payload. It is pooled, with
-// the function handed to syscall.RawConn.Write made once, so a direct
-// write allocates nothing.
+// maxWriteBatch frames, each a header and a payload. It is pooled, so a
+// direct write allocates nothing.
 type directWrite struct {
 	iov  [2 * maxWriteBatch]syscall.Iovec
 	niov int
 	hdr  [maxWriteBatch * 10]byte
-	n    int
-	err  syscall.Errno
-	fn   func(fd uintptr) bool
 }
 
-var directPool = sync.Pool{New: func() any {
-	d := &directWrite{}
-	d.fn = d.write
-	return d
-}}
+var directPool = sync.Pool{New: func() any { return &directWrite{} }}
 
-// write is called by RawConn.Write with the socket's descriptor, which the
-// runtime keeps from being closed meanwhile. It tries once and never
-// waits: the descriptor is non-blocking.
-func (d *directWrite) write(fd uintptr) bool {
+// write writes d.iov to fd with one writev system call (retried when
+// interrupted): the bytes written, or why none were. It never waits: the
+// descriptor is non-blocking. The caller keeps fd open meanwhile (see
+// socket.go: under w.mu, or from within the runtime's RawConn.Write).
+func (d *directWrite) write(fd uintptr) (int, syscall.Errno) {
 	for {
 		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(d.niov))
 		if e == syscall.EINTR {
 			continue
 		}
-		d.n, d.err = int(r), e
 		if e != 0 {
-			d.n = 0
+			return 0, e
 		}
-		return true
+		return int(r), 0
 	}
 }
 
 // tryWrite writes frames (headers and payloads; at most maxWriteBatch of
-// them) to the socket with one non-blocking system call. It returns how
-// many frames went out whole and the framed bytes of the next one that
-// the socket did not take (nil when it took none of it). w.mu is held.
+// them) to the socket's descriptor with one non-blocking system call — no
+// runtime lock or poll check: w.mu is held, and the descriptor is closed
+// only under it (socket.go). It returns how many frames went out whole
+// and the framed bytes of the next one that the socket did not take (nil
+// when it took none of it).
 func (w *writer) tryWrite(frames [][]byte) (whole int, rest []byte) {
+	if w.closed {
+		return 0, nil
+	}
 	d := directPool.Get().(*directWrite)
 	defer directPool.Put(d)
 	frames = frames[:min(len(frames), maxWriteBatch)]
@@ -71,13 +68,8 @@ func (w *writer) tryWrite(frames [][]byte) (whole int, rest []byte) {
 			d.niov++
 		}
 	}
-	d.n, d.err = 0, 0
-	err := w.rc.Write(d.fn)
-	n := d.n
+	n, _ := d.write(uintptr(w.fd)) // a failure writes nothing: the writer finds out
 	clear(d.iov[:d.niov])
-	if err != nil || d.err != 0 {
-		n = 0
-	}
 	hdr = hdr[:0]
 	for i, f := range frames {
 		h := wsframe.AppendTextHeader(hdr, len(f))

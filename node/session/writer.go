@@ -2,12 +2,10 @@ package session
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/roomring/roomring/node/wsframe"
@@ -38,8 +36,7 @@ import (
 // ending when nothing is left; once the connection is closing it sends the
 // close frame and ends for good (finished; done is done).
 type writer struct {
-	c  *Conn           // its socket, limits and hooks; its lifecycle
-	rc syscall.RawConn // c.raw's descriptor, for direct writes; nil: none
+	c *Conn // its limits and hooks; its lifecycle
 
 	// pending counts the frames queued and not yet written, those the
 	// writer has taken from queue included: at most cfg.WriteQueueLen;
@@ -47,11 +44,19 @@ type writer struct {
 	pendingBytes atomic.Int64
 	pending      atomic.Int32
 
+	// fd is the socket's descriptor (socket.go): written by init, and by
+	// Start under mu before the connection is registered with a loop,
+	// never after; -1: no direct writes.
+	fd int32
+
 	mu       sync.Mutex
 	corked   bool           // an activation is handling frames: their replies are written together after it
 	pingDue  bool           // a keep-alive ping is to be written
 	writing  bool           // a writer goroutine is running
 	finished bool           // the writer has ended for good; done is done
+	closed   bool           // the socket is closed (closeSocket): nothing may use fd
+	raw      net.Conn       // Go's connection (socket.go); nil once the socket is bare
+	file     *os.File       // a bare socket handed to Go's poller for writes that wait; nil: not (yet)
 	rest     []byte         // framed bytes of a direct write the socket did not take; written first
 	restAt   int64          // when rest was left (mono)
 	queue    [][]byte       // frames to write
@@ -61,8 +66,9 @@ type writer struct {
 	pinger   *time.Timer    // the keep-alive pings of a connection with a reading goroutine; nil when polled
 }
 
-func (w *writer) init(c *Conn, rc syscall.RawConn) {
-	w.c, w.rc = c, rc
+// init sets the writer of c up, over raw, Go's connection.
+func (w *writer) init(c *Conn, raw net.Conn) {
+	w.c, w.raw, w.fd = c, raw, descriptor(raw)
 	w.done.Add(1)
 }
 
@@ -127,7 +133,7 @@ func (w *writer) corkFullLocked() bool {
 // how many went out whole; cut says the next one went out in part, and
 // w.rest holds the rest of it for the writer. w.mu is held.
 func (w *writer) writeNowLocked(frames [][]byte) (written int, cut bool) {
-	for w.rc != nil && !w.writing && !w.finished && w.rest == nil && written < len(frames) {
+	for w.fd >= 0 && !w.closed && !w.writing && !w.finished && w.rest == nil && written < len(frames) {
 		whole, rest := w.tryWrite(frames[written:])
 		written += whole
 		if rest != nil {
@@ -315,26 +321,15 @@ func (w *writer) finish(rest []byte, batch [][]byte, pong []byte) {
 	if pong != nil && !slow {
 		_ = w.writeControl(wsframe.OpPong, pong, time.Now().Add(w.c.cfg.WriteTimeout))
 	}
-	w.c.life.sendClose(w.c.life.msg, time.Now().Add(time.Second))
+	// The close frame: once, as the writer finishes once. A slow
+	// consumer's socket is dropped after slowCloseGrace, which ends this
+	// write if it still waits.
+	_ = w.writeControl(wsframe.OpClose, w.c.life.msg, time.Now().Add(time.Second))
 }
 
-// writeControl writes a control frame by deadline. The session frames its
-// control frames itself, as it does its messages: the websocket library's
-// connection is not kept once a connection is polled (Conn).
+// writeControl writes a control frame by deadline.
 func (w *writer) writeControl(op wsframe.Opcode, payload []byte, deadline time.Time) bool {
-	return writeFrame(w.c.raw, op, payload, deadline) == nil
-}
-
-// writeFrame writes one whole unmasked frame to raw by deadline.
-func writeFrame(raw net.Conn, op wsframe.Opcode, payload []byte, deadline time.Time) error {
-	frame := wsframe.AppendFrame(make([]byte, 0, 2+len(payload)), wsframe.Header{Fin: true, Op: op}, payload)
-	if err := raw.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("write frame (opcode %#x): %w", op, err)
-	}
-	if _, err := raw.Write(frame); err != nil {
-		return fmt.Errorf("write frame (opcode %#x): %w", op, err)
-	}
-	return nil
+	return w.writeFrame(op, payload, deadline) == nil
 }
 
 // writeRest writes what a direct write left, the end of one frame, by
@@ -343,8 +338,7 @@ func (w *writer) writeRest(rest []byte, deadline time.Time) bool {
 	if rest == nil {
 		return true
 	}
-	_ = w.c.raw.SetWriteDeadline(deadline)
-	if _, err := w.c.raw.Write(rest); err != nil {
+	if err := w.writeBlocking([][]byte{rest}, deadline); err != nil {
 		w.failed(err)
 		return false
 	}
@@ -380,13 +374,12 @@ const maxWriteBatch = 64
 
 // writeScratch is a writer's reusable vectored-write state.
 type writeScratch struct {
-	hdr  []byte
-	bufs net.Buffers
-	iov  net.Buffers
+	hdr []byte
+	iov [][]byte
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &writeScratch{hdr: make([]byte, 0, maxWriteBatch*10), iov: make(net.Buffers, 0, 2*maxWriteBatch)}
+	return &writeScratch{hdr: make([]byte, 0, maxWriteBatch*10), iov: make([][]byte, 0, 2*maxWriteBatch)}
 }}
 
 // writeFrames writes text frames to the socket, up to maxWriteBatch of
@@ -410,9 +403,7 @@ func (w *writer) writeFrames(frames [][]byte, deadline time.Time) bool {
 			ws.hdr = wsframe.AppendTextHeader(ws.hdr, len(f))
 			ws.iov = append(ws.iov, ws.hdr[start:], f)
 		}
-		ws.bufs = ws.iov // WriteTo consumes its receiver
-		_ = w.c.raw.SetWriteDeadline(deadline)
-		_, err := ws.bufs.WriteTo(w.c.raw)
+		err := w.writeBlocking(ws.iov, deadline) // it may consume the slice's elements, not the slice
 		clear(ws.iov[:cap(ws.iov)])
 		if err != nil {
 			w.failed(err)
