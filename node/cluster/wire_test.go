@@ -12,8 +12,8 @@ import (
 // Events cross nodes as JSON and must come out as the Go values the
 // encoders of each dialect expect, with what JSON would lose (incognito).
 func TestEventsSurviveTheWire(t *testing.T) {
-	hidden := op.User{ID: "h", Profile: map[string]any{"privacyMode": float64(1)}, Badges: []string{}, Incognito: true}
-	alice := op.User{ID: "alice", Profile: map[string]any{"display_name": "Alice"}, Badges: []string{}}
+	hidden := op.User{ID: "h", Profile: op.MustProfile(`{"privacyMode":1}`), Badges: []string{}, Incognito: true}
+	alice := op.User{ID: "alice", Profile: op.MustProfile(`{"display_name":"Alice"}`), Badges: []string{}}
 	updated := time.Date(2026, 5, 1, 12, 0, 0, 123e6, time.UTC)
 	for _, ev := range []*op.Event{
 		{Kind: op.EvViewerAdded, Room: "r", Audience: op.ToRoomViewers, Subject: "alice", Data: op.ViewerAdded{User: alice}},
@@ -54,7 +54,7 @@ func TestEventsSurviveTheWire(t *testing.T) {
 // Every registered kind comes back as it went, and the peer form keeps
 // the JSON keys older nodes read.
 func TestPeerFormsRoundTrip(t *testing.T) {
-	ghost := op.User{ID: "g", Profile: map[string]any{}, Badges: []string{}, Incognito: true}
+	ghost := op.User{ID: "g", Badges: []string{}, Incognito: true}
 	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		ev   *op.Event
