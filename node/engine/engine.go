@@ -195,7 +195,7 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 // NewClient binds an authenticated user to sink. The client receives no
 // events until Start.
 func (e *Engine) NewClient(u *auth.User, sink Sink) *Client {
-	return &Client{eng: e, user: u, public: u.Public(), sink: sink}
+	return &Client{eng: e, user: u, sink: sink}
 }
 
 // Start attaches the client to the edge for its world's events and

@@ -44,9 +44,10 @@ func ParseProfile(b []byte, max int) (Profile, error) {
 	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 		return Profile{}, ErrProfileNotObject
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(b))
-	if err := json.Compact(&buf, b); err != nil { // cannot fail: b is valid
+	// Compacting never lengthens: one allocation of len(b), kept as it is
+	// when b was compact already.
+	buf := bytes.NewBuffer(make([]byte, 0, len(b)))
+	if err := json.Compact(buf, b); err != nil { // cannot fail: b is valid
 		return Profile{}, fmt.Errorf("%w: %w", ErrProfileNotObject, err)
 	}
 	raw := buf.Bytes()
