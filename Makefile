@@ -86,6 +86,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (an execution count, e.g. 60000x).
 	$(GO) test ./node/protocol/venueless -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzDecodePacket$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/protocol/socketio -run '^$$' -fuzz '^FuzzSplitEngine$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/op -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME)
 
 .PHONY: bench
 bench: ## Micro-benchmarks of the hot paths with -benchmem (BENCHTIME, default 1s); load workloads: loadgen/bench.sh, see docs/benchmarks.md.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/roomring/roomring/node/admin"
 	"github.com/roomring/roomring/node/announce"
+	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/catalog"
 	"github.com/roomring/roomring/node/cluster"
 	"github.com/roomring/roomring/node/engine"
@@ -50,6 +51,9 @@ type Config struct {
 	// MaxConnsPerUser bounds one user's connections on this node; the oldest
 	// is replaced (venueless' connection.replaced) beyond it.
 	MaxConnsPerUser int
+	// MaxProfileBytes bounds the token profile claim a connection keeps
+	// (compact JSON); a larger one is refused at authentication.
+	MaxProfileBytes int
 	LogLevel        string
 	LogFormat       string
 	// HTTP bounds the listeners' HTTP connections (docs/limits.md).
@@ -115,6 +119,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "public base URL of this service, for invite links (default: http://<bound listen address>)")
 	fs.StringVar(&c.InviteRedirect, "invite-redirect", engine.DefaultInviteRedirect, "where an invite link /i/<code> sends the browser: a path or http(s) URL template with {room} and {code} (default: venueless' web-app route; the demo page serves it too)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
+	fs.IntVar(&c.MaxProfileBytes, "max-profile-bytes", auth.DefaultMaxProfileBytes, "largest profile claim of a session token a connection may keep, in bytes of compact JSON; a token with a larger one is refused (auth.denied; Socket.IO: invalidConnection 403) (0: no limit but --max-frame-bytes)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	c.HTTP.RegisterFlags(fs)
@@ -192,6 +197,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateWorld()...)
 	if c.MaxConnsPerUser < 0 {
 		errs = append(errs, errors.New("--max-conns-per-user must be >= 0"))
+	}
+	if c.MaxProfileBytes < 0 {
+		errs = append(errs, errors.New("--max-profile-bytes must be >= 0"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
 		errs = append(errs, err)

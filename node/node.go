@@ -252,7 +252,7 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		}
 		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
-	base := engine.Config{MaxConnsPerUser: cfg.MaxConnsPerUser, Invites: cfg.Invites}
+	base := engine.Config{MaxConnsPerUser: cfg.MaxConnsPerUser, MaxProfileBytes: cfg.MaxProfileBytes, Invites: cfg.Invites}
 	builtin := base
 	builtin.WorldID, builtin.WorldTitle, builtin.Builtin = cfg.WorldID, cfg.WorldTitle, true
 	builtin.InviteBaseURL, builtin.AllowGuests = cfg.PublicURL+"/i", cfg.AllowGuests

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,12 +103,12 @@ func TestVerify(t *testing.T) {
 	exp := now.Add(time.Hour).Unix()
 	good := jwt.MapClaims{"uid": "u1", "traits": []string{"a"}, "profile": map[string]any{"display_name": "U"}, "exp": exp, "iss": "pretix", "aud": "roomring"}
 	c, err := v.Verify(sign(jwt.SigningMethodHS256, key, good))
-	if err != nil || c.UID != "u1" || !slices.Equal(c.Traits, []string{"a"}) || c.Profile["display_name"] != "U" {
+	if err != nil || c.UID != "u1" || !slices.Equal(c.Traits, []string{"a"}) || string(c.Profile) != `{"display_name":"U"}` {
 		t.Fatalf("Verify good = %+v, %v", c, err)
 	}
-	u := FromClaims(c)
-	if u.ID != "u1" || u.Incognito() {
-		t.Fatalf("FromClaims = %+v", u)
+	u, uerr := NewUser(c, DefaultMaxProfileBytes)
+	if uerr != nil || u.ID != "u1" || u.Incognito() || u.Profile.String() != `{"display_name":"U"}` {
+		t.Fatalf("NewUser = %+v, %v", u, uerr)
 	}
 
 	with := func(k string, val any) jwt.MapClaims {
@@ -145,15 +146,46 @@ func TestVerify(t *testing.T) {
 
 func TestPrivacyMode(t *testing.T) {
 	for _, tc := range []struct {
-		v    any
-		want int
-	}{{float64(1), 1}, {1, 1}, {"1", 1}, {"x", 0}, {nil, 0}, {true, 0}} {
-		if got := PrivacyMode(map[string]any{"privacyMode": tc.v}); got != tc.want {
-			t.Errorf("PrivacyMode(%v) = %d, want %d", tc.v, got, tc.want)
+		profile string
+		want    PrivacyMode
+	}{
+		{`{"privacyMode":1}`, 1}, {`{"privacyMode":1.9}`, 1}, {`{"privacyMode":"1"}`, 1}, {`{"privacyMode":"x"}`, 0},
+		{`{"privacyMode":null}`, 0}, {`{"privacyMode":true}`, 0}, {`{"privacyMode":{"a":1}}`, 0},
+		{`{"privacyMode":1e300}`, 0}, {`{"a":1}`, 0}, {`{"privacyMode":2,"privacyMode":1}`, 1},
+	} {
+		u, err := NewUser(&Claims{UID: "x", Profile: []byte(tc.profile)}, 0)
+		if err != nil || u.privacy != tc.want || u.Incognito() != (tc.want == 1) {
+			t.Errorf("NewUser(%s): privacy %d, %v; want %d", tc.profile, u.privacy, err, tc.want)
 		}
 	}
-	u := &User{ID: "x", Profile: map[string]any{"privacyMode": float64(1)}}
-	if p := u.Public(); !p.Incognito || p.ID != "x" || p.Badges == nil {
+	u, _ := NewUser(&Claims{UID: "x", Profile: []byte(`{"privacyMode": 1}`)}, 0)
+	if p := u.Public(); !p.Incognito || p.ID != "x" || p.Badges == nil || p.Profile.String() != `{"privacyMode":1}` {
 		t.Fatalf("Public = %+v", p)
+	}
+}
+
+// TestNewUserProfile: the profile claim is kept compact and as the token
+// had it; one that is not an object is an invalid token, one over the
+// limit is refused.
+func TestNewUserProfile(t *testing.T) {
+	for _, tc := range []struct {
+		claim, want string
+		code        op.Code
+	}{
+		{``, `{}`, ""},
+		{`null`, `{}`, ""},
+		{`{ }`, `{}`, ""},
+		{`{"b": 1e2, "a": {"n": [1, 2.50]}, "s": "<é>"}`, `{"b":1e2,"a":{"n":[1,2.50]},"s":"<é>"}`, ""},
+		{`"x"`, "", op.CodeInvalidToken},
+		{`[1]`, "", op.CodeInvalidToken},
+		{`{"s":"` + strings.Repeat("x", 70) + `"}`, "", op.CodeAuthDenied},
+	} {
+		u, err := NewUser(&Claims{UID: "x", Profile: []byte(tc.claim)}, 64)
+		switch {
+		case tc.code != "" && (err == nil || err.Code != tc.code):
+			t.Errorf("NewUser(%s) = %v, want %s", tc.claim, err, tc.code)
+		case tc.code == "" && (err != nil || u.Profile.String() != tc.want):
+			t.Errorf("NewUser(%s) = %v, %v; want %s", tc.claim, u, err, tc.want)
+		}
 	}
 }

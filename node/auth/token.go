@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -46,11 +47,13 @@ func NewVerifier(secrets []Secret) *Verifier {
 	return &Verifier{secrets: secrets, now: time.Now}
 }
 
-// Claims are the session token's claims (docs/protocol.md, "authenticate").
+// Claims are the session token's claims (docs/protocol.md, "authenticate"),
+// decoded once. Profile is the profile claim's JSON text as the token has
+// it (nil when absent): NewUser checks it and keeps it as an op.Profile.
 type Claims struct {
-	UID     string         `json:"uid"`
-	Traits  []string       `json:"traits"`
-	Profile map[string]any `json:"profile"`
+	UID     string          `json:"uid"`
+	Traits  []string        `json:"traits"`
+	Profile json.RawMessage `json:"profile"`
 	jwt.RegisteredClaims
 }
 
@@ -95,10 +98,18 @@ func (v *Verifier) Verify(token string) (*Claims, *op.Error) {
 	return nil, &op.Error{Code: op.CodeInvalidToken, Message: msg}
 }
 
-// Sign mints an HS256 token for uid. It is used by the `token` subcommand and
-// by tests; production tokens come from the event platform.
+// Sign mints an HS256 token for uid. It is used by the `token` subcommand, the
+// load generator and tests; production tokens come from the event platform.
 func Sign(key []byte, uid string, traits []string, profile map[string]any, ttl time.Duration) (string, error) {
-	c := Claims{UID: uid, Traits: traits, Profile: profile,
+	var raw json.RawMessage
+	if profile != nil {
+		b, err := json.Marshal(profile)
+		if err != nil {
+			return "", fmt.Errorf("profile: %w", err)
+		}
+		raw = b
+	}
+	c := Claims{UID: uid, Traits: traits, Profile: raw,
 		RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(ttl))}}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
 }

@@ -107,12 +107,15 @@ func failure(err error) *response {
 }
 
 // wireUser is op.User with its incognito flag, which op.User does not
-// marshal (clients must never see it).
+// marshal (clients must never see it). Profile travels as its JSON text,
+// written and read as it is: the same JSON object earlier nodes sent from a
+// map (and omitted when empty), so nodes of both kinds understand each
+// other during a rolling upgrade (TestWireUserAcrossVersions).
 type wireUser struct {
-	ID        string         `json:"id"`
-	Profile   map[string]any `json:"profile,omitempty"`
-	Badges    []string       `json:"badges,omitempty"`
-	Incognito bool           `json:"incognito,omitempty"`
+	ID        string     `json:"id"`
+	Profile   op.Profile `json:"profile,omitzero"`
+	Badges    []string   `json:"badges,omitempty"`
+	Incognito bool       `json:"incognito,omitempty"`
 }
 
 func toWireUser(u op.User) wireUser {
@@ -121,9 +124,6 @@ func toWireUser(u op.User) wireUser {
 
 func (w wireUser) user() op.User {
 	u := op.User{ID: w.ID, Profile: w.Profile, Badges: w.Badges, Incognito: w.Incognito}
-	if u.Profile == nil {
-		u.Profile = map[string]any{}
-	}
 	if u.Badges == nil {
 		u.Badges = []string{}
 	}

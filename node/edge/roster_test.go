@@ -11,14 +11,14 @@ func TestRosterKeepsProfilesOfEnteredUsers(t *testing.T) {
 	e, _ := newEdge()
 	alice1, alice2 := &sub{uid: "alice"}, &sub{uid: "alice"}
 	bob := &sub{uid: "bob"}
-	profile := map[string]any{"display_name": "Alice"}
+	profile := op.MustProfile(`{"display_name":"Alice"}`)
 	e.Enter("r", alice1, op.User{ID: "alice", Profile: profile}, true)
 	e.Enter("r", alice2, op.User{ID: "alice", Profile: profile}, false)
 	e.Join("r", bob, false) // no identity given
-	e.Enter("s", bob, op.User{ID: "bob", Profile: map[string]any{"display_name": "Bob"}}, false)
+	e.Enter("s", bob, op.User{ID: "bob", Profile: op.MustProfile(`{"display_name":"Bob"}`)}, false)
 
 	got := e.Roster("r")
-	if len(got) != 2 || got[0].ID != "alice" || got[0].Profile["display_name"] != "Alice" || got[1].ID != "bob" {
+	if len(got) != 2 || got[0].ID != "alice" || !got[0].Profile.Equal(profile) || got[1].ID != "bob" {
 		t.Fatalf("roster = %+v", got)
 	}
 	if !slices.Equal(e.Rooms(), []string{"r", "s"}) {

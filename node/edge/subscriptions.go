@@ -184,7 +184,7 @@ func (x *subscriptions) roster(room string) []op.User {
 	for uid := range r.users {
 		u, ok := r.profiles[uid]
 		if !ok {
-			u = op.User{ID: uid, Profile: map[string]any{}, Badges: []string{}}
+			u = op.User{ID: uid, Badges: []string{}}
 		}
 		out = append(out, u)
 	}

@@ -13,10 +13,9 @@ import (
 // called from the connection's read goroutine only; World and Room (which
 // personal events call) from any goroutine.
 type Client struct {
-	eng    *Engine
-	user   *auth.User
-	public op.User
-	sink   Sink
+	eng  *Engine
+	user *auth.User // its public face, user.Public(), is built when needed: no copy kept per connection
+	sink Sink
 
 	// The rooms the client is in are the edge's to know (Edge.Detach).
 	mu     sync.Mutex
@@ -37,8 +36,9 @@ func (c *Client) enter(ctx context.Context, _ op.Enter, v roomView) (op.Result, 
 	}
 	c.mu.Unlock()
 	unlock := c.eng.presence.lock(c.user.ID)
-	c.eng.edge.Enter(v.id, c.sink, c.public, seesViewers)
-	viewers, err := c.eng.owner.Enter(ctx, v.id, c.public, c.eng.edge.ID(), seesViewers)
+	public := c.user.Public()
+	c.eng.edge.Enter(v.id, c.sink, public, seesViewers)
+	viewers, err := c.eng.owner.Enter(ctx, v.id, public, c.eng.edge.ID(), seesViewers)
 	if err == nil {
 		c.eng.edge.Saw(v.id, viewers) // what this edge's sessions now know, for viewer snapshots
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -54,6 +55,10 @@ type Config struct {
 	// MaxConnsPerUser bounds a user's concurrent authenticated connections on
 	// this node; connecting beyond it replaces the oldest (0: unlimited).
 	MaxConnsPerUser int
+	// MaxProfileBytes bounds the profile claim a connection keeps (compact
+	// JSON bytes); a token with a larger one is refused with auth.denied
+	// (0: no limit but the frame's).
+	MaxProfileBytes int
 	// Invites bound failed invite redemptions per source address.
 	Invites InviteLimits
 	// Quotas bound the world's share of this node.
@@ -152,7 +157,10 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 		if err != nil {
 			return nil, err
 		}
-		u = auth.FromClaims(claims)
+		u, err = auth.NewUser(claims, e.settings().cfg.MaxProfileBytes)
+		if err != nil {
+			return nil, err
+		}
 	case cred.ClientID != "" && cred.InviteToken != "":
 		if !e.redeems.allow(cred.Source) {
 			return nil, op.Errorf(op.CodeAuthDenied, "too many failed invite redemptions from this address; try again later")
@@ -172,12 +180,12 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 			}
 			return nil, e.internal(ctx, "authenticate", err)
 		}
-		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true, InviteRoom: room}
+		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.DisplayName), Guest: true, InviteRoom: room}
 	case cred.ClientID != "":
 		if !e.settings().cfg.AllowGuests {
 			return nil, op.Errorf(op.CodeAuthDenied, "this world does not admit guests")
 		}
-		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.Profile), Guest: true}
+		u = &auth.User{ID: guestID(e.scope.World, cred.ClientID), Profile: guestProfile(cred.DisplayName), Guest: true}
 	default:
 		return nil, op.Errorf(op.CodeMissingToken, "authenticate needs a token or a client_id")
 	}
@@ -187,7 +195,7 @@ func (e *Engine) Authenticate(ctx context.Context, cred op.Credentials) (*auth.U
 // NewClient binds an authenticated user to sink. The client receives no
 // events until Start.
 func (e *Engine) NewClient(u *auth.User, sink Sink) *Client {
-	return &Client{eng: e, user: u, public: u.Public(), sink: sink}
+	return &Client{eng: e, user: u, sink: sink}
 }
 
 // Start attaches the client to the edge for its world's events and
@@ -222,12 +230,27 @@ func guestID(world, clientID string) string {
 	return "guest-" + hex.EncodeToString(h[:10])
 }
 
-func guestProfile(p map[string]any) map[string]any {
-	out := map[string]any{}
-	if n, ok := p["display_name"].(string); ok && len(n) <= 100 {
-		out["display_name"] = n
+// maxGuestName bounds a guest's display name (bytes); a longer one is
+// dropped.
+const maxGuestName = 100
+
+// guestProfile is a guest's profile: {"display_name": name} when the guest
+// proposed a name of at most maxGuestName bytes, else empty.
+func guestProfile(name *string) op.Profile {
+	if name == nil || len(*name) > maxGuestName {
+		return op.Profile{}
 	}
-	return out
+	b, err := json.Marshal(struct {
+		DisplayName string `json:"display_name"`
+	}{*name})
+	if err != nil { // cannot happen: a struct of a string
+		return op.Profile{}
+	}
+	p, err := op.ParseProfile(b, 0)
+	if err != nil { // cannot happen: an object
+		return op.Profile{}
+	}
+	return p
 }
 
 // internal maps a non-protocol error to server.error, logging it once here;

@@ -36,14 +36,14 @@ func (c *Client) target(t op.ResourceTarget) reaction.Target {
 }
 
 func (c *Client) setResourceReaction(ctx context.Context, o op.SetResourceReaction, _ roomView) (op.Result, *op.Error) {
-	if err := c.eng.resources.Set(ctx, c.target(o.Target), c.public, o.Reaction); err != nil {
+	if err := c.eng.resources.Set(ctx, c.target(o.Target), c.user.Public(), o.Reaction); err != nil {
 		return nil, c.eng.internal(ctx, op.KindSetResourceReaction, err)
 	}
 	return op.Done{}, nil
 }
 
 func (c *Client) deleteResourceReaction(ctx context.Context, o op.DeleteResourceReaction, _ roomView) (op.Result, *op.Error) {
-	if err := c.eng.resources.Delete(ctx, c.target(o.Target), c.public); err != nil {
+	if err := c.eng.resources.Delete(ctx, c.target(o.Target), c.user.Public()); err != nil {
 		return nil, c.eng.internal(ctx, op.KindDeleteResourceReaction, err)
 	}
 	return op.Done{}, nil

@@ -30,7 +30,7 @@ func (e *Engine) Scope() catalog.Scope { return e.scope }
 // node-wide limits in cfg are not changed.
 func (e *Engine) Reconfigure(cfg Config, v *auth.Verifier, p *auth.Policy) {
 	old := e.settings().cfg
-	cfg.WorldID, cfg.Builtin, cfg.MaxConnsPerUser, cfg.Invites = old.WorldID, old.Builtin, old.MaxConnsPerUser, old.Invites
+	cfg.WorldID, cfg.Builtin, cfg.MaxConnsPerUser, cfg.MaxProfileBytes, cfg.Invites = old.WorldID, old.Builtin, old.MaxConnsPerUser, old.MaxProfileBytes, old.Invites
 	e.set.Store(&settings{cfg: cfg, verifier: v, policy: p, frames: newFrameBudget(cfg.Quotas)})
 }
 

@@ -74,10 +74,10 @@ func newEvent(room string, aud Audience, subject string, personal bool, p Payloa
 }
 
 // User is a user's public identity as other clients see it. Profile holds the
-// token's profile claim verbatim.
+// token's profile claim (compact JSON, shared with the connection's user).
 type User struct {
 	ID      string
-	Profile map[string]any
+	Profile Profile
 	Badges  []string
 	// Incognito users (Valu privacyMode 1, and venueless' anonymous
 	// invitees, which it never shows publicly) are counted but never

@@ -174,8 +174,9 @@ type Credentials struct {
 	Token       string
 	ClientID    string
 	InviteToken string
-	// Profile is a guest's proposed profile (a roomring extension).
-	Profile map[string]any
+	// DisplayName is a guest's proposed display name, nil when none was
+	// given (a roomring extension: venueless' profile.display_name).
+	DisplayName *string
 	// Source is the client's address, for per-address limits (failed
 	// invite redemptions); the zero Addr when unknown.
 	Source netip.Addr

@@ -59,7 +59,7 @@ func code(err error) op.Code {
 func TestSetReplaceDeleteSummary(t *testing.T) {
 	ctx := context.Background()
 	o, rec := newLedger(t, DefaultConfig())
-	alice := op.User{ID: "alice", Profile: map[string]any{"firstName": "Alice"}}
+	alice := op.User{ID: "alice", Profile: op.MustProfile(`{"firstName":"Alice"}`)}
 	bob := op.User{ID: "bob"}
 	ghost := op.User{ID: "ghost", Incognito: true}
 	tgt := Target{Room: "room_1", Resource: "talk-1"}

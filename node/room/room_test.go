@@ -67,7 +67,7 @@ func newManager(t *testing.T) (*Manager, *recorder, *time.Time) {
 	return m, rec, &now
 }
 
-func u(id string) op.User { return op.User{ID: id, Profile: map[string]any{}} }
+func u(id string) op.User { return op.User{ID: id} }
 
 func ids(us []op.User) []string {
 	out := make([]string, len(us))

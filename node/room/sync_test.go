@@ -61,7 +61,7 @@ func TestSyncEdgeAnnouncesAfterRebuildAndSnapshot(t *testing.T) {
 	if len(got) != 1 || got[0].ev.Kind != op.EvViewerAdded || got[0].ev.Subject != "b" || !slices.Equal(got[0].edges, []string{"e1", "e2"}) {
 		t.Fatalf("announced sync published %+v", got)
 	}
-	hidden := op.User{ID: "h", Profile: map[string]any{}, Incognito: true}
+	hidden := op.User{ID: "h", Incognito: true}
 	m.SyncEdge("r", "e2", []op.User{u("b"), hidden}, true)
 	if got := rec.take(); len(got) != 0 {
 		t.Fatalf("incognito user announced: %+v", got)

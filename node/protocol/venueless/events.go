@@ -11,9 +11,9 @@ import (
 
 // user is a user as venueless clients see one.
 type user struct {
-	ID      string         `json:"id"`
-	Profile map[string]any `json:"profile"`
-	Badges  []string       `json:"badges"`
+	ID      string     `json:"id"`
+	Profile op.Profile `json:"profile"` // written as the token has it
+	Badges  []string   `json:"badges"`
 }
 
 func newUser(u op.User) user { return user{ID: u.ID, Profile: u.Profile, Badges: u.Badges} }

@@ -9,8 +9,8 @@ import (
 
 // Each event kind's push, byte for byte.
 func TestEncodeEvent(t *testing.T) {
-	alice := op.User{ID: "alice", Profile: map[string]any{"display_name": "Alice"}, Badges: []string{}}
-	ghost := op.User{ID: "ghost", Profile: map[string]any{"privacyMode": 1}, Badges: []string{}, Incognito: true}
+	alice := op.User{ID: "alice", Profile: op.MustProfile(`{"display_name":"Alice"}`), Badges: []string{}}
+	ghost := op.User{ID: "ghost", Profile: op.MustProfile(`{"privacyMode":1}`), Badges: []string{}, Incognito: true}
 	at := time.Date(2026, 5, 1, 12, 0, 0, 123e6, time.UTC)
 	for _, tc := range []struct {
 		ev   *op.Event

@@ -125,12 +125,16 @@ func decodePatch(b []byte) op.Operation {
 	return op.PatchRoomConfig{Room: room, Fields: fields}
 }
 
-// credentialsPayload is authenticate's payload.
+// credentialsPayload is authenticate's payload. Profile (guests only, a
+// roomring extension) must be an object if present; of it only a string
+// display_name is read.
 type credentialsPayload struct {
-	Token       string         `json:"token"`
-	ClientID    string         `json:"client_id"`
-	InviteToken string         `json:"invite_token"`
-	Profile     map[string]any `json:"profile"` // guests only: roomring extension
+	Token       string `json:"token"`
+	ClientID    string `json:"client_id"`
+	InviteToken string `json:"invite_token"`
+	Profile     *struct {
+		DisplayName json.RawMessage `json:"display_name"`
+	} `json:"profile"`
 }
 
 func decodeCredentials(b []byte) *op.Credentials {
@@ -138,5 +142,12 @@ func decodeCredentials(b []byte) *op.Credentials {
 	if len(b) == 0 || json.Unmarshal(b, &p) != nil {
 		return nil
 	}
-	return &op.Credentials{Token: p.Token, ClientID: p.ClientID, InviteToken: p.InviteToken, Profile: p.Profile}
+	c := &op.Credentials{Token: p.Token, ClientID: p.ClientID, InviteToken: p.InviteToken}
+	if p.Profile != nil {
+		var name string
+		if raw := p.Profile.DisplayName; len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &name) == nil {
+			c.DisplayName = &name
+		}
+	}
+	return c
 }

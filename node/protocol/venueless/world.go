@@ -49,7 +49,7 @@ type worldInfo struct {
 // userConfig is user.config of the authenticated push.
 type userConfig struct {
 	ID          string         `json:"id"`
-	Profile     map[string]any `json:"profile"`
+	Profile     op.Profile     `json:"profile"` // written as the token has it
 	Badges      []string       `json:"badges"`
 	ClientState map[string]any `json:"client_state"`
 }
