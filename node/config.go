@@ -54,8 +54,11 @@ type Config struct {
 	// MaxProfileBytes bounds the token profile claim a connection keeps
 	// (compact JSON); a larger one is refused at authentication.
 	MaxProfileBytes int
-	LogLevel        string
-	LogFormat       string
+	// WorldViewCacheEntries bounds the encoded world views each world
+	// keeps for authentications and world.updated (0: none).
+	WorldViewCacheEntries int
+	LogLevel              string
+	LogFormat             string
 	// HTTP bounds the listeners' HTTP connections (docs/limits.md).
 	HTTP server.HTTPConfig
 	// Conns caps client websockets, node-wide and per address (docs/limits.md).
@@ -120,6 +123,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.InviteRedirect, "invite-redirect", engine.DefaultInviteRedirect, "where an invite link /i/<code> sends the browser: a path or http(s) URL template with {room} and {code} (default: venueless' web-app route; the demo page serves it too)")
 	fs.IntVar(&c.MaxConnsPerUser, "max-conns-per-user", 16, "connections one user may hold on a node; more replace the oldest (0: unlimited)")
 	fs.IntVar(&c.MaxProfileBytes, "max-profile-bytes", auth.DefaultMaxProfileBytes, "largest profile claim of a session token a connection may keep, in bytes of compact JSON; a token with a larger one is refused (auth.denied; Socket.IO: invalidConnection 403) (0: no limit but --max-frame-bytes)")
+	fs.IntVar(&c.WorldViewCacheEntries, "world-view-cache-entries", engine.DefaultWorldViewCacheEntries, "encoded world views (world.config) each world keeps, one per class of users (the traits its grants name, or an invite's room), dropped whenever a room or an occupancy bucket changes; least recently used beyond it (0: build every view)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	c.HTTP.RegisterFlags(fs)
@@ -200,6 +204,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxProfileBytes < 0 {
 		errs = append(errs, errors.New("--max-profile-bytes must be >= 0"))
+	}
+	if c.WorldViewCacheEntries < 0 {
+		errs = append(errs, errors.New("--world-view-cache-entries must be >= 0"))
 	}
 	if err := c.HTTP.Validate(); err != nil {
 		errs = append(errs, err)

@@ -252,7 +252,8 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		}
 		writer = kube.NewWriter(kc, cfg.Kube, cat, n.log.With("component", "kube"))
 	}
-	base := engine.Config{MaxConnsPerUser: cfg.MaxConnsPerUser, MaxProfileBytes: cfg.MaxProfileBytes, Invites: cfg.Invites}
+	base := engine.Config{MaxConnsPerUser: cfg.MaxConnsPerUser, MaxProfileBytes: cfg.MaxProfileBytes, Invites: cfg.Invites,
+		WorldViewCacheEntries: cfg.WorldViewCacheEntries}
 	builtin := base
 	builtin.WorldID, builtin.WorldTitle, builtin.Builtin = cfg.WorldID, cfg.WorldTitle, true
 	builtin.InviteBaseURL, builtin.AllowGuests = cfg.PublicURL+"/i", cfg.AllowGuests
@@ -262,7 +263,8 @@ func (n *Node) buildEngine(cat *catalog.Catalog, roomOwner engine.Owner, resourc
 		closed: m.ForgetWorld,
 		newEngine: func(c engine.Config, v *auth.Verifier, p *auth.Policy) *engine.Engine {
 			return engine.New(c, engine.Deps{Verifier: v, Policy: p, Catalog: cat, Owner: roomOwner,
-				Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce})
+				Resources: resources, Edge: n.edge, Logger: n.log, Rooms: writer, Announce: n.announce,
+				EncodeWorld: venueless.EncodeWorldUpdated})
 		}}
 	n.worlds.start()
 	n.announce.OnWorld(n.worlds.changed)

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roomring/roomring/node/op"
@@ -55,6 +56,8 @@ type Catalog struct {
 	codeLen int
 	// sealer seals world secrets in records (seal.go); nil: standalone.
 	sealer *Sealer
+	// gen counts the changes of rooms (Generation).
+	gen atomic.Uint64
 }
 
 // Open loads the catalog from st.
@@ -81,6 +84,27 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 		c.hold(rec)
 	}
 	return c, nil
+}
+
+// Generation counts the changes of the catalog's rooms: it grows, under
+// the write lock, after every room is stored, replaced or removed (any
+// field, schedule data included), in any world; world records do not
+// count. A reader that loads a generation and then reads rooms sees
+// every change the generation counts, and perhaps later ones: whoever
+// keeps something derived from rooms read after loading g may reuse it
+// while Generation is still g (the engine's world view cache).
+func (c *Catalog) Generation() uint64 { return c.gen.Load() }
+
+// setRoom makes r the live room id; with the write lock held.
+func (c *Catalog) setRoom(id string, r *Room) {
+	c.rooms[id] = r
+	c.gen.Add(1)
+}
+
+// dropRoom removes the live room id; with the write lock held.
+func (c *Catalog) dropRoom(id string) {
+	delete(c.rooms, id)
+	c.gen.Add(1)
 }
 
 // Get returns a copy of the room, or nil.
@@ -207,7 +231,7 @@ func (c *Catalog) upsert(ctx context.Context, existing bool, rooms ...*Room) err
 		return err
 	}
 	for _, r := range rooms {
-		c.rooms[r.ID] = r.Clone()
+		c.setRoom(r.ID, r.Clone())
 	}
 	return nil
 }
@@ -249,7 +273,7 @@ func (c *Catalog) Create(ctx context.Context, req CreateRequest) (*Room, error) 
 	if err := c.persist(ctx, CauseCreate, r); err != nil {
 		return nil, err
 	}
-	c.rooms[id] = r
+	c.setRoom(id, r)
 	return r.Clone(), nil
 }
 
@@ -275,7 +299,7 @@ func (c *Catalog) Patch(ctx context.Context, id string, body map[string]json.Raw
 	if err := c.persist(ctx, CauseUpdate, n); err != nil {
 		return nil, err
 	}
-	c.rooms[id] = n
+	c.setRoom(id, n)
 	return n.Clone(), nil
 }
 
@@ -295,7 +319,7 @@ func (c *Catalog) SetSchedule(ctx context.Context, id string, data map[string]an
 	if err := c.persist(ctx, CauseSchedule, n); err != nil {
 		return err
 	}
-	c.rooms[id] = n
+	c.setRoom(id, n)
 	return nil
 }
 
@@ -324,7 +348,7 @@ func (c *Catalog) Reorder(ctx context.Context, s Scope, ids []string) ([]*Room, 
 			return nil, err
 		}
 		for _, n := range changed {
-			c.rooms[n.ID] = n
+			c.setRoom(n.ID, n)
 		}
 	}
 	out := make([]*Room, 0, len(c.rooms))
@@ -347,7 +371,7 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	if err := c.store.DeleteRoom(ctx, id); err != nil {
 		return fmt.Errorf("delete room %s: %w", id, err)
 	}
-	delete(c.rooms, id)
+	c.dropRoom(id)
 	// The tombstone keeps an older copy of the room, on a node that missed
 	// the deletion, from bringing it back.
 	recs := c.stamp(CauseDelete, nil, []string{id}, nil)

@@ -74,7 +74,7 @@ func (c *Catalog) ApplyManifests(ctx context.Context, rooms ...*Room) ([]string,
 		return nil, err
 	}
 	for _, r := range apply {
-		c.rooms[r.ID] = r.Clone()
+		c.setRoom(r.ID, r.Clone())
 	}
 	c.declared = hashes
 	return applied, nil

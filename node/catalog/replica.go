@@ -95,9 +95,9 @@ func (c *Catalog) hold(rec Record) {
 		return
 	}
 	if rec.Room == nil {
-		delete(c.rooms, rec.ID)
+		c.dropRoom(rec.ID)
 	} else {
-		c.rooms[rec.ID] = rec.Room
+		c.setRoom(rec.ID, rec.Room)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/roomring/roomring/node/op"
 )
@@ -17,19 +18,30 @@ import (
 type occupancies struct {
 	mu    sync.RWMutex
 	rooms map[string]op.Occupancy
+	// gen counts the changes of a room's bucket (OccupancyGeneration);
+	// written under mu, after the map.
+	gen atomic.Uint64
 }
 
 func (o *occupancies) set(room string, b op.Occupancy) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if b == op.OccupancyNone {
-		delete(o.rooms, room)
+	old, had := o.rooms[room]
+	if !had {
+		old = op.OccupancyNone
+	}
+	if old == b {
 		return
 	}
-	if o.rooms == nil {
-		o.rooms = map[string]op.Occupancy{}
+	if b == op.OccupancyNone {
+		delete(o.rooms, room)
+	} else {
+		if o.rooms == nil {
+			o.rooms = map[string]op.Occupancy{}
+		}
+		o.rooms[room] = b
 	}
-	o.rooms[room] = b
+	o.gen.Add(1)
 }
 
 func (o *occupancies) get(room string) op.Occupancy {
@@ -48,6 +60,14 @@ func (e *Edge) BusyRooms() []string {
 	defer e.occ.mu.RUnlock()
 	return slices.Sorted(maps.Keys(e.occ.rooms))
 }
+
+// OccupancyGeneration counts the changes of any room's occupancy bucket
+// (none, few, many) this edge heard of, in any world; a repeated bucket
+// does not count. It grows after the change is visible to Occupancy: a
+// caller that loads g and then reads occupancies sees every change g
+// counts, and may reuse what it derived from them while
+// OccupancyGeneration is still g.
+func (e *Edge) OccupancyGeneration() uint64 { return e.occ.gen.Load() }
 
 // Occupancy is the room's occupancy as its owner last told this edge
 // (op.OccupancyNone when it told nothing).

@@ -59,6 +59,10 @@ type Config struct {
 	// JSON bytes); a token with a larger one is refused with auth.denied
 	// (0: no limit but the frame's).
 	MaxProfileBytes int
+	// WorldViewCacheEntries bounds the encoded world views the world keeps,
+	// one per class of users (viewCache; 0: none, each is built). Node-wide,
+	// kept by Reconfigure.
+	WorldViewCacheEntries int
 	// Invites bound failed invite redemptions per source address.
 	Invites InviteLimits
 	// Quotas bound the world's share of this node.
@@ -80,6 +84,8 @@ type Engine struct {
 	edge     *edge.Edge
 	announce *announce.Announcer
 	log      *slog.Logger
+	// encodeWorld encodes world views (Deps.EncodeWorld).
+	encodeWorld WorldEncoder
 
 	// resources is nil on nodes without resource reactions (503 then).
 	resources ResourceReactions
@@ -106,6 +112,10 @@ type Deps struct {
 	Edge     *edge.Edge
 	Logger   *slog.Logger
 
+	// EncodeWorld encodes the world views of Client.EncodedWorld, which
+	// needs it (venueless' world.updated push).
+	EncodeWorld WorldEncoder
+
 	// Resources serves resource reactions (optional).
 	Resources ResourceReactions
 
@@ -129,8 +139,9 @@ func New(cfg Config, d Deps) *Engine {
 	}
 	e := &Engine{scope: catalog.Scope{World: cfg.WorldID, Builtin: cfg.Builtin}, catalog: d.Catalog, rooms: d.Rooms,
 		owner: d.Owner, resources: d.Resources, edge: d.Edge, announce: d.Announce, log: d.Logger, perUser: map[string][]*Client{},
-		redeems: newRedeemLimiter(cfg.Invites)}
-	e.set.Store(&settings{cfg: cfg, verifier: d.Verifier, policy: d.Policy, frames: newFrameBudget(cfg.Quotas)})
+		redeems: newRedeemLimiter(cfg.Invites), encodeWorld: d.EncodeWorld}
+	e.set.Store(&settings{cfg: cfg, verifier: d.Verifier, policy: d.Policy, frames: newFrameBudget(cfg.Quotas),
+		views: newViewCache(cfg.WorldViewCacheEntries)})
 	return e
 }
 

@@ -12,6 +12,7 @@ type settings struct {
 	verifier *auth.Verifier
 	policy   *auth.Policy
 	frames   *frameBudget // the world's operations per second (nil: no quota)
+	views    *viewCache   // the encoded world views under these settings
 }
 
 func (e *Engine) settings() *settings { return e.set.Load() }
@@ -31,7 +32,9 @@ func (e *Engine) Scope() catalog.Scope { return e.scope }
 func (e *Engine) Reconfigure(cfg Config, v *auth.Verifier, p *auth.Policy) {
 	old := e.settings().cfg
 	cfg.WorldID, cfg.Builtin, cfg.MaxConnsPerUser, cfg.MaxProfileBytes, cfg.Invites = old.WorldID, old.Builtin, old.MaxConnsPerUser, old.MaxProfileBytes, old.Invites
-	e.set.Store(&settings{cfg: cfg, verifier: v, policy: p, frames: newFrameBudget(cfg.Quotas)})
+	cfg.WorldViewCacheEntries = old.WorldViewCacheEntries
+	e.set.Store(&settings{cfg: cfg, verifier: v, policy: p, frames: newFrameBudget(cfg.Quotas),
+		views: newViewCache(cfg.WorldViewCacheEntries)})
 }
 
 // CloseWorld closes the engine's world on this node: every client is told

@@ -32,16 +32,18 @@ type VisibleRoom struct {
 	Users op.Occupancy
 }
 
-// World is the world as this client may see it.
-func (c *Client) World() WorldView {
-	e := c.eng
-	set := e.settings()
+// World is the world as this client may see it, built afresh (EncodedWorld
+// is the cached encoding).
+func (c *Client) World() WorldView { return c.eng.world(c.eng.settings(), c.user) }
+
+// world is the world as u sees it under set.
+func (e *Engine) world(set *settings, u *auth.User) WorldView {
 	// The catalog's own rooms, not copies: the view only reads them.
 	rooms := e.catalog.ListInShared(e.scope)
-	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(c.user).Names(),
+	w := WorldView{ID: e.scope.World, Title: set.cfg.WorldTitle, Permissions: set.policy.World(u).Names(),
 		Rooms: make([]VisibleRoom, 0, len(rooms))}
 	for _, r := range rooms {
-		if vr, ok := c.visible(set.policy, r); ok {
+		if vr, ok := e.visible(set, u, r); ok {
 			w.Rooms = append(w.Rooms, vr)
 		}
 	}
@@ -55,19 +57,19 @@ func (c *Client) Room(id string) (VisibleRoom, bool) {
 	if r == nil || !c.eng.scope.Has(r) {
 		return VisibleRoom{}, false
 	}
-	return c.visible(c.eng.settings().policy, r)
+	return c.eng.visible(c.eng.settings(), c.user, r)
 }
 
-func (c *Client) visible(policy *auth.Policy, r *catalog.Room) (VisibleRoom, bool) {
-	perms := policy.Room(c.user, r.ID, r.TraitGrants)
+func (e *Engine) visible(set *settings, u *auth.User, r *catalog.Room) (VisibleRoom, bool) {
+	perms := set.policy.Room(u, r.ID, r.TraitGrants)
 	if !perms.Has(auth.RoomView) {
 		return VisibleRoom{}, false
 	}
 	if !r.ShowViewers {
 		perms &^= auth.RoomViewers
 	}
-	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: c.eng.reactionsOf(r),
-		Users: c.eng.edge.Occupancy(r.ID)}, true
+	return VisibleRoom{Room: r, Permissions: perms.RoomNames(), AllowedReactions: reactionsOf(set, r),
+		Users: e.edge.Occupancy(r.ID)}, true
 }
 
 // CanView reports whether the client may view room id (it exists, is of
@@ -84,10 +86,13 @@ func (c *Client) CanView(id string) bool {
 // reactionsOf is the room's allowed reaction set, never empty: the room's
 // own, or the world's (World spec.reactions) when the room does not
 // restrict them.
-func (e *Engine) reactionsOf(r *catalog.Room) []string {
+func (e *Engine) reactionsOf(r *catalog.Room) []string { return reactionsOf(e.settings(), r) }
+
+// reactionsOf is Engine.reactionsOf under set.
+func reactionsOf(set *settings, r *catalog.Room) []string {
 	own := r.AllowedReactions
 	if len(own) == 0 || len(own) == len(catalog.DefaultReactions) && !slices.ContainsFunc(catalog.DefaultReactions, func(x string) bool { return !slices.Contains(own, x) }) {
-		if w := e.settings().cfg.Reactions; len(w) > 0 {
+		if w := set.cfg.Reactions; len(w) > 0 {
 			return slices.Clone(w)
 		}
 		return slices.Clone(catalog.DefaultReactions)

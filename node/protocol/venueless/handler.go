@@ -69,7 +69,7 @@ func (h *Handler) SendPersonal(ev *op.Event) {
 	}()
 	switch d := ev.Data.(type) {
 	case op.WorldUpdated:
-		h.conn.Push(Push(string(ev.Kind), newWorldConfig(h.client.World())))
+		h.conn.Push(h.client.EncodedWorld()) // shared bytes, as the edge's shared events
 	case op.RoomCreated:
 		if r, ok := h.client.Room(d.ID); ok {
 			h.conn.Push(Push(string(ev.Kind), newRoomConfig(r)))
@@ -172,7 +172,7 @@ func (h *Handler) authenticate(ctx context.Context, f Frame) {
 	}
 	h.uid = u.ID
 	client := h.eng.NewClient(u, h)
-	h.conn.Send(Push("authenticated", welcome(u, client.World())))
+	h.conn.Send(welcome(u, client.EncodedWorld()))
 	h.client = client
 	h.conn.MarkAuthenticated()
 	client.Start()

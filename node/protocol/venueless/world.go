@@ -1,6 +1,9 @@
 package venueless
 
 import (
+	"bytes"
+	"fmt"
+
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/op"
@@ -54,28 +57,44 @@ type userConfig struct {
 	ClientState map[string]any `json:"client_state"`
 }
 
-// authenticated is the payload of the "authenticated" push.
-type authenticated struct {
-	UserConfig            userConfig     `json:"user.config"`
-	WorldConfig           worldConfig    `json:"world.config"`
-	ChatChannels          []any          `json:"chat.channels"`
-	ChatReadPointers      map[string]any `json:"chat.read_pointers"`
-	ChatNotificationCount map[string]any `json:"chat.notification_counts"`
-	Exhibition            map[string]any `json:"exhibition"`
-	Announcements         []any          `json:"announcements"`
+// The "authenticated" push is composed around the world view the engine
+// caches (engine.Client.EncodedWorld, encoded by EncodeWorldUpdated): its
+// world.config is those bytes as they are, never decoded and encoded
+// again. The keys are in venueless' order.
+const (
+	authenticatedHead  = `["authenticated",{"user.config":`
+	authenticatedWorld = `,"world.config":`
+	authenticatedTail  = `,"chat.channels":[],"chat.read_pointers":{},"chat.notification_counts":{},"exhibition":{},"announcements":[]}]`
+	worldUpdatedHead   = `["world.updated",`
+)
+
+// EncodeWorldUpdated is the engine's world encoder (engine.Deps.EncodeWorld):
+// the push ["world.updated", world.config] of view w.
+func EncodeWorldUpdated(w engine.WorldView) []byte {
+	b := Push(string(op.EvWorldUpdated), newWorldConfig(w))
+	if !bytes.HasPrefix(b, []byte(worldUpdatedHead)) { // cannot happen: Push writes compact JSON
+		panic(fmt.Sprintf("venueless: world.updated encoded as %.40q", b))
+	}
+	return b
 }
 
-// welcome builds the authenticated payload for user u seeing world w.
-func welcome(u *auth.User, w engine.WorldView) authenticated {
-	return authenticated{
-		UserConfig:            userConfig{ID: u.ID, Profile: u.Profile, Badges: []string{}, ClientState: map[string]any{}},
-		WorldConfig:           newWorldConfig(w),
-		ChatChannels:          []any{},
-		ChatReadPointers:      map[string]any{},
-		ChatNotificationCount: map[string]any{},
-		Exhibition:            map[string]any{},
-		Announcements:         []any{},
-	}
+// worldConfigOf is the world.config of a push made by EncodeWorldUpdated
+// (a subslice: shared, read-only).
+func worldConfigOf(worldUpdated []byte) []byte {
+	return worldUpdated[len(worldUpdatedHead) : len(worldUpdated)-1]
+}
+
+// welcome is the "authenticated" push of user u whose world view is
+// worldUpdated (EncodeWorldUpdated's push).
+func welcome(u *auth.User, worldUpdated []byte) []byte {
+	user := marshal(userConfig{ID: u.ID, Profile: u.Profile, Badges: []string{}, ClientState: map[string]any{}})
+	wc := worldConfigOf(worldUpdated)
+	b := make([]byte, 0, len(authenticatedHead)+len(user)+len(authenticatedWorld)+len(wc)+len(authenticatedTail))
+	b = append(b, authenticatedHead...)
+	b = append(b, user...)
+	b = append(b, authenticatedWorld...)
+	b = append(b, wc...)
+	return append(b, authenticatedTail...)
 }
 
 func newWorldConfig(w engine.WorldView) worldConfig {
