@@ -60,7 +60,9 @@ func (vn *viewNode) worldConfig(t *testing.T, k viewClass) json.RawMessage {
 	return a["world.config"]
 }
 
-// TestWorldViewCacheMatchesUncached: two nodes, one caching world views
+// Long: TestWorldViewCacheMatchesUncached walks one sequence of changes,
+// each checked on both nodes for every class of client. Two nodes, one
+// caching world views
 // (the default) and one building each (--world-view-cache-entries 0), go
 // through the same steps — rooms created, renamed, regranted, reordered
 // and deleted, the world's grants and title changed, a room's occupancy

@@ -56,7 +56,7 @@ type Catalog struct {
 	codeLen int
 	// sealer seals world secrets in records (seal.go); nil: standalone.
 	sealer *Sealer
-	// gen counts the changes of rooms (Generation).
+	// gen counts the changes of rooms (generation.go).
 	gen atomic.Uint64
 }
 
@@ -84,27 +84,6 @@ func Open(ctx context.Context, st store.Store) (*Catalog, error) {
 		c.hold(rec)
 	}
 	return c, nil
-}
-
-// Generation counts the changes of the catalog's rooms: it grows, under
-// the write lock, after every room is stored, replaced or removed (any
-// field, schedule data included), in any world; world records do not
-// count. A reader that loads a generation and then reads rooms sees
-// every change the generation counts, and perhaps later ones: whoever
-// keeps something derived from rooms read after loading g may reuse it
-// while Generation is still g (the engine's world view cache).
-func (c *Catalog) Generation() uint64 { return c.gen.Load() }
-
-// setRoom makes r the live room id; with the write lock held.
-func (c *Catalog) setRoom(id string, r *Room) {
-	c.rooms[id] = r
-	c.gen.Add(1)
-}
-
-// dropRoom removes the live room id; with the write lock held.
-func (c *Catalog) dropRoom(id string) {
-	delete(c.rooms, id)
-	c.gen.Add(1)
 }
 
 // Get returns a copy of the room, or nil.

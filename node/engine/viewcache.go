@@ -19,8 +19,8 @@ const DefaultWorldViewCacheEntries = 64
 type WorldEncoder func(WorldView) []byte
 
 // EncodedWorld is the client's world view as the engine's WorldEncoder
-// (Deps.EncodeWorld) encodes it: byte for byte what encoding World()
-// would give at the time of the call. The bytes are shared with other
+// (Deps.EncodeWorld) encodes it: byte for byte the encoding of the view
+// built afresh at the time of the call. The bytes are shared with other
 // clients and the engine's cache: callers must not modify them. Safe for
 // concurrent use.
 func (c *Client) EncodedWorld() []byte { return c.eng.encodedWorld(c.eng.settings(), c.user) }

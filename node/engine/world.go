@@ -32,11 +32,8 @@ type VisibleRoom struct {
 	Users op.Occupancy
 }
 
-// World is the world as this client may see it, built afresh (EncodedWorld
-// is the cached encoding).
-func (c *Client) World() WorldView { return c.eng.world(c.eng.settings(), c.user) }
-
-// world is the world as u sees it under set.
+// world is the world as u sees it under set, built afresh (the clients
+// take it encoded, Client.EncodedWorld).
 func (e *Engine) world(set *settings, u *auth.User) WorldView {
 	// The catalog's own rooms, not copies: the view only reads them.
 	rooms := e.catalog.ListInShared(e.scope)
