@@ -20,7 +20,16 @@ type directWrite struct {
 	iov  [2 * maxWriteBatch]syscall.Iovec
 	niov int
 	hdr  [maxWriteBatch * 10]byte
+	// flat holds small frames framed end to end, written with one plain
+	// write: copying a few hundred bytes costs less than the kernel's
+	// handling of a second iovec (a broadcast's header and payload) —
+	// ~8 % of a loopback send (docs/benchmarks.md, "The floor").
+	flat [flatMax]byte
 }
+
+// flatMax is the most framed bytes tryWrite copies into one buffer rather
+// than writing them as a vector.
+const flatMax = 2048
 
 var directPool = sync.Pool{New: func() any { return &directWrite{} }}
 
@@ -31,6 +40,38 @@ var directPool = sync.Pool{New: func() any { return &directWrite{} }}
 func (d *directWrite) write(fd uintptr) (int, syscall.Errno) {
 	for {
 		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(d.niov))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), 0
+	}
+}
+
+// flatten frames frames end to end into d.flat, if they fit.
+func (d *directWrite) flatten(frames [][]byte) ([]byte, bool) {
+	size := 0
+	for _, f := range frames {
+		size += wsframe.TextHeaderLen(len(f)) + len(f)
+	}
+	if size > len(d.flat) {
+		return nil, false
+	}
+	flat := d.flat[:0]
+	for _, f := range frames {
+		flat = wsframe.AppendTextHeader(flat, len(f))
+		flat = append(flat, f...)
+	}
+	return flat, true
+}
+
+// writeFlat writes b to fd with one write system call (retried when
+// interrupted), under the same rules as write.
+func (d *directWrite) writeFlat(fd uintptr, b []byte) (int, syscall.Errno) {
+	for {
+		r, _, e := syscall.Syscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if e == syscall.EINTR {
 			continue
 		}
@@ -54,23 +95,28 @@ func (w *writer) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	d := directPool.Get().(*directWrite)
 	defer directPool.Put(d)
 	frames = frames[:min(len(frames), maxWriteBatch)]
-	hdr := d.hdr[:0]
-	d.niov = 0
-	for _, f := range frames {
-		start := len(hdr)
-		hdr = wsframe.AppendTextHeader(hdr, len(f))
-		d.iov[d.niov] = syscall.Iovec{Base: &hdr[start]}
-		d.iov[d.niov].SetLen(len(hdr) - start)
-		d.niov++
-		if len(f) > 0 {
-			d.iov[d.niov] = syscall.Iovec{Base: &f[0]}
-			d.iov[d.niov].SetLen(len(f))
+	var n int
+	if flat, ok := d.flatten(frames); ok {
+		n, _ = d.writeFlat(uintptr(w.fd), flat) // a failure writes nothing: the writer finds out
+	} else {
+		hdr := d.hdr[:0]
+		d.niov = 0
+		for _, f := range frames {
+			start := len(hdr)
+			hdr = wsframe.AppendTextHeader(hdr, len(f))
+			d.iov[d.niov] = syscall.Iovec{Base: &hdr[start]}
+			d.iov[d.niov].SetLen(len(hdr) - start)
 			d.niov++
+			if len(f) > 0 {
+				d.iov[d.niov] = syscall.Iovec{Base: &f[0]}
+				d.iov[d.niov].SetLen(len(f))
+				d.niov++
+			}
 		}
+		n, _ = d.write(uintptr(w.fd))
+		clear(d.iov[:d.niov])
 	}
-	n, _ := d.write(uintptr(w.fd)) // a failure writes nothing: the writer finds out
-	clear(d.iov[:d.niov])
-	hdr = hdr[:0]
+	hdr := d.hdr[:0]
 	for i, f := range frames {
 		h := wsframe.AppendTextHeader(hdr, len(f))
 		size := len(h) + len(f)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,14 +18,16 @@ import (
 // frames, and "end" with "end".
 type blastHandler struct {
 	senders, count int
+	max            int  // the frames' largest size, beyond their 16-byte header
+	push           bool // Push, not Send: the frames go out by direct writes whenever the writer is idle
 	closed         chan struct{}
 }
 
 // blastFrame is frame seq of sender g: its header (g, seq), then bytes
-// derived from both, 1 to ~96 KiB long so that sockets fill and writes
-// are cut.
-func blastFrame(g, seq int) []byte {
-	n := 16 + (g*7919+seq*104729)%(96<<10)
+// derived from both, 16 to 16+max bytes long so that sockets fill and
+// writes are cut.
+func blastFrame(g, seq, max int) []byte {
+	n := 16 + (g*7919+seq*104729)%max
 	f := make([]byte, n)
 	binary.BigEndian.PutUint64(f, uint64(g))
 	binary.BigEndian.PutUint64(f[8:], uint64(seq))
@@ -43,15 +47,23 @@ func (h *blastHandler) HandleFrame(c Transport, frame []byte) {
 				// frames per SendFrames.
 				for seq := 0; seq < h.count; {
 					if g == 0 {
-						c.Send(blastFrame(g, seq))
+						if h.push {
+							c.Push(blastFrame(g, seq, h.max))
+						} else {
+							c.Send(blastFrame(g, seq, h.max))
+						}
 						seq++
 						continue
 					}
 					var batch [][]byte
 					for ; seq < h.count && len(batch) <= g; seq++ {
-						batch = append(batch, blastFrame(g, seq))
+						batch = append(batch, blastFrame(g, seq, h.max))
 					}
-					c.SendFrames(batch)
+					if h.push {
+						c.PushFrames(batch)
+					} else {
+						c.SendFrames(batch)
+					}
 				}
 			})
 		}
@@ -76,12 +88,24 @@ func (h *blastHandler) Closed(Transport)              { close(h.closed) }
 // Long: the senders, the full socket buffers and the ping stream have to
 // run together; the setup and the check of every frame belong to one place.
 func TestSendUnderPressure(t *testing.T) {
-	for _, polled := range []bool{true, false} {
-		t.Run(fmt.Sprintf("polled=%v", polled), func(t *testing.T) {
+	// Large frames (up to 96 KiB) are written as vectors; small ones (up
+	// to 2 KiB: a broadcast's size) are framed end to end into one buffer
+	// and written with one write — both must survive cuts. Pushed frames
+	// are not held by the cork of the activation that sends them: they go
+	// out by direct writes whenever nothing is queued.
+	for _, tc := range []struct {
+		polled, push bool
+		max, count   int
+	}{
+		{polled: true, max: 96 << 10, count: 150}, {polled: false, max: 96 << 10, count: 150},
+		{polled: true, push: true, max: 2 << 10, count: 3000}, {polled: false, push: true, max: 2 << 10, count: 3000},
+	} {
+		t.Run(fmt.Sprintf("polled=%v/push=%v/max=%d", tc.polled, tc.push, tc.max), func(t *testing.T) {
+			polled, count := tc.polled, tc.count
 			if polled && runtime.GOOS != "linux" {
 				t.Skip("epoll is Linux only")
 			}
-			const senders, count = 4, 150
+			const senders = 4
 			cfg := DefaultConfig()
 			cfg.WriteQueueLen = senders * count
 			cfg.WriteQueueBytes = 1 << 30
@@ -91,9 +115,27 @@ func TestSendUnderPressure(t *testing.T) {
 			// depend on how fast a loaded machine reads 30 MB.
 			cfg.WriteTimeout = 10 * time.Minute
 			cfg.RateLimit, cfg.RateBurst = 1e6, 1e6 // the pings all along the blast
-			h := &blastHandler{senders: senders, count: count, closed: make(chan struct{})}
-			addr := serveHandler(t, &cfg, h, polled)
-			ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/", nil)
+			h := &blastHandler{senders: senders, count: count, max: tc.max, push: tc.push, closed: make(chan struct{})}
+			var addr string
+			if tc.max < flatCutWindow {
+				// Small socket buffers both ways keep the server's socket
+				// nearly full, so that writes of a few small frames are
+				// cut too.
+				addr = serveHandlerWith(t, &cfg, h, polled, func(ws *websocket.Conn) {
+					if tc, ok := ws.UnderlyingConn().(interface{ SetWriteBuffer(int) error }); ok {
+						_ = tc.SetWriteBuffer(flatCutWindow)
+					}
+				})
+			} else {
+				addr = serveHandler(t, &cfg, h, polled)
+			}
+			dialer := *websocket.DefaultDialer
+			if tc.max < flatCutWindow {
+				// A small receive window keeps the server's socket nearly
+				// full, so that writes of a few small frames are cut too.
+				dialer.NetDial = smallWindowDial
+			}
+			ws, _, err := dialer.Dial("ws://"+addr+"/", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +183,7 @@ func TestSendUnderPressure(t *testing.T) {
 				if g >= senders || seq != next[g] {
 					t.Fatalf("frame %d: sender %d seq %d, want seq %v", total, g, seq, next)
 				}
-				if !bytes.Equal(got, blastFrame(g, seq)) {
+				if !bytes.Equal(got, blastFrame(g, seq, tc.max)) {
 					t.Fatalf("frame %d (sender %d seq %d) damaged", total, g, seq)
 				}
 				next[g]++
@@ -179,9 +221,34 @@ func TestSendUnderPressure(t *testing.T) {
 	}
 }
 
+// flatCutWindow: blasts of frames smaller than this are read through a
+// small receive window (smallWindowDial).
+const flatCutWindow = 4 << 10
+
+// smallWindowDial dials with a 4 KiB receive buffer.
+func smallWindowDial(network, addr string) (net.Conn, error) {
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, flatCutWindow)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	return d.Dial(network, addr)
+}
+
 // serveHandler runs a websocket server whose connections h serves, read
 // by a Poller (polled) or by a goroutine each.
 func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
+	t.Helper()
+	return serveHandlerWith(t, cfg, h, polled, nil)
+}
+
+// serveHandlerWith is serveHandler, with setup (if any) called on each
+// connection before the session takes it.
+func serveHandlerWith(t *testing.T, cfg *Config, h Handler, polled bool, setup func(*websocket.Conn)) string {
 	t.Helper()
 	var p *Poller
 	if polled {
@@ -192,6 +259,9 @@ func serveHandler(t *testing.T, cfg *Config, h Handler, polled bool) string {
 		t.Cleanup(p.Close) // after the server's shutdown
 	}
 	return serveWS(t, func(ws *websocket.Conn) {
+		if setup != nil {
+			setup(ws)
+		}
 		New(ws, cfg, nil).Start(h, p, func() {})
 	})
 }

@@ -165,6 +165,18 @@ func AppendTextHeader(dst []byte, n int) []byte {
 	return appendStart(dst, 0x80|OpText, 0, uint64(n))
 }
 
+// TextHeaderLen is the length of AppendTextHeader's header for n payload
+// bytes: 2, 4 or 10.
+func TextHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n <= 0xFFFF:
+		return 4
+	}
+	return 10
+}
+
 // appendStart appends a header's first byte b0, then the payload length n
 // in its shortest encoding with the mask bit m (0x80 or 0).
 func appendStart(dst []byte, b0, m byte, n uint64) []byte {

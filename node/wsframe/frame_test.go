@@ -21,6 +21,9 @@ func TestTextHeader(t *testing.T) {
 		if got := AppendTextHeader(nil, n); !bytes.Equal(got, want) {
 			t.Errorf("header of %d bytes = %x, want %x", n, got, want)
 		}
+		if got := TextHeaderLen(n); got != len(want) {
+			t.Errorf("TextHeaderLen(%d) = %d, want %d", n, got, len(want))
+		}
 	}
 }
 
