@@ -16,8 +16,9 @@ import (
 // recipient is a session being fanned out to.
 type recipient struct {
 	s           Subscriber
-	seesViewers bool
 	m           *membership // nil for world events
+	d           Dialect     // s.Dialect(), asked once
+	seesViewers bool
 }
 
 // fanOutRoom sends a batch of the room's events to its local sessions:
@@ -43,7 +44,7 @@ func (e *Edge) fanOutRoom(r *localRoom, batch []*op.Event) {
 				continue
 			}
 			out = out[:0]
-			d := m.s.Dialect()
+			d := m.d
 			for i, ev := range evs {
 				if ev.Audience == op.ToRoomViewers && (!m.seesViewers || m.s.UserID() == ev.Subject) {
 					continue
@@ -76,7 +77,7 @@ func (e *Edge) fanOutWorld(ev *op.Event) {
 		for _, m := range part {
 			if ev.Personal {
 				m.s.SendPersonal(ev)
-			} else if f := frames[m.s.Dialect()]; f != nil {
+			} else if f := frames[m.d]; f != nil {
 				m.s.Send(f)
 			}
 		}

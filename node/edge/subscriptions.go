@@ -33,7 +33,13 @@ type subscriptions struct {
 // be used by a fan-out or a viewer snapshot that found it before: that
 // goes to its former sessions or nowhere.
 type localRoom struct {
-	subs     map[Subscriber]*membership
+	subs map[Subscriber]*membership
+	// members are the subs as the fan-out copies them, densely (a
+	// membership knows its index; a part moves the last one into its
+	// place), and dialects counts them by dialect: copyRoom is one copy,
+	// without a map walk or a call per session.
+	members  []recipient
+	dialects [numDialects]int
 	users    map[string]int     // user id -> local sessions in the room
 	profiles map[string]op.User // user id -> public identity, when known (Enter)
 	// viewerSubs counts the subs that see viewer events.
@@ -46,6 +52,7 @@ type localRoom struct {
 // membership is a session's subscription to a room.
 type membership struct {
 	seesViewers bool        // may see viewer events; written under the write lock
+	idx         int         // its place in localRoom.members; written under the write lock
 	gone        atomic.Bool // set when the subscription ends
 }
 
@@ -88,9 +95,12 @@ func (x *subscriptions) join(room string, s Subscriber, u *op.User, seesViewers 
 	}
 	m := r.subs[s]
 	if m == nil {
-		m = &membership{}
+		m = &membership{idx: len(r.members)}
 		r.subs[s] = m
 		r.users[s.UserID()]++
+		d := s.Dialect()
+		r.members = append(r.members, recipient{s: s, m: m, d: d})
+		r.dialects[d]++
 	}
 	switch {
 	case seesViewers && !m.seesViewers:
@@ -99,6 +109,7 @@ func (x *subscriptions) join(room string, s Subscriber, u *op.User, seesViewers 
 		r.viewerSubs--
 	}
 	m.seesViewers = seesViewers
+	r.members[m.idx].seesViewers = seesViewers
 	if u != nil {
 		r.profiles[u.ID] = *u
 	}
@@ -123,17 +134,25 @@ func (x *subscriptions) partLocked(room string, r *localRoom, s Subscriber) bool
 	}
 	m.gone.Store(true)
 	delete(r.subs, s)
+	last := len(r.members) - 1
+	r.dialects[r.members[m.idx].d]--
+	if m.idx != last {
+		r.members[m.idx] = r.members[last]
+		r.members[m.idx].m.idx = m.idx
+	}
+	r.members[last] = recipient{} // the session is not kept by the array
+	r.members = r.members[:last]
 	uid := s.UserID()
 	r.users[uid]--
-	last := r.users[uid] <= 0
-	if last {
+	lastOfUser := r.users[uid] <= 0
+	if lastOfUser {
 		delete(r.users, uid)
 		delete(r.profiles, uid)
 	}
 	if len(r.subs) == 0 {
 		delete(x.rooms, room)
 	}
-	return last
+	return lastOfUser
 }
 
 // drop forgets room's subscriptions (the room was deleted).
@@ -223,9 +242,9 @@ func (x *subscriptions) copyRoom(r *localRoom, batch []*op.Event, ms *[]recipien
 	if len(evs) == 0 {
 		return evs
 	}
-	for s, m := range r.subs {
-		*ms = append(*ms, recipient{s: s, seesViewers: m.seesViewers, m: m})
-		present[s.Dialect()] = true
+	*ms = append(*ms, r.members...)
+	for d, n := range r.dialects {
+		present[d] = present[d] || n > 0
 	}
 	return evs
 }
@@ -241,7 +260,8 @@ func (x *subscriptions) copyWorld(world string, ms *[]recipient, present *[numDi
 		if world != "" && w != world {
 			continue
 		}
-		*ms = append(*ms, recipient{s: s})
-		present[s.Dialect()] = true
+		d := s.Dialect()
+		*ms = append(*ms, recipient{s: s, d: d})
+		present[d] = true
 	}
 }
