@@ -2,10 +2,16 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/roomring/roomring/internal/testkit"
+	"github.com/roomring/roomring/node/cluster/peer"
 	"github.com/roomring/roomring/node/edge"
 	"github.com/roomring/roomring/node/op"
 	"github.com/roomring/roomring/node/owner"
@@ -58,5 +64,40 @@ func TestForwarderRetriesUntilTimeoutWhenNobodyOwns(t *testing.T) {
 	var oe *op.Error
 	if !errors.As(err, &oe) || oe.Code != op.CodeUnavailable {
 		t.Fatalf("enter = %v, want server.unavailable after the forward timeout", err)
+	}
+}
+
+// TestLeaveNotDeliveredIsRepaired: a leave whose owner cannot be reached
+// is no error of the caller's (a client's disconnect); the room is queued
+// for re-announcement of this node's members to its owner instead, and
+// the failure is counted.
+func TestLeaveNotDeliveredIsRepaired(t *testing.T) {
+	f, place := alone(t)
+	var repaired []string
+	f.repair = func(rooms ...string) { repaired = append(repaired, rooms...) } // called by Leave itself
+	place.setRing(mustRing(t, "a", "b"))
+	room := ""
+	for i := 0; room == ""; i++ {
+		if id := fmt.Sprintf("r%d", i); place.Owner(id) == "b" {
+			room = id
+		}
+	}
+	cfg := peer.DefaultConfig()
+	cfg.ListenAddr = "127.0.0.1:0"
+	mesh, err := peer.New(cfg, "a", []byte("k"), nil, testkit.Logger(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = mesh.Close() })
+	f.mesh = mesh // b is not a peer it knows: every request to b fails at once
+
+	if err := f.Leave(t.Context(), room, "u", "a"); err != nil {
+		t.Fatalf("leave to an unreachable owner = %v, want nil (repaired)", err)
+	}
+	if !slices.Equal(repaired, []string{room}) {
+		t.Fatalf("rooms queued for repair = %v, want [%s]", repaired, room)
+	}
+	if got := testutil.ToFloat64(f.met.forwarded.WithLabelValues(opLeave, "unavailable")); got != 1 {
+		t.Fatalf("leaves counted unavailable = %v, want 1", got)
 	}
 }
