@@ -40,7 +40,7 @@ var emptyObject = []byte("{}")
 // A compacted profile of more than max bytes is refused with
 // ErrProfileTooLarge (max <= 0: no limit). The Profile does not alias b.
 func ParseProfile(b []byte, max int) (Profile, error) {
-	b = bytes.TrimSpace(b)
+	b = bytes.Trim(b, " \t\n\r") // JSON's whitespace only: \f or U+00A0 around an object make it invalid
 	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 		return Profile{}, ErrProfileNotObject
 	}
