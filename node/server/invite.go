@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 
@@ -17,7 +18,10 @@ import (
 func (s *Server) serveInvite(ctx *fasthttp.RequestCtx, p string) {
 	code := strings.TrimPrefix(p, "/i/")
 	addr, _ := netip.AddrFromSlice(ctx.RemoteIP())
-	to, err := s.worlds.InviteRedirect(ctx, addr.Unmap(), code)
+	// Not ctx itself: a *fasthttp.RequestCtx's Done is the server's, read
+	// unsynchronised against Shutdown (a data race once a store timeout
+	// derived from it watches it); the lookup bounds itself.
+	to, err := s.worlds.InviteRedirect(context.WithoutCancel(ctx), addr.Unmap(), code)
 	switch {
 	case err == nil:
 		ctx.Response.Header.Set("Cache-Control", "no-store")
