@@ -33,13 +33,20 @@ const flatMax = 2048
 
 var directPool = sync.Pool{New: func() any { return &directWrite{} }}
 
-// write writes d.iov to fd with one writev system call (retried when
-// interrupted): the bytes written, or why none were. It never waits: the
-// descriptor is non-blocking. The caller keeps fd open meanwhile (see
-// socket.go: under w.mu, or from within the runtime's RawConn.Write).
+// write writes d.iov to fd with one writev system call: the bytes
+// written, or why none were (nonblocking). The caller keeps fd open
+// meanwhile (see socket.go: under w.mu, or from within the runtime's
+// RawConn.Write).
 func (d *directWrite) write(fd uintptr) (int, syscall.Errno) {
+	return nonblocking(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(d.niov))
+}
+
+// nonblocking makes a write or writev system call on a non-blocking
+// descriptor, retried when interrupted: the bytes written, or why none
+// were. It never waits.
+func nonblocking(trap, fd, p, n uintptr) (int, syscall.Errno) {
 	for {
-		r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&d.iov[0])), uintptr(d.niov))
+		r, _, e := syscall.Syscall(trap, fd, p, n)
 		if e == syscall.EINTR {
 			continue
 		}
@@ -67,21 +74,6 @@ func (d *directWrite) flatten(frames [][]byte) ([]byte, bool) {
 	return flat, true
 }
 
-// writeFlat writes b to fd with one write system call (retried when
-// interrupted), under the same rules as write.
-func (d *directWrite) writeFlat(fd uintptr, b []byte) (int, syscall.Errno) {
-	for {
-		r, _, e := syscall.Syscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		if e == syscall.EINTR {
-			continue
-		}
-		if e != 0 {
-			return 0, e
-		}
-		return int(r), 0
-	}
-}
-
 // tryWrite writes frames (headers and payloads; at most maxWriteBatch of
 // them) to the socket's descriptor with one non-blocking system call — no
 // runtime lock or poll check: w.mu is held, and the descriptor is closed
@@ -97,7 +89,9 @@ func (w *writer) tryWrite(frames [][]byte) (whole int, rest []byte) {
 	frames = frames[:min(len(frames), maxWriteBatch)]
 	var n int
 	if flat, ok := d.flatten(frames); ok {
-		n, _ = d.writeFlat(uintptr(w.fd), flat) // a failure writes nothing: the writer finds out
+		// One write, under the same rules as d.write; a failure writes
+		// nothing: the writer finds out.
+		n, _ = nonblocking(syscall.SYS_WRITE, uintptr(w.fd), uintptr(unsafe.Pointer(&flat[0])), uintptr(len(flat)))
 	} else {
 		hdr := d.hdr[:0]
 		d.niov = 0
