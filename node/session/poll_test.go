@@ -37,14 +37,26 @@ func (h *echoHandler) HandleFrame(c Transport, frame []byte) {
 func (h *echoHandler) RateLimited(Transport, []byte) {}
 func (h *echoHandler) Closed(Transport)              { close(h.closed) }
 
+// testPoller starts a Poller of n loops for the test; it closes after
+// the test's servers started later (cleanups run last first). Without
+// epoll the test is skipped — on Linux it fails.
+func testPoller(tb testing.TB, n int) *Poller {
+	tb.Helper()
+	p, err := NewPoller(n)
+	if err != nil {
+		if runtime.GOOS == "linux" {
+			tb.Fatal("epoll:", err)
+		}
+		tb.Skip("no epoll:", err)
+	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
 // servePolled runs a websocket server whose connections a Poller reads.
 func servePolled(t *testing.T, cfg *Config, h *echoHandler, done chan struct{}) string {
 	t.Helper()
-	p, err := NewPoller(2)
-	if err != nil {
-		t.Skip("no epoll:", err)
-	}
-	t.Cleanup(p.Close) // after the server's shutdown (cleanups run last first)
+	p := testPoller(t, 2)
 	return serveWS(t, func(ws *websocket.Conn) {
 		New(ws, cfg, nil).Start(h, p, func() { close(done) })
 	})
@@ -216,11 +228,7 @@ func TestPolledAuthenticatedReleasesDeadline(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	h := &authHandler{echoHandler: echoHandler{closed: make(chan struct{})}, released: make(chan bool, 1)}
-	p, err := NewPoller(1)
-	if err != nil {
-		t.Skip("no epoll:", err)
-	}
-	t.Cleanup(p.Close)
+	p := testPoller(t, 1)
 	addr := serveWS(t, func(ws *websocket.Conn) { New(ws, &cfg, nil).Start(h, p, func() {}) })
 	_, ws := dialRaw(t, addr)
 	if err := ws.WriteMessage(websocket.TextMessage, []byte("hello")); err != nil {

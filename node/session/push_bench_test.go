@@ -16,11 +16,7 @@ import (
 // what the bare descriptor saves).
 func BenchmarkPushPolled(b *testing.B) {
 	cfg := DefaultConfig()
-	p, err := NewPoller(1)
-	if err != nil {
-		b.Skip("no epoll:", err)
-	}
-	b.Cleanup(p.Close)
+	p := testPoller(b, 1)
 	conns := make(chan *Conn, 1)
 	addr := serveWS(b, func(ws *websocket.Conn) {
 		c := New(ws, &cfg, nil)

@@ -34,11 +34,7 @@ func serveStarted(t *testing.T, cfg *Config, hooks *Hooks, h Handler, polled boo
 	t.Helper()
 	var p *Poller
 	if polled {
-		var err error
-		if p, err = NewPoller(2); err != nil {
-			t.Fatal("no epoll:", err)
-		}
-		t.Cleanup(p.Close) // after the server's shutdown
+		p = testPoller(t, 2)
 	}
 	conns := make(chan started, 64)
 	addr := serveWS(t, func(ws *websocket.Conn) {

@@ -47,11 +47,7 @@ func TestPolledDeadlines(t *testing.T) {
 	// loaded machine has a second to deliver a pong.
 	cfg.PingInterval = 500 * time.Millisecond
 	cfg.AuthTimeout = 300 * time.Millisecond
-	p, err := NewPoller(1)
-	if err != nil {
-		t.Skip("no epoll:", err)
-	}
-	t.Cleanup(p.Close)
+	p := testPoller(t, 1)
 	handlers := make(chan *authingHandler, 3)
 	addr := serveWS(t, func(ws *websocket.Conn) {
 		h := &authingHandler{echoHandler: echoHandler{closed: make(chan struct{})}}

@@ -252,11 +252,7 @@ func serveHandlerWith(t *testing.T, cfg *Config, h Handler, polled bool, setup f
 	t.Helper()
 	var p *Poller
 	if polled {
-		var err error
-		if p, err = NewPoller(2); err != nil {
-			t.Skip("no epoll:", err)
-		}
-		t.Cleanup(p.Close) // after the server's shutdown
+		p = testPoller(t, 2)
 	}
 	return serveWS(t, func(ws *websocket.Conn) {
 		if setup != nil {
