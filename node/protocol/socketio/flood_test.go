@@ -18,8 +18,14 @@ import (
 // open packet.
 func dialAs(t *testing.T, n *nodetest.Node, uid, device string) *websocket.Conn {
 	t.Helper()
-	tok := nodetest.Token(t, uid, nil, nil)
-	url := fmt.Sprintf("ws://%s/socket/?EIO=4&transport=websocket&sessionId=%s&deviceId=%s", n.Addr(), tok, device)
+	return dialEIO(t, n, "sessionId="+nodetest.Token(t, uid, nil, nil)+"&deviceId="+device)
+}
+
+// dialEIO opens a bare EIO=4 websocket at the Socket.IO path with the
+// query's further parameters and reads the open packet.
+func dialEIO(t *testing.T, n *nodetest.Node, query string) *websocket.Conn {
+	t.Helper()
+	url := fmt.Sprintf("ws://%s/socket/?EIO=4&transport=websocket&%s", n.Addr(), query)
 	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)

@@ -2,7 +2,6 @@ package socketio_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -17,15 +16,7 @@ import (
 // (user_info or invalidConnection) as its event name and data.
 func connectWithToken(t *testing.T, n *nodetest.Node, tok string) (*websocket.Conn, string, json.RawMessage) {
 	t.Helper()
-	url := fmt.Sprintf("ws://%s/socket/?EIO=4&transport=websocket&sessionId=%s", n.Addr(), tok)
-	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { _ = ws.Close() })
-	if f := readFrame(t, ws); f[0] != '0' {
-		t.Fatalf("open packet %q", f)
-	}
+	ws := dialEIO(t, n, "sessionId="+tok)
 	writeFrame(t, ws, "40")
 	if f := readFrame(t, ws); !strings.HasPrefix(f, `40{"sid":`) {
 		t.Fatalf("got %q, want the connect packet", f)
