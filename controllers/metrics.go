@@ -41,27 +41,21 @@ type phaseCollector struct {
 	gauge  *prometheus.GaugeVec
 }
 
-// servedNamespaces says which namespaces' objects an operator counts: the
-// namespaces it serves — with namespace claims, the ones whose claim it
-// holds (none while another operator holds them) — and all, when it
-// watches every namespace.
-type servedNamespaces func() (namespaces []string, all bool)
+// servedNamespaces says which namespaces' objects an operator counts:
+// every namespace (nil, true) when it watches every one, else those of
+// its namespaces whose claim it holds; ok is false when it serves none
+// (another operator holds them all, or nothing is decided yet).
+type servedNamespaces func() (namespaces []string, ok bool)
 
-// staticNamespaces is servedNamespaces of an operator that claims nothing:
-// its configured namespaces, every namespace when none are.
-func staticNamespaces(namespaces []string) servedNamespaces {
-	return func() ([]string, bool) { return namespaces, len(namespaces) == 0 }
-}
-
-// claimedNamespaces is servedNamespaces of an operator with namespace
-// claims (claims nil: it claims nothing).
+// claimedNamespaces is servedNamespaces of an operator watching namespaces
+// (none: every one) with claims (nil when it watches every namespace).
 func claimedNamespaces(namespaces []string, claims *NamespaceClaims) servedNamespaces {
-	if claims == nil {
-		return staticNamespaces(namespaces)
-	}
 	return func() ([]string, bool) {
-		held, _ := claims.HeldAll(namespaces)
-		return held, false
+		if len(namespaces) == 0 {
+			return nil, true
+		}
+		held, _ := claims.HeldAll(namespaces) // a nil claims holds them all
+		return held, len(held) > 0
 	}
 }
 
@@ -71,8 +65,8 @@ func newRoomsCollector(c client.Reader, namespaces servedNamespaces) *phaseColle
 		Name: "roomring_operator_rooms",
 		Help: "Rooms in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
 	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
-		ns, all := namespaces()
-		if !all && len(ns) == 0 {
+		ns, ok := namespaces()
+		if !ok {
 			return nil, nil
 		}
 		rooms, err := listRooms(ctx, c, ns)
@@ -90,8 +84,8 @@ func newWorldsCollector(c client.Reader, namespaces servedNamespaces) *phaseColl
 		Name: "roomring_operator_worlds",
 		Help: "Worlds in the operator's namespaces by status.phase (Unreconciled: no status written yet).",
 	}, []string{"phase"}), phases: func(ctx context.Context) ([]string, error) {
-		ns, all := namespaces()
-		if !all && len(ns) == 0 {
+		ns, ok := namespaces()
+		if !ok {
 			return nil, nil
 		}
 		worlds, err := listWorlds(ctx, c, ns)
