@@ -195,20 +195,19 @@ func (f *Forwarder) Enter(ctx context.Context, room string, u op.User, _ string,
 
 // Leave implements engine.Owner. A leave that cannot be delivered is
 // repaired by re-announcing the room's members to its owner (the exact
-// set: the owner drops the users not listed), so it is no error of the
-// caller's: thousands of clients leaving at once (a load balancer or an
-// event's end dropping them) cost one re-announcement per room, counted
-// in roomring_cluster_owner_ops_total{op="leave",result="unavailable"},
-// not a log line each. Once this node departs there is nothing to
-// deliver: owners drop all of its users when they see it go.
-func (f *Forwarder) Leave(ctx context.Context, room, userID, _ string) error {
+// set: the owner drops the users not listed): thousands of clients
+// leaving at once (a load balancer or an event's end dropping them) cost
+// one re-announcement per room, counted in
+// roomring_cluster_owner_ops_total{op="leave",result="unavailable"}, not
+// a log line each. Once this node departs there is nothing to deliver:
+// owners drop all of its users when they see it go.
+func (f *Forwarder) Leave(ctx context.Context, room, userID, _ string) {
 	if f.place.State() == Leaving {
-		return nil
+		return
 	}
 	if err := f.do(ctx, &request{Op: opLeave, Room: room, UserID: userID}); err != nil {
 		f.repair(room)
 	}
-	return nil
 }
 
 // React implements engine.Owner.

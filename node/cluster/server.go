@@ -89,7 +89,7 @@ func (s *server) serve(ctx context.Context, from string, q *request) *response {
 		}
 		return &response{Viewers: toWireUsers(viewers)}
 	case opLeave:
-		_ = s.local.Leave(ctx, q.Room, q.UserID, from)
+		s.local.Leave(ctx, q.Room, q.UserID, from)
 	case opReact:
 		_ = s.local.React(ctx, q.Room, q.UserID, q.Reaction)
 	case opAnnounce:

@@ -70,9 +70,7 @@ func roomPerms(p auth.Perm) op.RoomPerms {
 func (c *Client) partRoom(ctx context.Context, room string) {
 	defer c.eng.presence.lock(c.user.ID)()
 	if c.eng.edge.Part(room, c.sink) {
-		if err := c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID()); err != nil {
-			c.eng.log.WarnContext(ctx, "leave not delivered to owner", "room", room, "err", err)
-		}
+		c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID())
 	}
 }
 
@@ -88,9 +86,7 @@ func (c *Client) Close(ctx context.Context) {
 	c.mu.Unlock()
 	unlock := c.eng.presence.lock(c.user.ID)
 	for _, room := range c.eng.edge.Detach(c.sink) {
-		if err := c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID()); err != nil {
-			c.eng.log.WarnContext(ctx, "leave not delivered to owner", "room", room, "err", err)
-		}
+		c.eng.owner.Leave(ctx, room, c.user.ID, c.eng.edge.ID())
 	}
 	unlock()
 	e := c.eng

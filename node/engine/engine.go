@@ -28,10 +28,12 @@ import (
 // Enter with withViewers false records the presence without answering the
 // room's viewer list, which costs the room's size: for sessions that may
 // not see it. Implementations are safe for concurrent use; the engine
-// serialises each user's presence changes (Enter, Leave) itself.
+// serialises each user's presence changes (Enter, Leave) itself. A Leave
+// cannot fail: a cluster's forwarder repairs one it cannot deliver (the
+// room's members are re-announced to its owner).
 type Owner interface {
 	Enter(ctx context.Context, room string, u op.User, edge string, withViewers bool) ([]op.User, error)
-	Leave(ctx context.Context, room, userID, edge string) error
+	Leave(ctx context.Context, room, userID, edge string)
 	React(ctx context.Context, room, userID, reaction string) error
 	Announce(ctx context.Context, room string, ev *op.Event) error
 	Forget(ctx context.Context, room string) error

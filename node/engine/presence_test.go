@@ -35,7 +35,7 @@ func (o *gatedOwner) Enter(_ context.Context, _ string, u op.User, _ string, _ b
 	return nil, nil
 }
 
-func (o *gatedOwner) Leave(_ context.Context, _, uid, _ string) error {
+func (o *gatedOwner) Leave(_ context.Context, _, uid, _ string) {
 	o.mu.Lock()
 	gate := o.gate
 	o.mu.Unlock()
@@ -46,7 +46,6 @@ func (o *gatedOwner) Leave(_ context.Context, _, uid, _ string) error {
 	o.mu.Lock()
 	delete(o.present, uid)
 	o.mu.Unlock()
-	return nil
 }
 
 func (o *gatedOwner) isPresent(uid string) bool {

@@ -66,9 +66,8 @@ func (l *Local) Enter(_ context.Context, r string, u op.User, edge string, withV
 }
 
 // Leave records that the user has no session in the room through edge.
-func (l *Local) Leave(_ context.Context, r, uid, edge string) error {
+func (l *Local) Leave(_ context.Context, r, uid, edge string) {
 	l.rooms.Leave(r, uid, edge)
-	return nil
 }
 
 // React counts a reaction in the room's aggregation window.
