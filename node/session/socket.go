@@ -120,9 +120,13 @@ func (w *writer) setReadDeadline(t time.Time) {
 	}
 }
 
-// drop shuts the socket down, both ways, without closing it: a write
-// waiting on it fails at once, the reader sees the end, and end closes
-// it. It does nothing once the socket is closed.
+// drop aborts the connection of a slow consumer without closing its
+// descriptor: it shuts the socket down both ways, so a write waiting on
+// it fails at once and the reader sees the end, and end then closes it,
+// with a linger of zero — a reset that discards what the socket still
+// holds for the peer. A plain close would leave the kernel delivering
+// those megabytes to a peer that reads in trickles, for minutes. It does
+// nothing once the socket is closed.
 func (w *writer) drop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -130,17 +134,19 @@ func (w *writer) drop() {
 		return
 	}
 	if w.raw == nil {
-		shutdownBare(w.fd)
+		abortBare(w.fd)
 		return
 	}
 	hc, ok := w.raw.(interface {
 		CloseRead() error
 		CloseWrite() error
+		SetLinger(sec int) error
 	})
 	if !ok {
 		w.closeLocked() // no half-close: close it (nothing reads its descriptor but through it)
 		return
 	}
+	_ = hc.SetLinger(0)
 	_ = hc.CloseWrite()
 	_ = hc.CloseRead()
 }

@@ -122,9 +122,12 @@ func writevNow(fd int, bufs [][]byte) ([][]byte, syscall.Errno) {
 	return nil, 0
 }
 
-// shutdownBare shuts a bare socket down both ways; w.mu is held and the
-// socket is not closed.
-func shutdownBare(fd int32) { _ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR) }
+// abortBare makes a bare socket's close a reset (a linger of zero) and
+// shuts it down both ways; w.mu is held and the socket is not closed.
+func abortBare(fd int32) {
+	_ = syscall.SetsockoptLinger(int(fd), syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+	_ = syscall.Shutdown(int(fd), syscall.SHUT_RDWR)
+}
 
 // closeBare closes a bare socket that was never handed over; w.mu is held.
 func closeBare(fd int32) { _ = syscall.Close(int(fd)) }

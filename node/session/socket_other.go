@@ -18,6 +18,6 @@ func writeFile(*os.File, [][]byte, time.Time) error {
 	return errors.New("write: no bare sockets on this platform")
 }
 
-func shutdownBare(int32) {}
+func abortBare(int32) {}
 
 func closeBare(int32) {}
