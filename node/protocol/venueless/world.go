@@ -1,9 +1,6 @@
 package venueless
 
 import (
-	"bytes"
-	"fmt"
-
 	"github.com/roomring/roomring/node/auth"
 	"github.com/roomring/roomring/node/engine"
 	"github.com/roomring/roomring/node/op"
@@ -69,13 +66,14 @@ const (
 )
 
 // EncodeWorldUpdated is the engine's world encoder (engine.Deps.EncodeWorld):
-// the push ["world.updated", world.config] of view w.
+// the push ["world.updated", world.config] of view w, framed here so that
+// worldConfigOf finds the world.config where it put it.
 func EncodeWorldUpdated(w engine.WorldView) []byte {
-	b := Push(string(op.EvWorldUpdated), newWorldConfig(w))
-	if !bytes.HasPrefix(b, []byte(worldUpdatedHead)) { // cannot happen: Push writes compact JSON
-		panic(fmt.Sprintf("venueless: world.updated encoded as %.40q", b))
-	}
-	return b
+	wc := marshal(newWorldConfig(w))
+	b := make([]byte, 0, len(worldUpdatedHead)+len(wc)+1)
+	b = append(b, worldUpdatedHead...)
+	b = append(b, wc...)
+	return append(b, ']')
 }
 
 // worldConfigOf is the world.config of a push made by EncodeWorldUpdated
